@@ -1,0 +1,36 @@
+"""ember: a compiler toolchain for Python.
+
+Two layers share one idea, *compile once, validate cheaply, never compile twice*:
+
+- the bytecode layer (:mod:`ember.pyc`) builds, checks and inspects ``__pycache__``;
+- the native layer (:mod:`ember.native`) compiles typed numeric Python to machine code.
+
+Importing ember is cheap: the compiler (llvmlite, numpy) loads only when something
+is compiled.
+
+>>> from ember import jit
+>>> @jit
+... def add(a: int, b: int) -> int:
+...     return a + b
+>>> add(2, 3)
+5
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["jit", "__version__"]
+
+if TYPE_CHECKING:
+    from ember.native.dispatch import jit
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so that `import ember` stays a few hundred microseconds.
+    if name == "jit":
+        from ember.native.dispatch import jit
+
+        return jit
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

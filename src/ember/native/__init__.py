@@ -1,0 +1,1 @@
+"""The native layer: typed numeric Python compiled to machine code through LLVM."""

@@ -1,0 +1,1 @@
+"""The bytecode layer: build, check, inspect and run from ``__pycache__``."""
