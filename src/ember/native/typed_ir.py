@@ -1,0 +1,284 @@
+"""The typed IR: a small tree in which every expression carries its type and span.
+
+:mod:`ember.native.infer` builds it from the ``ast``; :mod:`ember.native.lower` turns it
+into LLVM IR. Inference makes every conversion explicit, so lowering never guesses:
+operands of an arithmetic ``BinOp`` already share one type (``Cast`` nodes inserted),
+conditions are ``Truth`` nodes of type bool, augmented assignments are plain
+``Assign``s, and tuple unpacking is a temporary plus ``TupleGet``s::
+
+    def f(n):            Assign total: int64 = Const(0): int64
+        total = 0        ForRange i: int64 in (Const(0), Name(n): int64, Const(1))
+        for i in range(n):   Assign total = BinOp(+, Name(total), Name(i)): int64
+            total += i   Return Name(total): int64
+        return total
+
+Names of builtins and math functions in :class:`Call` are Python's own
+(``"abs"``, ``"round"``, ``"math.sqrt"``); the lowering gives each CPython's semantics
+and exceptions. No ast and no llvmlite here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ember.diagnostics import Span
+from ember.native.types import Type
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal or a value folded at compile time (a module constant, ``math.pi``).
+    ``str`` only as a ``print`` argument."""
+
+    value: int | float | bool | str | None
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A read of a local variable or parameter."""
+
+    name: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """An implicit widening inserted by inference: bool → int64 → float64 (item-wise
+    for tuples). Explicit ``int(x)``/``float(x)`` are :class:`Call`s."""
+
+    value: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """Python truthiness of ``value`` (``x != 0``, ``x != 0.0``, a tuple's length...)."""
+
+    value: Expr
+    type: Type  # always BOOL
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    """``left op right`` with ``op`` one of ``+ - * / // % ** << >> & | ^``.
+
+    Both operands have the same type; ``type`` is the result's (``/`` gives float64).
+    """
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryOp:
+    """``op value`` with ``op`` one of ``- + ~ not``."""
+
+    op: str
+    value: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """A (possibly chained) comparison: ``a < b <= c`` is ``ops=("<", "<=")``,
+    ``operands=(a, b, c)``; each operand evaluated at most once, short-circuit as Python.
+    Operands keep their own types (an int compared with a float is compared exactly)."""
+
+    ops: tuple[str, ...]
+    operands: tuple[Expr, ...]
+    type: Type  # always BOOL
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    """``a and b`` / ``a or b``: short-circuit, the value of the deciding operand
+    (operands already cast to ``type``)."""
+
+    op: str
+    values: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class IfExp:
+    test: Expr  # a Truth
+    body: Expr
+    orelse: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A builtin or ``math`` function by its Python name: ``"abs"``, ``"min"``, ``"max"``,
+    ``"round"``, ``"int"``, ``"float"``, ``"bool"``, ``"len"``, ``"print"``,
+    ``"math.sqrt"``, ``"math.floor"``, ... Arguments are typed as the callee needs."""
+
+    func: str
+    args: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class CallJit:
+    """A call of another ``@jit`` specialization (or a recursive call) by symbol; the
+    callee is in the same :class:`CompileUnit`."""
+
+    symbol: str
+    args: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MakeTuple:
+    items: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TupleGet:
+    """``value[index]`` for a tuple and a constant index (already made non-negative)."""
+
+    value: Expr
+    index: int
+    type: Type
+    span: Span
+
+
+Expr = (
+    Const | Name | Cast | Truth | BinOp | UnaryOp | Compare | BoolOp | IfExp | Call | CallJit
+    | MakeTuple | TupleGet
+)
+
+# ----------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """``target = value``; ``value.type`` equals the local's type (Cast inserted)."""
+
+    target: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ExprStmt:
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    test: Expr  # a Truth (or a bool-typed expression)
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class While:
+    test: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]  # runs when the loop ends without break
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ForRange:
+    """``for target in range(start, stop, step)`` with int64 bounds; ``step`` may be
+    negative and is checked for zero (ValueError) at run time unless constant."""
+
+    target: str
+    start: Expr
+    stop: Expr
+    step: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """``value`` has the function's return type (Cast inserted); a bare ``return`` or
+    falling off the end returns ``Const(None)`` typed none."""
+
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    span: Span
+
+
+Stmt = Assign | ExprStmt | If | While | ForRange | Break | Continue | Return | Pass
+
+# ------------------------------------------------------------------ functions
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class TypedFunction:
+    """One specialization: a function typed for one tuple of argument types."""
+
+    name: str  # the Python __name__
+    qualname: str
+    module: str
+    symbol: str  # unique linker name, types.mangle(module, qualname, arg types)
+    params: tuple[Param, ...]
+    return_type: Type
+    locals: tuple[tuple[str, Type], ...]  # every local (params included), sorted by name
+    body: tuple[Stmt, ...]
+    span: Span  # the def line
+    # Module globals folded in as constants: (name, repr of the value), sorted. Part of
+    # the native cache key, so that editing a constant recompiles.
+    captured: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def arg_types(self) -> tuple[Type, ...]:
+        return tuple(p.type for p in self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class CompileUnit:
+    """What one compilation produces: the specialization asked for (``root``) and every
+    specialization it calls, transitively (each exactly once; recursion included).
+    Lowered into one LLVM module: callees are private copies there, free to inline."""
+
+    root: TypedFunction
+    functions: tuple[TypedFunction, ...]  # root first
+    # Source files and texts of every function in the unit: (path, qualname, sha256 of
+    # the function's source), for the native cache's invalidation.
+    sources: tuple[tuple[str, str, str], ...] = ()

@@ -1,0 +1,171 @@
+"""ember's native types: what a value is inside compiled code.
+
+Python values → types at the call boundary (:func:`typeof`), and the rules that join
+two types where control flow merges (:func:`unify`)::
+
+    >>> typeof(3), typeof(2.5), typeof((1, 2.0))
+    (int64, float64, tuple[int64, float64])
+    >>> unify(INT64, FLOAT64)
+    float64
+
+No llvmlite and no ast here: every later stage imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """Base of all native types; instances are hashable and compare by value."""
+
+    def __str__(self) -> str:  # pragma: no cover - every subclass overrides
+        return type(self).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Int64(Type):
+    """Python ``int`` held in 64 bits; leaving the range raises OverflowError."""
+
+    def __str__(self) -> str:
+        return "int64"
+
+
+@dataclass(frozen=True, slots=True)
+class Float64(Type):
+    """Python ``float`` (IEEE binary64)."""
+
+    def __str__(self) -> str:
+        return "float64"
+
+
+@dataclass(frozen=True, slots=True)
+class Bool(Type):
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class NoneType(Type):
+    def __str__(self) -> str:
+        return "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Str(Type):
+    """A string literal; only usable as an argument of ``print``."""
+
+    def __str__(self) -> str:
+        return "str"
+
+
+@dataclass(frozen=True, slots=True)
+class Tuple(Type):
+    items: tuple[Type, ...]
+
+    def __str__(self) -> str:
+        return f"tuple[{', '.join(map(str, self.items))}]"
+
+
+@dataclass(frozen=True, slots=True)
+class DType(Type):
+    """An array element type, named as NumPy names it (``"float64"``, ``"uint8"``)."""
+
+    name: str
+
+    @property
+    def itemsize(self) -> int:
+        return 1 if self.name == "bool" else int("".join(c for c in self.name if c.isdigit())) // 8
+
+    @property
+    def kind(self) -> str:
+        """``"b"`` bool, ``"i"`` signed, ``"u"`` unsigned, ``"f"`` float (NumPy's kinds)."""
+        return "b" if self.name == "bool" else self.name[0]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+DTYPE_NAMES = (
+    "bool", "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64", "float32", "float64",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Array(Type):
+    """An n-dimensional strided array. ``layout`` is ``"C"``, ``"F"`` or ``"A"`` (any
+    strides); specializations differ by layout only where it makes code faster."""
+
+    dtype: DType
+    ndim: int
+    layout: str = "A"
+    readonly: bool = False
+
+    def __str__(self) -> str:
+        ro = ", readonly" if self.readonly else ""
+        return f"array({self.dtype}, {self.ndim}d, {self.layout}{ro})"
+
+
+INT64 = Int64()
+FLOAT64 = Float64()
+BOOL = Bool()
+NONE = NoneType()
+STR = Str()
+
+NUMERIC: tuple[Type, ...] = (BOOL, INT64, FLOAT64)
+
+
+def typeof(value: object) -> Type:
+    """The native type of a Python argument value; raises TypeError when there is none.
+
+    Exact types only for scalars (``bool`` is not taken as an int); arrays are
+    classified where the buffer is read (see the arrays stage).
+    """
+    kind = type(value)
+    if kind is bool:
+        return BOOL
+    if kind is int:
+        return INT64
+    if kind is float:
+        return FLOAT64
+    if value is None:
+        return NONE
+    if kind is tuple:
+        return Tuple(tuple(typeof(v) for v in value))  # type: ignore[union-attr]
+    raise TypeError(f"no native type for a value of type {kind.__name__}")
+
+
+def unify(a: Type, b: Type) -> Type | None:
+    """The type both ``a`` and ``b`` convert to where they meet (an assignment in two
+    branches, ``x if c else y``), or None if they cannot meet.
+
+    bool < int64 < float64, as Python's numeric tower; tuples unify item by item.
+    """
+    if a == b:
+        return a
+    if a in NUMERIC and b in NUMERIC:
+        return NUMERIC[max(NUMERIC.index(a), NUMERIC.index(b))]
+    if isinstance(a, Tuple) and isinstance(b, Tuple) and len(a.items) == len(b.items):
+        items = [unify(x, y) for x, y in zip(a.items, b.items, strict=True)]
+        if all(t is not None for t in items):
+            return Tuple(tuple(items))  # type: ignore[arg-type]
+    return None
+
+
+def signature_text(arg_types: tuple[Type, ...]) -> str:
+    """``(int64, float64)``: how a specialization is named to users."""
+    return "(" + ", ".join(map(str, arg_types)) + ")"
+
+
+def mangle(module: str, qualname: str, arg_types: tuple[Type, ...]) -> str:
+    """A unique, linker-safe symbol for one specialization.
+
+    >>> mangle("app", "f", (INT64,))
+    '_ember_f_4b437a067c7e'
+    """
+    readable = "".join(c if c.isalnum() else "_" for c in qualname)[:40]
+    digest = hashlib.sha256(f"{module}:{qualname}:{signature_text(arg_types)}".encode()).hexdigest()
+    return f"_ember_{readable}_{digest[:12]}"

@@ -1,0 +1,609 @@
+"""A sourceless copy of a package or app: SRC folder → OUT folder of legacy ``.pyc``
+files for this one Python, verified to import, with a plain account of what stays
+readable.
+
+    >>> result = make_dist(Path("examples/sampleapp"), Path("/tmp/shop-dist"))  # doctest: +SKIP
+    >>> print(render(result))                                                  # doctest: +SKIP
+    ember dist: examples/sampleapp -> /tmp/shop-dist  (app: 7 modules, ...)
+
+Layout. ``foo.py`` becomes ``foo.pyc`` beside where it was (the legacy location, which
+the plain importer and zipimport load with no source). An app folder (no
+``__init__.py``) is mirrored as is; a package folder lands as ``OUT/<package>/``, so
+OUT is always a folder to put on ``sys.path``. ``co_filename`` is rewritten to the
+path relative to OUT (``shop/cart.py``), so tracebacks name the module, not the build
+machine's absolute path. Other files are copied; ``__pycache__``, stray ``.pyc`` files
+and VCS folders are not. SRC is only read.
+
+One Python. A pyc's body is readable by one Python version only, and another Python
+stops at the magic number ("bad magic number"): nothing in a pyc can explain itself
+to an interpreter that cannot read it. So every *way in* gets a tiny source launcher:
+each top-level module and top-level package ``__init__`` (the modules an import can
+reach without first importing a package of OUT) is written as ``X.py`` (launcher,
+checks the magic, then runs ``X.pyc``) beside ``X.pyc``. Under the wrong Python,
+``python OUT/main.py``, ``python -m shop`` and ``import shop`` say which Python it
+needs. (zipimport prefers ``X.pyc`` and falls back to ``X.py`` on a bad magic, so
+a zipped OUT behaves the same.) ``EMBER-DIST.json`` records the Python, magic, cache
+tag and optimization level.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import CodeType
+
+from ember.diagnostics import Diagnostic, Span
+from ember.pyc.codeinfo import rewrite_filenames, strings, walk
+from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
+
+MARKER = "EMBER-DIST.json"
+LAUNCHER_MARK = "# Written by `ember dist`"
+SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn"})
+SKIP_SUFFIXES = frozenset({".pyc", ".pyo"})
+VERIFY_TIMEOUT = 300.0
+
+
+class DistError(Exception):
+    """A user-facing refusal or failure: a message, a hint, and for sources that do
+    not compile, their diagnostics."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, diagnostics: tuple[Diagnostic, ...] = ()
+    ) -> None:
+        self.message = message
+        self.hint = hint
+        self.diagnostics = diagnostics
+        super().__init__(message)
+
+    def render(self, prog: str = "ember dist") -> str:
+        parts = [d.render() for d in self.diagnostics]
+        parts.append(f"{prog}: error: {self.message}")
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class DistModule:
+    """One compiled module: ``rel`` is its ``.py`` path relative to OUT (also its
+    ``co_filename``); ``guarded`` modules get a source launcher beside the pyc."""
+
+    rel: PurePosixPath
+    name: str
+    guarded: bool
+    entry: bool
+
+    @property
+    def pyc(self) -> PurePosixPath:
+        return self.rel.with_suffix(".pyc")
+
+
+@dataclass(frozen=True, slots=True)
+class Readable:
+    """What anyone holding the pycs can still read, counted, with a few samples."""
+
+    definitions: tuple[str, ...]
+    global_names: int
+    local_names: int
+    strings: int
+    string_samples: tuple[str, ...]
+    docstrings: int
+
+
+@dataclass(frozen=True, slots=True)
+class DistResult:
+    src: Path
+    out: Path
+    layout: str  # "app" | "package"
+    modules: tuple[DistModule, ...]
+    copied: tuple[PurePosixPath, ...]
+    optimize: int
+    readable: Readable
+    verify_failures: dict[str, str] = field(default_factory=dict)
+    verified: bool = False
+
+    @property
+    def python(self) -> str:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+# -- checks on SRC and OUT ------------------------------------------------------------
+
+
+def _check_paths(src: Path, out: Path, force: bool) -> None:
+    if not src.is_dir():
+        what = "does not exist" if not src.exists() else "is not a folder"
+        raise DistError(
+            f"SRC {src} {what}",
+            hint="give the folder of an app (with its main script) or of a package",
+        )
+    rsrc, rout = src.resolve(), out.resolve()
+    if rout == rsrc or rout.is_relative_to(rsrc):
+        raise DistError(
+            f"OUT {out} is inside SRC {src}",
+            hint="write the copy outside the tree being copied, e.g. next to it: "
+            f"ember dist {src} {src.resolve().parent / (src.resolve().name + '-dist')}",
+        )
+    if rsrc.is_relative_to(rout):
+        raise DistError(f"SRC {src} is inside OUT {out}", hint="choose another OUT")
+    if out.exists() and not out.is_dir():
+        raise DistError(f"OUT {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise DistError(
+                f"OUT {out} is not empty", hint="add --force to replace an earlier ember dist"
+            )
+        if not (out / MARKER).is_file():
+            # --force replaces only what ember dist made: never someone's own files.
+            raise DistError(
+                f"OUT {out} is not empty and is not an earlier `ember dist` output "
+                f"(no {MARKER}); --force only replaces those",
+                hint="choose a new or empty folder, or remove this one yourself",
+            )
+
+
+# -- compiling ------------------------------------------------------------------------
+
+
+def _walk_src(src: Path) -> tuple[list[Path], list[Path]]:
+    """(.py files, other files) under src, sorted, skipping caches and VCS folders."""
+    sources: list[Path] = []
+    others: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if name.endswith(".py"):
+                sources.append(path)
+            elif path.suffix not in SKIP_SUFFIXES:
+                others.append(path)
+    return sources, others
+
+
+def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
+    line = exc.lineno or 1
+    col = max((exc.offset or 1) - 1, 0)
+    end_line = getattr(exc, "end_lineno", None)
+    end_col = getattr(exc, "end_offset", None)
+    return Diagnostic(
+        Span(str(path), line, col, end_line, None if end_col is None else max(end_col - 1, 0)),
+        exc.msg,
+        hint="fix it (python cannot run it either), or move it out of SRC: "
+        "ember dist compiles every .py",
+    )
+
+
+def _compile(path: Path, rel: str, optimize: int) -> tuple[CodeType, bytes]:
+    data = path.read_bytes()
+    code = compile(data, str(path), "exec", dont_inherit=True, optimize=optimize)
+    return rewrite_filenames(code, rel), data
+
+
+def _is_guarded(rel: PurePosixPath, package_dirs: set[PurePosixPath]) -> bool:
+    """True for a way into OUT: a module an import reaches without first running the
+    ``__init__`` of a package in OUT (whose launcher would check the Python)."""
+    owner = rel.parent.parent if rel.name == "__init__.py" else rel.parent
+    return owner not in package_dirs
+
+
+def _looks_like_entry(data: bytes) -> bool:
+    return b"__main__" in data and b"__name__" in data
+
+
+# -- the launcher ---------------------------------------------------------------------
+
+# Python 2 and 3 syntax alike (no f-strings): any python may run it. The blank lines
+# before it outnumber the module's lines, so a traceback line of the real code that
+# gets looked up in this file (same name) shows as blank, as for any sourceless module.
+_LAUNCHER = """\
+# Written by `ember dist`: the code of {module} is in {pyc} beside this file, compiled
+# for Python {python} (pyc magic {number}). This launcher only checks the Python, then
+# runs it; under another Python it says so instead of "bad magic number".
+import sys as _ember_sys
+try:
+    from _frozen_importlib_external import MAGIC_NUMBER as _ember_magic
+except ImportError:
+    _ember_magic = None
+if _ember_magic != {magic!r}:
+    _ember_msg = (
+        "{module} was built by 'ember dist' for Python {python}, but this is Python %s: "
+        "run it with python{python}, or rebuild it from the sources with 'ember dist' "
+        "under this Python" % _ember_sys.version.split()[0]
+    )
+    # As a script, or found by `python -m` (argv[0] is "-m" until the module runs):
+    # a plain message and exit status 1, not a traceback through runpy.
+    if __name__ == "__main__" or _ember_sys.argv[:1] == ["-m"]:
+        raise SystemExit("error: " + _ember_msg)
+    raise ImportError(_ember_msg)
+
+
+def _ember_load(path):
+    import marshal
+
+    with open(path, "rb") as f:
+        return marshal.loads(f.read()[16:])
+
+
+_ember_code = _ember_load(__file__[:-3] + ".pyc")
+del _ember_sys, _ember_magic, _ember_load
+exec(_ember_code)
+del _ember_code
+"""
+
+
+def launcher_text(module: str, pyc_name: str, lines: int) -> str:
+    """The source launcher for a guarded module whose code has ``lines`` lines."""
+    body = _LAUNCHER.format(
+        module=module,
+        pyc=pyc_name,
+        python=f"{sys.version_info.major}.{sys.version_info.minor}",
+        number=int.from_bytes(MAGIC_NUMBER[:2], "little"),
+        magic=MAGIC_NUMBER,
+    )
+    return "\n" * lines + body
+
+
+# -- building -------------------------------------------------------------------------
+
+
+def make_dist(
+    src: Path, out: Path, *, optimize: int = 0, force: bool = False, verify: bool = True
+) -> DistResult:
+    """Write the sourceless copy of ``src`` to ``out`` (see the module docstring) and,
+    with ``verify``, import every module from it in a fresh interpreter.
+
+    Raises :class:`DistError` before writing anything if the paths are refused or a
+    source does not compile. OUT appears whole: it is built in a temporary folder
+    beside it and renamed into place.
+    """
+    if optimize not in (0, 1, 2):
+        raise DistError(f"optimization level {optimize} is not 0, 1 or 2")
+    _check_paths(src, out, force)
+    layout = "package" if (src / "__init__.py").is_file() else "app"
+    if layout == "package" and not src.resolve().name.isidentifier():
+        raise DistError(
+            f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
+        )
+    base = PurePosixPath(src.resolve().name) if layout == "package" else PurePosixPath()
+    sources, others = _walk_src(src)
+    rels = {p: base / PurePosixPath(p.relative_to(src).as_posix()) for p in sources}
+    package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
+
+    compiled: list[tuple[DistModule, CodeType, bytes]] = []
+    problems: list[Diagnostic] = []
+    for path in sources:
+        rel = rels[path]
+        try:
+            code, data = _compile(path, str(rel), optimize)
+        except SyntaxError as exc:
+            problems.append(_syntax_diagnostic(path, exc))
+            continue
+        except (ValueError, OSError) as exc:  # NUL bytes, unreadable file
+            problems.append(Diagnostic(Span(str(path), 1), f"cannot compile: {exc}"))
+            continue
+        parts = rel.with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        guarded = _is_guarded(rel, package_dirs)
+        entry = (guarded and rel.parent == PurePosixPath() and _looks_like_entry(data)) or (
+            rel.name == "__main__.py"
+        )
+        compiled.append((DistModule(rel, name, guarded, entry), code, data))
+    if problems:
+        n = len(problems)
+        raise DistError(
+            f"{n} source file{'s' if n != 1 else ''} in {src} do{'es' if n == 1 else ''} not "
+            "compile; nothing was written",
+            diagnostics=tuple(problems),
+        )
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ember-dist-", dir=out.parent))
+    try:
+        for module, code, data in compiled:
+            _write_module(tmp, module, code, data)
+        copied = []
+        for path in others:
+            rel = base / PurePosixPath(path.relative_to(src).as_posix())
+            _copy(path, tmp / rel)
+            copied.append(rel)
+        modules = tuple(m for m, _c, _d in compiled)
+        _write_marker(tmp, src, layout, modules, optimize)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result = DistResult(
+        src,
+        out,
+        layout,
+        modules,
+        tuple(copied),
+        optimize,
+        readable([code for _m, code, _d in compiled]),
+    )
+    if verify:
+        failures = verify_imports(out, modules)
+        from dataclasses import replace
+
+        result = replace(result, verify_failures=failures, verified=True)
+    return result
+
+
+def _write_module(root: Path, module: DistModule, code: CodeType, data: bytes) -> None:
+    import marshal
+
+    target = root / module.pyc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Unchecked-hash: no source to check against, and no build time in the file, so
+    # the same sources give byte-identical output (reproducible builds).
+    header = pack(InvalidationMode.UNCHECKED_HASH, source_hash=source_hash(data))
+    target.write_bytes(header + marshal.dumps(code))
+    if module.guarded:
+        lines = data.count(b"\n") + 1
+        stub = launcher_text(module.name, module.pyc.name, lines)
+        (root / module.rel).write_text(stub, encoding="ascii")
+
+
+def _copy(path: Path, target: Path) -> None:
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, target)
+
+
+def _write_marker(
+    root: Path, src: Path, layout: str, modules: tuple[DistModule, ...], optimize: int
+) -> None:
+    from ember import __version__
+
+    record = {
+        "tool": f"ember dist {__version__}",
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "implementation": sys.implementation.name,
+        "cache_tag": sys.implementation.cache_tag,
+        "magic": MAGIC_NUMBER.hex(),
+        "magic_number": int.from_bytes(MAGIC_NUMBER[:2], "little"),
+        "optimize": optimize,
+        "layout": layout,
+        # The folder's name only: an absolute build path is nobody's business.
+        "source": src.resolve().name,
+        "modules": [m.name for m in modules],
+        "launchers": [str(m.rel) for m in modules if m.guarded],
+        "note": "sourceless .pyc files for this one Python; names and string constants "
+        "stay readable: this is not protection",
+    }
+    (root / MARKER).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    import shutil
+
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if not any(out.iterdir()):
+        out.rmdir()
+        os.replace(tmp, out)
+        return
+    # An earlier dist (checked by _check_paths): move it aside, move the new one in,
+    # then delete the old, so OUT is never half old and half new.
+    old = Path(str(tmp) + ".old")
+    os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# -- what stays readable --------------------------------------------------------------
+
+
+def readable(codes: list[CodeType], samples: int = 5) -> Readable:
+    """Count what a reader of the pycs gets for free: definitions, names, strings."""
+    definitions: list[str] = []
+    global_names: set[str] = set()
+    local_names: set[str] = set()
+    texts: list[str] = []
+    docstrings = 0
+    for code in codes:
+        for info in walk(code):
+            if info.kind in ("function", "class"):
+                definitions.append(info.qualname)
+            global_names.update(info.names)
+            local_names.update(info.locals)
+        for s in strings(code):
+            if s.docstring:
+                docstrings += 1
+            else:
+                texts.append(s.value if isinstance(s.value, str) else repr(s.value))
+    distinct = list(dict.fromkeys(texts))
+    # Longer strings first: they are the ones a reader learns most from.
+    picked = sorted((t for t in distinct if len(t) >= 6), key=len, reverse=True)[:samples]
+    return Readable(
+        tuple(definitions),
+        len(global_names),
+        len(local_names),
+        len(distinct),
+        tuple(picked),
+        docstrings,
+    )
+
+
+# -- verification ---------------------------------------------------------------------
+
+# Runs in a fresh interpreter with OUT first on sys.path. Modules named __main__ are
+# only loaded (importing one would run the app); the rest are imported, and must come
+# from OUT. Results go to a file: the modules may print.
+_VERIFY = r"""
+import importlib, importlib.util, json, os, sys
+root, names, result_path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, root)
+prefix = os.path.abspath(root) + os.sep
+results = {}
+for name in names:
+    try:
+        if name.rpartition(".")[2] == "__main__":
+            spec = importlib.util.find_spec(name)
+            spec.loader.get_code(name)
+            where = spec.origin
+        else:
+            where = getattr(importlib.import_module(name), "__file__", None)
+        if where is None or not os.path.abspath(where).startswith(prefix):
+            results[name] = "imported from outside OUT: %s" % where
+        else:
+            results[name] = None
+    except BaseException as exc:
+        results[name] = "%s: %s" % (type(exc).__name__, exc)
+with open(result_path, "w") as f:
+    json.dump(results, f)
+"""
+
+
+def verify_imports(out: Path, modules: tuple[DistModule, ...]) -> dict[str, str]:
+    """Import every module of ``out`` in a fresh interpreter (this Python, with
+    ``-B`` so nothing is written into OUT); module name → failure, empty if all import."""
+    import subprocess
+    import tempfile
+
+    names = [m.name for m in modules]
+    with tempfile.TemporaryDirectory() as scratch:
+        result_path = os.path.join(scratch, "verify.json")
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        try:
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-B",
+                    "-c",
+                    _VERIFY,
+                    str(out.resolve()),
+                    json.dumps(names),
+                    result_path,
+                ],
+                cwd=out,
+                env=env,
+                capture_output=True,
+                timeout=VERIFY_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return {"*": f"importing the modules did not finish in {VERIFY_TIMEOUT:g} s"}
+        try:
+            with open(result_path, encoding="utf-8") as f:
+                results = json.load(f)
+        except (OSError, ValueError):
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            return {"*": f"the import check crashed (exit {proc.returncode}) {''.join(tail)}"}
+    return {name: why for name, why in results.items() if why is not None}
+
+
+# -- presenting -----------------------------------------------------------------------
+
+
+def _quote(text: str, width: int = 40) -> str:
+    text = text if len(text) <= width else text[: width - 3] + "..."
+    return repr(text)
+
+
+def run_hints(result: DistResult) -> list[str]:
+    """How to run the output: entry scripts and packages with a ``__main__``."""
+    out = result.out
+    hints = []
+    for m in result.modules:
+        if m.entry and m.rel.name != "__main__.py":
+            hints.append(f"python {out / m.rel}")
+        elif m.rel.name == "__main__.py" and len(m.rel.parts) == 1:
+            hints.append(f"python {out}")
+        elif m.rel.name == "__main__.py":
+            package = ".".join(m.rel.parts[:-1])
+            hints.append(f"cd {out} && python -m {package}")
+    return hints
+
+
+def render(result: DistResult) -> str:
+    """The report printed by ``ember dist``."""
+    r = result.readable
+    n = len(result.modules)
+    lines = [
+        f"ember dist: {result.src} -> {result.out}  ({result.layout}: {n} module"
+        f"{'s' if n != 1 else ''}, {len(result.copied)} other file"
+        f"{'s' if len(result.copied) != 1 else ''} copied)",
+        f"  python     {result.python} only (pyc magic "
+        f"{int.from_bytes(MAGIC_NUMBER[:2], 'little')}, cache tag "
+        f"{sys.implementation.cache_tag}), optimization level {result.optimize}; recorded "
+        f"in {MARKER}",
+    ]
+    guarded = [str(m.rel) for m in result.modules if m.guarded]
+    if guarded:
+        lines.append(f"  launchers  {', '.join(guarded)}: check the Python, then run their .pyc")
+    for hint in run_hints(result):
+        lines.append(f"  run        {hint}")
+    if result.verified:
+        bad = result.verify_failures
+        if bad:
+            lines.append(f"  verified   FAILED: {len(bad)} of {n} modules do not import:")
+            lines += [f"    {name}: {why}" for name, why in sorted(bad.items())]
+        else:
+            lines.append(f"  verified   all {n} modules import in a fresh python{result.python}")
+    lines += [
+        "",
+        "Still readable in these .pyc files (this is not protection):",
+        f"  names      {len(r.definitions)} functions and classes"
+        + (
+            f" ({', '.join(r.definitions[:4])}{', ...' if len(r.definitions) > 4 else ''})"
+            if r.definitions
+            else ""
+        )
+        + f", {r.global_names} global/attribute names, {r.local_names} local variable names",
+        f"  strings    {r.strings} distinct string constants"
+        + (
+            f", e.g. {', '.join(_quote(s) for s in r.string_samples[:3])}"
+            if r.string_samples
+            else ""
+        ),
+    ]
+    if r.docstrings:
+        lines.append(f"  docstrings {r.docstrings} (-OO drops them)")
+    example = next((m.pyc for m in result.modules if not m.guarded), None) or (
+        result.modules[0].pyc if result.modules else None
+    )
+    if example is not None:
+        lines.append(
+            f"  anyone can list them (ember inspect --strings {result.out / example}),"
+            " and decompilers recover most of the logic."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: DistResult) -> dict[str, object]:
+    r = result.readable
+    return {
+        "src": str(result.src),
+        "out": str(result.out),
+        "layout": result.layout,
+        "python": result.python,
+        "magic": MAGIC_NUMBER.hex(),
+        "cache_tag": sys.implementation.cache_tag,
+        "optimize": result.optimize,
+        "modules": [
+            {"name": m.name, "pyc": str(m.pyc), "launcher": m.guarded, "entry": m.entry}
+            for m in result.modules
+        ],
+        "copied": [str(p) for p in result.copied],
+        "verified": result.verified,
+        "verify_failures": result.verify_failures,
+        "readable": {
+            "definitions": list(r.definitions),
+            "global_names": r.global_names,
+            "local_names": r.local_names,
+            "strings": r.strings,
+            "string_samples": list(r.string_samples),
+            "docstrings": r.docstrings,
+        },
+        "run": run_hints(result),
+    }

@@ -1,0 +1,77 @@
+"""The command-line front door: help, version, unknown commands, and that start-up
+stays light (no compiler, no numpy) for the commands that do not compile."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ember import cli
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def run_ember(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run(
+        [sys.executable, "-m", "ember", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_top_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ember")
+    for name, summary in cli.COMMANDS.items():
+        assert f"  {name}" in out and summary in out
+
+
+def test_no_arguments_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    assert "commands:" in capsys.readouterr().out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from ember import __version__
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"ember {__version__}\n"
+
+
+def test_unknown_command_suggests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["buidl"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'buidl'" in err
+    assert "did you mean build?" in err
+
+
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_every_command_has_a_module_with_help(name: str) -> None:
+    result = run_ember(name, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: ember {name}")
+
+
+def test_python_dash_m_and_help_import_nothing_heavy() -> None:
+    code = (
+        "import sys; from ember import cli; cli.main(['--help']);"
+        "heavy = [m for m in ('llvmlite', 'numpy', 'ctypes', 'ember.native.engine') if m in sys.modules];"
+        "print('HEAVY', heavy)"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip().endswith("HEAVY []"), out.stdout + out.stderr
+
+
+def test_import_ember_and_jit_attribute_stay_light() -> None:
+    code = (
+        "import sys, ember; from ember import jit;"
+        "print([m for m in ('llvmlite', 'numpy', 'ember.native.engine') if m in sys.modules])"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
