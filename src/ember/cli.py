@@ -64,6 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("Run 'ember --help' to list the commands.\n")
         return 2
 
+    if name == "run":
+        # `ember run` is start-up-critical: parse its argv without argparse (whose
+        # import and parser cost more than everything else ember adds).
+        from ember.commands.run import fast_main
+
+        return fast_main(rest)
+
     import argparse
     import importlib
 

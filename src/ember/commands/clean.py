@@ -1,0 +1,91 @@
+"""``ember clean [PATH...]``: argv → :func:`ember.pyc.clean.clean` → what was removed.
+
+$ ember clean --orphans .
+removed 1 cache file and 0 empty cache folders
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ember.commands.build import add_prefix_option, print_json, resolve_prefix
+
+EPILOG = """\
+Only files named like cache files (NAME.TAG[.opt-N].pyc, any Python's tag) inside
+__pycache__ folders (or a pycache-prefix tree) are removed, then the __pycache__ folders
+left empty. Sources, legacy foo.pyc files beside their source, symlinks and anything else
+are never touched.
+
+examples:
+  ember clean                     remove every cache under the current folder
+  ember clean --dry-run src/      list what would be removed
+  ember clean --orphans .         only caches whose source was deleted or renamed
+  ember clean --stale .           only this Python's caches that are stale, corrupt,
+                                  foreign, or unchecked-hash and out of date
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Remove cache files (all, stale or orphaned) and empty __pycache__ folders."
+    )
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
+    )
+    parser.add_argument("--orphans", action="store_true", help="only caches with no source")
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="only caches the importer would reject (stale, corrupt, foreign) or that run "
+        "old code (unchecked-hash, out of date)",
+    )
+    parser.add_argument("-n", "--dry-run", action="store_true", help="list, do not remove")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB; repeatable",
+    )
+    parser.add_argument(
+        "--follow-symlinks", action="store_true", help="descend into symlinked folders"
+    )
+    add_prefix_option(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list each removed file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+
+def main(args: argparse.Namespace) -> int:
+    from ember.pyc.clean import clean
+
+    prefix, prefix_note = resolve_prefix(args.prefix)
+    report = clean(
+        args.paths or [Path(".")],
+        orphans=args.orphans,
+        stale=args.stale,
+        dry_run=args.dry_run,
+        prefix=prefix,
+        exclude=args.exclude,
+        follow_symlinks=args.follow_symlinks,
+    )
+    if args.json:
+        print_json(report.to_json())
+        return 0 if report.ok else 1
+    if prefix_note and not args.quiet:
+        print(prefix_note, file=sys.stderr)
+    for problem in report.problems:
+        print(problem.render(), file=sys.stderr)
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
+    if not args.quiet:
+        if args.verbose or args.dry_run:
+            verb = "would remove" if args.dry_run else "removed"
+            for path in (*report.removed, *report.removed_dirs):
+                print(f"{verb} {path}")
+        print(report.summary())
+    return 0 if report.ok else 1

@@ -1,0 +1,134 @@
+"""``ember startup``: argv → :func:`ember.pyc.startup.measure` → a table, JSON or a plot.
+
+$ ember startup app.py
+$ ember startup -n 10 --json -m http.server --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EPILOG = """\
+Cold runs hide every cache behind a fresh, empty PYTHONPYCACHEPREFIX folder (with
+writing off), so each module imported from source is compiled; warm runs use a
+second temporary prefix filled by one untimed run. Your own __pycache__ folders are
+never read, written or deleted. Cold and warm runs alternate so drift hits both.
+Per-module times come from extra runs under `python -X importtime -v`; "cold from"
+and "warm from" say where each module's code came from: compiled (from source),
+cache (a pyc), frozen or builtin (inside the interpreter: no cache involved),
+extension (a shared library).
+
+The program runs with stdin closed and its output discarded; it must exit by itself.
+
+examples:
+  ember startup app.py                     5 cold and 5 warm runs, the 10 slowest imports
+  ember startup -n 20 --top 25 app.py --quiet
+  ember startup -m http.server --help      a module, with its own arguments
+  ember startup --json app.py > startup.json
+  ember startup --plot startup.svg app.py  cold vs warm per module (needs ember[plot])
+  ember startup --python python3.12 app.py measure another interpreter
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Measure what the bytecode cache buys at start-up: N runs cold and N warm, "
+        "min and median, the gain, and the imports that dominate."
+    )
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "-n",
+        "--runs",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="timed runs of each kind (default 5)",
+    )
+    parser.add_argument(
+        "--profile-runs",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="profiled runs of each kind for per-module times (default 3)",
+    )
+    parser.add_argument(
+        "--top", type=_positive, default=10, metavar="N", help="modules to list (default 10)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--plot", metavar="FILE", help="draw cold vs warm per module to FILE.png|.svg"
+    )
+    parser.add_argument(
+        "--python", metavar="EXE", help="interpreter to measure (default: this one)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="seconds a single run may take (default 120)",
+    )
+    parser.add_argument(
+        "-m",
+        dest="module",
+        nargs=argparse.REMAINDER,
+        metavar="MODULE [ARGS]",
+        help="measure `python -m MODULE ARGS` (terminates the option list)",
+    )
+    parser.add_argument("script", nargs="?", help="the script to measure")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+
+
+def main(args: argparse.Namespace) -> int:
+    from ember.diagnostics import EmberError
+    from ember.pyc import startup
+
+    if args.module is not None:
+        if not args.module:
+            return _usage("argument -m: expected a module name")
+        rest = [*args.module[1:], *([args.script] if args.script else []), *args.args]
+        target = startup.Target.of_module(args.module[0], rest)
+    elif args.script is not None:
+        target = startup.Target.of_script(args.script, args.args)
+    else:
+        return _usage("a SCRIPT or -m MODULE is required")
+    try:
+        if args.plot:
+            startup.check_plot_path(args.plot)  # before minutes of measuring
+        report = startup.measure(
+            target,
+            runs=args.runs,
+            profile_runs=args.profile_runs,
+            python=args.python,
+            timeout=args.timeout,
+        )
+        if args.json:
+            print(json.dumps(report.to_json(args.top), indent=2))
+        else:
+            print(startup.render_table(report, args.top))
+        if args.plot:
+            path = startup.plot(report, args.plot, top=max(args.top, 15))
+            if not args.json:
+                print(f"plot written to {path}")
+    except EmberError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _usage(message: str) -> int:
+    sys.stderr.write(
+        f"usage: ember startup [options] SCRIPT [ARGS] | -m MODULE [ARGS]\n"
+        f"ember startup: error: {message}\n"
+    )
+    return 2

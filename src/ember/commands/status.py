@@ -1,0 +1,145 @@
+"""``ember status [PATH...]``: argv → :func:`ember.pyc.status.status` → a table.
+
+$ ember status examples/sampleapp
+bytecode caches (cpython-311, in __pycache__)
+  STATE        FILE                           REASON
+  fresh        examples/sampleapp/main.py     timestamp and size match
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ember.commands.build import add_prefix_option, print_json, resolve_prefix
+
+EPILOG = """\
+states:
+  fresh        the importer uses the cache and it matches the source
+  missing      no cache file: the importer compiles the source on every run
+  stale        source mtime, size or hash differs from what the cache records
+  foreign      written by another Python (its magic number is decoded)
+  corrupt      short header, bad magic or flags, or a body that does not unmarshal
+               (import would crash on such a body: rebuild with 'ember build -f')
+  unchecked    an unchecked-hash cache: import never revalidates it
+  same-second  the cache was written in the same second the source was modified, so an
+               equal-size edit in that second would go unnoticed
+  orphan       a cache file whose source is gone (remove with 'ember clean --orphans')
+
+Bodies are unmarshalled in a separate process, so a hostile .pyc cannot crash ember.
+
+examples:
+  ember status                    the current folder
+  ember status src/ -O 0 -O 1     check two optimisation levels
+  ember status -q . || exit 1     a CI gate: print only problems, fail unless all fresh
+  ember status --json . > status.json
+
+exit status: 0 only when every cache is fresh, else 1.
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Say, for each source, whether the importer would use its cache and why not;\n"
+        "list orphaned caches."
+    )
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
+    )
+    parser.add_argument(
+        "-O",
+        "--optimize",
+        dest="levels",
+        type=int,
+        action="append",
+        choices=(0, 1, 2),
+        metavar="LEVEL",
+        help="optimisation level to check; repeatable (default 0)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB; repeatable",
+    )
+    parser.add_argument(
+        "--follow-symlinks", action="store_true", help="descend into symlinked folders"
+    )
+    add_prefix_option(parser)
+    parser.add_argument(
+        "--no-body-check",
+        action="store_true",
+        help="judge headers only (faster; misses corrupt bodies)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="list only caches that are not fresh"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from ember.pyc.status import status
+
+    prefix, prefix_note = resolve_prefix(args.prefix)
+    report = status(
+        args.paths or [Path(".")],
+        levels=args.levels or (0,),
+        prefix=prefix,
+        exclude=args.exclude,
+        follow_symlinks=args.follow_symlinks,
+        check_body=not args.no_body_check,
+    )
+    if args.json:
+        print_json(report.to_json())
+        return 0 if report.ok else 1
+    if prefix_note:
+        print(prefix_note.replace("note:", "warning:", 1), file=sys.stderr)
+    for problem in report.problems:
+        print(problem.render(), file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for section in report.sections:
+        sys.stdout.write(render_section(section, only_problems=args.quiet))
+    return 0 if report.ok else 1
+
+
+def render_section(section: object, *, only_problems: bool = False) -> str:
+    """A section as a table: state, file (the cache for orphans) and reason, then a
+    count line. Works for any section whose records have ``state``, ``reason``,
+    ``source`` and ``cache``."""
+    records = list(section.records)  # type: ignore[attr-defined]
+    rows = []
+    for r in records:
+        if only_problems and r.state == "fresh":
+            continue
+        shown = r.cache if r.state == "orphan" or r.source is None else r.source
+        label = str(shown)
+        opt = _opt_level(r.cache.name)
+        if opt and r.state != "orphan":
+            label += f" [opt-{opt}]"
+        rows.append((r.state, label, r.reason))
+    out = [f"{section.title}\n"]  # type: ignore[attr-defined]
+    if rows:
+        width = min(60, max(len("FILE"), *(len(row[1]) for row in rows)))
+        out.append(f"  {'STATE':<12} {'FILE':<{width}}  REASON\n")
+        out.extend(f"  {s:<12} {f:<{width}}  {why}\n" for s, f, why in rows)
+    counts = {}
+    for r in records:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    if records:
+        parts = ", ".join(f"{n} {state}" for state, n in counts.items())
+        out.append(f"{len(records)} cache{'s' if len(records) != 1 else ''}: {parts}\n")
+    else:
+        out.append("no Python sources found\n")
+    return "".join(out)
+
+
+def _opt_level(name: str) -> str:
+    from ember.pyc.cache import parse_cache_name
+
+    parsed = parse_cache_name(name)
+    return parsed[2] if parsed else ""

@@ -1,0 +1,625 @@
+"""Compile a tree of sources to their ``__pycache__`` files, in parallel, incrementally.
+
+PATHs → :class:`BuildReport`: every ``.py`` under the paths gets the cache file the
+importer looks for, byte-identical to what ``py_compile`` writes for the same (absolute)
+path, invalidation mode, optimisation level and source mtime::
+
+    >>> report = build([Path("examples/sampleapp")])  # doctest: +SKIP
+    >>> report.summary()  # doctest: +SKIP
+    'compiled 7, already fresh 0, failed 0 in 0.03 s'
+
+How it is fast:
+
+- the parent skips fresh files itself, cheaply: one ``scandir`` of each cache folder,
+  then a ``stat`` of the source and a 16-byte read of its cache, compared with the
+  exact header the build would write (magic, flags, then mtime and size or the hash);
+- the rest is one queue over the whole de-duplicated list, biggest files first. On
+  Linux the workers are forked (nothing to import or pickle): task numbers sit in a
+  pipe that the workers read 4 bytes at a time (an atomic, lock-free queue); each
+  worker reads, compiles and writes its files and streams back a small record per file.
+  Elsewhere, or when the caller has threads, a ``ProcessPoolExecutor`` runs chunks;
+  ``jobs=1`` and tiny builds run in-process.
+
+An explicit build ignores ``PYTHONDONTWRITEBYTECODE``, as ``compileall`` does: that
+variable stops the *importer* from writing caches, not a request to build them.
+The body of an existing cache is not read when deciding freshness (the importer
+does not either); ``ember status`` checks bodies, and ``--force`` rewrites them.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ember.diagnostics import Diagnostic, Span
+from ember.pyc.cache import PYCACHE, Source, cache_path, cache_tag, find_sources
+from ember.pyc.header import HEADER_SIZE, InvalidationMode, pack, source_hash
+
+# (index, absolute source, ((optimize level, cache path), ...))
+Task = tuple[int, str, tuple[tuple[int, str], ...]]
+# (index, ok, payload): ok → warnings ((line, text), ...); failed → diagnostic fields
+Record = tuple[int, bool, tuple]
+
+# Below this much source in total, forking costs more than it saves.
+_SMALL_BUILD_BYTES = 48_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One source's outcome: ``compiled``, ``fresh`` (left alone) or ``failed``."""
+
+    source: Path
+    caches: tuple[Path, ...]
+    outcome: str
+    diagnostic: Diagnostic | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "source": str(self.source),
+            "caches": [str(c) for c in self.caches],
+            "outcome": self.outcome,
+        }
+        if self.diagnostic is not None:
+            out["error"] = self.diagnostic.render()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """Everything one build did: per-file results, path problems (missing path,
+    dangling symlink), compiler warnings, notes, the time it took and the workers."""
+
+    files: tuple[FileResult, ...]
+    problems: tuple[Diagnostic, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+    workers: int = 1
+    mode: InvalidationMode = InvalidationMode.TIMESTAMP
+    levels: tuple[int, ...] = (0,)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Every error, path problems first, then failed files in order."""
+        failed = tuple(f.diagnostic for f in self.files if f.diagnostic is not None)
+        return self.problems + failed
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        """``compiled N, already fresh N, failed N in S s`` (warnings when any)."""
+        failed = self.count("failed") + len(self.problems)
+        text = (
+            f"compiled {self.count('compiled')}, already fresh {self.count('fresh')}, "
+            f"failed {failed}"
+        )
+        if self.warnings:
+            text += f", {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"
+        return f"{text} in {self.seconds:.2f} s"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "compiled": self.count("compiled"),
+            "fresh": self.count("fresh"),
+            "failed": self.count("failed") + len(self.problems),
+            "seconds": round(self.seconds, 4),
+            "workers": self.workers,
+            "invalidation": self.mode.value,
+            "levels": list(self.levels),
+            "cache_tag": cache_tag(),
+            "files": [f.to_json() for f in self.files],
+            "errors": [d.render() for d in self.errors],
+            "warnings": [d.render() for d in self.warnings],
+            "notes": list(self.notes),
+        }
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (affinity and cgroup-aware where possible)."""
+    count = getattr(os, "process_cpu_count", None)
+    if count is not None:
+        return count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def build(
+    paths: Sequence[Path] = (Path("."),),
+    *,
+    mode: InvalidationMode | None = None,
+    levels: Sequence[int] = (0,),
+    force: bool = False,
+    exclude: Sequence[str] = (),
+    follow_symlinks: bool = False,
+    prefix: Path | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Compile every ``.py`` under ``paths`` whose cache is not fresh for ``mode``
+    (default as py_compile: timestamp, checked-hash when SOURCE_DATE_EPOCH is set) at
+    each optimisation level. ``prefix`` writes a PYTHONPYCACHEPREFIX-style tree.
+    ``jobs`` worker processes (default: all CPUs; 1 runs in this process).
+    ``progress(done, total)`` is called as files finish.
+
+    >>> build([Path("app")], levels=(0, 1)).ok  # doctest: +SKIP
+    True
+    """
+    started = time.perf_counter()
+    mode = InvalidationMode.default() if mode is None else mode
+    levels = tuple(dict.fromkeys(levels)) or (0,)
+    for level in levels:
+        if level not in (0, 1, 2):
+            raise ValueError(f"optimisation level must be 0, 1 or 2, not {level}")
+    found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
+    plan = _plan(found.sources, mode, levels, force, prefix)
+
+    records: dict[int, Record] = {}
+    total = len(plan.tasks)
+
+    def collect(record: Record) -> None:
+        records[record[0]] = record
+        if progress is not None:
+            progress(len(records), total)
+
+    workers = _schedule(plan.tasks, plan.sizes, mode.value, jobs, collect)
+
+    files: list[FileResult] = []
+    compiler_warnings: list[Diagnostic] = []
+    for i, src in enumerate(found.sources):
+        caches = plan.caches[i]
+        if i in plan.early:
+            files.append(FileResult(src.path, caches, plan.early[i][0], plan.early[i][1]))
+            continue
+        record = records.get(i)
+        display = str(src.path)
+        if record is None:
+            diag = Diagnostic(
+                Span(display, 1, 0),
+                "the worker compiling this file died",
+                hint="run again with -j1 to see the crash",
+            )
+            files.append(FileResult(src.path, caches, "failed", diag))
+        elif record[1]:
+            files.append(FileResult(src.path, caches, "compiled"))
+            for line, text in record[2]:
+                compiler_warnings.append(
+                    Diagnostic(Span(display, line, 0), text, severity="warning")
+                )
+        else:
+            line, col, end_line, end_col, message, hint = record[2]
+            diag = Diagnostic(Span(display, line, col, end_line, end_col), message, hint=hint)
+            files.append(FileResult(src.path, caches, "failed", diag))
+    return BuildReport(
+        files=tuple(files),
+        problems=found.problems,
+        warnings=tuple(compiler_warnings),
+        notes=found.notes,
+        seconds=time.perf_counter() - started,
+        workers=workers,
+        mode=mode,
+        levels=levels,
+    )
+
+
+# --- planning: which files need compiling ----------------------------------------------
+
+
+@dataclass(slots=True)
+class _Plan:
+    tasks: list[Task]
+    sizes: list[int]
+    caches: list[tuple[Path, ...]]
+    early: dict[int, tuple[str, Diagnostic | None]]  # decided without a worker
+
+
+def _plan(
+    sources: Sequence[Source],
+    mode: InvalidationMode,
+    levels: tuple[int, ...],
+    force: bool,
+    prefix: Path | None,
+) -> _Plan:
+    tag = cache_tag()
+    suffixes = {level: (f".opt-{level}" if level else "") for level in levels}
+    listings: dict[str, dict[str, os.DirEntry[str]]] = {}
+    plan = _Plan([], [], [], {})
+    sized: list[tuple[int, Task]] = []
+    for i, src in enumerate(sources):
+        absolute = src.absolute
+        display = str(src.path)
+        head, name = os.path.split(absolute)
+        if prefix is None:
+            cdir = os.path.join(head, PYCACHE)
+        else:
+            cdir = str(cache_path(Path(absolute), prefix=prefix).parent)
+        stem = name[:-3]
+        targets = tuple(
+            (level, os.path.join(cdir, f"{stem}.{tag}{suffixes[level]}.pyc")) for level in levels
+        )
+        if prefix is None:  # shown next to the source as the user named it
+            shown_dir = os.path.join(os.path.dirname(display), PYCACHE)
+            plan.caches.append(tuple(Path(shown_dir, os.path.basename(t[1])) for t in targets))
+        else:
+            plan.caches.append(tuple(Path(t[1]) for t in targets))
+        try:
+            st = os.stat(absolute)
+        except OSError as exc:
+            plan.early[i] = ("failed", _unreadable(display, exc))
+            continue
+        listing = listings.get(cdir)
+        if listing is None:
+            try:
+                listing = {e.name: e for e in os.scandir(cdir)}
+            except OSError:
+                listing = {}
+            listings[cdir] = listing
+        needed = []
+        expected: bytes | None = None
+        for level, cache in targets:
+            entry = listing.get(os.path.basename(cache))
+            if entry is None:
+                needed.append((level, cache))
+                continue
+            if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                what = "a symlink" if entry.is_symlink() else "not a regular file"
+                plan.early[i] = (
+                    "failed",
+                    Diagnostic(
+                        Span(display, 1, 0),
+                        f"cache path {cache} is {what}; refusing to replace it",
+                        hint="remove it (the importer would turn it into a regular file)",
+                    ),
+                )
+                break
+            if force:
+                needed.append((level, cache))
+                continue
+            if expected is None:
+                try:
+                    expected = _expected_header(absolute, st, mode)
+                except OSError as exc:
+                    plan.early[i] = ("failed", _unreadable(display, exc))
+                    break
+            if _read_head(cache) != expected:
+                needed.append((level, cache))
+        if i in plan.early:
+            continue
+        if not needed:
+            plan.early[i] = ("fresh", None)
+            continue
+        sized.append((st.st_size, (i, absolute, tuple(needed))))
+    # Biggest first: the long compiles start early and small files fill the tail.
+    sized.sort(key=lambda item: -item[0])
+    plan.tasks = [task for _, task in sized]
+    plan.sizes = [size for size, _ in sized]
+    return plan
+
+
+def _expected_header(source: str, st: os.stat_result, mode: InvalidationMode) -> bytes:
+    """The exact 16 bytes a build would write now (hash modes read the source)."""
+    if mode is InvalidationMode.TIMESTAMP:
+        return pack(mode, mtime=int(st.st_mtime), source_size=st.st_size)
+    with open(source, "rb") as f:
+        return pack(mode, source_hash=source_hash(f.read()))
+
+
+def _read_head(cache: str) -> bytes:
+    try:
+        with open(cache, "rb") as f:
+            return f.read(HEADER_SIZE)
+    except OSError:
+        return b""
+
+
+def _unreadable(display: str, exc: OSError) -> Diagnostic:
+    return Diagnostic(
+        Span(display, 1, 0),
+        f"cannot read source ({exc.strerror or exc})",
+        hint="check that the file exists and that you may read it",
+    )
+
+
+# --- the worker: one source → its cache files ------------------------------------------
+
+
+def compile_task(task: Task, mode: str) -> Record:
+    """Read, compile and write one source for each requested level; never raises for
+    a problem in the file (it becomes a failed record with diagnostic fields)."""
+    index, source, targets = task
+    try:
+        with open(source, "rb") as f:
+            st = os.fstat(f.fileno())
+            data = f.read()
+    except OSError as exc:
+        return (
+            index,
+            False,
+            (
+                1,
+                0,
+                None,
+                None,
+                f"cannot read source ({exc.strerror})",
+                "check that the file exists and that you may read it",
+            ),
+        )
+    inv = InvalidationMode(mode)
+    if inv is InvalidationMode.TIMESTAMP:
+        header = pack(inv, mtime=int(st.st_mtime), source_size=st.st_size)
+    else:
+        header = pack(inv, source_hash=source_hash(data))
+    file_mode = st.st_mode | 0o200  # importlib's _calc_mode: the owner may rewrite it
+    notes: dict[tuple[int, str], None] = {}
+    for level, cache in targets:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                # Keep `code` in a local: marshal flags objects by refcount, and
+                # py_compile also holds a reference while dumping.
+                code = compile(data, source, "exec", dont_inherit=True, optimize=level)
+            except Exception as exc:  # anything compile() raises is about this file
+                return (index, False, describe_compile_error(exc, data))
+        for w in caught:
+            notes[(w.lineno or 1, f"{w.category.__name__}: {w.message}")] = None
+        try:
+            write_atomic(cache, header + marshal.dumps(code), file_mode)
+        except OSError as exc:
+            return (
+                index,
+                False,
+                (
+                    1,
+                    0,
+                    None,
+                    None,
+                    f"cannot write {cache} ({exc.strerror or exc})",
+                    "check the cache folder's permissions, or use --prefix",
+                ),
+            )
+    return (index, True, tuple(notes))
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write ``path`` so that no reader ever sees a partial file: a temp file in the
+    same folder (name unique to this process), then ``os.replace``."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(tmp, flags, mode & 0o666)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(tmp, flags, mode & 0o666)
+    except FileExistsError:
+        # Left by a crashed process that had our pid; the name is ours to reuse.
+        os.unlink(tmp)
+        fd = os.open(tmp, flags, mode & 0o666)
+    try:
+        with open(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
+    """Diagnostic fields ``(line, col, end_line, end_col, message, hint)`` for a
+    compile failure, with the position found by hand where CPython gives none (or a
+    different one per version): null bytes, undecodable bytes, unknown encodings."""
+    text = str(exc)
+    if "null bytes" in text:
+        return (
+            *_byte_position(data, data.find(b"\0")),
+            None,
+            None,
+            "source contains a null byte",
+            "a .py file must be text; is this a binary file named .py?",
+        )
+    if isinstance(exc, SyntaxError) and (exc.msg or "").startswith("unknown encoding"):
+        line = 1 if b"coding" in data.split(b"\n", 1)[0] else 2
+        return (
+            line,
+            0,
+            None,
+            None,
+            exc.msg,
+            "declare an encoding Python knows (e.g. utf-8) or remove the coding line",
+        )
+    if isinstance(exc, SyntaxError) and (exc.msg or "").startswith("(unicode error)"):
+        found = _decode_error(data)
+        if found is not None:
+            line, col, encoding, byte = found
+            return (
+                line,
+                col,
+                None,
+                None,
+                f"source is not valid {encoding}: byte {byte:#04x} cannot be decoded",
+                "save the file as UTF-8, or declare its encoding on line 1 or 2 "
+                "(PEP 263, e.g. '# -*- coding: latin-1 -*-')",
+            )
+    if isinstance(exc, SyntaxError):
+        line = exc.lineno or 1
+        col = max(0, (exc.offset or 1) - 1)
+        end_line = exc.end_lineno
+        end_col = (exc.end_offset - 1) if exc.end_offset and exc.end_offset > 0 else None
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return (
+            line,
+            col,
+            end_line,
+            end_col,
+            f"{type(exc).__name__}: {exc.msg}",
+            f"this file is not valid Python {version}: fix it, or --exclude it if it is "
+            "not meant to be imported (a template, test data)",
+        )
+    return (
+        1,
+        0,
+        None,
+        None,
+        f"{type(exc).__name__}: {text}",
+        "the compiler could not handle this file; simplify the offending code",
+    )
+
+
+def _byte_position(data: bytes, pos: int) -> tuple[int, int]:
+    pos = max(pos, 0)
+    line = data.count(b"\n", 0, pos) + 1
+    start = data.rfind(b"\n", 0, pos) + 1
+    # Columns count characters as the caret renderer sees them (bad bytes as U+FFFD).
+    return line, len(data[start:pos].decode("utf-8", "replace"))
+
+
+def _decode_error(data: bytes) -> tuple[int, int, str, int] | None:
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return None
+    try:
+        data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+    except UnicodeDecodeError as err:
+        line, col = _byte_position(data, err.start)
+        return line, col, encoding, data[err.start]
+    except LookupError:
+        return None
+    return None
+
+
+# --- scheduling -------------------------------------------------------------------------
+
+
+def _schedule(
+    tasks: list[Task],
+    sizes: list[int],
+    mode: str,
+    jobs: int | None,
+    collect: Callable[[Record], None],
+) -> int:
+    """Run every task, passing each record to ``collect``; returns the worker count."""
+    if not tasks:
+        return 0
+    workers = min(default_jobs() if jobs is None or jobs < 1 else jobs, len(tasks))
+    if workers <= 1 or sum(sizes) < _SMALL_BUILD_BYTES:
+        for task in tasks:
+            collect(compile_task(task, mode))
+        return 1
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        _run_forked(tasks, mode, workers, collect)
+    else:
+        _run_pool(tasks, mode, workers, collect)
+    return workers
+
+
+def _chunks(tasks: list[Task], count: int) -> list[list[Task]]:
+    size = -(-len(tasks) // count)
+    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+
+
+def _run_forked(
+    tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
+) -> None:
+    import select
+
+    # The whole queue is written before any worker starts, so it must fit in the
+    # smallest pipe buffer (PIPE_BUF, 4 KiB): at most 1,000 4-byte chunk numbers.
+    chunks = _chunks(tasks, min(len(tasks), 1_000))
+    queue_r, queue_w = os.pipe()
+    payload = b"".join(k.to_bytes(4, "little") for k in range(len(chunks)))
+    _write_all(queue_w, payload)
+    os.close(queue_w)
+    readers: list[int] = []
+    pids: list[int] = []
+    for _ in range(workers):
+        result_r, result_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            status = 0
+            try:
+                os.close(result_r)
+                for fd in readers:
+                    os.close(fd)
+                while True:
+                    raw = os.read(queue_r, 4)
+                    if not raw:
+                        break
+                    for task in chunks[int.from_bytes(raw, "little")]:
+                        blob = marshal.dumps(compile_task(task, mode))
+                        _write_all(result_w, len(blob).to_bytes(4, "little") + blob)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(result_w)
+        readers.append(result_r)
+        pids.append(pid)
+    os.close(queue_r)
+    buffers = {fd: bytearray() for fd in readers}
+    open_fds = list(readers)
+    while open_fds:
+        ready, _, _ = select.select(open_fds, [], [])
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                open_fds.remove(fd)
+                os.close(fd)
+                continue
+            buf = buffers[fd]
+            buf += chunk
+            while len(buf) >= 4:
+                length = int.from_bytes(buf[:4], "little")
+                if len(buf) < 4 + length:
+                    break
+                collect(marshal.loads(bytes(buf[4 : 4 + length])))
+                del buf[: 4 + length]
+    for pid in pids:
+        os.waitpid(pid, 0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _run_chunk(chunk: list[Task], mode: str) -> list[Record]:
+    return [compile_task(task, mode) for task in chunk]
+
+
+def _run_pool(
+    tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # Chunks small enough to balance, big enough that pickling does not dominate.
+    chunks = _chunks(tasks, min(len(tasks), workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_chunk, chunk, mode) for chunk in chunks]
+        for future in as_completed(futures):
+            for record in future.result():
+                collect(record)

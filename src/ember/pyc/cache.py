@@ -1,0 +1,510 @@
+"""Where a source's cache file lives, and whether the importer would use it.
+
+source path → cache path (:func:`cache_path`, PEP 3147/488 names, optional pycache
+prefix), cache path → source (:func:`source_for_cache`), and source → :class:`Verdict`
+(:func:`judge`, :func:`judge_many`, :func:`judge_cache`), decided the way
+``importlib._bootstrap_external.SourceLoader.get_code`` decides, with a reason a person
+can act on::
+
+    >>> cache_path(Path("/app/shop/cart.py")).as_posix()  # doctest: +ELLIPSIS
+    '/app/shop/__pycache__/cart.cpython-3....pyc'
+    >>> judge(Path("app.py")).state  # doctest: +SKIP
+    'stale'
+
+Bodies are untrusted: ``marshal.loads`` can crash the interpreter on hostile bytes, so
+the body check (``check_body=True``) unmarshals in a separate, isolated ``python -I -S``
+subprocess, batched over all files, and restarts it past a file that kills it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ember.diagnostics import Diagnostic, Span
+from ember.pyc.header import (
+    HEADER_SIZE,
+    HeaderError,
+    InvalidationMode,
+    PycHeader,
+    check_hash,
+    check_timestamp,
+    classify,
+)
+
+STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
+PYCACHE = "__pycache__"
+
+# name.<tag>[.opt-N].pyc, tag of any implementation/version, e.g. cpython-310, pypy39.
+_CACHE_NAME = re.compile(
+    r"^(?P<base>.+?)\.(?P<tag>[a-z]+-?\d+)(?:\.opt-(?P<opt>[0-9A-Za-z]+))?\.pyc$"
+)
+
+
+def cache_tag() -> str:
+    """This interpreter's cache tag, e.g. ``cpython-311``."""
+    tag = sys.implementation.cache_tag
+    if tag is None:  # pragma: no cover - only on implementations without caches
+        raise NotImplementedError("this Python writes no bytecode caches (no cache tag)")
+    return tag
+
+
+def _opt_suffix(optimization: int | str) -> str:
+    # Level 0 has no suffix (PEP 488); an int 0 means level 0, as py_compile passes ''.
+    text = "" if optimization in ("", 0) else str(optimization)
+    if text and not text.isalnum():
+        raise ValueError(f"{text!r} is not alphanumeric")
+    return f".opt-{text}" if text else ""
+
+
+def cache_path(source: Path, *, optimization: int | str = "", prefix: Path | None = None) -> Path:
+    """The cache file the importer uses for ``source``, as
+    ``importlib.util.cache_from_source`` computes it, except that the pycache prefix is
+    an argument instead of ``sys.pycache_prefix`` (``None``: in-tree ``__pycache__``).
+    ``optimization`` 0 or ``""`` is level 0 (no ``.opt-`` suffix).
+
+    >>> cache_path(Path("/a/b.py"), optimization=2, prefix=Path("/pc")).as_posix()
+    ... # doctest: +ELLIPSIS
+    '/pc/a/b.cpython-3....opt-2.pyc'
+    """
+    head, tail = os.path.split(os.fspath(source))
+    base, sep, rest = tail.rpartition(".")
+    filename = (base if base else rest) + sep + cache_tag() + _opt_suffix(optimization) + ".pyc"
+    if prefix is None:
+        return Path(head, PYCACHE, filename)
+    # Absolute, then root-relative under the prefix, so two foo/bar.py never collide.
+    absolute = os.path.abspath(head or os.curdir)
+    drive, rel = os.path.splitdrive(absolute)
+    return Path(prefix, rel.lstrip("/\\"), filename)
+
+
+def parse_cache_name(name: str) -> tuple[str, str, str] | None:
+    """``(module, tag, optimization)`` of a cache file name, or None.
+
+    >>> parse_cache_name("cart.cpython-312.opt-1.pyc")
+    ('cart', 'cpython-312', '1')
+    """
+    match = _CACHE_NAME.match(name)
+    if match is None:
+        return None
+    return match["base"], match["tag"], match["opt"] or ""
+
+
+def source_for_cache(cache: Path, *, prefix: Path | None = None) -> Path | None:
+    """The source a cache file belongs to (it need not exist), for any cache tag;
+    None if ``cache`` is not named or placed like a cache file.
+
+    >>> source_for_cache(Path("/a/__pycache__/b.cpython-313.opt-2.pyc")).as_posix()
+    '/a/b.py'
+    """
+    parsed = parse_cache_name(cache.name)
+    if parsed is None:
+        return None
+    if prefix is None:
+        if cache.parent.name != PYCACHE:
+            return None
+        return cache.parent.parent / (parsed[0] + ".py")
+    try:
+        rel = Path(os.path.abspath(cache.parent)).relative_to(os.path.abspath(prefix))
+    except ValueError:
+        return None
+    return Path(os.sep, rel, parsed[0] + ".py")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The importer's verdict on one cache file, with the reason in words.
+
+    ``state`` is one of :data:`STATES`; ``source`` is None only for an orphan whose
+    source cannot be named.
+    """
+
+    state: str
+    reason: str
+    source: Path | None
+    cache: Path
+    header: PycHeader | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the importer uses this cache and it matches the source."""
+        return self.state == "fresh"
+
+    def to_json(self) -> dict[str, object]:
+        h = self.header
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "source": None if self.source is None else str(self.source),
+            "cache": str(self.cache),
+            "mode": None if h is None else h.mode.value,
+            "python": None if h is None else h.python_version,
+        }
+
+
+def _size_text(n: int) -> str:
+    return f"{n} byte" if n == 1 else f"{n} bytes"
+
+
+def _when(seconds: int) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
+def _judge_header(source: Path, cache: Path, st: os.stat_result, data: bytes) -> Verdict:
+    """The header part of the importer's decision (no body check)."""
+    try:
+        header = classify(data[:HEADER_SIZE])
+    except HeaderError as exc:
+        return Verdict("corrupt", exc.reason, source, cache, None)
+    if not header.is_current_python:
+        version = header.python_version
+        who = f"Python {version}" if version else f"an unknown Python (magic {header.magic_number})"
+        return Verdict("foreign", f"built by {who}", source, cache, header)
+    mode = header.mode
+    if mode is InvalidationMode.TIMESTAMP:
+        why = check_timestamp(header, st.st_mtime, st.st_size)
+        if why == "mtime":
+            reason = (
+                f"source modified ({_when(int(st.st_mtime))}; cache records "
+                f"{_when(header.mtime or 0)})"
+            )
+            return Verdict("stale", reason, source, cache, header)
+        if why == "size":
+            reason = f"source size changed ({header.source_size} -> {_size_text(st.st_size)})"
+            return Verdict("stale", reason, source, cache, header)
+        return Verdict("fresh", "timestamp and size match", source, cache, header)
+    source_bytes = source.read_bytes()
+    matches = check_hash(header, source_bytes) is None
+    if mode is InvalidationMode.UNCHECKED_HASH:
+        now = "matches the source now" if matches else "does NOT match the source: old code runs"
+        return Verdict(
+            "unchecked",
+            f"unchecked-hash: import never revalidates it ({now})",
+            source,
+            cache,
+            header,
+        )
+    if not matches:
+        return Verdict("stale", "source hash changed", source, cache, header)
+    return Verdict("fresh", "source hash matches", source, cache, header)
+
+
+def _same_second(verdict: Verdict, cache_st: os.stat_result) -> Verdict:
+    # A timestamp cache written no later than the second its source mtime records:
+    # an equal-size edit later in that second keeps (mtime, size) and goes unnoticed.
+    h = verdict.header
+    if verdict.state != "fresh" or h is None or h.mode is not InvalidationMode.TIMESTAMP:
+        return verdict
+    if cache_st.st_mtime_ns // 1_000_000_000 <= (h.mtime or 0):
+        return replace(
+            verdict,
+            state="same-second",
+            reason="cache written in the same second the source was modified: an edit of "
+            "equal size in that second would go unnoticed",
+        )
+    return verdict
+
+
+def judge_header_only(source: Path, cache: Path) -> tuple[Verdict, bool]:
+    """The verdict from stat and the 16-byte header alone; the flag says whether the
+    importer would go on to unmarshal the body (so a body check is meaningful)."""
+    try:
+        st = os.stat(source)
+    except FileNotFoundError:
+        if os.path.lexists(cache):
+            return judge_cache(cache), False
+        raise
+    try:
+        with open(cache, "rb") as f:
+            cache_st = os.fstat(f.fileno())
+            data = f.read(HEADER_SIZE)
+    except FileNotFoundError:
+        return Verdict("missing", "no cache file", source, cache, None), False
+    except IsADirectoryError:
+        return Verdict("corrupt", "cache path is a directory", source, cache, None), False
+    try:
+        verdict = _judge_header(source, cache, st, data)
+    except OSError as exc:
+        reason = f"source unreadable ({exc.strerror or exc})"
+        return Verdict("stale", reason, source, cache, None), False
+    loads_body = verdict.state in ("fresh", "unchecked")
+    return _same_second(verdict, cache_st), loads_body
+
+
+def judge(
+    source: Path,
+    *,
+    optimization: int | str = "",
+    prefix: Path | None = None,
+    check_body: bool = True,
+) -> Verdict:
+    """The importer's verdict on ``source``'s cache file, with the reason.
+
+    ``check_body`` also unmarshals the body (in a subprocess) when the importer would
+    load it, so a valid header over a corrupt body is reported ``corrupt``. A missing
+    source with an existing cache is an ``orphan``; raises FileNotFoundError if neither
+    exists.
+
+    >>> judge(Path("shop/cart.py")).reason  # doctest: +SKIP
+    'source size changed (1204 -> 1210 bytes)'
+    """
+    return judge_many([source], optimization=optimization, prefix=prefix, check_body=check_body)[0]
+
+
+def judge_many(
+    sources: Sequence[Path],
+    *,
+    optimization: int | str = "",
+    prefix: Path | None = None,
+    check_body: bool = True,
+) -> list[Verdict]:
+    """:func:`judge` for many sources, with one body-check subprocess for them all."""
+    verdicts: list[Verdict] = []
+    to_check: list[int] = []
+    for source in sources:
+        cache = cache_path(source, optimization=optimization, prefix=prefix)
+        verdict, loads_body = judge_header_only(source, cache)
+        if loads_body:
+            to_check.append(len(verdicts))
+        verdicts.append(verdict)
+    if check_body and to_check:
+        problems = check_bodies([verdicts[i].cache for i in to_check])
+        for i, problem in zip(to_check, problems, strict=True):
+            if problem is not None:
+                v = verdicts[i]
+                verdicts[i] = replace(v, state="corrupt", reason=problem)
+    return verdicts
+
+
+def judge_cache(cache: Path, *, prefix: Path | None = None) -> Verdict:
+    """The verdict on a cache file whose source is missing: ``orphan`` (or, if its
+    source exists after all, the normal verdict without a body check)."""
+    source = source_for_cache(cache, prefix=prefix)
+    header: PycHeader | None
+    try:
+        with open(cache, "rb") as f:
+            header = classify(f.read(HEADER_SIZE))
+    except (OSError, HeaderError):
+        header = None
+    if source is not None and source.exists():
+        return judge_header_only(source, cache)[0]
+    where = "no source" if source is None else f"no source {source.name} beside it"
+    return Verdict("orphan", f"{where}: the importer never uses it", source, cache, header)
+
+
+# Runs in `python -I -S`: imports only marshal and sys. Reads NUL-separated paths on
+# stdin, answers one line per path ("ok" or "bad <reason>"), flushing each, so that the
+# parent knows which file was being read if the process dies.
+_BODY_CHECK = r"""
+import marshal, sys
+out = sys.stdout
+for raw in sys.stdin.buffer.read().split(b"\0"):
+    if not raw:
+        continue
+    try:
+        with open(raw, "rb") as f:
+            data = f.read()
+        obj = marshal.loads(memoryview(data)[16:])
+        if type(obj).__name__ != "code":
+            msg = "bad body is of type " + type(obj).__name__ + ", not a code object"
+        else:
+            msg = "ok"
+    except Exception as exc:
+        msg = "bad body does not unmarshal (" + type(exc).__name__ + ": " + str(exc) + ")"
+    out.write(msg.replace("\n", " ") + "\n")
+    out.flush()
+"""
+
+
+def check_bodies(caches: Iterable[Path]) -> list[str | None]:
+    """For each cache file, None if its body unmarshals to a code object, else why not.
+
+    Runs in a separate isolated interpreter (the same Python, so the same marshal
+    format): a hostile body that crashes ``marshal.loads`` kills that process, not
+    ours; the file it died on is reported and the rest are checked by a new one.
+    """
+    import subprocess
+
+    paths = list(caches)
+    results: list[str | None] = []
+    while len(results) < len(paths):
+        batch = paths[len(results) :]
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _BODY_CHECK],
+            input=b"\0".join(os.fsencode(p) for p in batch),
+            capture_output=True,
+            check=False,
+        )
+        lines = proc.stdout.decode("utf-8", "replace").splitlines()
+        for line in lines[: len(batch)]:
+            results.append(None if line == "ok" else line.removeprefix("bad "))
+        if len(lines) < len(batch):
+            code = proc.returncode
+            how = _signal_name(-code) if code < 0 else f"exit status {code}"
+            results.append(f"body crashes the unmarshaller ({how})")
+    return results
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+# --- finding sources -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A source file found under a PATH: ``path`` as the user would write it (for
+    messages), ``absolute`` as the importer names it (no symlinks resolved)."""
+
+    path: Path
+    absolute: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What :func:`find_sources` found: the de-duplicated sources, every directory
+    walked (absolute), problems (missing path, dangling symlink, ...) and notes."""
+
+    sources: tuple[Source, ...]
+    dirs: tuple[str, ...]
+    problems: tuple[Diagnostic, ...]
+    notes: tuple[str, ...]
+
+
+def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(rel, p) or fnmatchcase(name, p) for p in patterns)
+
+
+def _problem(path: str, message: str, hint: str) -> Diagnostic:
+    return Diagnostic(Span(path, 1, 0), message, hint=hint)
+
+
+def find_sources(
+    paths: Sequence[Path],
+    *,
+    exclude: Sequence[str] = (),
+    follow_symlinks: bool = False,
+) -> Discovery:
+    """Every ``.py`` file under ``paths`` (files are taken as given), de-duplicated by
+    real directory and name. ``exclude`` globs match a path relative to its PATH
+    argument or a bare name, and prune whole directories. Symlinked directories are
+    skipped unless ``follow_symlinks`` (each skip is a note; cycles are cut).
+
+    >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # doctest: +SKIP
+    ['shop/__init__.py', 'shop/cart.py']
+    """
+    sources: list[Source] = []
+    dirs: list[str] = []
+    problems: list[Diagnostic] = []
+    notes: list[str] = []
+    seen_files: set[tuple[str, str]] = set()
+    seen_dirs: set[str] = set()
+
+    def add_file(display: str, absolute: str) -> None:
+        head, name = os.path.split(absolute)
+        key = (os.path.realpath(head), name)
+        if key not in seen_files:
+            seen_files.add(key)
+            sources.append(Source(Path(display), absolute))
+
+    def dangling(display: str) -> Diagnostic:
+        target = os.readlink(display)
+        return _problem(
+            display,
+            f"dangling symlink (points to {target}, which does not exist)",
+            "remove the link or restore its target",
+        )
+
+    def walk(display: str, absolute: str, rel: str) -> None:
+        real = os.path.realpath(absolute)
+        if real in seen_dirs:
+            return
+        seen_dirs.add(real)
+        dirs.append(absolute)
+        try:
+            entries = sorted(os.scandir(absolute), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(
+                _problem(
+                    display, f"cannot list directory ({exc.strerror})", "check its permissions"
+                )
+            )
+            return
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            child_rel = f"{rel}/{name}" if rel else name
+            child_display = os.path.join(display, name)
+            if exclude and _excluded(child_rel, name, exclude):
+                continue
+            is_link = entry.is_symlink()
+            if entry.is_dir():
+                if name == PYCACHE:
+                    continue
+                if is_link and not follow_symlinks:
+                    notes.append(
+                        f"skipped symlinked directory {child_display} (use --follow-symlinks)"
+                    )
+                    continue
+                subdirs.append((child_display, entry.path, child_rel))
+            elif name.endswith(".py"):
+                if is_link and not os.path.exists(entry.path):
+                    problems.append(dangling(child_display))
+                elif entry.is_file():
+                    add_file(child_display, entry.path)
+        for sub in subdirs:
+            walk(*sub)
+
+    for given in paths:
+        display = os.fspath(given)
+        absolute = os.path.abspath(display)
+        if os.path.isdir(absolute):
+            walk(display, absolute, "")
+        elif os.path.isfile(absolute):
+            if not display.endswith(".py"):
+                problems.append(
+                    _problem(
+                        display,
+                        "not a Python source file (no .py suffix)",
+                        "the importer only caches .py files; pass a .py file or a directory",
+                    )
+                )
+            else:
+                add_file(display, absolute)
+        elif os.path.islink(absolute):
+            problems.append(dangling(display))
+        else:
+            problems.append(
+                _problem(
+                    display, "no such file or directory", "check the path (typo? wrong directory?)"
+                )
+            )
+    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes))
+
+
+def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]:
+    """The cache directories that exist for walked source directories."""
+    found = []
+    for d in dirs:
+        cdir = (
+            Path(d, PYCACHE)
+            if prefix is None
+            else cache_path(Path(d, "x.py"), prefix=prefix).parent
+        )
+        if cdir.is_dir() and not cdir.is_symlink():
+            found.append(cdir)
+    return found

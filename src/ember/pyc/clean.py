@@ -1,0 +1,213 @@
+"""Remove bytecode caches: PATHs → :class:`CleanReport` (the files and empty
+``__pycache__`` folders removed, or that would be with ``dry_run``)::
+
+    >>> clean([Path("examples/sampleapp")], dry_run=True).removed  # doctest: +SKIP
+    (PosixPath('examples/sampleapp/__pycache__/main.cpython-311.pyc'), ...)
+
+Only files named like a cache file (``NAME.TAG[.opt-N].pyc``) inside a cache folder
+(``__pycache__``, or the pycache-prefix mirror of a walked folder) are ever removed:
+no source, no legacy ``foo.pyc`` beside its source, no symlink, nothing else. A
+``__pycache__`` folder is removed only once it is empty.
+
+``orphans``: only caches whose source is gone. ``stale``: only this Python's caches
+that the importer would reject or that would run old code: stale, corrupt (header or
+body), foreign magic, or an unchecked-hash cache that no longer matches its source.
+Both together: the union.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ember.diagnostics import Diagnostic
+from ember.pyc.cache import (
+    PYCACHE,
+    cache_dirs,
+    cache_tag,
+    check_bodies,
+    find_sources,
+    judge_header_only,
+    parse_cache_name,
+    source_for_cache,
+)
+from ember.pyc.header import HEADER_SIZE, InvalidationMode, check_hash, classify
+
+
+@dataclass(frozen=True, slots=True)
+class CleanReport:
+    """What was (or, with ``dry_run``, would be) removed, and path problems."""
+
+    removed: tuple[Path, ...]
+    removed_dirs: tuple[Path, ...]
+    dry_run: bool = False
+    problems: tuple[Diagnostic, ...] = ()
+    failures: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.failures
+
+    def summary(self) -> str:
+        verb = "would remove" if self.dry_run else "removed"
+        files = len(self.removed)
+        dirs = len(self.removed_dirs)
+        return (
+            f"{verb} {files} cache file{'s' if files != 1 else ''} and {dirs} empty "
+            f"cache folder{'s' if dirs != 1 else ''}"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "removed": [str(p) for p in self.removed],
+            "removed_dirs": [str(p) for p in self.removed_dirs],
+            "errors": [p.render() for p in self.problems] + list(self.failures),
+        }
+
+
+def clean(
+    paths: Sequence[Path] = (Path("."),),
+    *,
+    orphans: bool = False,
+    stale: bool = False,
+    dry_run: bool = False,
+    prefix: Path | None = None,
+    exclude: Sequence[str] = (),
+    follow_symlinks: bool = False,
+) -> CleanReport:
+    """Remove the cache files under ``paths`` (all of them unless ``orphans`` and/or
+    ``stale`` narrow it), then the cache folders left empty.
+
+    >>> clean([Path("app")], orphans=True).summary()  # doctest: +SKIP
+    'removed 1 cache file and 0 empty cache folders'
+    """
+    found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
+    candidates: list[tuple[Path, Path | None]] = []  # (cache, its source)
+    dirs = cache_dirs(found.dirs, prefix=prefix)
+    for cdir in dirs:
+        candidates.extend(_cache_files(cdir, prefix))
+    # Explicit file arguments: their own caches, wherever their folder was not walked.
+    walked = {str(d) for d in dirs}
+    for src in found.sources:
+        head, name = os.path.split(src.absolute)
+        cdir = _cache_dir_for(head, prefix)
+        if str(cdir) not in walked and cdir.is_dir():
+            candidates.extend(
+                c for c in _cache_files(cdir, prefix) if parse_cache_name(c[0].name)[0] == name[:-3]
+            )
+
+    chosen = [cache for cache, source in candidates if not (orphans or stale)]
+    if orphans:
+        chosen += [c for c, s in candidates if s is None or not s.exists()]
+    if stale:
+        chosen += _stale([(c, s) for c, s in candidates if s is not None and s.exists()])
+    chosen = sorted(dict.fromkeys(chosen))
+
+    failures: list[str] = []
+    removed: list[Path] = []
+    for cache in chosen:
+        if not dry_run:
+            try:
+                os.unlink(cache)
+            except FileNotFoundError:
+                continue  # removed by someone else meanwhile: the goal is met
+            except OSError as exc:
+                failures.append(f"{cache}: error: cannot remove ({exc.strerror})")
+                continue
+        removed.append(cache)
+    removed_dirs = _remove_empty(dirs, set(removed), dry_run, prefix)
+    return CleanReport(
+        tuple(_shown(p) for p in removed),
+        tuple(_shown(p) for p in removed_dirs),
+        dry_run,
+        found.problems,
+        tuple(failures),
+    )
+
+
+def _cache_dir_for(head: str, prefix: Path | None) -> Path:
+    if prefix is None:
+        return Path(head, PYCACHE)
+    return Path(prefix, os.path.abspath(head).lstrip("/\\"))
+
+
+def _cache_files(cdir: Path, prefix: Path | None) -> list[tuple[Path, Path | None]]:
+    """Regular files named like caches in ``cdir``, each with its source path."""
+    out = []
+    try:
+        entries = sorted(os.scandir(cdir), key=lambda e: e.name)
+    except OSError:
+        return out
+    for entry in entries:
+        if entry.is_file(follow_symlinks=False) and parse_cache_name(entry.name) is not None:
+            cache = Path(entry.path)
+            out.append((cache, source_for_cache(cache, prefix=prefix)))
+    return out
+
+
+def _stale(pairs: list[tuple[Path, Path | None]]) -> list[Path]:
+    """This Python's caches the importer would reject, or that run old code."""
+    tag = cache_tag()
+    bad: list[Path] = []
+    loadable: list[Path] = []
+    for cache, source in pairs:
+        parsed = parse_cache_name(cache.name)
+        if source is None or parsed is None or parsed[1] != tag:
+            continue
+        verdict, loads_body = judge_header_only(source, cache)
+        if verdict.state in ("stale", "corrupt", "foreign"):
+            bad.append(cache)
+        elif verdict.state == "unchecked" and _hash_mismatch(cache, source):
+            bad.append(cache)
+        elif loads_body:
+            loadable.append(cache)
+    problems = check_bodies(loadable) if loadable else []
+    bad += [c for c, p in zip(loadable, problems, strict=True) if p is not None]
+    return bad
+
+
+def _hash_mismatch(cache: Path, source: Path) -> bool:
+    with open(cache, "rb") as f:
+        header = classify(f.read(HEADER_SIZE))
+    return (
+        header.mode is InvalidationMode.UNCHECKED_HASH
+        and check_hash(header, source.read_bytes()) is not None
+    )
+
+
+def _remove_empty(
+    dirs: list[Path], removed: set[Path], dry_run: bool, prefix: Path | None
+) -> list[Path]:
+    """Cache folders that are (or, in a dry run, would be) empty; in a prefix tree, also
+    their emptied parents up to the prefix."""
+    out = []
+    for cdir in dirs:
+        try:
+            left = [e for e in os.listdir(cdir) if Path(cdir, e) not in removed]
+        except OSError:
+            continue
+        if left:
+            continue
+        if not dry_run:
+            try:
+                os.rmdir(cdir)
+            except OSError:
+                continue  # something appeared meanwhile: keep it
+        out.append(cdir)
+        if prefix is not None and not dry_run:
+            parent, root = cdir.parent, Path(os.path.abspath(prefix))
+            while parent != root and root in parent.parents:
+                try:
+                    os.rmdir(parent)
+                except OSError:
+                    break
+                parent = parent.parent
+    return out
+
+
+def _shown(p: Path) -> Path:
+    text = os.path.relpath(p) if os.path.isabs(p) else str(p)
+    return Path(text) if not text.startswith("..") else p

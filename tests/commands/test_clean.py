@@ -1,0 +1,28 @@
+"""`ember clean` as a user runs it."""
+
+from __future__ import annotations
+
+
+def test_dry_run_then_clean(app, ember):
+    ember("build", "-j1")
+    status, out, err = ember("clean", "--dry-run", "shop")
+    assert status == 0 and err == ""
+    assert out.splitlines()[0] == "would remove shop/__pycache__/__init__.TAG.pyc"
+    assert out.splitlines()[-2:] == [
+        "would remove shop/__pycache__",
+        "would remove 6 cache files and 1 empty cache folder",
+    ]
+    assert ember("clean") == (0, "removed 7 cache files and 2 empty cache folders\n", "")
+    assert ember("clean") == (0, "removed 0 cache files and 0 empty cache folders\n", "")
+
+
+def test_orphans_verbose(app, ember):
+    ember("build", "-j1")
+    (app / "main.py").unlink()
+    assert ember("clean", "--orphans", "-v") == (
+        0,
+        "removed __pycache__/main.TAG.pyc\n"
+        "removed __pycache__\n"
+        "removed 1 cache file and 1 empty cache folder\n",
+        "",
+    )

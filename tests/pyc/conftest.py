@@ -1,0 +1,79 @@
+"""Shared fixtures for the bytecode-layer tests: a copy of the sample app with old
+mtimes (so nothing is "same-second"), and helpers to run ember in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLEAPP = REPO / "examples" / "sampleapp"
+OLD = 1_600_000_000  # 2020-09-13: far from "now", so caches are never same-second
+
+
+def age(tree: Path, when: int = OLD) -> None:
+    """Set every file's mtime under ``tree`` to ``when``."""
+    for path in [tree, *tree.rglob("*")]:
+        if not path.is_symlink():
+            os.utime(path, (when, when))
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """A private copy of examples/sampleapp (sources only), mtimes in the past."""
+    dest = tmp_path / "app"
+    shutil.copytree(SAMPLEAPP, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    age(dest)
+    return dest
+
+
+def ember_env(**extra: str) -> dict[str, str]:
+    # PYTHONDONTWRITEBYTECODE stays set: ember build ignores it, and it keeps these
+    # subprocesses from writing caches into src/.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONPATH"] = str(REPO / "src")
+    env.update(extra)
+    return env
+
+
+def run_ember(
+    *args: str, cwd: Path, python: str = sys.executable, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [python, "-m", "ember", *args],
+        cwd=cwd,
+        env=ember_env(**env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+OTHER_VERSIONS = ("3.10.13", "3.12.1", "3.13.0")
+
+
+@pytest.fixture(params=OTHER_VERSIONS)
+def other_python(request: pytest.FixtureRequest) -> str:
+    """Each other CPython installed here (skipped when absent), for cross-version runs."""
+    exe = Path(f"/root/.pyenv/versions/{request.param}/bin/python")
+    if not exe.exists():
+        pytest.skip(f"Python {request.param} is not installed here")
+    return str(exe)
+
+
+@pytest.fixture
+def ember_run():
+    """``ember_run(*args, cwd=..., **env)``: run ``python -m ember`` in a subprocess."""
+    return run_ember
+
+
+@pytest.fixture
+def set_age():
+    """``set_age(tree, when=OLD)``: set every mtime under ``tree``."""
+    return age

@@ -1,0 +1,83 @@
+"""ember clean: removes cache files and emptied cache folders, never anything else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ember.pyc.build import build
+from ember.pyc.cache import cache_path
+from ember.pyc.clean import clean
+
+OLD = 1_600_000_000
+
+
+def caches(tree: Path) -> list[str]:
+    return sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.pyc"))
+
+
+def test_removes_every_cache_and_empty_folders_only(app, tmp_path):
+    build([app], levels=(0, 1), jobs=1)
+    pycache = app / "shop" / "__pycache__"
+    (pycache / "notes.txt").write_text("keep me")
+    (pycache / "other.cpython-39.pyc").write_bytes(b"")  # another Python's: a cache too
+    (app / "legacy.pyc").write_bytes(b"keep")  # a sourceless module, not a cache
+    os.symlink(tmp_path, pycache / "link.cpython-311.pyc")
+    report = clean([app])
+    assert report.ok and len(report.removed) == 15
+    assert caches(app) == ["legacy.pyc", "shop/__pycache__/link.cpython-311.pyc"]
+    assert (pycache / "notes.txt").exists() and (pycache / "link.cpython-311.pyc").is_symlink()
+    assert not (app / "__pycache__").exists()
+    assert [p.name for p in report.removed_dirs] == ["__pycache__"]
+    assert report.summary() == "removed 15 cache files and 1 empty cache folder"
+
+
+def test_dry_run_removes_nothing(app):
+    build([app], jobs=1)
+    before = caches(app)
+    report = clean([app], dry_run=True)
+    assert len(report.removed) == 7 and len(report.removed_dirs) == 2
+    assert caches(app) == before
+    assert report.summary().startswith("would remove 7 cache files")
+
+
+def test_orphans_only(app):
+    build([app], jobs=1)
+    (app / "shop" / "cart.py").rename(app / "shop" / "basket.py")
+    report = clean([app], orphans=True)
+    assert [p.name for p in report.removed] == [cache_path(Path("cart.py")).name]
+    assert len(caches(app)) == 6
+
+
+def test_stale_only(app):
+    build([app], jobs=1)
+    shop = app / "shop"
+    os.utime(shop / "cart.py", (OLD + 3, OLD + 3))  # stale
+    body = cache_path(shop / "money.py")
+    body.write_bytes(body.read_bytes()[:16] + b"\x00")  # corrupt body
+    foreign = cache_path(shop / "pricing.py")
+    foreign.write_bytes((3439).to_bytes(2, "little") + b"\r\n" + foreign.read_bytes()[4:])
+    (shop / "receipt.py").unlink()  # orphan: not stale
+    report = clean([app], stale=True)
+    assert sorted(p.name.split(".")[0] for p in report.removed) == ["cart", "money", "pricing"]
+    both = clean([app], stale=True, orphans=True)
+    assert [p.name.split(".")[0] for p in both.removed] == ["receipt"]
+
+
+def test_unchecked_hash_out_of_date_is_stale(app):
+    from ember.pyc.header import InvalidationMode
+
+    build([app], mode=InvalidationMode.UNCHECKED_HASH, jobs=1)
+    assert clean([app], stale=True).removed == ()
+    (app / "main.py").write_text("print('new')\n")
+    assert [p.name.split(".")[0] for p in clean([app], stale=True).removed] == ["main"]
+
+
+def test_file_argument_and_prefix(app, tmp_path):
+    build([app], jobs=1)
+    assert len(clean([app / "main.py"]).removed) == 1
+    prefix = tmp_path / "pc"
+    build([app], prefix=prefix, jobs=1)
+    report = clean([app], prefix=prefix)
+    assert len(report.removed) == 7 and not list(prefix.rglob("*.pyc"))
+    assert caches(app) != []  # in-tree caches untouched when cleaning the prefix tree

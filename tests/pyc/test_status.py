@@ -1,0 +1,92 @@
+"""ember status: every verdict in one report, orphans, sections, the CI-gate exit."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ember.pyc.build import build
+from ember.pyc.cache import cache_path
+from ember.pyc.status import status
+
+OLD = 1_600_000_000
+
+
+def states(report) -> dict[str, str]:
+    return {Path(str(r.source or r.cache)).name: r.state for r in report.sections[0].records}
+
+
+def test_every_state_in_one_tree(app, monkeypatch):
+    monkeypatch.chdir(app)
+    build([Path(".")], jobs=1)
+    shop = Path("shop")
+    # stale (mtime), stale (size), foreign, corrupt body, same-second, missing, orphan
+    os.utime(shop / "cart.py", (OLD + 9, OLD + 9))
+    (shop / "money.py").write_text((shop / "money.py").read_text() + "\n")
+    os.utime(shop / "money.py", (OLD, OLD))
+    pricing = cache_path(shop / "pricing.py")
+    pricing.write_bytes((3531).to_bytes(2, "little") + b"\r\n" + pricing.read_bytes()[4:])
+    receipt = cache_path(shop / "receipt.py")
+    receipt.write_bytes(receipt.read_bytes()[:16] + b"\x00garbage")
+    os.utime(cache_path(Path("main.py")), (OLD + 0.2, OLD + 0.2))
+    cache_path(shop / "__init__.py").unlink()
+    (shop / "gone.py").write_text("")
+    build([shop / "gone.py"], jobs=1)
+    (shop / "gone.py").unlink()
+
+    report = status([Path(".")])
+    assert states(report) == {
+        "main.py": "same-second",
+        "__init__.py": "missing",
+        "cart.py": "stale",
+        "catalog.py": "fresh",
+        "money.py": "stale",
+        "pricing.py": "foreign",
+        "receipt.py": "corrupt",
+        "gone.py": "orphan",
+    }
+    reasons = {Path(str(r.source)).name: r.reason for r in report.sections[0].records}
+    assert reasons["money.py"].startswith("source size changed")
+    assert reasons["pricing.py"] == "built by Python 3.12"
+    assert "does not unmarshal" in reasons["receipt.py"]
+    assert not report.ok
+
+
+def test_all_fresh_is_ok_and_paths_read_as_given(app, monkeypatch):
+    monkeypatch.chdir(app.parent)
+    build([Path("app")], jobs=1)
+    report = status([Path("app")])
+    assert report.ok
+    assert [str(r.source) for r in report.sections[0].records][:2] == [
+        "app/main.py",
+        "app/shop/__init__.py",
+    ]
+
+
+def test_levels_and_prefix(app, tmp_path):
+    build([app], levels=(1,), prefix=tmp_path / "pc", jobs=1)
+    assert status([app], levels=(1,), prefix=tmp_path / "pc").ok
+    assert not status([app], levels=(1,)).ok
+    assert "under" in status([app], prefix=tmp_path / "pc").sections[0].title
+
+
+def test_other_pythons_caches_are_not_orphans(app):
+    build([app], jobs=1)
+    other = cache_path(app / "main.py").with_name("main.cpython-399.pyc")
+    other.write_bytes(b"")
+    assert status([app]).ok
+
+
+def test_problems_fail_the_gate(app):
+    build([app], jobs=1)
+    report = status([app, app / "nope"])
+    assert not report.ok and report.problems[0].message == "no such file or directory"
+
+
+def test_json_document(app):
+    doc = status([app]).to_json()
+    json.dumps(doc)
+    section = doc["sections"][0]
+    assert doc["ok"] is False and section["counts"] == {"missing": 7}
+    assert set(section["records"][0]) >= {"state", "reason", "source", "cache"}
