@@ -13,7 +13,6 @@ the way compilers do, so a user sees where and what to do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,8 @@ def source_line(path: str, lineno: int, source: str | None = None) -> str | None
     it cannot be had (missing file, undecodable bytes, line out of range)."""
     if source is None:
         try:
-            source = Path(path).read_text(encoding="utf-8", errors="replace")
+            with open(path, encoding="utf-8", errors="replace") as f:
+                source = f.read()
         except OSError:
             return None
     lines = source.splitlines()

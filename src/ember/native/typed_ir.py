@@ -69,7 +69,10 @@ class Truth:
 class BinOp:
     """``left op right`` with ``op`` one of ``+ - * / // % ** << >> & | ^``.
 
-    Both operands have the same type; ``type`` is the result's (``/`` gives float64).
+    Both operands have the same type; ``type`` is the result's (``/`` gives float64;
+    ``/`` of two int64 operands must round the exact quotient once, as CPython does).
+    ``**`` of int64 operands is int64 when the exponent is not a negative constant; a
+    negative exponent at run time raises ValueError (a documented difference).
     """
 
     op: str
@@ -125,7 +128,9 @@ class IfExp:
 class Call:
     """A builtin or ``math`` function by its Python name: ``"abs"``, ``"min"``, ``"max"``,
     ``"round"``, ``"int"``, ``"float"``, ``"bool"``, ``"len"``, ``"print"``,
-    ``"math.sqrt"``, ``"math.floor"``, ... Arguments are typed as the callee needs."""
+    ``"math.sqrt"``, ``"math.floor"``, ... Arguments are typed as the callee needs.
+    ``"print.sepend"`` is ``print`` with ``sep``/``end``: its first two arguments are the
+    sep and end string constants, the values to print follow."""
 
     func: str
     args: tuple[Expr, ...]
@@ -245,6 +250,10 @@ Stmt = Assign | ExprStmt | If | While | ForRange | Break | Continue | Return | P
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """A parameter as the ABI passes it. When the body widens it (``x = x / 2`` with an
+    int ``x``) it is named ``x.in`` and the body starts with ``x = Cast(Name(x.in))``.
+    Other names starting with ``$`` are inference's temporaries: plain locals."""
+
     name: str
     type: Type
 
