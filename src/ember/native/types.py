@@ -13,19 +13,22 @@ No llvmlite and no ast here: every later stage imports this module.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Type:
     """Base of all native types; instances are hashable and compare by value."""
 
     def __str__(self) -> str:  # pragma: no cover - every subclass overrides
         return type(self).__name__
 
+    def __repr__(self) -> str:
+        # Types read best as ember prints them: f.signatures == [(int64, float64)].
+        return str(self)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Int64(Type):
     """Python ``int`` held in 64 bits; leaving the range raises OverflowError."""
 
@@ -33,7 +36,7 @@ class Int64(Type):
         return "int64"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Float64(Type):
     """Python ``float`` (IEEE binary64)."""
 
@@ -41,19 +44,19 @@ class Float64(Type):
         return "float64"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Bool(Type):
     def __str__(self) -> str:
         return "bool"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class NoneType(Type):
     def __str__(self) -> str:
         return "none"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Str(Type):
     """A string literal; only usable as an argument of ``print``."""
 
@@ -61,7 +64,7 @@ class Str(Type):
         return "str"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Tuple(Type):
     items: tuple[Type, ...]
 
@@ -69,7 +72,7 @@ class Tuple(Type):
         return f"tuple[{', '.join(map(str, self.items))}]"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class DType(Type):
     """An array element type, named as NumPy names it (``"float64"``, ``"uint8"``)."""
 
@@ -94,7 +97,7 @@ DTYPE_NAMES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Array(Type):
     """An n-dimensional strided array. ``layout`` is ``"C"``, ``"F"`` or ``"A"`` (any
     strides); specializations differ by layout only where it makes code faster."""
@@ -166,6 +169,8 @@ def mangle(module: str, qualname: str, arg_types: tuple[Type, ...]) -> str:
     >>> mangle("app", "f", (INT64,))
     '_ember_f_4b437a067c7e'
     """
+    import hashlib  # lazy: not needed on the warm (cached) path
+
     readable = "".join(c if c.isalnum() else "_" for c in qualname)[:40]
     digest = hashlib.sha256(f"{module}:{qualname}:{signature_text(arg_types)}".encode()).hexdigest()
     return f"_ember_{readable}_{digest[:12]}"

@@ -1,0 +1,485 @@
+"""The on-disk native cache: a compiled unit → a checked file beside its source →
+loaded by a later process without LLVM.
+
+The dispatcher calls :func:`lookup` before compiling a specialization and :func:`store`
+after; a hit returns the unit's extension module (its ``PyInit_<symbol>`` run by
+importlib's ExtensionFileLoader: no llvmlite, no ctypes, no compiler stage imported)::
+
+    >>> hit = lookup(py_func, (INT64,), Options())        # doctest: +SKIP
+    >>> entry = getattr(hit.module, py_func.__name__)     # doctest: +SKIP
+    >>> hit.module.__ember_set_next__(slow_path)          # doctest: +SKIP
+
+(``entry`` is the unit's METH_FASTCALL builtin; the setter chains it as usual.)
+
+An entry is used only when everything that determined its code is unchanged (see
+:mod:`ember.native.cache_key`); otherwise it is rebuilt and replaced atomically. Entries
+that must not be loaded (altered bytes, another machine's, another user's, writable by
+others) are reported once per process with a :class:`NativeCacheWarning` and rebuilt.
+
+Switches: ``@jit(cache=False)``; ``EMBER_CACHE=0`` for a whole process; the folder moves
+with ``EMBER_CACHE_DIR``; ``EMBER_DEBUG=cache`` prints every hit, miss and rejection on
+stderr. The cache deliberately does NOT follow ``PYTHONDONTWRITEBYTECODE``: that
+variable is set in many container images to keep layers small, and a container is where a
+warm start matters most; ``EMBER_CACHE=0`` is the opt-out.
+
+Without a system linker (no ``cc``) the entry holds object code instead of a shared
+object; a hit then loads it through llvmlite (slower start, said by ``ember status``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ember.native import cache_key as K
+from ember.native import cache_store as S
+
+if TYPE_CHECKING:
+    from ember.native.cache_scan import NativeRecord, judge_entry, remove, scan_native_cache
+
+__all__ = [
+    "Hit", "NativeCacheWarning", "enabled", "lookup", "store",
+    "NativeRecord", "judge_entry", "remove", "scan_native_cache",  # from cache_scan, lazily
+]  # fmt: skip
+
+
+class NativeCacheWarning(RuntimeWarning):
+    """A cache entry was refused (corrupt, foreign, unsafe or mismatched) and is being
+    rebuilt."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A usable entry. ``kind == "so"``: ``module`` is the unit's extension module
+    (attributes: the entry builtin named as the Python function, and
+    ``__ember_set_next__``). ``kind == "o"``: ``object_code`` must be loaded by the JIT
+    (no linker was available when it was stored)."""
+
+    path: str
+    kind: str
+    symbol: str
+    module: Any
+    object_code: bytes | None
+    meta: dict[str, Any]
+
+
+def enabled(options: Any = None) -> bool:
+    """Whether the native cache is used: ``options.cache`` and not ``EMBER_CACHE=0``."""
+    if options is not None and not getattr(options, "cache", True):
+        return False
+    return os.environ.get("EMBER_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+# Entries refused in this process, reported once each: (path, reason).
+_REPORTED: set[tuple[str, str]] = set()
+# Paths of entries loaded into this process: the dynamic loader and CPython's extension
+# table both cache by path, so loading a path a second time would return the FIRST
+# library even after the file was replaced. A second load goes through a unique copy.
+_LOADED: set[str] = set()
+_LOAD_LOCK = threading.Lock()
+
+
+def _report(path: str, err: S.EntryError) -> None:
+    if (path, err.reason) in _REPORTED:
+        return
+    _REPORTED.add((path, err.reason))
+    S.debug(f"reject {path}: {err.kind}: {err.reason}")
+    import warnings
+
+    warnings.warn(
+        f"ember: refusing native cache entry {path} ({err.kind}: {err.reason}); it will be rebuilt",
+        NativeCacheWarning,
+        stacklevel=4,
+    )
+
+
+def _signature(arg_types: tuple[Any, ...]) -> str:
+    from ember.native.types import signature_text
+
+    return signature_text(arg_types)
+
+
+def _root_key(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> dict[str, str]:
+    return {
+        "module": py_func.__module__ or "__main__",
+        "qualname": py_func.__qualname__,
+        "signature": _signature(arg_types),
+        "options": options.key(),
+    }
+
+
+def _source_path(py_func: Any) -> str | None:
+    path = getattr(getattr(py_func, "__code__", None), "co_filename", "")
+    if not path or path.startswith("<") or not os.path.isfile(path):
+        return None  # exec'd code, a REPL, a zip: nothing stable to key by
+    return os.path.abspath(path)
+
+
+# ------------------------------------------------------------------ lookup
+
+
+def lookup(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> Hit | None:
+    """The cached unit for ``py_func`` specialized to ``arg_types``, loaded, or None
+    (then compile and :func:`store`). Never raises for a bad entry: it is reported and
+    treated as a miss. Imports no compiler stage and no llvmlite for a ``.so`` entry."""
+    if not enabled(options):
+        return None
+    path = _source_path(py_func)
+    root = _root_key(py_func, arg_types, options)
+    label = f"{root['qualname']}{root['signature']}"
+    if path is None:
+        S.debug(f"skip {label}: no source file")
+        return None
+    name = K.entry_name(path, root["module"], root["qualname"], root["signature"], root["options"])
+    for loc in S.candidate_dirs(path):
+        for ext in S.EXTENSIONS:
+            entry = os.path.join(loc.folder, name + ext)
+            try:
+                blob, payload, meta = S.read_entry(entry)
+            except FileNotFoundError:
+                continue
+            except S.EntryError as err:
+                _report(entry, err)
+                continue
+            except OSError as exc:
+                S.debug(f"skip {entry}: {exc}")
+                continue
+            try:
+                refresh = _validate(meta, root, py_func)
+            except S.EntryError as err:
+                if err.kind in ("foreign", "mismatch"):
+                    _report(entry, err)
+                else:
+                    S.debug(f"stale {label} {entry}: {err.reason}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - a key of another layout: never load
+                _report(entry, S.EntryError("mismatch", f"unreadable key ({exc!r})"))
+                continue
+            try:
+                hit = _load(entry, blob, payload, meta)
+            except (ImportError, OSError) as exc:
+                _report(entry, S.EntryError("corrupt", f"cannot be loaded: {exc}"))
+                continue
+            S.debug(f"hit {label} {entry}")
+            if refresh:
+                _refresh(entry, payload, meta, refresh)
+            return hit
+    S.debug(f"miss {label} (no valid entry named {name})")
+    return None
+
+
+def _validate(
+    meta: dict[str, Any], root: dict[str, str], py_func: Any
+) -> dict[int, tuple[int, int, int]]:
+    """Raise :class:`~ember.native.cache_store.EntryError` unless the entry's key
+    matches now; return new ``(mtime_ns, size, first line)`` for sources whose stat
+    changed but whose text did not (to record, so the next process takes the fast path).
+    """
+    if meta.get("root") != root:
+        raise S.EntryError("mismatch", f"it holds {meta.get('root')}, not {root}")
+    env, now = meta.get("env") or {}, K.environment_key()
+    for part in ("implementation", "hexversion", "ext_suffix", "machine"):
+        if env.get(part) != now[part]:
+            what = "CPU" if part == "machine" else "Python"
+            raise S.EntryError("foreign", f"made for another {what} ({part} {env.get(part)})")
+    for part in ("ember", "compiler", "llvmlite"):
+        if env.get(part) != now[part]:
+            raise S.EntryError("stale", f"{part} changed since it was compiled")
+    refresh: dict[int, tuple[int, int, int]] = {}
+    live: dict[tuple[str, str], Any] = {}
+    for i, src in enumerate(meta.get("sources", ())):
+        func = (
+            py_func
+            if (src["module"], src["qualname"]) == (root["module"], root["qualname"])
+            else K.find_live_function(src["module"], src["qualname"])
+        )
+        live[(src["module"], src["qualname"])] = func
+        try:
+            st = os.stat(src["path"])
+        except OSError:
+            raise S.EntryError("stale", f"source {src['path']} is gone") from None
+        code = getattr(func, "__code__", None)
+        here = code is not None and os.path.abspath(code.co_filename) == src["path"]
+        if (st.st_mtime_ns, st.st_size) == (src["mtime_ns"], src["size"]):
+            if here and code.co_firstlineno != src["line"]:
+                # Same file, same name, another def (a module defining f twice).
+                raise S.EntryError(
+                    "stale",
+                    f"it holds the {src['qualname']} defined on "
+                    f"line {src['line']}, not line {code.co_firstlineno}",
+                )
+            continue  # unchanged file: the .pyc rule
+        line = code.co_firstlineno if here else src["line"]  # it may have moved
+        lines = K.read_lines(src["path"])
+        if lines is None or K.function_digest(lines, line) != src["sha256"]:
+            raise S.EntryError("stale", f"the source of {src['qualname']} changed")
+        refresh[i] = (st.st_mtime_ns, st.st_size, line)
+    import builtins
+
+    bdict = vars(builtins)
+    for fn in meta.get("bindings", ()):
+        func = live.get((fn["module"], fn["qualname"]))
+        if func is None:
+            func = K.find_live_function(fn["module"], fn["qualname"])
+        if func is None:
+            raise S.EntryError("stale", f"{fn['module']}.{fn['qualname']} is not found now")
+        now_b = K.bindings(func) if fn.get("cells") else None
+        for name, old in fn["names"].items():
+            if name.startswith("<cell>"):
+                new = (now_b or K.bindings(func)).get(name, K.MISSING)
+            else:
+                new = K.resolve(func.__globals__, bdict, name)
+            if new != old:
+                raise S.EntryError(
+                    "stale", f"global {name} of {fn['qualname']} changed ({old} -> {new})"
+                )
+    for module, qualname, captured in meta.get("captured", ()):
+        func = live.get((module, qualname)) or K.find_live_function(module, qualname)
+        for name, old in captured:
+            new = K.current_repr(func, name) if func is not None else None
+            if new != old:
+                raise S.EntryError(
+                    "stale", f"captured {name} of {qualname} changed ({old} -> {new})"
+                )
+    return refresh
+
+
+def _load(entry: str, blob: bytes, payload: bytes, meta: dict[str, Any]) -> Hit:
+    kind, symbol = meta["kind"], meta["symbol"]
+    if kind == "o":
+        return Hit(entry, kind, symbol, None, payload, meta)
+    with _LOAD_LOCK:  # two dispatchers loading one path at once must not both use it
+        return _load_shared(entry, blob, meta)
+
+
+def _load_shared(entry: str, blob: bytes, meta: dict[str, Any]) -> Hit:
+    kind, symbol = meta["kind"], meta["symbol"]
+    path = entry
+    copy = None
+    if os.path.realpath(entry) in _LOADED:
+        copy = path = _private_copy(entry, blob)
+    try:
+        module = _load_extension(meta["modname"], path)
+    finally:
+        if copy is not None:
+            try:
+                os.unlink(copy)  # the mapping stays valid; nothing else needs the file
+            except OSError:
+                pass
+    _LOADED.add(os.path.realpath(entry))
+    return Hit(entry, kind, symbol, module, None, meta)
+
+
+def _private_copy(entry: str, blob: bytes) -> str:
+    """The verified bytes at a new unique path (beside the entry if possible, else in a
+    private temporary folder), so the loader cannot hand back an older library."""
+    import tempfile
+
+    for folder in (os.path.dirname(entry), None):
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".ember-load-", suffix=".so", dir=folder)
+        except OSError:
+            continue
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        return tmp
+    raise OSError("no folder to copy the entry to")
+
+
+def _load_extension(modname: str, path: str) -> Any:
+    from importlib.machinery import ExtensionFileLoader, ModuleSpec
+
+    loader = ExtensionFileLoader(modname, path)
+    spec = ModuleSpec(modname, loader, origin=path)
+    module = loader.create_module(spec)
+    loader.exec_module(module)
+    return module
+
+
+def _refresh(
+    entry: str, payload: bytes, meta: dict[str, Any], refresh: dict[int, tuple[int, int, int]]
+) -> None:
+    sources = [dict(s) for s in meta["sources"]]
+    for i, (mtime_ns, size, line) in refresh.items():
+        sources[i].update(mtime_ns=mtime_ns, size=size, line=line)
+    new = {k: v for k, v in meta.items() if k != "sha256"}
+    new["sources"] = sources
+    try:
+        S.write_atomic(entry, S.pack(payload, new))
+        S.debug(f"refreshed the recorded source stats of {entry}")
+    except OSError:
+        pass  # a read-only folder: the next process re-hashes again, still correct
+
+
+# ------------------------------------------------------------------ store
+
+
+def store(
+    py_func: Any,
+    arg_types: tuple[Any, ...],
+    options: Any,
+    unit: Any,
+    object_code: bytes,
+    *,
+    modname: str | None = None,
+) -> str | None:
+    """Write the entry of a freshly compiled ``unit`` (its object code as emitted by
+    the engine); returns the entry's path, or None when it is not cached (disabled, no
+    source file, no writable folder, a source edited while compiling). Never raises for
+    a cache problem: compiled code works without its cache."""
+    if not enabled(options):
+        return None
+    try:
+        return _store(py_func, arg_types, options, unit, object_code, modname)
+    except Exception as exc:  # noqa: BLE001 - a cache problem must not fail a compile
+        S.debug(f"not stored {py_func.__qualname__}: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _store(
+    py_func: Any,
+    arg_types: tuple[Any, ...],
+    options: Any,
+    unit: Any,
+    object_code: bytes,
+    modname: str | None,
+) -> str | None:
+    path = _source_path(py_func)
+    root = _root_key(py_func, arg_types, options)
+    label = f"{root['qualname']}{root['signature']}"
+    if path is None:
+        S.debug(f"not stored {label}: no source file")
+        return None
+    described = _describe_sources(py_func, root, unit)
+    if isinstance(described, str):
+        S.debug(f"not stored {label}: {described}")
+        return None
+    sources, bindings = described
+    loc = S.writable_location(path)
+    if loc is None:
+        S.debug(f"not stored {label}: no writable cache folder")
+        return None
+    from ember.native import engine
+
+    symbol = unit.root.symbol
+    kind, payload = "so", b""
+    if engine.find_cc() is None:
+        kind, payload = "o", object_code
+    else:
+        import shutil
+        import tempfile
+
+        # mkdtemp, not TemporaryDirectory: stores may run in a thread joined at exit, and
+        # TemporaryDirectory's atexit finalizer could delete the folder under the linker.
+        tmp = tempfile.mkdtemp(prefix="ember-cache-")
+        try:
+            out = os.path.join(tmp, "unit.so")
+            engine.link_shared([object_code], out)  # type: ignore[arg-type]
+            with open(out, "rb") as f:
+                payload = f.read()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    import llvmlite
+
+    h = engine.host()
+    meta = {
+        "format": S.FORMAT,
+        "root": root,
+        "env": K.environment_key(),
+        "llvm": {
+            "llvmlite": llvmlite.__version__,
+            "llvm": _llvm_version(),
+            "triple": h.triple,
+            "cpu": h.cpu,
+            "features": h.features,
+        },
+        "kind": kind,
+        "symbol": symbol,
+        "modname": modname or symbol,
+        "source": path,
+        "sources": sources,
+        "bindings": bindings,
+        "captured": [[f.module, f.qualname, list(map(list, f.captured))] for f in unit.functions],
+        "return_type": str(unit.root.return_type),
+    }
+    name = K.entry_name(path, root["module"], root["qualname"], root["signature"], root["options"])
+    entry = os.path.join(loc.folder, name + "." + kind)
+    S.write_atomic(entry, S.pack(payload, meta))
+    other = os.path.join(loc.folder, name + (".o" if kind == "so" else ".so"))
+    if os.path.exists(other):
+        try:
+            os.unlink(other)  # the other kind is superseded
+        except OSError:
+            pass
+    S.debug(f"store {label} {entry} ({len(payload)} bytes, {kind})")
+    return entry
+
+
+def _llvm_version() -> str:
+    try:
+        import llvmlite.binding as llvm
+
+        return ".".join(map(str, llvm.llvm_version_info))
+    except Exception:  # noqa: BLE001 - informative only
+        return "?"
+
+
+def _describe_sources(
+    py_func: Any, root: dict[str, str], unit: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | str:
+    """Per function of the unit: its source record (path, first line, stat, digest)
+    and the fingerprints of the global names it reads. A reason text when the unit
+    cannot be validated later (a callee not reachable by name, a source edited while
+    it was being compiled)."""
+    recorded = {(p, q): d for p, q, d in getattr(unit, "sources", ())}
+    sources: list[dict[str, Any]] = []
+    bindings: list[dict[str, Any]] = []
+    for tf in unit.functions:
+        is_root = (tf.module, tf.qualname) == (root["module"], root["qualname"])
+        func = py_func if is_root else K.find_live_function(tf.module, tf.qualname)
+        if func is None:
+            return f"the callee {tf.module}.{tf.qualname} cannot be found by name"
+        code = func.__code__
+        fpath = os.path.abspath(code.co_filename)
+        if any(s["path"] == fpath and s["qualname"] == tf.qualname for s in sources):
+            continue  # recursion: one record per function
+        st = os.stat(fpath)  # before reading: a later edit makes the stat differ
+        lines = K.read_lines(fpath)
+        if lines is None:
+            return f"cannot read {fpath}"
+        line = code.co_firstlineno
+        digest = K.function_digest(lines, line)
+        expected = recorded.get((code.co_filename, tf.qualname)) or recorded.get(
+            (fpath, tf.qualname)
+        )
+        if digest is None or (expected is not None and digest != expected):
+            return f"the source of {tf.qualname} changed while it was compiled"
+        sources.append({
+            "path": fpath, "module": tf.module, "qualname": tf.qualname, "line": line,
+            "mtime_ns": st.st_mtime_ns, "size": st.st_size, "sha256": digest,
+        })  # fmt: skip
+        for name, value in getattr(tf, "captured", ()):
+            # The store may run in a thread after the program went on: the snapshot
+            # of globals must be the values the code was compiled with.
+            if K.current_repr(func, name) != value:
+                return f"the global {name} changed while {tf.qualname} was compiled"
+        names = K.bindings(func)
+        bindings.append({
+            "module": tf.module, "qualname": tf.qualname, "names": names,
+            "cells": any(n.startswith("<cell>") for n in names),
+        })  # fmt: skip
+    return sources, bindings
+
+
+# ------------------------------------------------------------------ status / clean
+
+
+# Re-exported lazily: listing entries is not on the hit path.
+def __getattr__(name: str) -> Any:
+    if name in ("NativeRecord", "scan_native_cache", "remove", "judge_entry"):
+        from ember.native import cache_scan
+
+        return getattr(cache_scan, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,330 @@
+"""Native cache keys: what determined a specialization's machine code → comparable text.
+
+A cache entry is used only when everything that went into its code is unchanged. This
+module computes each part *cheaply and without LLVM*, so that a process with a warm cache
+never imports llvmlite or a compiler stage::
+
+    >>> entry_name("/app/k.py", "k", "dot", "(int64, int64)", "")  # doctest: +SKIP
+    'k.dot.05c643decca6c9f6.ember-cpython-311'
+    >>> sorted(environment_key())
+    ['compiler', 'ember', 'ext_suffix', 'hexversion', 'implementation', 'llvmlite', 'machine']
+
+Parts and where they live:
+
+- in the entry's *name*: module, qualname, argument signature, options (so different
+  signatures and options are different files) and the Python cache tag;
+- in the entry's *key* (checked on load): ember's version and a stat fingerprint of its
+  compiler files, Python's version and ABI, a machine fingerprint (CPU model and
+  feature flags read from the OS, standing in for LLVM's CPU name and features, which
+  are recorded beside it), and a stat fingerprint of the installed llvmlite;
+- per function of the unit (checked on load): its source (stat of the file as the fast
+  path, the sha256 of the function's text when the stat changed) and the global names it
+  reads (:func:`binding_fingerprint`: a constant's repr, which @jit function a name is).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+# /proc/cpuinfo fields of the first CPU that decide which instructions may be used; the
+# rest (MHz, core ids, bogomips) varies between boots of one machine.
+_CPU_FIELDS = frozenset({
+    "vendor_id", "cpu family", "model", "model name", "flags",  # x86
+    "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "Features",  # arm
+    "isa", "uarch", "cpu", "platform",  # riscv, power
+})  # fmt: skip
+
+def cache_tag() -> str:
+    """The interpreter's cache tag, ``cpython-311``; entries of another Python are other
+    files, as .pyc files are."""
+    return sys.implementation.cache_tag or f"{sys.implementation.name}-unknown"
+
+
+def _short(text: str, n: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def entry_name(
+    source_path: str, module: str, qualname: str, signature: str, options_key: str
+) -> str:
+    """The file name (without extension) of one specialization's entry.
+
+    ``<file stem>.<qualname>.<hash>.ember-<cache tag>``: readable in a listing, unique
+    per module (a script run as ``__main__`` and imported as ``app`` differ), qualname,
+    signature and options.
+    """
+    stem = os.path.splitext(os.path.basename(source_path))[0]
+    readable = "".join(c if c.isalnum() or c == "_" else "_" for c in qualname)[:40]
+    digest = _short(f"{module}\0{qualname}\0{signature}\0{options_key}")
+    return f"{stem}.{readable}.{digest}.ember-{cache_tag()}"
+
+
+@functools.cache
+def machine_fingerprint() -> str:
+    """A short hash of the OS's description of this CPU: architecture plus the first
+    CPU's model and feature flags (``/proc/cpuinfo`` on Linux). Costs ~0.1 ms and needs
+    no LLVM; an entry made on another CPU model is then detected as foreign.
+
+    Elsewhere (no ``/proc/cpuinfo``) only the OS and architecture are known: entries are
+    keyed by them, and LLVM's CPU name recorded in each entry is shown by ``ember status``.
+    """
+    uname = os.uname() if hasattr(os, "uname") else None
+    parts = [sys.platform, uname.machine if uname else ""]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the end of the first CPU's block: the others are alike
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in _CPU_FIELDS:
+                    parts.append(f"{key}={value.strip()}")
+    except OSError:
+        pass
+    return _short("\n".join(parts))
+
+
+def _stat_fingerprint(paths: Iterable[str]) -> str:
+    rows = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            rows.append(f"{os.path.basename(path)}:-")
+            continue
+        rows.append(f"{os.path.basename(path)}:{st.st_mtime_ns}:{st.st_size}")
+    return _short("\n".join(rows))
+
+
+@functools.cache
+def compiler_fingerprint() -> str:
+    """A stat fingerprint of every module of :mod:`ember.native` (not importing them):
+    editing any (a development checkout) makes every entry stale, as a new CPython magic
+    number makes every .pyc stale. ~20 stats; an installed ember never changes."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        names = sorted(n for n in os.listdir(here) if n.endswith(".py"))
+    except OSError:
+        names = []
+    return _stat_fingerprint(os.path.join(here, name) for name in names)
+
+
+@functools.cache
+def llvmlite_fingerprint() -> str:
+    """A stat fingerprint of the installed llvmlite, found without importing it
+    (a reinstall or upgrade changes it); ``"none"`` when llvmlite is not installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("llvmlite")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    root = list(spec.submodule_search_locations)[0]
+    return _stat_fingerprint(
+        os.path.join(root, name) for name in ("_version.py", "__init__.py", "binding/__init__.py")
+    )
+
+
+@functools.cache
+def environment_key() -> dict[str, str]:
+    """Everything outside the user's code that decides an entry's code and ABI, all
+    computable without LLVM. Compared on every load."""
+    import importlib.machinery
+
+    from ember import __version__
+
+    return {
+        "ember": __version__,
+        "compiler": compiler_fingerprint(),
+        "implementation": sys.implementation.name + getattr(sys, "abiflags", ""),
+        "hexversion": f"{sys.hexversion:x}",
+        "ext_suffix": importlib.machinery.EXTENSION_SUFFIXES[0],
+        "machine": machine_fingerprint(),
+        "llvmlite": llvmlite_fingerprint(),
+    }
+
+
+# ------------------------------------------------------------- function sources
+
+
+def read_lines(path: str) -> list[str] | None:
+    """A source file's lines decoded as Python decodes source (PEP 263); None if it
+    cannot be read."""
+    import linecache
+
+    # checkcache drops a stale copy (the file changed since linecache first read it).
+    linecache.checkcache(path)
+    lines = linecache.getlines(path)
+    return lines or None
+
+
+def function_digest(lines: list[str], first_line: int) -> str | None:
+    """The sha256 of the dedented source of the function that starts at ``first_line``
+    (1-based, its first decorator as ``co_firstlineno``), computed as the frontend
+    computes it (``inspect.getsourcelines`` + ``textwrap.dedent``). None when no block
+    starts there."""
+    import inspect
+    import textwrap
+
+    if not 1 <= first_line <= len(lines):
+        return None
+    try:
+        block = inspect.getblock(lines[first_line - 1 :])
+    except (IndexError, SyntaxError, ValueError):
+        return None
+    if not block:
+        return None
+    return hashlib.sha256(textwrap.dedent("".join(block)).encode()).hexdigest()
+
+
+def find_function_start(lines: list[str], near: int, digest: str, reach: int = 60) -> int | None:
+    """The first line (counting decorators) of the block whose digest is ``digest``,
+    searched from line ``near`` (a ``def`` line) upwards; None if not found."""
+    for line in range(near, max(0, near - reach), -1):
+        if function_digest(lines, line) == digest:
+            return line
+    return None
+
+
+# ------------------------------------------------------------- global bindings
+
+
+def binding_fingerprint(value: Any) -> str:
+    """What a global name means to compiled code, as text: a constant's value (ints,
+    floats, bools, None, str and tuples of them, by repr), which ``@jit`` function it is,
+    which module, or else just its type. Equal text means equal compiled code.
+
+    >>> binding_fingerprint(3), binding_fingerprint(2.5), binding_fingerprint((1, None))
+    ('const:3', 'const:2.5', 'const:(1, None)')
+    """
+    if getattr(value, "__ember_jit__", False) is True:
+        func = getattr(value, "py_func", None)
+        name = f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', '?')}"
+        return f"jit:{name}:{getattr(getattr(value, 'options', None), 'key', lambda: '')()}"
+    if _is_constant(value):
+        return f"const:{value!r}"
+    kind = type(value)
+    if kind.__name__ == "module":
+        return f"module:{getattr(value, '__name__', '?')}"
+    if kind.__name__ in ("builtin_function_or_method", "function", "type"):
+        owner = getattr(value, "__module__", None) or ""
+        return f"{kind.__name__}:{owner}.{getattr(value, '__qualname__', '?')}"
+    return f"object:{kind.__module__}.{kind.__qualname__}"
+
+
+def _is_constant(value: Any) -> bool:
+    if value is None or type(value) in (int, float, bool, str, complex):
+        return True
+    return type(value) is tuple and all(_is_constant(v) for v in value)
+
+
+MISSING = "missing"
+
+
+def resolve(namespace: dict[str, Any], builtins: dict[str, Any], dotted: str) -> str:
+    """The binding fingerprint of ``dotted`` (``"n"`` or ``"math.pi"``) seen from a
+    function's globals (then builtins); :data:`MISSING` when a part is undefined."""
+    head, *rest = dotted.split(".")
+    if head in namespace:
+        value = namespace[head]
+    elif head in builtins:
+        value = builtins[head]
+    else:
+        return MISSING
+    for attr in rest:
+        try:
+            value = getattr(value, attr)
+        except AttributeError:
+            return MISSING
+        except Exception:  # noqa: BLE001 - a user's __getattr__ may raise anything
+            return MISSING
+    return binding_fingerprint(value)
+
+
+def global_names(code: Any) -> list[str]:
+    """The names a function's code may read from its globals, with ``module.attr``
+    pairs for names bound to modules resolved later (:func:`bindings`). Nested code
+    objects (comprehensions) included."""
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        names.update(co.co_names)
+        stack.extend(c for c in co.co_consts if hasattr(c, "co_names"))
+    return sorted(names)
+
+
+def bindings(func: Any) -> dict[str, str]:
+    """Fingerprints of every global name ``func``'s code reads, and of ``m.attr`` for
+    each name bound to a module: the check that catches a constant edited in another
+    file, or a name rebound to another ``@jit`` function, while the function's own text
+    is unchanged. Closure cells are included as ``<cell>name``."""
+    import builtins as _builtins
+
+    namespace = func.__globals__
+    bdict = vars(_builtins)
+    names = global_names(func.__code__)
+    out: dict[str, str] = {}
+    for name in names:
+        fp = resolve(namespace, bdict, name)
+        if fp == MISSING and name not in namespace:
+            continue  # an attribute name (x.real) or a local: not a global read
+        out[name] = fp
+        if fp.startswith("module:"):
+            for attr in names:
+                sub = resolve(namespace, bdict, f"{name}.{attr}")
+                if sub != MISSING:
+                    out[f"{name}.{attr}"] = sub
+    cells = func.__closure__ or ()
+    for name, cell in zip(func.__code__.co_freevars, cells, strict=False):
+        try:
+            out[f"<cell>{name}"] = binding_fingerprint(cell.cell_contents)
+        except ValueError:
+            out[f"<cell>{name}"] = MISSING
+    return out
+
+
+def find_live_function(module: str, qualname: str) -> Any | None:
+    """The Python function ``module.qualname`` of the running program (unwrapping a
+    ``@jit`` object to its ``py_func``), found by attribute lookup only; None if the
+    module is not imported or the path does not lead to a function (``<locals>``)."""
+    obj: Any = sys.modules.get(module)
+    if obj is None:
+        return None
+    for part in qualname.split("."):
+        if part == "<locals>":
+            return None
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    if getattr(obj, "__ember_jit__", False) is True:
+        obj = getattr(obj, "py_func", None)
+    return obj if hasattr(obj, "__code__") else None
+
+
+def current_repr(func: Any, dotted: str) -> str | None:
+    """``repr`` of the value ``dotted`` has now for ``func`` (a closure cell, then its
+    globals, then builtins, as the frontend looks names up); None when undefined."""
+    import builtins as _builtins
+
+    head, *rest = dotted.split(".")
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or (), strict=False))
+    try:
+        if head in cells:
+            value = cells[head].cell_contents
+        elif head in func.__globals__:
+            value = func.__globals__[head]
+        else:
+            value = getattr(_builtins, head)
+        for attr in rest:
+            value = getattr(value, attr)
+        return repr(value)
+    except Exception:  # noqa: BLE001 - an empty cell, a missing name, a raising __repr__
+        return None

@@ -1,0 +1,286 @@
+"""Native cache entries on disk → one verdict each, for ``ember status`` and ``ember clean``.
+
+    >>> for r in scan_native_cache(["src/"]):               # doctest: +SKIP
+    ...     print(r.state, r.qualname, r.signature, r.reason)
+    fresh dot (int64, int64) sources unchanged
+    stale norm (float64) the source of norm changed
+    orphan old (int64) old is no longer defined in src/k.py
+
+States: ``fresh`` (would be used, as far as can be told without running the program: the
+global values it captured are checked when it loads), ``stale`` (a source, ember, llvmlite
+changed), ``orphan`` (its source file or function is gone; the bytecode layer's word),
+``foreign`` (another Python or CPU), ``corrupt`` and ``unsafe`` (refused when loading).
+Nothing here imports the user's code, llvmlite or a compiler stage.
+
+:func:`status_section` and :func:`clean_native` are what ``ember status`` / ``ember clean``
+call; the section has the shape of the bytecode layer's (title, records with ``state``,
+``reason``, ``source``, ``cache``, ``to_json()``), so both render as one report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ember.native import cache_key as K
+from ember.native import cache_store as S
+
+STATES = ("fresh", "stale", "orphan", "foreign", "corrupt", "unsafe")
+
+
+@dataclass(frozen=True, slots=True)
+class NativeRecord:
+    """One entry file and its verdict. ``kind`` is ``so`` (a shared object, loaded
+    without LLVM) or ``o`` (object code, loaded through llvmlite: no linker was found)."""
+
+    path: str
+    state: str
+    reason: str
+    source: str | None = None
+    qualname: str | None = None
+    signature: str | None = None
+    kind: str = "so"
+    size: int = 0
+    cpu: str | None = None  # LLVM's CPU name recorded when it was compiled
+
+    @property
+    def label(self) -> str:
+        """``dot(int64, int64)``, or the file name when the entry is unreadable."""
+        return f"{self.qualname}{self.signature}" if self.qualname else os.path.basename(self.path)
+
+    def describe(self) -> str:
+        """``dot(int64, int64) [so]: fresh (sources unchanged)``."""
+        return f"{self.label} [{self.kind}]: {self.state} ({self.reason})"
+
+    # The bytecode layer's record shape, so ``ember status`` renders both alike.
+    @property
+    def cache(self) -> Path:
+        return Path(self.path)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "state": self.state, "reason": self.reason, "source": self.source,
+            "cache": self.path, "function": self.qualname, "signature": self.signature,
+            "kind": self.kind, "size": self.size, "cpu": self.cpu,
+        }  # fmt: skip
+
+
+def _entry_files(folder: str) -> list[str]:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(os.path.join(folder, n) for n in names if S.is_entry_name(n))
+
+
+def _folders_for(source_dir: str) -> list[str]:
+    return [loc.folder for loc in S.candidate_dirs(os.path.join(source_dir, "x.py"))]
+
+
+def _walk_source_dirs(paths: Iterable[str | Path]) -> tuple[list[str], set[str] | None]:
+    dirs: list[str] = []
+    files: set[str] = set()
+    only_files = True
+    for p in paths:
+        p = os.path.abspath(os.fspath(p))
+        if os.path.isdir(p):
+            only_files = False
+            for root, subdirs, _ in os.walk(p):
+                subdirs[:] = [d for d in subdirs if not d.startswith(".") and d != S.PYCACHE]
+                dirs.append(root)
+        else:
+            files.add(p)
+            dirs.append(os.path.dirname(p))
+    return list(dict.fromkeys(dirs)), (files if only_files else None)
+
+
+def scan_native_cache(paths: Iterable[str | Path] | None = None) -> list[NativeRecord]:
+    """Verdicts for the native entries of the sources under ``paths`` (files or
+    folders; their ``__pycache__`` and their per-user / ``EMBER_CACHE_DIR`` folders).
+    ``None`` scans the whole per-user cache (and ``EMBER_CACHE_DIR``), which also finds
+    entries whose source folder is gone."""
+    entries: list[str] = []
+    only: set[str] | None = None
+    if paths is None:
+        roots = [S.user_cache_root()]
+        if os.environ.get("EMBER_CACHE_DIR"):
+            roots.append(os.path.abspath(os.environ["EMBER_CACHE_DIR"]))
+        for root in roots:
+            native = os.path.join(root, "native")
+            for sub in sorted(os.listdir(native)) if os.path.isdir(native) else ():
+                entries.extend(_entry_files(os.path.join(native, sub)))
+    else:
+        dirs, only = _walk_source_dirs(paths)
+        for d in dirs:
+            for folder in _folders_for(d):
+                entries.extend(_entry_files(folder))
+    records = [judge_entry(e) for e in dict.fromkeys(entries)]
+    if only is not None:
+        records = [r for r in records if r.source is None or r.source in only]
+    return records
+
+
+def judge_entry(path: str) -> NativeRecord:
+    """The verdict on one entry file, without loading it."""
+    kind = "o" if path.endswith(".o") else "so"
+    try:
+        size = os.path.getsize(path)
+        _, _, meta = S.read_entry(path)
+    except S.EntryError as err:
+        return NativeRecord(path, err.kind, err.reason, kind=kind)
+    except OSError as exc:
+        return NativeRecord(path, "corrupt", f"cannot read: {exc.strerror or exc}", kind=kind)
+    root = meta.get("root") or {}
+    base = {
+        "source": meta.get("source"),
+        "qualname": root.get("qualname"),
+        "signature": root.get("signature"),
+        "kind": meta.get("kind", kind),
+        "size": size,
+        "cpu": (meta.get("llvm") or {}).get("cpu"),
+    }
+    state, reason = _verdict(meta)
+    if state == "fresh" and meta.get("kind") == "o":
+        reason += "; object code, loaded through llvmlite (no linker when compiled)"
+    return NativeRecord(path, state, reason, **base)
+
+
+def _verdict(meta: dict) -> tuple[str, str]:
+    env, now = meta.get("env") or {}, K.environment_key()
+    for part in ("implementation", "hexversion", "ext_suffix"):
+        if env.get(part) != now[part]:
+            return "foreign", f"made for another Python ({part} {env.get(part)})"
+    if env.get("machine") != now["machine"]:
+        return "foreign", f"made for another CPU ({(meta.get('llvm') or {}).get('cpu')})"
+    for part in ("ember", "compiler", "llvmlite"):
+        if env.get(part) != now[part]:
+            return "stale", f"{part} changed since it was compiled"
+    for src in meta.get("sources", ()):
+        path, qualname = src["path"], src["qualname"]
+        try:
+            st = os.stat(path)
+        except OSError:
+            return "orphan", f"{path} is gone"
+        if (st.st_mtime_ns, st.st_size) == (src["mtime_ns"], src["size"]):
+            continue
+        lines = K.read_lines(path) or []
+        if K.function_digest(lines, src["line"]) == src["sha256"]:
+            continue
+        name = qualname.rsplit(".", 1)[-1]
+        defs = [
+            i + 1
+            for i, text in enumerate(lines)
+            if re.match(rf"\s*def\s+{re.escape(name)}\b", text)
+        ]
+        if not defs:
+            return "orphan", f"{qualname} is no longer defined in {path}"
+        if any(K.find_function_start(lines, d, src["sha256"], reach=30) for d in defs):
+            continue  # moved in its file, text unchanged: a run re-validates it
+        return "stale", f"the source of {qualname} changed"
+    return "fresh", "sources unchanged; captured globals are checked when it loads"
+
+
+def remove(records: Iterable[NativeRecord | str], *, dry_run: bool = False) -> tuple[int, int]:
+    """Delete entries (records or paths); returns (files, bytes) removed. A file that
+    vanished meanwhile (another ``ember clean``, a rebuild) is skipped silently."""
+    count = total = 0
+    for r in records:
+        path = r.path if isinstance(r, NativeRecord) else os.fspath(r)
+        try:
+            size = os.path.getsize(path)
+            if not dry_run:
+                os.unlink(path)
+        except FileNotFoundError:
+            continue
+        count += 1
+        total += size
+    return count, total
+
+
+# ------------------------------------------------------------ ember status / clean
+
+
+@dataclass(frozen=True, slots=True)
+class NativeSection:
+    """Native entries as one section of ``ember status`` (the shape of
+    ``ember.pyc.status.StatusSection``: title, records, ok, counts, to_json)."""
+
+    title: str
+    records: tuple[NativeRecord, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.state == "fresh" for r in self.records)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.records:
+            out[r.state] = out.get(r.state, 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "title": self.title, "ok": self.ok, "counts": self.counts(),
+            "records": [r.to_json() for r in self.records],
+        }  # fmt: skip
+
+
+def _shown(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def status_section(paths: Iterable[str | Path] | None = None) -> NativeSection:
+    """``ember status``'s native section for ``paths``: one record per entry, the
+    function and signature leading the reason; the title says where entries live and
+    whether a linker is available (without one, entries hold object code that a run
+    loads through llvmlite: a slower start)."""
+    records = []
+    for r in scan_native_cache(paths):
+        source = _shown(r.source)
+        reason = f"{r.label} [{r.kind}]: {r.reason}"
+        records.append(
+            NativeRecord(
+                r.path, r.state, reason, source, r.qualname, r.signature, r.kind, r.size, r.cpu
+            )  # fmt: skip
+        )
+    from ember.native.engine import find_cc
+
+    where = (
+        f"under {os.environ['EMBER_CACHE_DIR']}" if os.environ.get("EMBER_CACHE_DIR")
+        else f"in __pycache__ or {S.user_cache_root()}"
+    )  # fmt: skip
+    linker = (
+        "" if find_cc() else "; no linker: new entries hold object code, loaded through llvmlite"
+    )
+    off = "; disabled by EMBER_CACHE=0" if os.environ.get("EMBER_CACHE", "1") == "0" else ""
+    title = f"native caches ({K.cache_tag()}, {where}{linker}{off})"
+    return NativeSection(title, tuple(records))
+
+
+def clean_native(
+    paths: Iterable[str | Path] | None = None,
+    *,
+    orphans: bool = False,
+    stale: bool = False,
+    dry_run: bool = False,
+) -> list[str]:
+    """``ember clean``'s native part: remove the entries under ``paths`` (all unless
+    ``orphans`` / ``stale`` narrow it; stale includes foreign, corrupt and unsafe
+    entries). Returns the paths removed (or that would be, with ``dry_run``)."""
+    records = scan_native_cache(paths)
+    chosen = [
+        r for r in records
+        if not (orphans or stale)
+        or (orphans and r.state == "orphan")
+        or (stale and r.state in ("stale", "foreign", "corrupt", "unsafe"))
+    ]  # fmt: skip
+    return [r.path for r in chosen if remove([r], dry_run=dry_run)[0]]

@@ -1,0 +1,228 @@
+"""The machine-code engine: LLVM IR text → optimised module → object code, loaded in
+process (JIT) or linked into a shared object. The only user of ``llvmlite.binding``.
+
+    >>> mod = optimize(ir_text, name="unit")          # parse, verify, O3 for the host CPU
+    >>> obj = emit_object(mod)                         # ELF/Mach-O bytes (PIC)
+    >>> lib = jit_object(obj, ["PyInit_f"], "unit")    # loaded; lib.address("PyInit_f")
+    >>> link_shared([obj], Path("f.cpython-311-x86_64-linux-gnu.so"))   # with the system cc
+
+One target machine and one JIT per process: creating them is most of a small compile's
+fixed cost. The JIT loads exactly the object code that :func:`emit_object` returns, so
+the in-process code, the on-disk cache and an AOT extension are the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class EngineError(RuntimeError):
+    """LLVM rejected a module, or no system linker is available."""
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """What compiled code is tuned for; part of every native cache key.
+
+    >>> host().triple  # doctest: +SKIP
+    'x86_64-unknown-linux-gnu'
+    """
+
+    triple: str
+    cpu: str
+    features: str
+
+    def key(self) -> str:
+        return f"{self.triple}/{self.cpu}/{self.features}"
+
+
+def _llvm() -> Any:
+    import llvmlite.binding as llvm
+
+    return llvm
+
+
+@functools.cache
+def _initialized() -> Any:
+    llvm = _llvm()
+    # llvm.initialize() is gone (automatic) in llvmlite >= 0.45; the native target
+    # and asm printer still need explicit set-up for codegen.
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    return llvm
+
+
+@functools.cache
+def host() -> Host:
+    llvm = _initialized()
+    return Host(
+        llvm.get_process_triple(),
+        llvm.get_host_cpu_name(),
+        llvm.get_host_cpu_features().flatten(),
+    )
+
+
+@functools.cache
+def target_machine() -> Any:
+    """The process's one target machine: host CPU name and features, O3, PIC (so the
+    same object code works in the JIT and in a shared object)."""
+    llvm = _initialized()
+    h = host()
+    target = llvm.Target.from_triple(h.triple)
+    return target.create_target_machine(
+        cpu=h.cpu, features=h.features, opt=3, reloc="pic", codemodel="default"
+    )
+
+
+@functools.cache
+def _pipeline_options() -> Any:
+    llvm = _initialized()
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = True
+    return pto
+
+
+def parse(llvm_ir: str, name: str) -> Any:
+    """Parse and verify LLVM IR text; the module gets the host triple and layout."""
+    llvm = _initialized()
+    try:
+        mod = llvm.parse_assembly(llvm_ir)
+        mod.verify()
+    except RuntimeError as exc:
+        raise EngineError(f"LLVM rejected the module {name}: {exc}") from exc
+    mod.name = name  # parse_assembly names every module "<string>"
+    tm = target_machine()
+    mod.triple = tm.triple
+    mod.data_layout = str(tm.target_data)
+    return mod
+
+
+def optimize(llvm_ir: str, name: str) -> Any:
+    """Parse, verify and run LLVM's O3 pipeline for the host CPU; returns the module."""
+    llvm = _initialized()
+    mod = parse(llvm_ir, name)
+    # A fresh PassBuilder per module: they hold per-run analysis state.
+    pb = llvm.create_pass_builder(target_machine(), _pipeline_options())
+    pb.getModulePassManager().run(mod, pb)
+    return mod
+
+
+def emit_object(module: Any) -> bytes:
+    """Native object-file bytes (position independent) of an optimised module."""
+    return bytes(target_machine().emit_object(module))
+
+
+def emit_assembly(module: Any) -> str:
+    """The host assembly of a module, as `ember explain` shows it."""
+    return str(target_machine().emit_assembly(module))
+
+
+@functools.cache
+def _jit() -> Any:
+    llvm = _initialized()
+    return llvm.create_lljit_compiler(target_machine())
+
+
+_library_ids = itertools.count()
+
+
+@dataclass(frozen=True, slots=True)
+class JitLibrary:
+    """Object code loaded into this process. Keep it alive as long as any address
+    from it may run: dropping it unloads the code."""
+
+    name: str
+    tracker: Any
+    addresses: dict[str, int]
+
+    def address(self, symbol: str) -> int:
+        return self.addresses[symbol]
+
+
+def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
+    """Load object code into the process JIT and return the addresses of ``exports``.
+
+    Each load is its own JIT library (a separate symbol namespace), so redefining a
+    function with the same symbol never resolves to the old code. Undefined symbols
+    (the CPython C API, libm) resolve against the running process.
+    """
+    llvm = _initialized()
+    builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
+    for sym in exports:
+        builder.export_symbol(sym)
+    # Library names can never be reused in an LLJIT, even after unloading.
+    libname = f"{name}#{next(_library_ids)}"
+    try:
+        tracker = builder.link(_jit(), libname)
+    except RuntimeError as exc:
+        raise EngineError(f"the JIT could not load {name}: {exc}") from exc
+    return JitLibrary(libname, tracker, {sym: tracker[sym] for sym in exports})
+
+
+def find_cc() -> str | None:
+    """The system C compiler used as a linker (``$CC`` first), or None."""
+    cc = os.environ.get("CC")
+    if cc:
+        found = shutil.which(cc.split()[0])
+        if found:
+            return found
+    for candidate in ("cc", "gcc", "clang"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+def link_shared(objects: Sequence[bytes | Path], path: Path) -> Path:
+    """Link object files (bytes or paths) into the shared object ``path``.
+
+    The C API symbols stay undefined: the interpreter that loads the library provides
+    them (as for any CPython extension). The write is atomic: linked to a temporary
+    name in the same directory, then renamed over ``path``.
+    """
+    cc = find_cc()
+    if cc is None:
+        raise EngineError(
+            "no C compiler/linker found (tried $CC, cc, gcc, clang): linking a shared "
+            "object needs one; install gcc or clang, or set CC"
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ember-link-") as tmp:
+        inputs: list[str] = []
+        for i, obj in enumerate(objects):
+            if isinstance(obj, bytes | bytearray):
+                p = Path(tmp, f"o{i}.o")
+                p.write_bytes(obj)
+                inputs.append(str(p))
+            else:
+                inputs.append(str(obj))
+        fd, tmp_out = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        cmd = [cc, "-shared", "-o", tmp_out, *inputs]
+        if _host_is_macos():
+            cmd[2:2] = ["-undefined", "dynamic_lookup"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise EngineError(f"linking {path.name} failed: {proc.stderr.strip()}")
+            os.replace(tmp_out, path)
+        finally:
+            if os.path.exists(tmp_out):
+                os.unlink(tmp_out)
+    return path
+
+
+def _host_is_macos() -> bool:
+    return "apple" in host().triple or "darwin" in host().triple

@@ -1,0 +1,164 @@
+"""Typed-IR nodes for arrays, in the style of :mod:`ember.native.typed_ir`.
+
+Inference (:mod:`ember.native.infer_arrays`) builds them; lowering
+(:mod:`ember.native.lower_arrays`) turns them into LLVM IR. As in the scalar IR every
+conversion is explicit: indices are int64, a stored value already has the element's
+*compute type*, and element reads give the compute type::
+
+    def f(a, i):                 (a: array(float32, 1d, C), i: int64)
+        a[i] += 1.0                 AugSetItem a[Name(i)] = BinOp(+, Element: float64,
+                                                                 Const(1.0)): float64
+        return a[-1]                Return Index(Name(a), (Const(-1),)): float64
+
+Element compute types (the one rule both stages follow, :func:`compute_type`): float
+dtypes compute in float64 (a float32 element is widened on load and rounded to float32 on
+store, as C does and as CPython does for ``array.array('f')``); integer dtypes in int64
+(a store out of the dtype's range raises OverflowError as NumPy 2 does for Python ints;
+a uint64 element of 2**63 or more raises OverflowError on load); bool in bool.
+
+Reference counting: an array-typed expression is either *borrowed* (a :class:`Name`
+of typed_ir) or a *new reference* (everything built here that creates an array, and a
+``CallJit`` returning one); lowering owns the rule. No ast and no llvmlite here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ember.diagnostics import Span
+from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+
+
+def compute_type(dtype: DType) -> Type:
+    """The scalar type an element of ``dtype`` is read as and computed in.
+
+    >>> compute_type(DType("float32")), compute_type(DType("uint8")), compute_type(DType("bool"))
+    (float64, int64, bool)
+    """
+    if dtype.kind == "f":
+        return FLOAT64
+    if dtype.kind == "b":
+        return BOOL
+    return INT64
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """``array[i, j, ...]`` with one int64 index per dimension (negative ones count from
+    the end); bounds-checked unless ``boundscheck=False``. ``type`` is the element's
+    compute type."""
+
+    array: object  # Expr of an Array type
+    indices: tuple[object, ...]  # Exprs of type int64
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """The element an :class:`AugSetItem` updates, already loaded (typed as its compute
+    type); appears only inside that statement's ``value``."""
+
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayDim:
+    """``array.shape[axis]`` (and ``len(array)`` as axis 0): an int64."""
+
+    array: object
+    axis: int
+    type: Type  # INT64
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayAttr:
+    """``array.shape`` (a tuple of int64), ``array.size`` (int64, the product of the
+    shape). ``ndim`` is folded to a constant by inference."""
+
+    array: object
+    attr: str  # "shape" | "size"
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayNew:
+    """A new array: ``kind`` is ``"empty"``, ``"zeros"`` or ``"full"`` (``ones`` is
+    ``full`` with 1). ``shape`` is an int64 or a tuple of int64 (one per dimension);
+    ``fill`` has the element's compute type. Negative dimensions raise ValueError."""
+
+    kind: str
+    shape: object  # Expr: int64 or tuple[int64, ...]
+    fill: object | None  # Expr or None
+    type: Array  # always layout "C", writable
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayCopy:
+    """``array.copy()``: a new C-ordered array with the same dtype, shape and values."""
+
+    array: object
+    type: Array
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayRange:
+    """``np.arange(start, stop, step)`` with all three of the result's compute type
+    (int64 or float64); as NumPy, the length is ``ceil((stop - start) / step)`` (0 when
+    negative) and a zero step raises ZeroDivisionError."""
+
+    start: object
+    stop: object
+    step: object
+    type: Array
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayReduce:
+    """``array.sum()`` / ``.min()`` / ``.max()`` over every element; ``min``/``max`` of an
+    empty array raise ValueError as NumPy does."""
+
+    op: str  # "sum" | "min" | "max"
+    array: object
+    type: Type
+    span: Span
+
+
+# ----------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class SetItem:
+    """``array[i, ...] = value`` with ``value`` of the element's compute type."""
+
+    array: object
+    indices: tuple[object, ...]
+    value: object
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class AugSetItem:
+    """``array[i, ...] op= rhs``: the element's address is computed (and checked) once,
+    the element loaded and bound to the :class:`Element` inside ``value``, ``value``
+    (e.g. ``BinOp(op, Element, rhs)`` cast to the compute type) stored back."""
+
+    array: object
+    indices: tuple[object, ...]
+    value: object
+    span: Span
+
+
+ARRAY_EXPRS = (Index, Element, ArrayDim, ArrayAttr, ArrayNew, ArrayCopy, ArrayRange, ArrayReduce)
+ARRAY_STMTS = (SetItem, AugSetItem)
+# Nodes whose value is a new reference to an array (see the module docstring).
+NEW_REFERENCE = (ArrayNew, ArrayCopy, ArrayRange)

@@ -1,0 +1,97 @@
+"""``ember explain``: golden text for the stable stages (source, typed IR), structure
+checks for the LLVM-version-dependent ones, and the error paths.
+
+Update the golden files with ``EMBER_UPDATE_GOLDEN=1 pytest tests/commands/test_explain_cli.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "explain"
+
+KERNELS = textwrap.dedent('''\
+    import math
+
+
+    def norm(x: float, y: float) -> float:
+        return math.sqrt(x * x + y * y)
+
+
+    def collatz(n):
+        steps = 0
+        while n != 1:
+            n = n // 2 if n % 2 == 0 else 3 * n + 1
+            steps += 1
+        return steps
+
+
+    def bad(x):
+        return [x]
+    ''')
+
+
+@pytest.fixture
+def kernels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "kernels.py").write_text(KERNELS)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "kernels.py"
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("EMBER_UPDATE_GOLDEN") or not path.exists():
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_types_golden(ember, kernels: Path) -> None:
+    status, out, err = ember("explain", "kernels.py:collatz", "--types", "int",
+                             "--stage", "source,types")
+    assert (status, err) == (0, "")
+    golden("collatz_types.txt", out.replace(str(kernels.parent), "DIR"))
+
+
+def test_annotated_function_needs_no_types_and_shows_every_stage(ember, kernels: Path) -> None:
+    status, out, err = ember("explain", "kernels.py:norm")
+    assert (status, err) == (0, "")
+    titles = [line for line in out.splitlines() if line.startswith("== ")]
+    assert [t.split(" (")[0].strip("= ") for t in titles] == [
+        "source", "typed IR", "LLVM IR", "LLVM IR", "assembly"]
+    assert "define i32 @\"_ember_norm_" in out  # as lowered
+    assert "math.sqrt(" in out
+
+
+def test_unannotated_without_types_is_a_usage_error(ember, kernels: Path) -> None:
+    status, out, err = ember("explain", "kernels.py:collatz")
+    assert status == 2 and out == ""
+    assert err == ("ember explain: error: collatz has unannotated parameters: give their "
+                   "types, e.g. --types int,float\n")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["nofile.py:f"], "no such file: nofile.py"),
+    (["kernels.py"], "expected FILE.py:FUNCTION, got 'kernels.py'"),
+    (["kernels.py:nope", "--types", "int"], "kernels.py has no function 'nope'"),
+    (["kernels.py:collatz", "--types", "str"], "unknown type 'str' in --types"),
+    (["kernels.py:collatz", "--types", "int", "--stage", "bytecode"], "unknown stage 'bytecode'"),
+])
+def test_usage_errors(ember, kernels: Path, argv: list[str], message: str) -> None:
+    status, out, err = ember("explain", *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("ember explain: error: ") and message in err
+
+
+def test_code_outside_the_subset_is_a_diagnostic(ember, kernels: Path) -> None:
+    status, out, err = ember("explain", "kernels.py:bad", "--types", "int")
+    assert status == 1 and out == ""
+    assert "kernels.py:17:12: error: lists are not supported\n    return [x]\n           ^^^\n" in err
+
+
+def test_help_teaches(ember) -> None:
+    with pytest.raises(SystemExit):
+        ember("explain", "--help")

@@ -1,0 +1,106 @@
+"""abi.py: the CPython entry generated in LLVM IR — unboxing, boxing, forwarding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from llvmlite import ir
+
+from ember.native import abi, engine
+from ember.native.compiler import load_object
+from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type
+
+_count = iter(range(10**6))
+
+
+def unit_module(symbol: str, arg_types: tuple[Type, ...], ret: Type,
+                body: Callable[[ir.IRBuilder, list[ir.Value]], ir.Value | None]) -> str:
+    """LLVM IR of a hand-built unit: a root ``body`` plus its entry."""
+    m = ir.Module(name=symbol)
+    capi = abi.CApi(m)
+    spec = ir.Function(m, abi.spec_type(arg_types), symbol)
+    b = ir.IRBuilder(spec.append_basic_block())
+    value = body(b, list(spec.args[1:]))
+    if value is not None:
+        b.store(value, spec.args[0])
+    b.ret(ir.Constant(abi.I32, 0))
+    abi.add_entry(m, capi, spec, symbol, symbol, arg_types, ret)
+    return str(m)
+
+
+def build(arg_types: tuple[Type, ...], ret: Type,
+          body: Callable[[ir.IRBuilder, list[ir.Value]], ir.Value | None]) -> tuple[Any, Any]:
+    symbol = f"abi_test_{next(_count)}"
+    text = unit_module(symbol, arg_types, ret, body)
+    obj = engine.emit_object(engine.optimize(text, symbol))
+    entry, set_next, _lib = load_object(obj, symbol)
+    return entry, set_next
+
+
+def _slow(*args: Any, **kwargs: Any) -> Any:
+    return ("slow", args, kwargs)
+
+
+def test_ints_round_trip_and_mismatches_forward() -> None:
+    entry, set_next = build((INT64, INT64), INT64, lambda b, a: b.sub(a[0], a[1]))
+    set_next(_slow)
+    assert entry(50, 8) == 42
+    assert entry(-(2**63), 0) == -(2**63)
+    assert entry(1.0, 2) == ("slow", (1.0, 2), {})  # wrong type
+    assert entry(True, 2) == ("slow", (True, 2), {})  # bool is not taken as an int
+    assert entry(1) == ("slow", (1,), {})  # wrong count
+    assert entry(1, b=2) == ("slow", (1,), {"b": 2})  # keywords
+    assert entry(2**63, 0) == ("slow", (2**63, 0), {})  # beyond int64: slow path explains
+
+
+def test_floats_bools_none() -> None:
+    entry, set_next = build((FLOAT64,), FLOAT64, lambda b, a: b.fmul(a[0], a[0]))
+    set_next(_slow)
+    assert entry(1.5) == 2.25
+    assert entry(1) == ("slow", (1,), {})
+    entry, set_next = build((BOOL,), BOOL, lambda b, a: b.not_(a[0]))
+    assert entry(True) is False and entry(False) is True
+    entry, set_next = build((NONE,), NONE, lambda b, a: None)
+    assert entry(None) is None
+
+
+def test_tuples_unbox_and_box() -> None:
+    pair = Tuple((INT64, FLOAT64))
+
+    def swap(b: ir.IRBuilder, a: list[ir.Value]) -> ir.Value:
+        out = ir.Constant(abi.value_type(Tuple((FLOAT64, INT64))), ir.Undefined)
+        out = b.insert_value(out, b.extract_value(a[0], 1), 0)
+        return b.insert_value(out, b.extract_value(a[0], 0), 1)
+
+    entry, set_next = build((pair,), Tuple((FLOAT64, INT64)), swap)
+    set_next(_slow)
+    assert entry((1, 2.5)) == (2.5, 1)
+    assert entry((1, 2)) == ("slow", ((1, 2),), {})
+    assert entry((1, 2.5, 3)) == ("slow", ((1, 2.5, 3),), {})
+
+
+def test_without_next_a_mismatch_is_a_type_error() -> None:
+    entry, _ = build((INT64,), INT64, lambda b, a: a[0])
+    with pytest.raises(TypeError, match="no specialization"):
+        entry("x")
+
+
+def test_set_next_replaces_and_keeps_a_reference() -> None:
+    entry, set_next = build((INT64,), INT64, lambda b, a: a[0])
+
+    def make() -> Callable[..., Any]:
+        return lambda *a: "second"
+
+    set_next(_slow)
+    set_next(make())  # the only reference is the entry's
+    assert entry("x") == "second"
+
+
+def test_value_types() -> None:
+    assert str(abi.value_type(INT64)) == "i64"
+    assert str(abi.value_type(FLOAT64)) == "double"
+    assert str(abi.value_type(BOOL)) == "i1"
+    assert str(abi.value_type(Tuple((INT64, BOOL)))) == "{i64, i1}"
+    assert str(abi.spec_type((INT64, FLOAT64))) == "i32 (ptr, i64, double)"
