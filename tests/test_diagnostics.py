@@ -53,3 +53,13 @@ def test_ember_error_str_is_the_rendering() -> None:
 def test_source_line_out_of_range() -> None:
     assert source_line("x.py", 3, "a\nb\n") is None
     assert source_line("x.py", 2, "a\nb\n") == "b"
+
+
+def test_control_characters_are_shown_as_one_visible_character() -> None:
+    d = Diagnostic(Span("n.py", 1, 4, 1, 5), "source code cannot contain null bytes")
+    assert d.render("x = \0 + 1\n").splitlines()[1:] == ["    x = \ufffd + 1", "        ^"]
+
+
+def test_bom_on_the_first_line_does_not_shift_the_caret() -> None:
+    d = Diagnostic(Span("b.py", 1, 4, 1, 5), "bad")
+    assert d.render("\ufeffx = ?\n").splitlines()[1:] == ["    x = ?", "        ^"]

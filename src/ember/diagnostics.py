@@ -94,6 +94,11 @@ def source_line(path: str, lineno: int, source: str | None = None) -> str | None
         except OSError:
             return None
     lines = source.splitlines()
-    if 1 <= lineno <= len(lines):
-        return lines[lineno - 1]
-    return None
+    if not 1 <= lineno <= len(lines):
+        return None
+    line = lines[lineno - 1]
+    if lineno == 1:
+        line = line.removeprefix("\ufeff")  # columns do not count a BOM
+    # Control characters (a NUL in a corrupt file) would garble the terminal; show one
+    # visible character each so the caret below still lines up.
+    return "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in line)

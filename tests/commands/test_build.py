@@ -39,6 +39,13 @@ def test_json(app, ember):
     assert status == 0 and err == ""
     assert (doc["compiled"], doc["invalidation"], doc["levels"]) == (7, "checked-hash", [1])
     assert doc["files"][0]["caches"] == ["__pycache__/main.TAG.opt-1.pyc"]
+    # The document's shape is an interface: every key, always present.
+    assert sorted(doc) == [
+        "cache_tag", "compiled", "errors", "failed", "files", "fresh", "invalidation",
+        "levels", "notes", "prefix", "seconds", "warnings", "workers",
+    ]  # fmt: skip
+    assert doc["prefix"] is None and doc["errors"] == [] and doc["failed"] == 0
+    assert sorted(doc["files"][0]) == ["caches", "outcome", "source"]
 
 
 def test_symlinked_folder_note(app, ember, tmp_path):
@@ -64,3 +71,21 @@ def test_help_text(capsys):
         "exit status",
     ):
         assert needle in out
+
+
+def test_json_errors_are_structured(app, ember):
+    (app / "broken.py").write_text("x = 1\ndef f(:\n")
+    status, out, _ = ember("build", "--json")
+    doc = json.loads(out)
+    assert status == 1 and doc["failed"] == 1
+    error = doc["errors"][0]
+    assert {k: error[k] for k in ("file", "line", "column", "severity")} == {
+        "file": "broken.py",
+        "line": 2,
+        "column": 7,
+        "severity": "error",
+    }
+    assert error["message"] == "SyntaxError: invalid syntax" and error["hint"]
+    assert error["text"].startswith("broken.py:2:7: error: SyntaxError: invalid syntax\n")
+    failed = next(f for f in doc["files"] if f["outcome"] == "failed")
+    assert failed["error"] == error

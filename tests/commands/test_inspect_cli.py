@@ -105,4 +105,7 @@ def test_real_entry_point_no_traceback(tmp_path):
         check=False,
     )
     assert proc.returncode == 1
-    assert proc.stderr == f"ember inspect: error: {tmp_path / 'nothing.pyc'}: no such file\n"
+    assert proc.stderr == (
+        f"ember inspect: error: {tmp_path / 'nothing.pyc'}: no such file\n"
+        "hint: name a .pyc, a .py (its cache for this Python) or an importable module\n"
+    )

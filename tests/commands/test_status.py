@@ -20,7 +20,10 @@ def test_table_golden(app, ember):
     cart = next(line for line in lines if "cart.py" in line)
     assert cart.split()[0] == "stale" and "source modified" in cart
     assert any(line.split()[:2] == ["orphan", "shop/__pycache__/old.TAG.pyc"] for line in lines)
-    assert lines[-1] == "8 caches: 6 fresh, 1 stale, 1 orphan"
+    assert lines[-2:] == [
+        "8 caches: 6 fresh, 1 stale, 1 orphan",
+        "1 warning: not failing (--strict fails them)",
+    ]
 
 
 def test_quiet_lists_only_problems_and_gate_passes_when_fresh(app, ember):
@@ -46,3 +49,51 @@ def test_prefix_env_warns(app, ember, monkeypatch, tmp_path):
     assert status == 0
     assert err.startswith("warning: PYTHONPYCACHEPREFIX is set")
     assert "under " in out.splitlines()[0]
+
+
+def test_a_fresh_checkout_built_then_checked_passes_the_gate(app, ember):
+    # A just-checked-out tree: sources modified now, so every cache is same-second
+    # (an mtime ahead of the clock makes that certain: no second boundary to cross).
+    # That is a warning in the table, not a failure: `ember build && ember status`
+    # must not fail right after a successful build.
+    import time
+
+    soon = int(time.time()) + 3600
+    for path in app.rglob("*.py"):
+        os.utime(path, (soon, soon))
+    assert ember("build", "-q")[0] == 0
+    status, out, err = ember("status")
+    assert status == 0 and err == ""
+    assert out.splitlines()[-2:] == [
+        "7 caches: 7 same-second",
+        "7 warnings: not failing (--strict fails them)",
+    ]
+    assert all(line.split()[0] == "same-second" for line in out.splitlines()[2:-2])
+    status, out, _ = ember("status", "--strict")
+    assert status == 1 and out.endswith("7 warnings: failing (--strict)\n")
+    doc = json.loads(ember("status", "--json")[1])
+    assert (doc["ok"], doc["strict"], doc["failing"], doc["warnings"]) == (True, False, 0, 7)
+    doc = json.loads(ember("status", "--json", "--strict")[1])
+    assert (doc["ok"], doc["failing"]) == (False, 7)
+
+
+def test_orphans_warn_and_stale_fails(app, ember):
+    ember("build", "-q")
+    (app / "shop" / "__pycache__" / f"old.{sys.implementation.cache_tag}.pyc").write_bytes(b"")
+    assert ember("status")[0] == 0
+    assert ember("status", "--strict")[0] == 1
+    os.utime(app / "main.py", (1_600_000_009, 1_600_000_009))
+    assert ember("status")[0] == 1
+
+
+def test_help_documents_the_exit_policy(capsys):
+    import pytest
+
+    from ember.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["status", "--help"])
+    text = capsys.readouterr().out
+    assert "exit status (a CI gate)" in text and "--strict" in text
+    assert "same-second, unchecked and orphan are warnings" in text
+    assert "examples:" in text

@@ -212,6 +212,11 @@ BAD = {
         "undecodable.py:2:6: error: source is not valid utf-8: byte 0xff",
         "    y = '\ufffd'\n         ^",
     ),
+    "latin1.py": (  # on line 1 too, where tokenize finds no cookie and gives up
+        b"x = 'caf\xe9'\n",
+        "latin1.py:1:9: error: source is not valid utf-8: byte 0xe9",
+        "    x = 'caf\ufffd'\n            ^",
+    ),
     "nul.py": (b"x = 1\ny = 2\x00\n", "nul.py:2:6: error: source contains a null byte", None),
     "klingon.py": (
         b"# -*- coding: klingon -*-\nx = 1\n",
@@ -246,15 +251,16 @@ def test_bad_inputs_are_clear_errors_and_the_rest_compiles(app, jobs, monkeypatc
 
 
 def test_unreadable_source_is_an_error(app, monkeypatch):
-    real_open = open
+    # (chmod 000 does not stop root, who runs these tests in CI containers)
+    real_read = build_mod._read_source
     victim = str(app / "shop" / "cart.py")
 
-    def fake_open(path, *args, **kwargs):
+    def fake_read(path):
         if str(path) == victim:
             raise PermissionError(13, "Permission denied")
-        return real_open(path, *args, **kwargs)
+        return real_read(path)
 
-    monkeypatch.setattr(build_mod, "open", fake_open, raising=False)
+    monkeypatch.setattr(build_mod, "_read_source", fake_read)
     report = build([app], jobs=1)
     assert report.count("compiled") == 6
     assert (
@@ -262,6 +268,26 @@ def test_unreadable_source_is_an_error(app, monkeypatch):
         .render()
         .startswith(f"{app}/shop/cart.py:1:1: error: cannot read source (Permission denied)")
     )
+
+
+def test_unwritable_cache_folder_is_an_error_about_the_folder(app, monkeypatch):
+    real_write = build_mod.write_atomic
+
+    def fake_write(path, data, mode=0o644):
+        if "/shop/" in path:
+            raise PermissionError(13, "Permission denied")
+        return real_write(path, data, mode)
+
+    monkeypatch.setattr(build_mod, "write_atomic", fake_write)
+    monkeypatch.chdir(app)
+    report = build([Path(".")], jobs=1)
+    assert report.count("compiled") == 1 and report.count("failed") == 6
+    first = report.errors[0].render()
+    tag = sys.implementation.cache_tag
+    assert first.splitlines() == [
+        f"shop/__pycache__:1:1: error: cannot write __init__.{tag}.pyc here (Permission denied)",
+        "hint: check the cache folder's permissions, or build into a --prefix tree",
+    ]  # no source line: the source is not at fault
 
 
 def test_compiler_warnings_are_reported_not_printed(app, capfd):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from ember.pyc.build import build
@@ -81,3 +82,23 @@ def test_file_argument_and_prefix(app, tmp_path):
     report = clean([app], prefix=prefix)
     assert len(report.removed) == 7 and not list(prefix.rglob("*.pyc"))
     assert caches(app) != []  # in-tree caches untouched when cleaning the prefix tree
+
+
+def test_a_cache_that_cannot_be_removed_is_an_error_about_its_folder(app, monkeypatch):
+    from ember.pyc import clean as clean_mod
+
+    build([app], jobs=1)
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(clean_mod.os, "unlink", refuse)
+    monkeypatch.chdir(app)
+    report = clean([Path("main.py")])
+    assert not report.ok and report.removed == ()
+    tag = sys.implementation.cache_tag
+    assert report.failures[0].render().splitlines() == [
+        f"__pycache__:1:1: error: cannot remove main.{tag}.pyc (Permission denied)",
+        "hint: check the folder's permissions",
+    ]
+    assert report.to_json()["errors"][0]["file"] == "__pycache__"

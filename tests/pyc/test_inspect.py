@@ -167,6 +167,71 @@ def test_strings_inside_constant_tuples():
     assert "alpha" in values and "beta" in values
 
 
+ANNOTATED = textwrap.dedent(
+    """\
+    from __future__ import annotations
+
+
+    class Cart:
+        def add(self, sku: str, quantity: int) -> None:
+            pass
+
+        def lines(self) -> list[str]:
+            return []
+    """
+)
+
+
+@pytest.mark.parametrize("python", [sys.executable, *_other_pythons()])
+def test_annotation_strings_are_listed_once_with_their_line(tmp_path, python):
+    # 3.10 and 3.11 keep each part of the folded annotation tuple as a dead constant:
+    # those must not show up a second time, without a line.
+    src = tmp_path / "cart.py"
+    src.write_text(ANNOTATED)
+    pyc = tmp_path / "cart.pyc"
+    subprocess.run(
+        [
+            python,
+            "-I",
+            "-c",
+            "import py_compile, sys; py_compile.compile(sys.argv[1], "
+            "cfile=sys.argv[2], doraise=True)",
+            str(src),
+            str(pyc),
+        ],
+        check=True,
+    )
+    data = run_worker(python, pyc)
+    assert isinstance(data, dict), data
+    rows = [(s["code"], s["line"], s["value"]) for s in data["strings"]]
+    assert len(rows) == len(set(rows))
+    assert [r for r in rows if r[1] is None] == []
+    assert ("Cart", 5, "quantity") in rows and ("Cart", 8, "list[str]") in rows
+    assert sum(r[2] == "quantity" for r in rows) == 1
+
+
+def test_a_string_no_instruction_loads_is_kept_without_a_line():
+    code = compile("x = 1\n", "m.py", "exec")
+    dead = code.replace(co_consts=(*code.co_consts, "left-over"))
+    found = [(s.line, s.value) for s in codeinfo.strings(dead)]
+    assert (None, "left-over") in found
+    pyc_report = render(_report_with_strings(codeinfo.strings(dead)), show_strings=True)
+    assert "  -      <module>                 'left-over'" in pyc_report
+    assert "no instruction loads" in pyc_report
+
+
+def _report_with_strings(strings: list[codeinfo.StringConst]):
+    from ember.pyc.inspect import Report, Target
+
+    return Report(Target(Path("m.pyc"), None, "m.pyc"), 0, None, None, None, strings=tuple(strings))
+
+
+def test_codeinfo_knows_the_header_size():
+    from ember.pyc.header import HEADER_SIZE
+
+    assert codeinfo.HEADER_SIZE == HEADER_SIZE
+
+
 def test_rewrite_filenames_reaches_nested_code():
     code = compile(SAMPLE, "/build/machine/sample.py", "exec")
     new = codeinfo.rewrite_filenames(code, "app/sample.py")
@@ -287,6 +352,8 @@ def test_truncated_header(tmp_path, cut):
     assert report.header is None and report.header_error is not None
     assert "truncated header" in report.header_error
     assert "header    corrupt: truncated header" in render(report)
+    # A sourceless pyc the importer would load, but cannot: not "loads it as is".
+    assert report.verdict is not None and report.verdict.state == "corrupt"
 
 
 def _fake_python(tmp_path: Path, body: str) -> str:

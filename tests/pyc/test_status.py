@@ -90,3 +90,16 @@ def test_json_document(app):
     section = doc["sections"][0]
     assert doc["ok"] is False and section["counts"] == {"missing": 7}
     assert set(section["records"][0]) >= {"state", "reason", "source", "cache"}
+
+
+def test_warnings_pass_the_gate_unless_strict(app):
+    from ember.pyc.header import InvalidationMode
+
+    build([app], mode=InvalidationMode.UNCHECKED_HASH, jobs=1)
+    report = status([app])
+    assert set(states(report).values()) == {"unchecked"}
+    assert report.ok and report.warnings == 7 and report.failing == 0
+    strict = status([app], strict=True)
+    assert not strict.ok and strict.failing == 7
+    (app / "main.py").write_text("print('edited')\n")
+    assert not status([app]).ok  # out of date: stale, old code would run

@@ -39,8 +39,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
+    add_tree_arguments(
+        parser, levels="optimisation level 0, 1 (-O) or 2 (-OO); repeat for several (default 0)"
     )
     parser.add_argument(
         "-j",
@@ -56,30 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="how the importer revalidates the cache (default: timestamp, or "
         "checked-hash when SOURCE_DATE_EPOCH is set, as py_compile)",
     )
-    parser.add_argument(
-        "-O",
-        "--optimize",
-        dest="levels",
-        type=int,
-        action="append",
-        choices=(0, 1, 2),
-        metavar="LEVEL",
-        help="optimisation level 0, 1 (-O) or 2 (-OO); repeat for several (default 0)",
-    )
     parser.add_argument("-f", "--force", action="store_true", help="rebuild even fresh caches")
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="skip paths matching GLOB (relative to its PATH, or a bare name); repeatable",
-    )
-    parser.add_argument(
-        "--follow-symlinks",
-        action="store_true",
-        help="descend into symlinked folders (default: skip them, with a note)",
-    )
-    add_prefix_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
@@ -125,7 +102,35 @@ def main(args: argparse.Namespace) -> int:
 # --- helpers shared with the status and clean commands ---------------------------------
 
 
-def add_prefix_option(parser: argparse.ArgumentParser) -> None:
+def add_tree_arguments(parser: argparse.ArgumentParser, *, levels: str | None = None) -> None:
+    """PATH..., ``--exclude``, ``--follow-symlinks``, ``--prefix`` and, when ``levels``
+    (its help) is given, ``-O LEVEL``: how build, status and clean choose their files."""
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
+    )
+    if levels is not None:
+        parser.add_argument(
+            "-O",
+            "--optimize",
+            dest="levels",
+            type=int,
+            action="append",
+            choices=(0, 1, 2),
+            metavar="LEVEL",
+            help=levels,
+        )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB (relative to its PATH, or a bare name); repeatable",
+    )
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="descend into symlinked folders (default: skip them, with a note)",
+    )
     parser.add_argument(
         "--prefix",
         type=Path,

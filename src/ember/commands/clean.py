@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ember.commands.build import add_prefix_option, print_json, resolve_prefix
+from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
 
 EPILOG = """\
 Only files named like cache files (NAME.TAG[.opt-N].pyc, any Python's tag) inside
@@ -33,9 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
-    )
+    add_tree_arguments(parser)
     parser.add_argument("--orphans", action="store_true", help="only caches with no source")
     parser.add_argument(
         "--stale",
@@ -44,26 +42,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "old code (unchecked-hash, out of date)",
     )
     parser.add_argument("-n", "--dry-run", action="store_true", help="list, do not remove")
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="skip paths matching GLOB; repeatable",
-    )
-    parser.add_argument(
-        "--follow-symlinks", action="store_true", help="descend into symlinked folders"
-    )
-    add_prefix_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("-v", "--verbose", action="store_true", help="list each removed file")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
 
 def main(args: argparse.Namespace) -> int:
+    from ember.native.cache_scan import clean_native
     from ember.pyc.clean import clean
 
     prefix, prefix_note = resolve_prefix(args.prefix)
+    # Native entries first: they share __pycache__ folders, which the bytecode clean
+    # then removes once they are empty.
+    native = clean_native(
+        args.paths or [Path(".")], orphans=args.orphans, stale=args.stale, dry_run=args.dry_run
+    )
     report = clean(
         args.paths or [Path(".")],
         orphans=args.orphans,
@@ -74,18 +67,21 @@ def main(args: argparse.Namespace) -> int:
         follow_symlinks=args.follow_symlinks,
     )
     if args.json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), "native_removed": native})
         return 0 if report.ok else 1
     if prefix_note and not args.quiet:
         print(prefix_note, file=sys.stderr)
     for problem in report.problems:
         print(problem.render(), file=sys.stderr)
     for failure in report.failures:
-        print(failure, file=sys.stderr)
+        print(failure.render(), file=sys.stderr)
     if not args.quiet:
         if args.verbose or args.dry_run:
             verb = "would remove" if args.dry_run else "removed"
-            for path in (*report.removed, *report.removed_dirs):
+            for path in (*native, *report.removed, *report.removed_dirs):
                 print(f"{verb} {path}")
         print(report.summary())
+        if native:
+            verb = "would remove" if args.dry_run else "removed"
+            print(f"native cache: {verb} {len(native)} entr{'y' if len(native) == 1 else 'ies'}")
     return 0 if report.ok else 1

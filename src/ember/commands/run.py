@@ -54,15 +54,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="write an executable at PATH that runs scripts like `ember run`, faster",
     )
+    add_target_arguments(parser, "run")
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    """``SCRIPT [ARGS]`` or ``-m MODULE [ARGS]``, as python takes them (shared with
+    ``ember startup``); :func:`target_of` reads them back."""
+    import argparse
+
     parser.add_argument(
         "-m",
         dest="module",
         nargs=argparse.REMAINDER,
         metavar="MODULE [ARGS]",
-        help="run a library module as a script (terminates the option list)",
+        help=f"{verb} a module as `python -m MODULE ARGS` does (ends the option list)",
     )
-    parser.add_argument("script", nargs="?", help="the script to run")
+    parser.add_argument("script", nargs="?", help=f"the script to {verb}")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+
+
+def target_of(args: argparse.Namespace) -> tuple[str | None, str | None, list[str]] | str:
+    """``(module, script, args)`` from :func:`add_target_arguments`' namespace (one of
+    module and script is set), or a usage error message."""
+    if args.module is not None:
+        if not args.module:
+            return "argument -m: expected a module name"
+        # argparse stops -m's REMAINDER after a joined `-mMODULE`; the rest landed in
+        # script/args and belongs to the module.
+        rest = [*args.module[1:], *([args.script] if args.script else []), *args.args]
+        return args.module[0], None, rest
+    if args.script is None:
+        return "a SCRIPT or -m MODULE is required"
+    return None, args.script, list(args.args)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -79,16 +102,14 @@ def main(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         print(f"usage: {path} SCRIPT [ARGS...]   (same as: ember run SCRIPT [ARGS...])")
         return 0
-    if args.module is not None:
-        if not args.module:
-            return _usage_error("argument -m: expected a module name")
-        # argparse stops -MODULE's REMAINDER after a joined `-mMODULE`; the rest landed
-        # in script/args and belongs to the module.
-        rest = [*args.module[1:], *([args.script] if args.script else []), *args.args]
-        return run.run_module(args.module[0], rest, write_cache=args.write_cache)
-    if args.script is None:
-        return _usage_error("a SCRIPT or -m MODULE is required")
-    return run.run_script(args.script, args.args, write_cache=args.write_cache)
+    target = target_of(args)
+    if isinstance(target, str):
+        return _usage_error(target)
+    module, script, rest = target
+    if module is not None:
+        return run.run_module(module, rest, write_cache=args.write_cache)
+    assert script is not None
+    return run.run_script(script, rest, write_cache=args.write_cache)
 
 
 def fast_main(argv: list[str]) -> int:

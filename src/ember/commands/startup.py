@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from ember.commands.run import add_target_arguments, target_of
+
 EPILOG = """\
 Cold runs hide every cache behind a fresh, empty PYTHONPYCACHEPREFIX folder (with
 writing off), so each module imported from source is compiled; warm runs use a
@@ -71,30 +73,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds a single run may take (default 120)",
     )
-    parser.add_argument(
-        "-m",
-        dest="module",
-        nargs=argparse.REMAINDER,
-        metavar="MODULE [ARGS]",
-        help="measure `python -m MODULE ARGS` (terminates the option list)",
-    )
-    parser.add_argument("script", nargs="?", help="the script to measure")
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+    add_target_arguments(parser, "measure")
 
 
 def main(args: argparse.Namespace) -> int:
     from ember.diagnostics import EmberError
     from ember.pyc import startup
 
-    if args.module is not None:
-        if not args.module:
-            return _usage("argument -m: expected a module name")
-        rest = [*args.module[1:], *([args.script] if args.script else []), *args.args]
-        target = startup.Target.of_module(args.module[0], rest)
-    elif args.script is not None:
-        target = startup.Target.of_script(args.script, args.args)
-    else:
-        return _usage("a SCRIPT or -m MODULE is required")
+    parsed = target_of(args)
+    if isinstance(parsed, str):
+        return _usage(parsed)
+    module, script, rest = parsed
+    target = startup.Target(script=script, module=module, args=tuple(rest))
     try:
         if args.plot:
             startup.check_plot_path(args.plot)  # before minutes of measuring

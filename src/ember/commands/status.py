@@ -12,30 +12,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from ember.commands.build import add_prefix_option, print_json, resolve_prefix
+from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
 
 EPILOG = """\
-states:
+states (the importer's verdict on each cache):
   fresh        the importer uses the cache and it matches the source
   missing      no cache file: the importer compiles the source on every run
-  stale        source mtime, size or hash differs from what the cache records
+  stale        source mtime, size or hash differs from what the cache records (or an
+               unchecked-hash cache no longer matches: import still loads it)
   foreign      written by another Python (its magic number is decoded)
   corrupt      short header, bad magic or flags, or a body that does not unmarshal
                (import would crash on such a body: rebuild with 'ember build -f')
-  unchecked    an unchecked-hash cache: import never revalidates it
-  same-second  the cache was written in the same second the source was modified, so an
-               equal-size edit in that second would go unnoticed
-  orphan       a cache file whose source is gone (remove with 'ember clean --orphans')
+  same-second  fresh, but written in the second the source was last modified, so an
+               equal-size edit later in that second would go unnoticed; any build of a
+               just-checked-out tree gives this. 'ember build -f' a second later, or
+               --invalidation checked-hash, removes the risk
+  unchecked    an unchecked-hash cache that matches its source: import never
+               revalidates it
+  orphan       a cache file whose source is gone: never loaded (remove with
+               'ember clean --orphans')
+
+exit status (a CI gate): 1 when any cache is missing, stale, foreign or corrupt, or a
+PATH is bad; same-second, unchecked and orphan are warnings, shown in the table, that
+fail only with --strict; else 0.
 
 Bodies are unmarshalled in a separate process, so a hostile .pyc cannot crash ember.
 
 examples:
   ember status                    the current folder
   ember status src/ -O 0 -O 1     check two optimisation levels
-  ember status -q . || exit 1     a CI gate: print only problems, fail unless all fresh
+  ember build -q . && ember status -q .
+                                  a CI gate: build, then print only what is not fresh
+  ember status --strict .         fail on warnings too
   ember status --json . > status.json
-
-exit status: 0 only when every cache is fresh, else 1.
 """
 
 
@@ -46,34 +55,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
-    )
-    parser.add_argument(
-        "-O",
-        "--optimize",
-        dest="levels",
-        type=int,
-        action="append",
-        choices=(0, 1, 2),
-        metavar="LEVEL",
-        help="optimisation level to check; repeatable (default 0)",
-    )
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="skip paths matching GLOB; repeatable",
-    )
-    parser.add_argument(
-        "--follow-symlinks", action="store_true", help="descend into symlinked folders"
-    )
-    add_prefix_option(parser)
+    add_tree_arguments(parser, levels="optimisation level to check; repeatable (default 0)")
     parser.add_argument(
         "--no-body-check",
         action="store_true",
         help="judge headers only (faster; misses corrupt bodies)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 unless every cache is fresh (same-second, unchecked, orphan included)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
@@ -82,6 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ember.native.cache_scan import status_section as native_status_section
     from ember.pyc.status import status
 
     prefix, prefix_note = resolve_prefix(args.prefix)
@@ -92,7 +86,11 @@ def main(args: argparse.Namespace) -> int:
         exclude=args.exclude,
         follow_symlinks=args.follow_symlinks,
         check_body=not args.no_body_check,
+        strict=args.strict,
     )
+    native = native_status_section(args.paths or [Path(".")])
+    if native.records:
+        report = replace(report, sections=(*report.sections, native))
     if args.json:
         print_json(report.to_json())
         return 0 if report.ok else 1
@@ -104,6 +102,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for section in report.sections:
         sys.stdout.write(render_section(section, only_problems=args.quiet))
+    if report.warnings:
+        n = report.warnings
+        verdict = "failing (--strict)" if report.strict else "not failing (--strict fails them)"
+        print(f"{n} warning{'s' if n != 1 else ''}: {verdict}")
     return 0 if report.ok else 1
 
 

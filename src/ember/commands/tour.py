@@ -62,7 +62,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _tour(app: Path, work: Path, *, native: bool) -> int:
-    shutil.copytree(app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     env = dict(os.environ)
     # Many images set this; the tour wants the importer to write caches like a laptop does.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -19,16 +19,21 @@ TypeError naming the parameter).
 
 from __future__ import annotations
 
-import inspect
 import threading
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from types import FunctionType
 
 from ember.native.options import Options
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, signature_text
 
-F = TypeVar("F", bound=Callable[..., Any])
+# `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import inspect
+    from typing import Any, TypeVar, overload
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ACCEPTED = "int, float, bool, None, tuples of these, and arrays"
@@ -75,8 +80,15 @@ class Dispatcher:
         self._specs: dict[tuple[Type, ...], _Specialization] = {}
         self._lock = threading.RLock()
         self._fallback_reason: str | None = None
-        self._signature = inspect.signature(py_func)
-        self._params = list(self._signature.parameters)
+        code = py_func.__code__
+        self._params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        self._simple = not (code.co_flags & 0x0C) and not code.co_kwonlyargcount  # no *a, **k
+
+    @property
+    def _signature(self) -> inspect.Signature:
+        import inspect
+
+        return inspect.signature(self.py_func)
 
     # The class attribute __call__ starts as this Python method; after the first compile
     # it is the newest entry builtin (set on the per-function subclass).
@@ -98,7 +110,7 @@ class Dispatcher:
         signature (compile it), or arguments no specialization can take (TypeError)."""
         if self._fallback_reason is not None:
             return self.py_func(*args, **kwargs)
-        if kwargs or len(args) != len(self._params):
+        if kwargs or len(args) != len(self._params) or not self._simple:
             args = self._bind(args, kwargs)
         arg_types = self._arg_types(args)
         spec = self._specs.get(arg_types)
@@ -301,17 +313,15 @@ _ANNOTATIONS: dict[object, Type] = {
 def annotated_types(py_func: Callable[..., Any]) -> tuple[Type, ...] | None:
     """The argument types when every parameter is annotated with a scalar type
     (``def f(x: float, n: int)``), else None (compile lazily, per call)."""
-    try:
-        sig = inspect.signature(py_func)
-    except (TypeError, ValueError):
+    code = getattr(py_func, "__code__", None)
+    if code is None or code.co_flags & 0x0C or code.co_kwonlyargcount:  # *args, **kwargs
         return None
+    annotations = getattr(py_func, "__annotations__", {})
     out: list[Type] = []
-    for p in sig.parameters.values():
-        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+    for name in code.co_varnames[: code.co_argcount]:
+        if name not in annotations:
             return None
-        ann = p.annotation
-        if ann is p.empty:
-            return None
+        ann = annotations[name]
         try:
             t = _ANNOTATIONS.get(ann)
         except TypeError:  # unhashable annotation
@@ -322,12 +332,14 @@ def annotated_types(py_func: Callable[..., Any]) -> tuple[Type, ...] | None:
     return tuple(out)
 
 
-@overload
-def jit(func: F, /) -> F: ...
-@overload
-def jit(
-    *, fastmath: bool = ..., boundscheck: bool = ..., fallback: bool = ..., cache: bool = ...
-) -> Callable[[F], F]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def jit(func: F, /) -> F: ...
+    @overload
+    def jit(
+        *, fastmath: bool = ..., boundscheck: bool = ..., fallback: bool = ..., cache: bool = ...
+    ) -> Callable[[F], F]: ...
 
 
 def jit(func: Any = None, /, **options: Any) -> Any:
@@ -357,7 +369,7 @@ def jit(func: Any = None, /, **options: Any) -> Any:
 def _make(func: Any, options: Options) -> Dispatcher:
     if getattr(func, "__ember_jit__", False):
         func = func.py_func  # @jit on a dispatcher: rewrap the plain function
-    if not inspect.isfunction(func):
+    if not isinstance(func, FunctionType):
         raise TypeError(f"@jit needs a plain Python function, not {type(func).__name__}")
     cls = type(func.__name__, (Dispatcher,), {"__module__": func.__module__})
     d = cls(func, options)

@@ -38,12 +38,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.diagnostics import Diagnostic, Span
-from ember.pyc.cache import PYCACHE, Source, cache_path, cache_tag, find_sources
+from ember.pyc.cache import (
+    Source,
+    cache_dir,
+    cache_tag,
+    diagnostic_json,
+    find_sources,
+)
 from ember.pyc.header import HEADER_SIZE, InvalidationMode, pack, source_hash
 
 # (index, absolute source, ((optimize level, cache path), ...))
 Task = tuple[int, str, tuple[tuple[int, str], ...]]
 # (index, ok, payload): ok → warnings ((line, text), ...); failed → diagnostic fields
+# (line, col, end_line, end_col, message, hint, where): `where` is "source", or "cache"
+# for a failure to write, which is about the cache folder, not a place in the source.
 Record = tuple[int, bool, tuple]
 
 # Below this much source in total, forking costs more than it saves.
@@ -66,7 +74,7 @@ class FileResult:
             "outcome": self.outcome,
         }
         if self.diagnostic is not None:
-            out["error"] = self.diagnostic.render()
+            out["error"] = diagnostic_json(self.diagnostic)
         return out
 
 
@@ -83,6 +91,7 @@ class BuildReport:
     workers: int = 1
     mode: InvalidationMode = InvalidationMode.TIMESTAMP
     levels: tuple[int, ...] = (0,)
+    prefix: Path | None = None
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -118,9 +127,10 @@ class BuildReport:
             "invalidation": self.mode.value,
             "levels": list(self.levels),
             "cache_tag": cache_tag(),
+            "prefix": None if self.prefix is None else str(self.prefix),
             "files": [f.to_json() for f in self.files],
-            "errors": [d.render() for d in self.errors],
-            "warnings": [d.render() for d in self.warnings],
+            "errors": [diagnostic_json(d) for d in self.errors],
+            "warnings": [diagnostic_json(d) for d in self.warnings],
             "notes": list(self.notes),
         }
 
@@ -198,8 +208,10 @@ def build(
                     Diagnostic(Span(display, line, 0), text, severity="warning")
                 )
         else:
-            line, col, end_line, end_col, message, hint = record[2]
-            diag = Diagnostic(Span(display, line, col, end_line, end_col), message, hint=hint)
+            line, col, end_line, end_col, message, hint, where = record[2]
+            # A folder as the path: the renderer then shows no (irrelevant) source line.
+            path = display if where == "source" else os.path.dirname(caches[0])
+            diag = Diagnostic(Span(path, line, col, end_line, end_col), message, hint=hint)
             files.append(FileResult(src.path, caches, "failed", diag))
     return BuildReport(
         files=tuple(files),
@@ -210,6 +222,7 @@ def build(
         workers=workers,
         mode=mode,
         levels=levels,
+        prefix=prefix,
     )
 
 
@@ -240,19 +253,15 @@ def _plan(
         absolute = src.absolute
         display = str(src.path)
         head, name = os.path.split(absolute)
-        if prefix is None:
-            cdir = os.path.join(head, PYCACHE)
-        else:
-            cdir = str(cache_path(Path(absolute), prefix=prefix).parent)
-        stem = name[:-3]
+        cdir = cache_dir(head, prefix=prefix)
+        # cache_path's names, built here from strings: this loop runs once per file.
+        names = [f"{name[:-3]}.{tag}{suffixes[level]}.pyc" for level in levels]
         targets = tuple(
-            (level, os.path.join(cdir, f"{stem}.{tag}{suffixes[level]}.pyc")) for level in levels
+            (level, os.path.join(cdir, n)) for level, n in zip(levels, names, strict=True)
         )
-        if prefix is None:  # shown next to the source as the user named it
-            shown_dir = os.path.join(os.path.dirname(display), PYCACHE)
-            plan.caches.append(tuple(Path(shown_dir, os.path.basename(t[1])) for t in targets))
-        else:
-            plan.caches.append(tuple(Path(t[1]) for t in targets))
+        # Shown next to the source as the user named it (a prefix tree: as is).
+        shown_dir = cdir if prefix is not None else cache_dir(os.path.dirname(display))
+        plan.caches.append(tuple(Path(shown_dir, n) for n in names))
         try:
             st = os.stat(absolute)
         except OSError as exc:
@@ -325,9 +334,7 @@ def _read_head(cache: str) -> bytes:
 
 def _unreadable(display: str, exc: OSError) -> Diagnostic:
     return Diagnostic(
-        Span(display, 1, 0),
-        f"cannot read source ({exc.strerror or exc})",
-        hint="check that the file exists and that you may read it",
+        Span(display, 1, 0), f"cannot read source ({exc.strerror or exc})", hint=_READ_HINT
     )
 
 
@@ -339,22 +346,9 @@ def compile_task(task: Task, mode: str) -> Record:
     a problem in the file (it becomes a failed record with diagnostic fields)."""
     index, source, targets = task
     try:
-        with open(source, "rb") as f:
-            st = os.fstat(f.fileno())
-            data = f.read()
+        st, data = _read_source(source)
     except OSError as exc:
-        return (
-            index,
-            False,
-            (
-                1,
-                0,
-                None,
-                None,
-                f"cannot read source ({exc.strerror})",
-                "check that the file exists and that you may read it",
-            ),
-        )
+        return (index, False, _failure(f"cannot read source ({exc.strerror or exc})", _READ_HINT))
     inv = InvalidationMode(mode)
     if inv is InvalidationMode.TIMESTAMP:
         header = pack(inv, mtime=int(st.st_mtime), source_size=st.st_size)
@@ -370,25 +364,42 @@ def compile_task(task: Task, mode: str) -> Record:
                 # py_compile also holds a reference while dumping.
                 code = compile(data, source, "exec", dont_inherit=True, optimize=level)
             except Exception as exc:  # anything compile() raises is about this file
-                return (index, False, describe_compile_error(exc, data))
+                return (index, False, (*describe_compile_error(exc, data), "source"))
         for w in caught:
             notes[(w.lineno or 1, f"{w.category.__name__}: {w.message}")] = None
         try:
             write_atomic(cache, header + marshal.dumps(code), file_mode)
         except OSError as exc:
-            return (
-                index,
-                False,
-                (
-                    1,
-                    0,
-                    None,
-                    None,
-                    f"cannot write {cache} ({exc.strerror or exc})",
-                    "check the cache folder's permissions, or use --prefix",
-                ),
-            )
+            name = os.path.basename(cache)
+            message = f"cannot write {name} here ({exc.strerror or exc})"
+            return (index, False, _failure(message, _WRITE_HINT, where="cache"))
     return (index, True, tuple(notes))
+
+
+_READ_HINT = "check that the file exists and that you may read it"
+_WRITE_HINT = "check the cache folder's permissions, or build into a --prefix tree"
+
+
+def _failure(message: str, hint: str, where: str = "source") -> tuple:
+    """Diagnostic fields of a failure about a whole file (no position in it)."""
+    return (1, 0, None, None, message, hint, where)
+
+
+def _read_source(path: str) -> tuple[os.stat_result, bytes]:
+    # os-level calls: no buffered file object (its isatty and seek calls), one fstat
+    # that gives both the size to read and the mtime for the header.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, st.st_size + 1)  # a short read is the end of the file
+        if len(data) > st.st_size:  # it grew meanwhile: read to the end
+            chunks = [data]
+            while chunks[-1]:
+                chunks.append(os.read(fd, 1 << 16))
+            data = b"".join(chunks)
+        return st, data
+    finally:
+        os.close(fd)
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
@@ -406,8 +417,10 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
         os.unlink(tmp)
         fd = os.open(tmp, flags, mode & 0o666)
     try:
-        with open(fd, "wb") as f:
-            f.write(data)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -493,7 +506,9 @@ def _decode_error(data: bytes) -> tuple[int, int, str, int] | None:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError:
-        return None
+        # No (valid) coding cookie and a first line that is not UTF-8: tokenize gives
+        # up, the compiler reads it as UTF-8, the default.
+        encoding = "utf-8"
     try:
         data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
     except UnicodeDecodeError as err:

@@ -74,12 +74,21 @@ def cache_path(source: Path, *, optimization: int | str = "", prefix: Path | Non
     head, tail = os.path.split(os.fspath(source))
     base, sep, rest = tail.rpartition(".")
     filename = (base if base else rest) + sep + cache_tag() + _opt_suffix(optimization) + ".pyc"
+    return Path(cache_dir(head, prefix=prefix), filename)
+
+
+def cache_dir(source_dir: str, *, prefix: Path | None = None) -> str:
+    """The folder holding the caches of the sources in ``source_dir``.
+
+    >>> cache_dir("/app/shop", prefix=Path("/pc"))
+    '/pc/app/shop'
+    """
     if prefix is None:
-        return Path(head, PYCACHE, filename)
+        return os.path.join(source_dir, PYCACHE)
     # Absolute, then root-relative under the prefix, so two foo/bar.py never collide.
-    absolute = os.path.abspath(head or os.curdir)
+    absolute = os.path.abspath(source_dir or os.curdir)
     drive, rel = os.path.splitdrive(absolute)
-    return Path(prefix, rel.lstrip("/\\"), filename)
+    return os.path.join(prefix, rel.lstrip("/\\"))
 
 
 def parse_cache_name(name: str) -> tuple[str, str, str] | None:
@@ -150,7 +159,8 @@ def _size_text(n: int) -> str:
     return f"{n} byte" if n == 1 else f"{n} bytes"
 
 
-def _when(seconds: int) -> str:
+def when(seconds: int) -> str:
+    """A pyc's recorded mtime as local time, ``YYYY-MM-DD HH:MM:SS``."""
     import time
 
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
@@ -171,25 +181,22 @@ def _judge_header(source: Path, cache: Path, st: os.stat_result, data: bytes) ->
         why = check_timestamp(header, st.st_mtime, st.st_size)
         if why == "mtime":
             reason = (
-                f"source modified ({_when(int(st.st_mtime))}; cache records "
-                f"{_when(header.mtime or 0)})"
+                f"source modified ({when(int(st.st_mtime))}; cache records "
+                f"{when(header.mtime or 0)})"
             )
             return Verdict("stale", reason, source, cache, header)
         if why == "size":
             reason = f"source size changed ({header.source_size} -> {_size_text(st.st_size)})"
             return Verdict("stale", reason, source, cache, header)
         return Verdict("fresh", "timestamp and size match", source, cache, header)
-    source_bytes = source.read_bytes()
-    matches = check_hash(header, source_bytes) is None
+    matches = check_hash(header, source.read_bytes()) is None
     if mode is InvalidationMode.UNCHECKED_HASH:
-        now = "matches the source now" if matches else "does NOT match the source: old code runs"
-        return Verdict(
-            "unchecked",
-            f"unchecked-hash: import never revalidates it ({now})",
-            source,
-            cache,
-            header,
-        )
+        if not matches:
+            # The importer loads it anyway: stale in the way that matters most.
+            reason = "unchecked-hash and the source changed: import still loads it, old code runs"
+            return Verdict("stale", reason, source, cache, header)
+        reason = "unchecked-hash: matches the source now, but import never revalidates it"
+        return Verdict("unchecked", reason, source, cache, header)
     if not matches:
         return Verdict("stale", "source hash changed", source, cache, header)
     return Verdict("fresh", "source hash matches", source, cache, header)
@@ -205,8 +212,8 @@ def _same_second(verdict: Verdict, cache_st: os.stat_result) -> Verdict:
         return replace(
             verdict,
             state="same-second",
-            reason="cache written in the same second the source was modified: an edit of "
-            "equal size in that second would go unnoticed",
+            reason="cached in the second the source was last modified: an equal-size edit "
+            "then goes unseen",
         )
     return verdict
 
@@ -263,13 +270,21 @@ def judge_many(
     optimization: int | str = "",
     prefix: Path | None = None,
     check_body: bool = True,
+    skip_missing: bool = False,
 ) -> list[Verdict]:
-    """:func:`judge` for many sources, with one body-check subprocess for them all."""
+    """:func:`judge` for many sources, with one body-check subprocess for them all.
+    ``skip_missing``: a source that has neither file nor cache (deleted while a tree
+    is walked) is left out instead of raising FileNotFoundError."""
     verdicts: list[Verdict] = []
     to_check: list[int] = []
     for source in sources:
         cache = cache_path(source, optimization=optimization, prefix=prefix)
-        verdict, loads_body = judge_header_only(source, cache)
+        try:
+            verdict, loads_body = judge_header_only(source, cache)
+        except FileNotFoundError:
+            if skip_missing:
+                continue
+            raise
         if loads_body:
             to_check.append(len(verdicts))
         verdicts.append(verdict)
@@ -310,7 +325,7 @@ for raw in sys.stdin.buffer.read().split(b"\0"):
     try:
         with open(raw, "rb") as f:
             data = f.read()
-        obj = marshal.loads(memoryview(data)[16:])
+        obj = marshal.loads(memoryview(data)[HEADER_SIZE:])
         if type(obj).__name__ != "code":
             msg = "bad body is of type " + type(obj).__name__ + ", not a code object"
         else:
@@ -336,7 +351,7 @@ def check_bodies(caches: Iterable[Path]) -> list[str | None]:
     while len(results) < len(paths):
         batch = paths[len(results) :]
         proc = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", _BODY_CHECK],
+            [sys.executable, "-I", "-S", "-c", f"HEADER_SIZE = {HEADER_SIZE}\n{_BODY_CHECK}"],
             input=b"\0".join(os.fsencode(p) for p in batch),
             capture_output=True,
             check=False,
@@ -346,12 +361,13 @@ def check_bodies(caches: Iterable[Path]) -> list[str | None]:
             results.append(None if line == "ok" else line.removeprefix("bad "))
         if len(lines) < len(batch):
             code = proc.returncode
-            how = _signal_name(-code) if code < 0 else f"exit status {code}"
+            how = signal_name(-code) if code < 0 else f"exit status {code}"
             results.append(f"body crashes the unmarshaller ({how})")
     return results
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
+    """``SIGSEGV`` for 11: how a child process died, in words."""
     import signal
 
     try:
@@ -389,6 +405,20 @@ def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatchcase(rel, p) or fnmatchcase(name, p) for p in patterns)
 
 
+def diagnostic_json(d: Diagnostic) -> dict[str, object]:
+    """A diagnostic for ``--json``: its fields (line 1-based, column 1-based as shown),
+    and ``text``, the rendering a terminal gets (with the source line and caret)."""
+    return {
+        "file": d.span.path,
+        "line": d.span.line,
+        "column": d.span.col + 1,
+        "severity": d.severity,
+        "message": d.message,
+        "hint": d.hint,
+        "text": d.render(),
+    }
+
+
 def _problem(path: str, message: str, hint: str) -> Diagnostic:
     return Diagnostic(Span(path, 1, 0), message, hint=hint)
 
@@ -414,9 +444,9 @@ def find_sources(
     seen_files: set[tuple[str, str]] = set()
     seen_dirs: set[str] = set()
 
-    def add_file(display: str, absolute: str) -> None:
+    def add_file(display: str, absolute: str, real_head: str | None = None) -> None:
         head, name = os.path.split(absolute)
-        key = (os.path.realpath(head), name)
+        key = (real_head or os.path.realpath(head), name)
         if key not in seen_files:
             seen_files.add(key)
             sources.append(Source(Path(display), absolute))
@@ -465,7 +495,7 @@ def find_sources(
                 if is_link and not os.path.exists(entry.path):
                     problems.append(dangling(child_display))
                 elif entry.is_file():
-                    add_file(child_display, entry.path)
+                    add_file(child_display, entry.path, real)
         for sub in subdirs:
             walk(*sub)
 
@@ -500,11 +530,13 @@ def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]
     """The cache directories that exist for walked source directories."""
     found = []
     for d in dirs:
-        cdir = (
-            Path(d, PYCACHE)
-            if prefix is None
-            else cache_path(Path(d, "x.py"), prefix=prefix).parent
-        )
+        cdir = Path(cache_dir(d, prefix=prefix))
         if cdir.is_dir() and not cdir.is_symlink():
             found.append(cdir)
     return found
+
+
+def shown(path: Path) -> Path:
+    """``path`` as a user reads it: relative to the current folder when below it."""
+    text = os.path.relpath(path) if os.path.isabs(path) else str(path)
+    return Path(text) if not text.startswith("..") else path

@@ -10,8 +10,8 @@ no source, no legacy ``foo.pyc`` beside its source, no symlink, nothing else. A
 ``__pycache__`` folder is removed only once it is empty.
 
 ``orphans``: only caches whose source is gone. ``stale``: only this Python's caches
-that the importer would reject or that would run old code: stale, corrupt (header or
-body), foreign magic, or an unchecked-hash cache that no longer matches its source.
+that the importer would reject or that would run old code: stale (an unchecked-hash
+cache that no longer matches its source included), corrupt (header or body), foreign.
 Both together: the union.
 """
 
@@ -22,18 +22,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.diagnostics import Diagnostic
+from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
-    PYCACHE,
+    cache_dir,
     cache_dirs,
     cache_tag,
     check_bodies,
+    diagnostic_json,
     find_sources,
     judge_header_only,
     parse_cache_name,
+    shown,
     source_for_cache,
 )
-from ember.pyc.header import HEADER_SIZE, InvalidationMode, check_hash, classify
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class CleanReport:
     removed_dirs: tuple[Path, ...]
     dry_run: bool = False
     problems: tuple[Diagnostic, ...] = ()
-    failures: tuple[str, ...] = ()
+    failures: tuple[Diagnostic, ...] = ()  # caches that could not be removed
 
     @property
     def ok(self) -> bool:
@@ -64,7 +65,7 @@ class CleanReport:
             "dry_run": self.dry_run,
             "removed": [str(p) for p in self.removed],
             "removed_dirs": [str(p) for p in self.removed_dirs],
-            "errors": [p.render() for p in self.problems] + list(self.failures),
+            "errors": [diagnostic_json(d) for d in (*self.problems, *self.failures)],
         }
 
 
@@ -93,7 +94,7 @@ def clean(
     walked = {str(d) for d in dirs}
     for src in found.sources:
         head, name = os.path.split(src.absolute)
-        cdir = _cache_dir_for(head, prefix)
+        cdir = Path(cache_dir(head, prefix=prefix))
         if str(cdir) not in walked and cdir.is_dir():
             candidates.extend(
                 c for c in _cache_files(cdir, prefix) if parse_cache_name(c[0].name)[0] == name[:-3]
@@ -106,7 +107,7 @@ def clean(
         chosen += _stale([(c, s) for c, s in candidates if s is not None and s.exists()])
     chosen = sorted(dict.fromkeys(chosen))
 
-    failures: list[str] = []
+    failures: list[Diagnostic] = []
     removed: list[Path] = []
     for cache in chosen:
         if not dry_run:
@@ -115,23 +116,20 @@ def clean(
             except FileNotFoundError:
                 continue  # removed by someone else meanwhile: the goal is met
             except OSError as exc:
-                failures.append(f"{cache}: error: cannot remove ({exc.strerror})")
+                # The folder as the place: the renderer would print a line of the pyc.
+                where = Span(str(shown(cache.parent)), 1, 0)
+                message = f"cannot remove {cache.name} ({exc.strerror or exc})"
+                failures.append(Diagnostic(where, message, hint="check the folder's permissions"))
                 continue
         removed.append(cache)
     removed_dirs = _remove_empty(dirs, set(removed), dry_run, prefix)
     return CleanReport(
-        tuple(_shown(p) for p in removed),
-        tuple(_shown(p) for p in removed_dirs),
+        tuple(shown(p) for p in removed),
+        tuple(shown(p) for p in removed_dirs),
         dry_run,
         found.problems,
         tuple(failures),
     )
-
-
-def _cache_dir_for(head: str, prefix: Path | None) -> Path:
-    if prefix is None:
-        return Path(head, PYCACHE)
-    return Path(prefix, os.path.abspath(head).lstrip("/\\"))
 
 
 def _cache_files(cdir: Path, prefix: Path | None) -> list[tuple[Path, Path | None]]:
@@ -160,22 +158,11 @@ def _stale(pairs: list[tuple[Path, Path | None]]) -> list[Path]:
         verdict, loads_body = judge_header_only(source, cache)
         if verdict.state in ("stale", "corrupt", "foreign"):
             bad.append(cache)
-        elif verdict.state == "unchecked" and _hash_mismatch(cache, source):
-            bad.append(cache)
         elif loads_body:
             loadable.append(cache)
     problems = check_bodies(loadable) if loadable else []
     bad += [c for c, p in zip(loadable, problems, strict=True) if p is not None]
     return bad
-
-
-def _hash_mismatch(cache: Path, source: Path) -> bool:
-    with open(cache, "rb") as f:
-        header = classify(f.read(HEADER_SIZE))
-    return (
-        header.mode is InvalidationMode.UNCHECKED_HASH
-        and check_hash(header, source.read_bytes()) is not None
-    )
 
 
 def _remove_empty(
@@ -206,8 +193,3 @@ def _remove_empty(
                     break
                 parent = parent.parent
     return out
-
-
-def _shown(p: Path) -> Path:
-    text = os.path.relpath(p) if os.path.isabs(p) else str(p)
-    return Path(text) if not text.startswith("..") else p

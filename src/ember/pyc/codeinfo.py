@@ -32,6 +32,10 @@ CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
 CO_ASYNC_GENERATOR = 0x200
 
+# The pyc header's size (owned by ember.pyc.header, which this file, run standalone
+# under any Python, cannot import; a test keeps the two equal).
+HEADER_SIZE = 16
+
 _COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
 
 
@@ -250,6 +254,11 @@ def strings(code: CodeType) -> list[StringConst]:
     """Every str and bytes constant in the tree, in code-object order, with the line
     that loads it. Docstrings are flagged (``-OO`` drops them; nothing drops the rest).
 
+    Each (code object, line, value) is listed once. Some Pythons (3.10, 3.11) keep the
+    parts of a folded constant tuple, e.g. annotation names, as dead constants that no
+    instruction loads: a value also found loaded in the same code object is listed only
+    there; the rest have ``line`` None.
+
     >>> code = compile('"doc"\\nKEY = b"k3y"\\n', "m.py", "exec")
     >>> [(s.line, s.value, s.docstring) for s in strings(code)]
     [(1, 'doc', True), (2, b'k3y', False)]
@@ -258,6 +267,8 @@ def strings(code: CodeType) -> list[StringConst]:
     for co, qual, is_root in iter_code(code):
         kind = _kind(co, is_root)
         loads, docs = _const_loads(co)
+        found: dict[tuple[int | None, str | bytes, bool], None] = {}
+        unloaded: list[str | bytes] = []
         for i, const in enumerate(co.co_consts):
             if isinstance(const, CodeType):
                 continue
@@ -266,10 +277,16 @@ def strings(code: CodeType) -> list[StringConst]:
             func_doc = i == 0 and kind == "function" and isinstance(const, str) and i not in loads
             if line is None and func_doc:
                 line = co.co_firstlineno
-            # Otherwise an unloaded constant (the compiler keeps some dead ones) has no
-            # line: it is still in the file, and readable, but nothing points at it.
             for value in _flatten(const):
-                out.append(StringConst(qual, line, value, func_doc or i in docs))
+                if line is None:
+                    unloaded.append(value)
+                else:
+                    found[(line, value, func_doc or i in docs)] = None
+        loaded = {(type(v), v) for _line, v, _doc in found}
+        for value in unloaded:
+            if (type(value), value) not in loaded:  # b"x" and "x" are different constants
+                found.setdefault((None, value, False), None)
+        out.extend(StringConst(qual, line, value, doc) for line, value, doc in found)
     return out
 
 
@@ -317,7 +334,7 @@ def _main(argv: list[str]) -> int:
     with open(path, "rb") as f:
         data = f.read()
     try:
-        code = marshal.loads(memoryview(data)[16:])
+        code = marshal.loads(memoryview(data)[HEADER_SIZE:])
     except Exception as exc:  # noqa: BLE001 - any failure is "corrupt body"
         why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         sys.stderr.write(f"does not unmarshal ({why})\n")

@@ -16,11 +16,17 @@ importer's freshness checks against a source (:func:`check_timestamp`,
 from __future__ import annotations
 
 import enum
-import importlib.util
-from dataclasses import dataclass
+
+# The frozen importer is always loaded: taking MAGIC_NUMBER and the hash from it (not
+# importlib.util, nor dataclasses) keeps this module cheap, because `ember run` imports
+# it on its start-up path whenever it writes the script's pyc.
+try:
+    from _frozen_importlib_external import MAGIC_NUMBER
+except ImportError:  # pragma: no cover - an interpreter without the frozen importlib
+    from importlib.util import MAGIC_NUMBER
 
 HEADER_SIZE = 16
-MAGIC_NUMBER: bytes = importlib.util.MAGIC_NUMBER
+_HASH_KEY = int.from_bytes(MAGIC_NUMBER, "little")  # importlib's _RAW_MAGIC_NUMBER
 
 _FLAG_HASH = 0b01
 _FLAG_CHECK_SOURCE = 0b10
@@ -64,16 +70,45 @@ class HeaderError(ValueError):
         super().__init__(reason)
 
 
-@dataclass(frozen=True, slots=True)
 class PycHeader:
     """A decoded header. Timestamp pycs have ``mtime``/``source_size``; hash pycs
-    have ``source_hash``."""
+    have ``source_hash``. Immutable; a plain slotted class rather than a dataclass
+    only because importing :mod:`dataclasses` would cost ``ember run`` ~12 ms."""
 
+    __slots__ = ("magic", "flags", "mtime", "source_size", "source_hash")
     magic: bytes
     flags: int
-    mtime: int | None = None
-    source_size: int | None = None
-    source_hash: bytes | None = None
+    mtime: int | None
+    source_size: int | None
+    source_hash: bytes | None
+
+    def __init__(
+        self,
+        magic: bytes,
+        flags: int,
+        mtime: int | None = None,
+        source_size: int | None = None,
+        source_hash: bytes | None = None,
+    ) -> None:
+        values = (magic, flags, mtime, source_size, source_hash)
+        for name, value in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"PycHeader is immutable (cannot set {name})")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.magic, self.flags, self.mtime, self.source_size, self.source_hash)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PycHeader) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={v!r}" for n, v in zip(self.__slots__, self._key(), strict=True))
+        return f"PycHeader({fields})"
 
     @property
     def mode(self) -> InvalidationMode:
@@ -85,7 +120,7 @@ class PycHeader:
 
     @property
     def magic_number(self) -> int:
-        return int.from_bytes(self.magic[:2], "little")
+        return magic_number(self.magic)
 
     @property
     def is_current_python(self) -> bool:
@@ -95,6 +130,21 @@ class PycHeader:
     def python_version(self) -> str | None:
         """The Python that writes this magic, e.g. ``"3.11"``; None if unknown."""
         return python_for_magic(self.magic)
+
+
+def has_magic(data: bytes) -> bool:
+    """True if ``data`` starts like a pyc (any Python's): 2 bytes, then ``\\r\\n``."""
+    return len(data) >= 4 and data[2:4] == b"\r\n"
+
+
+def magic_number(magic: bytes = MAGIC_NUMBER) -> int:
+    """The number in a magic (its first two bytes), e.g. 3495 for Python 3.11."""
+    return int.from_bytes(magic[:2], "little")
+
+
+def body(data: bytes) -> memoryview:
+    """The marshalled code after the header (unchecked: see :func:`classify`)."""
+    return memoryview(data)[HEADER_SIZE:]
 
 
 def pack(
@@ -126,7 +176,7 @@ def classify(data: bytes) -> PycHeader:
         what = "empty file" if not data else f"only {len(data)} of {HEADER_SIZE} header bytes"
         raise HeaderError(f"truncated header ({what})")
     magic = bytes(data[:4])
-    if magic[2:4] != b"\r\n":
+    if not has_magic(magic):
         raise HeaderError(f"not a pyc (bad magic {magic.hex()})")
     flags = int.from_bytes(data[4:8], "little")
     if flags & ~(_FLAG_HASH | _FLAG_CHECK_SOURCE):
@@ -156,7 +206,9 @@ def check_timestamp(header: PycHeader, source_mtime: float, source_size: int) ->
 
 def source_hash(source: bytes) -> bytes:
     """The importer's 8-byte SipHash of source bytes (keyed by this Python's magic)."""
-    return importlib.util.source_hash(source)
+    import _imp
+
+    return _imp.source_hash(_HASH_KEY, source)
 
 
 def check_hash(header: PycHeader, source: bytes) -> str | None:
@@ -185,9 +237,9 @@ def python_for_magic(magic: bytes) -> str | None:
     >>> python_for_magic((3495).to_bytes(2, "little") + b"\\r\\n")
     '3.11'
     """
-    if len(magic) < 4 or magic[2:4] != b"\r\n":
+    if not has_magic(magic):
         return None
-    number = int.from_bytes(magic[:2], "little")
+    number = magic_number(magic)
     if magic == MAGIC_NUMBER:
         import sys
 

@@ -21,9 +21,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ember.pyc.cache import Verdict, cache_path, judge_cache, judge_header_only, parse_cache_name
+from ember.pyc.cache import (
+    Verdict,
+    cache_path,
+    judge_cache,
+    judge_header_only,
+    parse_cache_name,
+    signal_name,
+    when,
+)
 from ember.pyc.codeinfo import CodeInfo, StringConst
-from ember.pyc.header import HEADER_SIZE, HeaderError, PycHeader, classify
+from ember.pyc.header import HEADER_SIZE, HeaderError, PycHeader, classify, has_magic
 
 WORKER_TIMEOUT = 30.0
 # Address-space cap for the worker: a hostile body can ask marshal for huge objects.
@@ -91,11 +99,11 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
     path = Path(given)
     if path.suffix == ".pyc" or (path.is_file() and path.suffix != ".py" and _looks_pyc(path)):
         if not path.is_file():
-            raise InspectError(f"{given}: no such file")
+            raise InspectError(f"{given}: no such file", hint=_NAME_HINT)
         return Target(path, _source_of(path), given)
     if path.suffix == ".py" or path.is_file():
         if not path.is_file():
-            raise InspectError(f"{given}: no such file")
+            raise InspectError(f"{given}: no such file", hint=_NAME_HINT)
         return _target_for_source(path, given, optimization)
     if path.is_dir():
         raise InspectError(
@@ -105,13 +113,16 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
     return _target_for_module(given, optimization)
 
 
+_NAME_HINT = "name a .pyc, a .py (its cache for this Python) or an importable module"
+
+
 def _looks_pyc(path: Path) -> bool:
     try:
         with open(path, "rb") as f:
             head = f.read(4)
     except OSError:
         return False
-    return head[2:4] == b"\r\n"
+    return has_magic(head)
 
 
 def _prefix() -> Path | None:
@@ -152,7 +163,7 @@ def _target_for_module(name: str, optimization: int | str) -> Target:
     from importlib.machinery import PathFinder
 
     if not all(part.isidentifier() for part in name.split(".")):
-        raise InspectError(f"{name}: no such file, and not a module name")
+        raise InspectError(f"{name}: no such file, and not a module name", hint=_NAME_HINT)
     # PathFinder, part by part, never imports anything (find_spec("a.b") imports a).
     search: list[str] | None = [os.getcwd(), *sys.path]
     spec = None
@@ -216,11 +227,14 @@ def inspect_pyc(target: Target, *, disassemble: bool = False, python: str | None
             head = f.read(HEADER_SIZE)
     except OSError as exc:
         raise InspectError(f"{target.pyc}: cannot read ({exc.strerror or exc})") from exc
-    verdict = _verdict(target)
     try:
-        header = classify(head)
+        header: PycHeader | None = classify(head)
+        header_error = None
     except HeaderError as exc:
-        return Report(target, size, None, exc.reason, verdict, body_error="header unreadable")
+        header, header_error = None, exc.reason
+    verdict = _verdict(target, header)
+    if header is None:
+        return Report(target, size, None, header_error, verdict, body_error="header unreadable")
     base = Report(target, size, header, None, verdict)
 
     interpreter, problem, hints = _choose_python(header, python)
@@ -249,7 +263,7 @@ def _replace(report: Report, **changes: object) -> Report:
     return replace(report, **changes)  # type: ignore[arg-type]
 
 
-def _verdict(target: Target) -> Verdict | None:
+def _verdict(target: Target, header: PycHeader | None) -> Verdict | None:
     """The importer's verdict for a ``__pycache__`` file; for a legacy pyc beside
     the source, what the importer does with it (loads it as is, or never)."""
     pyc, source = target.pyc, target.source
@@ -257,12 +271,6 @@ def _verdict(target: Target) -> Verdict | None:
         if source is None or not source.exists():
             return judge_cache(pyc)
         return judge_header_only(source, pyc)[0]
-    header = None
-    try:
-        with open(pyc, "rb") as f:
-            header = classify(f.read(HEADER_SIZE))
-    except (OSError, HeaderError):
-        pass
     if source is not None and _is_launcher(source):
         return Verdict(
             "sourceless",
@@ -280,6 +288,8 @@ def _verdict(target: Target) -> Verdict | None:
             pyc,
             header,
         )
+    if header is None:
+        return Verdict("corrupt", "the importer rejects it (bad header)", None, pyc, None)
     return Verdict(
         "sourceless",
         "legacy location, no source: the importer loads it as is, never checking freshness",
@@ -350,13 +360,7 @@ def run_worker(
             return data
         return "the decoder's output was not readable"
     if proc.returncode < 0:
-        import signal
-
-        try:
-            name = signal.Signals(-proc.returncode).name
-        except ValueError:
-            name = f"signal {-proc.returncode}"
-        return f"it crashes the unmarshaller ({name})"
+        return f"it crashes the unmarshaller ({signal_name(-proc.returncode)})"
     lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
     return lines[-1] if lines else f"the decoder failed (exit status {proc.returncode})"
 
@@ -475,12 +479,6 @@ def _short(text: str, width: int = 72) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _when(seconds: int) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
-
-
 def _header_rows(h: PycHeader) -> list[tuple[str, str]]:
     version = h.python_version
     who = f"Python {version}" if version else "unknown Python"
@@ -492,7 +490,7 @@ def _header_rows(h: PycHeader) -> list[tuple[str, str]]:
     if h.source_hash is not None:
         rows.append(("hash", h.source_hash.hex()))
     else:
-        rows.append(("mtime", f"{_when(h.mtime or 0)} ({h.mtime})"))
+        rows.append(("mtime", f"{when(h.mtime or 0)} ({h.mtime})"))
         rows.append(("size", f"{h.source_size:,} bytes of source"))
     return rows
 
@@ -543,8 +541,10 @@ def render(
         for s in report.strings:
             where = _short(_printable(s.code), 24)
             text = _short(repr(s.value), width) + ("  [docstring]" if s.docstring else "")
-            line = "?" if s.line is None else str(s.line)
+            line = "-" if s.line is None else str(s.line)
             lines.append(f"  {line:<6} {where:<24} {text}")
+        if any(s.line is None for s in report.strings):
+            lines.append("  (line -: a constant the compiler kept but no instruction loads)")
     if show_dis and report.dis:
         lines += ["", "disassembly", report.dis.rstrip("\n")]
     lines += [f"hint: {h}" for h in report.hints]

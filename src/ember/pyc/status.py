@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +24,31 @@ from ember.pyc.cache import (
     Verdict,
     cache_dirs,
     cache_tag,
+    diagnostic_json,
     find_sources,
     judge_cache,
     judge_many,
     parse_cache_name,
+    shown,
     source_for_cache,
 )
+
+# The exit policy. These states are reported but pass the gate: the importer uses the
+# cache and it matches the source as far as can be known. same-second is what a fresh
+# checkout gets from any build (sources and caches written in the same second); an
+# unchecked-hash cache that still matches is what `--invalidation unchecked-hash`
+# asks for; an orphan is never loaded. `strict` fails them too.
+WARNING_STATES = frozenset({"same-second", "unchecked", "orphan"})
+
+
+def fails(state: str, *, strict: bool = False) -> bool:
+    """Whether a record in ``state`` fails the gate: anything but ``fresh`` when
+    ``strict``, else anything that is neither fresh nor a warning.
+
+    >>> fails("same-second"), fails("same-second", strict=True), fails("stale")
+    (False, True, True)
+    """
+    return state != "fresh" and (strict or state not in WARNING_STATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +61,7 @@ class StatusSection:
 
     @property
     def ok(self) -> bool:
-        return all(r.state == "fresh" for r in self.records)
+        return not any(fails(r.state) for r in self.records)
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(r.state for r in self.records))
@@ -58,22 +77,40 @@ class StatusSection:
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
-    """Sections of verdicts, path problems (missing path, dangling symlink) and notes.
-    ``ok`` only when every record is fresh and there is no problem: a CI gate."""
+    """Sections of verdicts (any objects with ``title`` and ``records``), path problems
+    (missing path, dangling symlink) and notes. ``ok`` is the CI gate: no problem and
+    no failing record (see :func:`fails`; ``strict`` fails warnings too)."""
 
     sections: tuple[StatusSection, ...]
     problems: tuple[Diagnostic, ...] = ()
     notes: tuple[str, ...] = ()
+    strict: bool = False
+
+    def _records(self) -> list[Verdict]:
+        return [r for s in self.sections for r in s.records]
+
+    @property
+    def failing(self) -> int:
+        return sum(fails(r.state, strict=self.strict) for r in self._records())
+
+    @property
+    def warnings(self) -> int:
+        """Records that pass only because the gate is not strict."""
+        return sum(fails(r.state, strict=True) and not fails(r.state) for r in self._records())
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(s.ok for s in self.sections)
+        return not self.problems and not self.failing
 
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
+            "strict": self.strict,
+            "failing": self.failing,
+            "warnings": self.warnings,
+            "warning_states": sorted(WARNING_STATES),
             "sections": [s.to_json() for s in self.sections],
-            "errors": [p.render() for p in self.problems],
+            "errors": [diagnostic_json(p) for p in self.problems],
             "notes": list(self.notes),
         }
 
@@ -86,9 +123,11 @@ def status(
     exclude: Sequence[str] = (),
     follow_symlinks: bool = False,
     check_body: bool = True,
+    strict: bool = False,
 ) -> StatusReport:
     """The importer's verdict on every source's cache under ``paths`` at each level,
     then the orphaned cache files (any Python's) in the cache folders walked.
+    ``strict``: the report is ok only when every record is fresh.
 
     >>> status([Path("app")]).ok  # doctest: +SKIP
     False
@@ -98,27 +137,25 @@ def status(
     displays = {Path(s.absolute): s.path for s in found.sources}
     records: list[Verdict] = []
     for level in dict.fromkeys(levels) or (0,):
-        for verdict in _judge_each(sources, level, prefix, check_body):
+        verdicts = judge_many(
+            sources, optimization=level, prefix=prefix, check_body=check_body, skip_missing=True
+        )
+        for verdict in verdicts:
             shown = displays.get(verdict.source) if verdict.source else None
             records.append(_relative(verdict, shown))
-    records.extend(_relative(v, None) for v in find_orphans(found.dirs, prefix=prefix))
+    orphans = find_orphans(found.dirs, prefix=prefix, known=set(displays))
+    records.extend(_relative(v, None) for v in orphans)
     tag = cache_tag()
     where = "in __pycache__" if prefix is None else f"under {prefix}"
     section = StatusSection(f"bytecode caches ({tag}, {where})", tuple(records))
-    return StatusReport((section,), found.problems, found.notes)
+    return StatusReport((section,), found.problems, found.notes, strict)
 
 
-def _judge_each(
-    sources: list[Path], level: int, prefix: Path | None, check_body: bool
+def find_orphans(
+    dirs: Sequence[str], *, prefix: Path | None = None, known: Set[Path] = frozenset()
 ) -> list[Verdict]:
-    # A source deleted while we look is skipped, not an error.
-    present = [s for s in sources if s.exists()]
-    return judge_many(present, optimization=level, prefix=prefix, check_body=check_body)
-
-
-def find_orphans(dirs: Sequence[str], *, prefix: Path | None = None) -> list[Verdict]:
     """Cache files (any tag, any level) in the cache folders of ``dirs`` whose source
-    does not exist."""
+    does not exist (``known`` sources were just found, so exist: no stat for them)."""
     orphans = []
     for cdir in cache_dirs(dirs, prefix=prefix):
         for entry in sorted(os.scandir(cdir), key=lambda e: e.name):
@@ -126,22 +163,15 @@ def find_orphans(dirs: Sequence[str], *, prefix: Path | None = None) -> list[Ver
                 continue
             cache = Path(entry.path)
             source = source_for_cache(cache, prefix=prefix)
-            if source is not None and not source.exists():
+            if source is not None and source not in known and not source.exists():
                 orphans.append(judge_cache(cache, prefix=prefix))
     return orphans
 
 
-def _relative(verdict: Verdict, shown: Path | None) -> Verdict:
+def _relative(verdict: Verdict, shown_source: Path | None) -> Verdict:
     """The verdict with paths as a user reads them: the source as found under its PATH,
     the cache relative to the current folder when it lies below it."""
     from dataclasses import replace
 
-    def rel(p: Path | None) -> Path | None:
-        if p is None:
-            return None
-        text = os.path.relpath(p) if os.path.isabs(p) else str(p)
-        return Path(text) if not text.startswith("..") else p
-
-    return replace(
-        verdict, source=shown or rel(verdict.source), cache=rel(verdict.cache) or verdict.cache
-    )
+    source = shown_source or (None if verdict.source is None else shown(verdict.source))
+    return replace(verdict, source=source, cache=shown(verdict.cache))
