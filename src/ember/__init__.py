@@ -18,7 +18,6 @@ is compiled.
 
 from __future__ import annotations
 
-
 __version__ = "0.1.0"
 __all__ = ["jit", "__version__"]
 
