@@ -68,6 +68,19 @@ def other_python(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def foreign_magic() -> tuple[bytes, str]:
+    """``(magic, "3.x")``: another release's final magic number, never this interpreter's
+    (a cache "built by another Python" must be foreign whichever Python runs the tests)."""
+    from importlib.util import MAGIC_NUMBER
+
+    for number, version in ((3531, "3.12"), (3495, "3.11")):
+        magic = number.to_bytes(2, "little") + b"\r\n"
+        if magic != MAGIC_NUMBER:
+            return magic, version
+    raise AssertionError("unreachable: two different magics cannot both be this one")
+
+
+@pytest.fixture
 def ember_run():
     """``ember_run(*args, cwd=..., **env)``: run ``python -m ember`` in a subprocess."""
     return run_ember

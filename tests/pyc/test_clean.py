@@ -50,14 +50,14 @@ def test_orphans_only(app):
     assert len(caches(app)) == 6
 
 
-def test_stale_only(app):
+def test_stale_only(app, foreign_magic):
     build([app], jobs=1)
     shop = app / "shop"
     os.utime(shop / "cart.py", (OLD + 3, OLD + 3))  # stale
     body = cache_path(shop / "money.py")
     body.write_bytes(body.read_bytes()[:16] + b"\x00")  # corrupt body
     foreign = cache_path(shop / "pricing.py")
-    foreign.write_bytes((3439).to_bytes(2, "little") + b"\r\n" + foreign.read_bytes()[4:])
+    foreign.write_bytes(foreign_magic[0] + foreign.read_bytes()[4:])
     (shop / "receipt.py").unlink()  # orphan: not stale
     report = clean([app], stale=True)
     assert sorted(p.name.split(".")[0] for p in report.removed) == ["cart", "money", "pricing"]

@@ -84,6 +84,19 @@ EXPECTED_CODES = [
 ]
 
 
+def expected_codes(python_version: str) -> list[tuple]:
+    """EXPECTED_CODES as Python ``python_version`` ("3.10.13") reports them."""
+    expected = list(EXPECTED_CODES)
+    if python_version.startswith("3.10."):
+        # No co_positions before 3.11: a range ends at the last line an instruction
+        # starts on, so the closing parenthesis of inner's return is not seen.
+        expected[5] = ("outer.<locals>.inner", "function", 17, 20)
+    return expected
+
+
+THIS = ".".join(map(str, sys.version_info[:3]))
+
+
 def _rows(codes: list[dict[str, object]] | list[codeinfo.CodeInfo]) -> list[tuple]:
     out = []
     for c in codes:
@@ -104,7 +117,7 @@ def _write_pyc(path: Path, source: str, filename: str = "sample.py") -> Path:
 
 def test_walk_names_kinds_and_line_ranges():
     code = compile(SAMPLE, "sample.py", "exec")
-    assert _rows(codeinfo.walk(code)) == EXPECTED_CODES
+    assert _rows(codeinfo.walk(code)) == expected_codes(THIS)
     flags = {c.qualname: c.flags for c in codeinfo.walk(code)}
     assert flags["fetch"] == ("async",)
     assert flags["gen"] == ("generator",)
@@ -140,12 +153,7 @@ def test_worker_gives_the_same_tree_on_every_python(tmp_path, python):
     )
     data = run_worker(python, pyc)
     assert isinstance(data, dict), data
-    expected = list(EXPECTED_CODES)
-    if data["python"].startswith("3.10."):
-        # No co_positions before 3.11: a range ends at the last line an instruction
-        # starts on, so the closing parenthesis of inner's return is not seen.
-        expected[5] = ("outer.<locals>.inner", "function", 17, 20)
-    assert _rows(data["codes"]) == expected
+    assert _rows(data["codes"]) == expected_codes(data["python"])
     found = {(s["code"], s["line"], s["value"]) for s in data["strings"]}
     assert ("<module>", 2, "sk-live-123") in found
     assert ("gen", 31, "gen-value") in found
@@ -315,7 +323,7 @@ def test_inspect_fresh_cache_has_header_verdict_codes_strings(tmp_path):
     assert report.decoded
     assert report.header is not None and report.header.python_version == HERE
     assert report.verdict is not None and report.verdict.state in ("fresh", "same-second")
-    assert _rows(list(report.codes)) == EXPECTED_CODES
+    assert _rows(list(report.codes)) == expected_codes(THIS)
     assert any(s.value == "sk-live-123" for s in report.strings)
     assert report.filename == str(src)
 

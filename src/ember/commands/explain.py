@@ -19,8 +19,13 @@ examples:
                             only the typed IR: a type on every variable and expression
   ember explain kernels.py:step --types float,int --stage opt,asm
 
+  ember explain kernels.py:matmul --types "float64[:, ::1],float64[:, ::1]" --stage types
+                            arrays: a dtype and one ':' per axis (::1 on the last
+                            axis: C order, on the first: Fortran order)
+
 The file is imported (its top-level code runs, not as __main__) to find FUNC.
-Types: int (int64), float (float64), bool, None.
+Types: int (int64), float (float64), bool, None, and arrays DTYPE[:], DTYPE[:, :], ...
+with DTYPE one of bool, int8-64, uint8-64, float32, float64.
 
 exit status: 0 on success, 1 when the function cannot be compiled (a diagnostic
 file:line:col: error: ... is printed), 2 for a usage error.
@@ -39,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--types",
         metavar="T,T,...",
-        help="argument types, e.g. int,float (default: the annotations)",
+        help="argument types, e.g. int,float or float64[:],int (default: the annotations)",
     )
     parser.add_argument(
         "--stage",

@@ -9,13 +9,15 @@ For a root specialization ``@sym`` (``define i32 @sym(ptr %result, i64 %n)``) a 
     @PyInit_sym()                             a module holding both builtins: what the JIT
                                               calls once, and what a shared object exports
 
-Layout facts used (CPython 3.10-3.13, 64-bit, GIL build): ``ob_type`` at offset 8,
+Layout facts used (CPython 3.10-3.13, 64-bit, GIL build; compiler.check_supported_build
+refuses free-threaded builds): ``ob_type`` at offset 8,
 ``PyFloatObject.ob_fval`` and ``PyVarObject.ob_size`` at 16, ``PyTupleObject.ob_item`` at 24.
 No ``ast`` here; llvmlite.ir only.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from llvmlite import ir
@@ -75,7 +77,18 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyCFunction_NewEx": (PTR, (PTR, PTR, PTR), False),
     "PyModule_Create2": (PTR, (PTR, I32), False),
     "PyLong_AsLongLong": (I64, (PTR,), False),
+    # Used by the 3.10 shims below.
+    "PyObject_VectorcallDict": (PTR, (PTR, PTR, I64, PTR), False),
+    "PyDict_SetItem": (I32, (PTR, PTR, PTR), False),
+    "PyTuple_Size": (I64, (PTR,), False),
+    "PyTuple_GetItem": (PTR, (PTR, I64), False),
 }
+
+# Static inline in CPython 3.10's headers, so no symbol to link against (exported from
+# 3.11): on 3.10 CApi.fn gives a private function of the same signature instead, built
+# on what 3.10 exports (see _define_shim).
+INLINE_BEFORE_3_11 = frozenset({"PyObject_Vectorcall", "PyObject_CallOneArg"})
+_SHIMMED = INLINE_BEFORE_3_11 if sys.version_info < (3, 11) else frozenset()
 
 
 def value_type(t: Type) -> ir.Type:
@@ -125,10 +138,13 @@ class CApi:
         self._strings: dict[bytes, ir.GlobalVariable] = {}
 
     def fn(self, name: str) -> ir.Function:
-        g = self.module.globals.get(name)
+        symbol = f"ember.{name}" if name in _SHIMMED else name
+        g = self.module.globals.get(symbol)
         if g is None:
             ret, params, var = _CAPI[name]
-            g = ir.Function(self.module, ir.FunctionType(ret, params, var_arg=var), name)
+            g = ir.Function(self.module, ir.FunctionType(ret, params, var_arg=var), symbol)
+            if name in _SHIMMED:
+                _define_shim(self, g, name)
         return g  # type: ignore[return-value]
 
     def declare(self, name: str, ret: ir.Type, params: tuple[ir.Type, ...]) -> ir.Function:
@@ -185,6 +201,59 @@ class CApi:
         builder.call(
             self.raise_helper(), [self.obj(f"PyExc_{exc}"), self.cstring(message)]
         )
+
+
+def _define_shim(capi: CApi, fn: ir.Function, name: str) -> None:
+    """The body of a private stand-in for a C API function 3.10 has only inline, from
+    public functions 3.10 exports: ``PyObject_VectorcallDict`` calls through vectorcall
+    (no tuple) when there are no keywords; keywords are passed as a dict."""
+    fn.linkage = "internal"
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    null = ir.Constant(PTR, None)
+    vcall = capi.fn("PyObject_VectorcallDict")
+    if name == "PyObject_CallOneArg":
+        callable_, arg = fn.args
+        slot = b.alloca(PTR)
+        b.store(arg, slot)
+        b.ret(b.call(vcall, [callable_, slot, ir.Constant(I64, 1), null]))
+        return
+    assert name == "PyObject_Vectorcall", name
+    callable_, args, nargsf, kwnames = fn.args
+    index = b.alloca(I64)
+    with b.if_then(b.icmp_unsigned("==", kwnames, null), likely=True):
+        b.ret(b.call(vcall, [callable_, args, nargsf, null]))
+    # PY_VECTORCALL_ARGUMENTS_OFFSET is the top bit of nargsf, not part of the count.
+    nargs = b.and_(nargsf, ir.Constant(I64, (1 << 63) - 1))
+    kwargs = b.call(capi.fn("PyDict_New"), [])
+    failed = fn.append_basic_block("failed")
+    loop = fn.append_basic_block("loop")
+    call = fn.append_basic_block("call")
+    b.cbranch(b.icmp_unsigned("==", kwargs, null), failed, loop)
+    b.position_at_end(failed)
+    b.ret(null)
+    b.position_at_end(loop)
+    count = b.call(capi.fn("PyTuple_Size"), [kwnames])
+    b.store(ir.Constant(I64, 0), index)
+    head = fn.append_basic_block("loop.head")
+    body = fn.append_basic_block("loop.body")
+    b.branch(head)
+    b.position_at_end(head)
+    i = b.load(index, typ=I64)
+    b.cbranch(b.icmp_signed("<", i, count), body, call)
+    b.position_at_end(body)
+    key = b.call(capi.fn("PyTuple_GetItem"), [kwnames, i])  # borrowed
+    value = b.load(b.gep(args, [b.add(nargs, i)], source_etype=PTR), typ=PTR)
+    rc = b.call(capi.fn("PyDict_SetItem"), [kwargs, key, value])  # no steal
+    b.store(b.add(i, ir.Constant(I64, 1)), index)
+    cleanup = fn.append_basic_block("cleanup")
+    b.cbranch(b.icmp_signed("<", rc, ir.Constant(I32, 0)), cleanup, head)
+    b.position_at_end(cleanup)
+    b.call(capi.fn("Py_DecRef"), [kwargs])
+    b.ret(null)
+    b.position_at_end(call)
+    result = b.call(vcall, [callable_, args, nargs, kwargs])
+    b.call(capi.fn("Py_DecRef"), [kwargs])
+    b.ret(result)
 
 
 def field(builder: ir.IRBuilder, obj: ir.Value, offset: int, typ: ir.Type) -> ir.Value:

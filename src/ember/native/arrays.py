@@ -144,7 +144,7 @@ def describe_unsupported(value: object) -> str | None:
         return None
     with view:
         if view.ndim == 0:
-            return "0-dimensional buffers are not supported"
+            return "0-dimensional buffers are not supported (pass a.item(), or a 1-d array)"
         if view.suboffsets:
             return "buffers with suboffsets (PIL-style) are not supported"
         return (

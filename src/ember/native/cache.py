@@ -88,10 +88,12 @@ def _report(path: str, err: S.EntryError) -> None:
     S.debug(f"reject {path}: {err.kind}: {err.reason}")
     import warnings
 
+    from ember.native.dispatch import user_stacklevel
+
     warnings.warn(
         f"ember: refusing native cache entry {path} ({err.kind}: {err.reason}); it will be rebuilt",
         NativeCacheWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -177,8 +179,12 @@ def _validate(
     matches now; return new ``(mtime_ns, size, first line)`` for sources whose stat
     changed but whose text did not (to record, so the next process takes the fast path).
     """
-    if meta.get("root") != root:
-        raise S.EntryError("mismatch", f"it holds {meta.get('root')}, not {root}")
+    held = meta.get("root")
+    if held != root:
+        if not isinstance(held, dict):
+            raise S.EntryError("mismatch", "it holds no function key")
+        diff = [f"{k} {held.get(k)!r}, not {v!r}" for k, v in root.items() if held.get(k) != v]
+        raise S.EntryError("mismatch", "it holds another function: " + "; ".join(diff))
     env, now = meta.get("env") or {}, K.environment_key()
     for part in ("implementation", "hexversion", "ext_suffix", "machine"):
         if env.get(part) != now[part]:

@@ -69,6 +69,7 @@ def compile_typed(unit: CompileUnit, options: Options) -> Compiled:
     from ember.native import engine
     from ember.native.lower import lower_unit
 
+    check_supported_build(unit.root.span)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     try:
@@ -88,6 +89,23 @@ def compile_typed(unit: CompileUnit, options: Options) -> Compiled:
     except Exception as exc:  # a bug in ember's back end: say so, at the function
         raise internal_error(unit, exc) from exc
     return Compiled(unit, options, text, module, obj, entry, set_next, library, seconds)
+
+
+def check_supported_build(span: Span) -> None:
+    """Refuse to load machine code into a free-threaded build (3.13t): there a PyObject
+    header is 32 bytes, not 16, so every field the entry reads (abi.py: ``ob_type`` at
+    8, ``ob_fval`` at 16, ...) and every PyModuleDef it builds would be wrong — a crash,
+    not an error. The build flag is what counts: ``PYTHON_GIL=1`` does not change layout."""
+    import sysconfig
+
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        raise EmberError(Diagnostic(
+            span if isinstance(span, Span) else Span("<unknown>", 1),
+            "ember cannot compile for a free-threaded (no-GIL) build of Python: compiled "
+            "code is laid out for the default build's objects",
+            "use a default (GIL) build of CPython 3.10+, or @jit(fallback=True) to run this "
+            "function as plain Python",
+        ))
 
 
 _LOADED: list[Any] = []
@@ -148,18 +166,50 @@ class ExplainError(Exception):
 
 
 def parse_type_list(text: str) -> tuple[Type, ...]:
-    """``"int,float"`` → ``(int64, float64)``."""
+    """``"int,float"`` → ``(int64, float64)``; arrays as NumPy-style slices of a dtype:
+    ``float64[:]`` (any layout), ``float64[:, ::1]`` (C order), ``uint8[::1, :]`` (F).
+
+    >>> parse_type_list("int, float64[:, ::1]")
+    (int64, array(float64, 2d, C))
+    """
     from ember.native import types as ty
 
-    out = []
-    for word in (w.strip() for w in text.split(",")):
-        if not word:
-            continue
-        name = _TYPE_NAMES.get(word)
-        if name is None:
-            raise ExplainError(f"unknown type {word!r} in --types (use int, float, bool, None)")
-        out.append(getattr(ty, name))
+    out: list[Type] = []
+    word, depth = "", 0
+    for ch in text + ",":  # split on the commas outside brackets
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            if word.strip():
+                out.append(_parse_type(word.strip(), ty))
+            word = ""
+        else:
+            word += ch
     return tuple(out)
+
+
+def _parse_type(word: str, ty: Any) -> Type:
+    name = _TYPE_NAMES.get(word)
+    if name is not None:
+        return getattr(ty, name)  # type: ignore[no-any-return]
+    dtype, bracket, rest = word.partition("[")
+    dtype = dtype.strip()
+    if bracket and rest.endswith("]") and dtype in ty.DTYPE_NAMES:
+        axes = [a.replace(" ", "") for a in rest[:-1].split(",")]
+        if axes and all(a in (":", "::1") for a in axes):
+            unit = [i for i, a in enumerate(axes) if a == "::1"]
+            layout = "A"
+            if unit == [len(axes) - 1]:
+                layout = "C"
+            elif unit == [0] and len(axes) > 1:
+                layout = "F"
+            elif unit:
+                raise ExplainError(f"{word!r}: '::1' goes on the last axis (C order) or the "
+                                   "first (Fortran order)")
+            return ty.Array(ty.DType(dtype), len(axes), layout)
+    raise ExplainError(
+        f"unknown type {word!r} in --types (use int, float, bool, None, or an array "
+        f"such as float64[:] or int32[:, ::1]; dtypes: {', '.join(ty.DTYPE_NAMES)})"
+    )
 
 
 def load_function(target: str) -> Any:
@@ -184,6 +234,13 @@ def load_function(target: str) -> Any:
     sys.path.insert(0, str(path.resolve().parent))  # its sibling imports
     try:
         spec.loader.exec_module(module)
+    except SyntaxError as exc:  # the user's file: a diagnostic, not our traceback
+        del sys.modules[modname]
+        raise EmberError(_syntax_diagnostic(path_text, exc)) from None
+    except Exception as exc:
+        del sys.modules[modname]
+        raise ExplainError(f"running {path_text} to find {name!r} raised "
+                           f"{_where(exc, path)}{type(exc).__name__}: {exc}") from None
     finally:
         sys.path.pop(0)
     obj: Any = module
@@ -192,6 +249,28 @@ def load_function(target: str) -> Any:
             raise ExplainError(f"{path_text} has no function {name!r}")
         obj = getattr(obj, part)
     return obj
+
+
+def _syntax_diagnostic(path: str, exc: SyntaxError) -> Diagnostic:
+    col = max((exc.offset or 1) - 1, 0)
+    end_line = getattr(exc, "end_lineno", None)
+    end_col = getattr(exc, "end_offset", None)
+    return Diagnostic(
+        Span(exc.filename or path, exc.lineno or 1, col, end_line,
+             None if end_col is None else max(end_col - 1, 0)),
+        exc.msg or "invalid syntax",
+        "fix the syntax error (python cannot run this file either)",
+    )
+
+
+def _where(exc: BaseException, path: Any) -> str:
+    """``"FILE:LINE: "`` of the innermost frame in the user's file, to say where the
+    top-level code failed without printing ember's own frames."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename == str(path) or f.filename.endswith(str(path.name))]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
 
 
 def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES) -> str:

@@ -124,7 +124,7 @@ class Dispatcher:
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{self.__name__}(): {exc}") from None
+            raise TypeError(f"{self.__name__}(): {exc}{self._method_hint()}") from None
         bound.apply_defaults()
         if bound.kwargs:
             raise TypeError(f"{self.__name__}(): **kwargs parameters are not supported")
@@ -150,8 +150,16 @@ class Dispatcher:
             return arr
         raise TypeError(
             f"{self.__name__}() argument '{name}' must be {ACCEPTED}, "
-            f"not {type(value).__name__}"
+            f"not {type(value).__name__}{_suggestion(value)}"
+            + (self._method_hint() if i == 0 else "")
         )
+
+    def _method_hint(self) -> str:
+        if self._params[:1] in (("self",), ("cls",)):
+            return (f" ({self.__name__} looks like a method: @jit compiles plain functions "
+                    "of numbers and arrays, not methods; call a module-level @jit function "
+                    "from the method instead)")
+        return ""
 
     # ------------------------------------------------------------- compile
 
@@ -175,7 +183,7 @@ class Dispatcher:
                 warnings.warn(
                     f"ember: running {self.__qualname__} as plain Python: {exc}",
                     EmberFallbackWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
                 type(self).__call__ = staticmethod(self.py_func)  # type: ignore[method-assign]
                 return None
@@ -281,6 +289,45 @@ def _finish_stores() -> None:
     for t in _pending:
         t.join(timeout=30)
     _pending.clear()
+
+
+_EMBER_DIR = __file__[: -len("native/dispatch.py")]
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a warning raised in the caller of this function that makes
+    it point at the user's line (the first frame outside ember): the call or the
+    decoration that compiled, whichever path (eager, first call, a later entry) led here."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _suggestion(value: Any) -> str:
+    """What to pass instead, for the values people try first."""
+    if isinstance(value, (list, range)) or type(value).__name__ == "deque":
+        return " (pass a NumPy array or an array.array, e.g. array.array('d', values))"
+    if isinstance(value, (int, float, bool)):  # a subclass (IntEnum, np.float64...)
+        kind = "int" if isinstance(value, int) and not isinstance(value, bool) else None
+        kind = kind or ("bool" if isinstance(value, bool) else "float")
+        return f" (convert it with {kind}(...))"
+    dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    if dtype is not None and shape == () and type(value).__name__ != "ndarray":
+        return " (a NumPy scalar: convert it with int(...) or float(...))"
+    try:
+        from ember.native.arrays import describe_unsupported
+    except ImportError:  # pragma: no cover - the arrays stage is optional
+        return ""
+    why = describe_unsupported(value)
+    if why is None:
+        return ""
+    if dtype is not None and shape:  # name it as NumPy does, not by its buffer format
+        why = (f"arrays of dtype {dtype} are not supported "
+               "(dtypes: bool, int8-64, uint8-64, float32, float64)")
+    return f": {why}"
 
 
 def _scalar_type(value: Any) -> Type | None:

@@ -336,8 +336,13 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
 
 
 def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> Any:
+    if len(args) == 4 and "dtype" not in kw:  # np.arange(start, stop, step, dtype)
+        kw = {**kw, "dtype": args[3]}
+        args = args[:3]
     if not 1 <= len(args) <= 3:
-        raise typer.error(node, f"np.arange() takes 1 to 3 arguments, got {len(args)}")
+        raise typer.error(node, f"np.arange() takes 1 to 3 numbers and a dtype, got {len(args)} "
+                          "arguments", "write np.arange(stop), np.arange(start, stop[, step]) "
+                          "and dtype=...")
     values = [typer.expr(a) for a in args]
     if any(is_unknown(v.type) for v in values):
         return typer._unknown(node)
@@ -361,7 +366,8 @@ def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | Non
     conv = []
     for v in values:
         if ct == INT64 and v.type == FLOAT64:
-            raise typer.error(node, "np.arange() with an int dtype needs int arguments")
+            raise typer.error(node, "np.arange() with an int dtype needs int arguments",
+                              "pass ints (int(x)), or make the dtype a float one")
         conv.append(cast(v, ct))
     return ArrayRange(conv[0], conv[1], conv[2], Array(dtype, 1, "C"), span)
 

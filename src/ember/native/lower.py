@@ -3,15 +3,55 @@ semantics and exceptions. llvmlite.ir only; nothing here runs code.
 
     def f(a, b):            define i32 @_ember_f_...(ptr %result, i64 %a, i64 %b) {
         return a + b          %r = call {i64, i1} @llvm.sadd.with.overflow.i64(%a, %b)
-                              br %overflow, label %raise.OverflowError, label %ok  ; cold
+                              %flag = or i1 false, %overflow        ; sticky, see below
+                              br %flag, label %raise.OverflowError, label %ok  ; cold
                               store i64 %sum, ptr %result ; ret i32 0
 
-Every specialization returns 0, or -1 with a Python exception set. A unit is one module:
-the root has external linkage, its callees are private copies (free to inline), and
-:mod:`ember.native.abi` adds the CPython entry. Error checks branch to cold blocks with
-branch weights, so LLVM still optimises the hot path; floats stay IEEE-exact unless
-``Options(fastmath=True)``. Builtins and ``math`` calls live in
-:mod:`ember.native.lower_math`.
+A unit is one module: the root has external linkage and returns 0, or -1 with a Python
+exception set; its callees are private copies (free to inline) and :mod:`ember.native.abi`
+adds the CPython entry. Error checks branch to cold blocks with branch weights (the
+raising code is in cold, never-inlined helpers), so LLVM still optimises the hot path;
+floats stay IEEE-exact unless ``Options(fastmath=True)``. Builtins and ``math`` calls
+live in :mod:`ember.native.lower_math`, operators in :mod:`ember.native.lower_ops`.
+
+Deferred ("sticky") int64 overflow. An int operation that can leave int64 (+ - * //
+<< unary -, abs) computes the wrapped result and ORs its overflow bit into a per-function
+flag (an alloca that mem2reg turns into SSA values) instead of branching. The flag is
+tested, raising OverflowError, only at *check points*, where a wrong value could become
+observable or change control flow for good:
+
+- before a call of another jit function, unless the callee is *check-free* (no loop,
+  call, print, array or Python object: :func:`ember.native.lower_math.check_free`),
+  which can only compute;
+- before print() and any call into CPython (``round(x, n)``, ``math.gamma``, ...);
+- before an array element store and an array allocation (a wrapped value is never
+  stored, no size is wrapped);
+- at return: the root raises; an internal function returns 1 instead of 0 and its
+  caller takes the pending overflow over as its own (one flag across inlined calls);
+- at the latch of a ``while`` loop (a wrapped value must not make it run forever) and
+  before a ``for`` loop computes its trip count from its range;
+- before raising any other exception: every error exit tests the flag and raises
+  OverflowError instead (``100 // x`` of a wrapped ``x == 0`` is an OverflowError, as
+  the overflow came first), so the exception type is always the one immediate checks
+  give, only raised a little later.
+
+The wrapped values in between are ordinary defined values (no ``nsw``, no poison), so
+they may steer an ``if`` or index an array (bounds checks still apply; with
+``boundscheck=False`` a wrapped index is as unchecked as any bad index). An overflow in
+a value never used afterwards still raises at the next check point; CPython, whose ints
+are unbounded, would not raise at all: this is the documented int64 difference, not a
+new one. ``Gen.defer_overflow = False`` restores immediate checks (same results).
+
+Three lowerings build on it. ``k*x + c`` with constants is checked once, exactly
+(:func:`ember.native.lower_ops.affine`). A small ``if`` whose arms only assign scalars
+from non-trapping expressions is if-converted (:meth:`FunctionLowerer.if_select`): both
+arms are computed under a predicate, so their errors and overflow bits count only for
+the arm Python runs, and ``select`` picks the values; ``if c: n += 1`` becomes
+``n + (c ? 1 : 0)``. And in a ``for`` loop, an accumulator changed only by ``c += e``
+with ``0 <= e <= B`` (a constant, a bool, an unsigned byte...) and a trip count below
+``2**63 / (B + 1)`` is added without checks: it overflowed iff it ends below its value
+at loop entry, a verdict that every check point and error exit inside the loop (and the
+loop's exits) fold into the flag; a longer loop runs a second, checked copy.
 """
 
 from __future__ import annotations
@@ -65,7 +105,12 @@ MSG_POW_OVERFLOW = "float ** overflowed: result out of range"
 
 class Gen:
     """Code generation inside one LLVM function: the builder, allocas in the entry
-    block, and the cold error exits (set an exception, return -1)."""
+    block, the cold error exits (set an exception, return -1) and the sticky
+    overflow flag."""
+
+    #: Deferred ("sticky") int64 overflow checks; False checks every operation at once
+    #: (kept for comparisons and benchmarks: the results are the same).
+    defer_overflow = True
 
     def __init__(self, module: ir.Module, capi: CApi, fn: ir.Function, options: Options) -> None:
         self.module = module
@@ -80,6 +125,21 @@ class Gen:
         self._err_blocks: dict[tuple[str, str], ir.Block] = {}
         self._fail: ir.Block | None = None
         self.fmflags: tuple[str, ...] = ("fast",) if options.fastmath else ()
+        # The sticky overflow flag (see the module docstring): always made, since a
+        # check point may be lowered before the overflow that reaches it through a loop;
+        # where nothing sets it, mem2reg turns it into a constant and the checks fold.
+        self._overflow = self._ab.alloca(I1, name="overflow")
+        self._ab.store(ir.Constant(I1, 0), self._overflow)
+        # While an ``if`` arm is computed speculatively (FunctionLowerer.if_select),
+        # the i1 under which it really runs: its errors and overflows count only then.
+        self.predicate: ir.Value | None = None
+        # Internal functions (callees, helpers) hand a pending overflow to their caller
+        # (return 1) instead of raising; the root, called from Python, raises.
+        self.pending_return = fn.linkage == "internal" and self.defer_overflow
+        # Accumulators in flight (FunctionLowerer.for_range): (slot, value at loop entry);
+        # while one is, its overflow is ``slot <s entry`` and joins every flag test.
+        self._acc: list[tuple[ir.Value, ir.Value]] = []
+        self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
 
     # ----------------------------------------------------------- helpers
 
@@ -103,21 +163,68 @@ class Gen:
     def f64(self, v: float) -> ir.Constant:
         return ir.Constant(F64, v)
 
+    def _acc_overflow(self, b: ir.IRBuilder, accs: Sequence[tuple[ir.Value, ir.Value]]) -> None:
+        """Fold the in-flight accumulators' overflow into the flag (at ``b``)."""
+        bad = b.load(self._overflow, typ=I1)
+        for slot, entry in accs:
+            bad = b.or_(bad, b.icmp_signed("<", b.load(slot, typ=I64), entry))
+        b.store(bad, self._overflow)
+
+    def _pending(self) -> ir.Value:
+        """The flag, with the accumulators in flight."""
+        b = self.b
+        pending = b.load(self._overflow, typ=I1)
+        for slot, entry in self._acc:
+            pending = b.or_(pending, b.icmp_signed("<", b.load(slot, typ=I64), entry))
+        return pending
+
     def fail_block(self) -> ir.Block:
-        """Return -1: an exception is already set (by a callee or helper)."""
+        """Return -1: an exception is already set (by a callee or helper). A pending
+        overflow replaces it with OverflowError: the wrapped value caused it."""
+        if self._acc:
+            key = ("propagate", *self._acc)
+            blk = self._acc_blocks.get(key)
+            if blk is None:
+                blk = self._acc_blocks[key] = self.block("propagate.acc")
+                b = ir.IRBuilder(blk)
+                self._acc_overflow(b, self._acc)
+                saved, self._acc = self._acc, []
+                b.branch(self.fail_block())
+                self._acc = saved
+            return blk
         if self._fail is None:
             self._fail = self.block("propagate")
-            ir.IRBuilder(self._fail).ret(ir.Constant(I32, -1))
+            b = ir.IRBuilder(self._fail)
+            replace, done = self.block("propagate.overflow"), self.block("propagate.ret")
+            b.cbranch(b.load(self._overflow, typ=I1), replace, done)
+            b.position_at_end(replace)
+            b.call(_overflow_instead(self.capi), [self.capi.cstring(OVERFLOW)])
+            b.branch(done)
+            b.position_at_end(done)
+            b.ret(ir.Constant(I32, -1))
         return self._fail
 
     def error_block(self, exc: str, message: str) -> ir.Block:
+        """Raise ``exc(message)``, or OverflowError when an overflow is pending."""
         key = (exc, message)
+        if self._acc and exc != "OverflowError":
+            acc_key = (exc, message, *self._acc)
+            blk = self._acc_blocks.get(acc_key)
+            if blk is None:
+                blk = self._acc_blocks[acc_key] = self.block(f"raise.{exc}")
+                b = ir.IRBuilder(blk)
+                self.capi.set_error(b, exc, message)
+                b.branch(self.fail_block())
+            return blk
         blk = self._err_blocks.get(key)
         if blk is None:
             blk = self.block(f"raise.{exc}")
             b = ir.IRBuilder(blk)
             self.capi.set_error(b, exc, message)
-            b.ret(ir.Constant(I32, -1))
+            if exc == "OverflowError":
+                b.ret(ir.Constant(I32, -1))
+            else:
+                b.branch(self.fail_block())
             self._err_blocks[key] = blk
         return blk
 
@@ -129,11 +236,57 @@ class Gen:
 
     def guard(self, bad: ir.Value, exc: str, message: str) -> None:
         """Raise ``exc(message)`` when ``bad`` (an i1) is true; continue otherwise."""
+        if self.predicate is not None:
+            bad = self.b.and_(self.predicate, bad)
         self._cold_branch(bad, self.error_block(exc, message))
 
+    def overflow(self, bad: ir.Value) -> None:
+        """Record a possible int64 overflow (an i1): the wrapped result flows on, and
+        the next check point raises OverflowError (see the module docstring)."""
+        if not self.defer_overflow:
+            self.guard(bad, "OverflowError", OVERFLOW)
+            return
+        b = self.b
+        if self.predicate is not None:
+            bad = b.and_(self.predicate, bad)
+        b.store(b.or_(b.load(self._overflow, typ=I1), bad), self._overflow)
+
+    def check_overflow(self, cleanup: Callable[[], None] | None = None) -> None:
+        """A check point: raise OverflowError now if an overflow is pending. ``cleanup``
+        (release temporaries) runs on the raising path only."""
+        if not self.defer_overflow:
+            return
+        pending = self._pending()
+        target = self.error_block("OverflowError", OVERFLOW)
+        if cleanup is not None:
+            blk = self.block("overflow.cleanup")
+            self._cold_branch(pending, blk)
+            cont = self.b.block
+            self.b.position_at_end(blk)
+            cleanup()
+            self.b.branch(target)
+            self.b.position_at_end(cont)
+            return
+        self._cold_branch(pending, target)
+
     def check_rc(self, rc: ir.Value) -> None:
-        """Propagate a failure (-1) returned by a specialization or a helper."""
-        self._cold_branch(self.b.icmp_signed("!=", rc, ir.Constant(I32, 0)), self.fail_block())
+        """Propagate a failure (-1) returned by a specialization or a helper; take over
+        its pending overflow (1) as our own."""
+        if self.defer_overflow:
+            self.overflow(self.b.icmp_signed("==", rc, ir.Constant(I32, 1)))
+            bad = self.b.icmp_signed("<", rc, ir.Constant(I32, 0))
+        else:
+            bad = self.b.icmp_signed("!=", rc, ir.Constant(I32, 0))
+        self._cold_branch(bad, self.fail_block())
+
+    def ret_ok(self) -> None:
+        """Return success: 0, or 1 from an internal function with an overflow pending
+        (the caller takes it over); the root raises it here, a check point."""
+        if self.pending_return:
+            self.b.ret(self.b.zext(self._pending(), I32))
+            return
+        self.check_overflow()
+        self.b.ret(ir.Constant(I32, 0))
 
     def raise_now(self, exc: str, message: str) -> None:
         self.b.branch(self.error_block(exc, message))
@@ -202,6 +355,23 @@ class Gen:
         self.b.position_at_end(end)
 
 
+def _overflow_instead(capi: CApi) -> ir.Function:
+    """``void @ember.overflow_instead(ptr msg)``: drop the pending exception, raise
+    OverflowError(msg). Cold and never inlined, like ``ember.raise``."""
+    name = "ember.overflow_instead"
+    fn = capi.module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(capi.module, ir.FunctionType(ir.VoidType(), [PTR]), name)
+        fn.linkage = "internal"
+        for attr in ("cold", "noinline", "nounwind"):
+            fn.attributes.add(attr)
+        b = ir.IRBuilder(fn.append_basic_block())
+        b.call(capi.declare("PyErr_Clear", ir.VoidType(), ()), [])
+        b.call(capi.fn("PyErr_SetString"), [capi.exc(b, "OverflowError"), fn.args[0]])
+        b.ret_void()
+    return fn  # type: ignore[return-value]
+
+
 def helper_function(
     module: ir.Module,
     capi: CApi,
@@ -223,7 +393,7 @@ def helper_function(
     g = Gen(module, capi, fn, options)
     value = body(g, list(fn.args[1:]))
     g.b.store(value, fn.args[0])
-    g.b.ret(ir.Constant(I32, 0))
+    g.ret_ok()
     g.finish()
     return fn
 
@@ -255,8 +425,11 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
             # twice (codegen time), for a saving of one direct call.
             fn.attributes.add("noinline")
         fns[f.symbol] = fn
+    from ember.native.lower_math import check_free as is_check_free
+
+    check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
-        FunctionLowerer(module, capi, fns, f, options).lower()
+        FunctionLowerer(module, capi, fns, f, options, check_free).lower()
     root = unit.root
     abi.add_entry(
         module, capi, fns[root.symbol], root.symbol, root.name, root.arg_types, root.return_type
@@ -274,12 +447,15 @@ class FunctionLowerer(Gen):
         fns: dict[str, ir.Function],
         func: T.TypedFunction,
         options: Options,
+        check_free: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         super().__init__(module, capi, fns[func.symbol], options)
         self.fns = fns
+        self.check_free = check_free
         self.func = func
         self.locals: dict[str, tuple[ir.Value, Type, ir.Value | None]] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []  # (break target, continue target)
+        self.plain_adds: set[str] = set()  # bounded accumulators of the loops around
 
     def lower(self) -> None:
         f = self.func
@@ -304,7 +480,7 @@ class FunctionLowerer(Gen):
         self.stmts(f.body)
         if not self.b.block.is_terminated:
             if isinstance(f.return_type, NoneType):
-                self.b.ret(ir.Constant(I32, 0))
+                self.ret_ok()
             else:
                 self.capi.set_error(self.b, "SystemError", f"ember: {f.name} ended without return")
                 self.b.ret(ir.Constant(I32, -1))
@@ -335,6 +511,11 @@ class FunctionLowerer(Gen):
         if self._array_stmt(s):  # [arrays hook]
             return
         if isinstance(s, T.Assign):
+            if s.target in self.plain_adds and isinstance(s.value, T.BinOp):
+                # A bounded accumulator's ``c += e`` (see for_range): no check here.
+                left, right = self.expr(s.value.left), self.expr(s.value.right)
+                self.assign(s.target, self.b.add(left, right))
+                return
             self.assign(s.target, self.expr(s.value))
         elif isinstance(s, T.ExprStmt):
             self.expr(s.value)
@@ -352,7 +533,7 @@ class FunctionLowerer(Gen):
             v = self.expr(s.value)
             if not isinstance(s.value.type, NoneType):
                 self.b.store(v, self.fn.args[0])
-            self.b.ret(ir.Constant(I32, 0))
+            self.ret_ok()
         elif isinstance(s, T.Pass):
             pass
         else:  # pragma: no cover - typed_ir is closed
@@ -367,8 +548,11 @@ class FunctionLowerer(Gen):
         elif isinstance(s, T.ExprStmt) and lower_arrays.holds_arrays(s.value.type):
             lower_arrays.discard(self, s.value)
         elif isinstance(s, T.Return) and lower_arrays.holds_arrays(s.value.type):
-            self.b.store(lower_arrays.own(self, s.value), self.fn.args[0])
-            self.b.ret(ir.Constant(I32, 0))
+            v = lower_arrays.own(self, s.value)
+            if not self.pending_return:
+                self.check_overflow(lambda: lower_arrays.decref_all(self.b, v, s.value.type))
+            self.b.store(v, self.fn.args[0])
+            self.ret_ok()
         elif type(s).__module__ == "ember.native.typed_ir_arrays":
             lower_arrays.lower_stmt(self, s)
         else:
@@ -382,6 +566,11 @@ class FunctionLowerer(Gen):
             self.b.store(ir.Constant(I1, 1), flag)
 
     def if_stmt(self, s: T.If) -> None:
+        from ember.native import lower_ops
+
+        if lower_ops.speculable_if(s):
+            self.if_select(s)
+            return
         cond = self.cond(s.test)
         then, orelse, end = self.block("if.then"), self.block("if.else"), self.block("if.end")
         self.b.cbranch(cond, then, orelse)
@@ -392,20 +581,75 @@ class FunctionLowerer(Gen):
                 self.b.branch(end)
         self.b.position_at_end(end)
 
+    def if_select(self, s: T.If) -> None:
+        """A small ``if`` of pure assignments without branches: both arms computed,
+        then ``select`` (an unpredictable ``if c: n += 1`` costs a mispredicted branch
+        per iteration otherwise, and LLVM rarely if-converts arms that carry checks).
+        Each arm runs under a predicate, so its errors and overflows count only when
+        it is the arm Python runs; only arms that cannot trap are chosen."""
+        from ember.native import lower_ops
+
+        b = self.b
+        c = self.cond(s.test)
+        arms: list[dict[str, ir.Value]] = []
+        steps: dict[str, ir.Value] = {}  # counters: their new value, no select needed
+        for pred, body, other in ((c, s.body, s.orelse), (b.not_(c), s.orelse, s.body)):
+            self.predicate = pred
+            vals: dict[str, ir.Value] = {}
+            others = {a.target for a in other if isinstance(a, T.Assign)}
+            for a in body:
+                if not isinstance(a, T.Assign):
+                    continue
+                step = lower_ops.counter_step(a)
+                if step is not None and a.target not in others:
+                    # ``if c: n += k`` → ``n + (c ? k : 0)``: adding 0 never overflows,
+                    # so the overflow bit needs no predicate.
+                    old = self.expr(step[0])
+                    self.predicate = None
+                    delta = b.select(pred, self.i64(step[1]), self.i64(0))
+                    steps[a.target] = lower_ops.int_binop(self, "+", old, delta)
+                    self.predicate = pred
+                    vals[a.target] = steps[a.target]
+                else:
+                    vals[a.target] = self.expr(a.value)
+            arms.append(vals)
+        self.predicate = None
+        then, orelse = arms
+        for name in dict.fromkeys([*then, *orelse]):
+            slot, t, flag = self.locals[name]
+            ty = value_type(t)
+            if name in steps:
+                b.store(steps[name], slot)
+            else:
+                tv = then[name] if name in then else b.load(slot, typ=ty)
+                ev = orelse[name] if name in orelse else b.load(slot, typ=ty)
+                b.store(b.select(c, tv, ev), slot)
+            if flag is not None:
+                one = ir.Constant(I1, 1)
+                if name in then and name in orelse:
+                    b.store(one, flag)
+                else:
+                    old = b.load(flag, typ=I1)
+                    b.store(b.select(c, one, old) if name in then else b.select(c, old, one), flag)
+
     def while_stmt(self, s: T.While) -> None:
-        head, body, orelse, end = (
-            self.block("while.cond"), self.block("while.body"),
+        head, body, latch, orelse, end = (
+            self.block("while.cond"), self.block("while.body"), self.block("while.latch"),
             self.block("while.else"), self.block("while.end"),
         )  # fmt: skip
         self.b.branch(head)
         self.b.position_at_end(head)
         self.b.cbranch(self.cond(s.test), body, orelse)
         self.b.position_at_end(body)
-        self.loops.append((end, head))
+        self.loops.append((end, latch))
         self.stmts(s.body)
         self.loops.pop()
         if not self.b.block.is_terminated:
-            self.b.branch(head)
+            self.b.branch(latch)
+        # A check point: a wrapped value must not keep the loop running forever.
+        self.b.position_at_end(latch)
+        self.check_overflow()
+        self.b.branch(head)
         self.b.position_at_end(orelse)
         self.stmts(s.orelse)
         if not self.b.block.is_terminated:
@@ -413,8 +657,11 @@ class FunctionLowerer(Gen):
         self.b.position_at_end(end)
 
     def for_range(self, s: T.ForRange) -> None:
+        from ember.native import lower_ops
+
         b = self.b
         start, stop, step = self.expr(s.start), self.expr(s.stop), self.expr(s.step)
+        self.check_overflow()  # a wrapped bound could mean 2**63 iterations
         if not (isinstance(s.step, T.Const) and s.step.value != 0):
             self.guard(b.icmp_signed("==", step, self.i64(0)), "ValueError", MSG_RANGE_STEP0)
         # Iterate over a trip count, as range's length: no overflow near INT64_MAX, and
@@ -428,29 +675,86 @@ class FunctionLowerer(Gen):
         )
         # (step == 0 was rejected above, so neither unsigned division can trap.)
         count = b.select(nonempty, b.select(pos, n_pos, n_neg), self.i64(0))
+        end = self.block("for.end")
+        accs = lower_ops.bounded_accumulators(s) if self.defer_overflow else {}
+        if not accs:
+            self._range_loop(s, start, stop, step, count, end, {})
+        else:
+            # ``c += e`` with 0 <= e <= B, fewer than 2**63 / (B + 1) times: the sum
+            # added stays below 2**63, so ``c`` overflowed iff it ends below where it
+            # began. Plain adds (a reduction LLVM vectorises), one compare per check
+            # point; a longer loop takes the checked copy.
+            limit = 2**63 // (max(accs.values()) + 1)
+            fast, slow = self.block("for.fast"), self.block("for.checked")
+            b.cbranch(b.icmp_unsigned("<", count, self.i64(limit)), fast, slow).set_weights(
+                [1 << 20, 1]
+            )
+            b.position_at_end(fast)
+            self._range_loop(s, start, stop, step, count, end, accs)
+            self.b.position_at_end(slow)
+            self._range_loop(s, start, stop, step, count, end, {})
+        self.b.position_at_end(end)
+
+    def _range_loop(
+        self, s: T.ForRange, start: ir.Value, stop: ir.Value, step: ir.Value,
+        count: ir.Value, end: ir.Block, accs: dict[str, int],
+    ) -> None:
+        """The loop of :meth:`for_range` from the current block to ``end``; ``accs``
+        are its bounded accumulators, added without overflow checks."""
+        b = self.b
+        mine: list[tuple[ir.Value, ir.Value]] = []
+        for name in accs:
+            slot, _t, flag = self.locals[name]
+            entry = b.load(slot, typ=I64)
+            if flag is not None:
+                # Unbound at entry: the first ``c += e`` raises UnboundLocalError, and
+                # ``c <s INT64_MIN`` can never turn that into an OverflowError.
+                entry = b.select(b.load(flag, typ=I1), entry, self.i64(INT64_MIN))
+            mine.append((slot, entry))
         k = self.alloca(I64, name="range.k")
         b.store(self.i64(0), k)
         head, body, latch = self.block("for.cond"), self.block("for.body"), self.block("for.next")
-        orelse, end = self.block("for.else"), self.block("for.end")
+        orelse = self.block("for.else")
+        exit_ = self.block("for.break") if accs else end
         b.branch(head)
         b.position_at_end(head)
         kv = b.load(k, typ=I64)
         b.cbranch(b.icmp_unsigned("<", kv, count), body, orelse)
         b.position_at_end(body)
-        self.assign(s.target, b.add(start, b.mul(kv, step)))
-        self.loops.append((end, latch))
+        value = b.add(start, b.mul(kv, step))
+        if isinstance(s.step, T.Const) and isinstance(s.step.value, int) and s.step.value != 0:
+            # Facts, not checks: start <= i < stop (or start >= i > stop). They let LLVM
+            # drop a bounds check of a[i] for i in range(len(a)) in nested loops.
+            assume = self.intrinsic("llvm.assume", ir.VoidType(), [I1])
+            up = s.step.value > 0
+            b.call(assume, [b.icmp_signed(">=" if up else "<=", value, start)])
+            b.call(assume, [b.icmp_signed("<" if up else ">", value, stop)])
+        self.assign(s.target, value)
+        self.loops.append((exit_, latch))
+        self._acc.extend(mine)
+        saved_plain, self.plain_adds = self.plain_adds, self.plain_adds | set(accs)
         self.stmts(s.body)
-        self.loops.pop()
+        self.plain_adds = saved_plain
         if not self.b.block.is_terminated:
             self.b.branch(latch)
         self.b.position_at_end(latch)
-        self.b.store(self.b.add(self.b.load(k, typ=I64), one), k)
+        self.b.store(self.b.add(self.b.load(k, typ=I64), self.i64(1)), k)
         self.b.branch(head)
-        self.b.position_at_end(orelse)
+        del self._acc[len(self._acc) - len(mine):]
+        self.loops.pop()
+        if accs:
+            # Leaving the loop (by break or at its end): the accumulators' verdict
+            # joins the flag before anything else runs.
+            self.b.position_at_end(exit_)
+            self._acc_overflow(self.b, mine)
+            self.b.branch(end)
+            self.b.position_at_end(orelse)
+            self._acc_overflow(self.b, mine)
+        else:
+            self.b.position_at_end(orelse)
         self.stmts(s.orelse)
         if not self.b.block.is_terminated:
             self.b.branch(end)
-        self.b.position_at_end(end)
 
     # ------------------------------------------------------- expressions
 
@@ -529,6 +833,10 @@ class FunctionLowerer(Gen):
     def e_BinOp(self, e: T.BinOp) -> ir.Value:
         from ember.native import lower_ops
 
+        form = lower_ops.affine_form(e)
+        if form is not None:
+            x, k, c0 = form
+            return lower_ops.affine(self, self.expr(x), k, c0)
         a, c = self.expr(e.left), self.expr(e.right)
         return lower_ops.binop(self, e.op, a, c, e.left.type, e.type)
 
@@ -613,11 +921,15 @@ class FunctionLowerer(Gen):
         return lower_math.call(self, e)
 
     def e_CallJit(self, e: T.CallJit) -> ir.Value:
-        args = [self.expr(a) for a in e.args]
-        callee = self.fns[e.symbol]
-        result = self.call_helper(callee, value_type(e.type), args)
         from ember.native import lower_arrays  # [arrays hook] release temporaries
 
+        args = [self.expr(a) for a in e.args]
+        if e.symbol not in self.check_free:
+            # A check point: the callee may print, store, loop or recurse on a wrapped
+            # value. A check-free callee only computes (its errors become ours).
+            self.check_overflow(lambda: lower_arrays.release_call_arguments(self, e.args, args))
+        callee = self.fns[e.symbol]
+        result = self.call_helper(callee, value_type(e.type), args)
         lower_arrays.release_call_arguments(self, e.args, args)
         return result
 

@@ -446,6 +446,17 @@ class GenContext:
             py_decref(self.builder, owner)
         self.builder.branch(self.gen.fail_block())
 
+    def check_overflow(self) -> None:
+        """A check point of the sticky overflow flag (before a store or an
+        allocation), releasing the temporaries on the raising path."""
+        pending = list(self.pending)
+
+        def cleanup() -> None:
+            for owner in pending:
+                py_decref(self.builder, owner)
+
+        self.gen.check_overflow(cleanup if pending else None)
+
 
 def context(gen: Any) -> GenContext:
     ctx = getattr(gen, "_ember_arrays", None)
@@ -555,6 +566,8 @@ def begin_function(gen: Any) -> None:
     for name, (slot, t, _flag) in gen.locals.items():
         if not holds_arrays(t):
             continue
+        if name in params and isinstance(t, Array):
+            _assume_dims(b, b.load(slot, typ=llvm_value_type(t)), t)
         if name in params:
             if name not in assigned:
                 continue  # borrowed for the whole call
@@ -563,6 +576,18 @@ def begin_function(gen: Any) -> None:
             b.store(ir.Constant(llvm_value_type(t), None), slot)
         owned.append((slot, t))
     context(gen).owned = owned  # type: ignore[attr-defined]
+
+
+def _assume_dims(b: ir.IRBuilder, value: ir.Value, t: Array) -> None:
+    """Tell LLVM what every buffer guarantees: each extent times the item size fits in
+    a Py_ssize_t (NumPy refuses bigger arrays, even broadcast views). With ``i`` and
+    ``j`` below an extent, ``i + j`` then provably never overflows and its check goes."""
+    fn = b.module.globals.get("llvm.assume")
+    if fn is None:
+        fn = ir.Function(b.module, ir.FunctionType(VOID, [I1]), "llvm.assume")
+    limit = ir.Constant(I64, (2**63 - 1) // max(1, t.dtype.itemsize))
+    for axis in range(t.ndim):
+        b.call(fn, [b.icmp_unsigned("<=", dim_of(b, value, axis), limit)])
 
 
 def end_function(gen: Any) -> None:
@@ -640,6 +665,7 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
         stored = None
         if e.fill is not None:
             stored = convert_for_store(ctx, gen.expr(e.fill), e.type.dtype)
+        ctx.check_overflow()  # no allocation sized by a wrapped value
         value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
         if stored is not None:
             new.fill(ctx, value, e.type, stored)
@@ -653,6 +679,7 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
         return dst
     if kind == "ArrayRange":
         start, stop, step = gen.expr(e.start), gen.expr(e.stop), gen.expr(e.step)
+        ctx.check_overflow()
         return new.arange(ctx, e.type, start, stop, step)
     if kind == "ArrayReduce":
         with operand(ctx, e.array) as v:
@@ -672,7 +699,9 @@ def lower_stmt(gen: Any, s: Any) -> None:
         indices = [gen.expr(i) for i in s.indices]
         value = gen.expr(s.value)
         with operand(ctx, s.array) as v:
-            store_element(ctx, element_pointer(ctx, v, t, indices), t.dtype, value)
+            ptr = element_pointer(ctx, v, t, indices)
+            ctx.check_overflow()  # a check point: no wrapped value is ever stored
+            store_element(ctx, ptr, t.dtype, value)
         return
     if kind == "AugSetItem":
         indices = [gen.expr(i) for i in s.indices]
@@ -683,6 +712,7 @@ def lower_stmt(gen: Any, s: Any) -> None:
                 value = gen.expr(s.value)
             finally:
                 ctx.elements.pop()
+            ctx.check_overflow()
             store_element(ctx, ptr, t.dtype, value)
         return
     raise NotImplementedError(f"lowering of {kind}")

@@ -226,6 +226,8 @@ def arange(ctx: Context, t: Array, start: ir.Value, stop: ir.Value, step: ir.Val
             x = b.fadd(start, b.fmul(b.sitofp(i, F64), delta))
         else:
             x = b.add(start, b.mul(i, delta))
+        if x.type != elem:  # float32 rounds, narrow ints wrap (NumPy); never a wide store
+            x = b.fptrunc(x, elem) if t.dtype.kind == "f" else b.trunc(x, elem)
         b.store(x, b.gep(data, [i], inbounds=True, source_etype=elem), align=1)
     return value
 

@@ -12,6 +12,7 @@ where CPython calls libm; the error rules are CPython's (``mathmodule.c``).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 
 from llvmlite import ir
@@ -98,7 +99,7 @@ def _abs(g: Gen, args: list[ir.Value], types: list[Type], rt: Type) -> ir.Value:
         return g.fcall("llvm.fabs.f64", v)
     v = as_int(g, v, t)
     b = g.b
-    g.guard(b.icmp_signed("==", v, g.i64(INT64_MIN)), "OverflowError", OVERFLOW)
+    g.overflow(b.icmp_signed("==", v, g.i64(INT64_MIN)))  # abs(INT64_MIN) wraps to itself
     return b.select(b.icmp_signed("<", v, g.i64(0)), b.neg(v), v)
 
 
@@ -180,6 +181,7 @@ def python_method(
 ) -> ir.Value:
     """``x.method(y)`` run by CPython on boxed values, unboxed to ``rt``."""
     b, capi = g.b, g.capi
+    g.check_overflow()  # a check point: Python code sees the values
     xo = abi.box(b, capi, x, xt)
     g.check_null(xo)
     yo = abi.box(b, capi, y, yt)
@@ -200,6 +202,7 @@ def python_function(
     few functions whose exact algorithm is CPython's own (``math.gamma`` is not libm's
     tgamma) and that are rarely hot."""
     b, capi = g.b, g.capi
+    g.check_overflow()  # a check point: Python code sees the values
     tup = b.call(capi.fn("PyTuple_New"), [g.i64(len(args))])
     g.check_null(tup)
     for i, (v, t) in enumerate(zip(args, types, strict=True)):
@@ -237,15 +240,23 @@ def unbox_result(g: Gen, obj: ir.Value, rt: Type) -> ir.Value:
     return v
 
 
-def _box_arg(g: FunctionLowerer, a: T.Expr) -> ir.Value:
-    b, capi = g.b, g.capi
+def _arg_value(g: FunctionLowerer, a: T.Expr) -> ir.Value | None:
+    """The lowered value of a print() argument (None for a string literal)."""
     if isinstance(a.type, Str):
+        assert isinstance(a, T.Const) and isinstance(a.value, str)
+        return None
+    return g.expr(a)
+
+
+def _box_arg(g: FunctionLowerer, a: T.Expr, v: ir.Value | None) -> ir.Value:
+    b, capi = g.b, g.capi
+    if v is None:
         assert isinstance(a, T.Const) and isinstance(a.value, str)
         data = a.value.encode("utf-8", "surrogatepass")
         o = b.call(capi.fn("PyUnicode_DecodeUTF8"),
                    [capi.cstring(data), g.i64(len(data)), ir.Constant(PTR, None)])
     else:
-        o = abi.box(b, capi, g.expr(a), a.type)
+        o = abi.box(b, capi, v, a.type)
     g.check_null(o)
     return o
 
@@ -256,13 +267,17 @@ def print_call(
 ) -> ir.Value:
     """``print(...)`` through builtins.print, so output goes where Python's goes."""
     b, capi = g.b, g.capi
-    boxed = [_box_arg(g, a) for a in args]
+    values = [_arg_value(g, a) for a in args]
+    extra = [] if sep is None or end is None else [sep, end]
+    extra_values = [_arg_value(g, a) for a in extra]
+    g.check_overflow()  # a check point: nothing wrapped is ever printed
+    boxed = [_box_arg(g, a, v) for a, v in zip(args, values, strict=True)]
     kwargs = ir.Constant(PTR, None)
-    if sep is not None and end is not None:
+    if extra:
         kwargs = b.call(capi.fn("PyDict_New"), [])
         g.check_null(kwargs)
-        for key, value in (("sep", sep), ("end", end)):
-            o = _box_arg(g, value)
+        for key, value, v in zip(("sep", "end"), extra, extra_values, strict=True):
+            o = _box_arg(g, value, v)
             b.call(capi.fn("PyDict_SetItemString"), [kwargs, capi.cstring(key), o])
             b.call(capi.fn("Py_DecRef"), [o])
     tup = b.call(capi.fn("PyTuple_New"), [g.i64(len(boxed))])
@@ -291,6 +306,12 @@ def math_1(g: Gen, x: ir.Value, libm: str, can_overflow: bool) -> ir.Value:
     OverflowError (or ValueError for a singularity)."""
     r = g.fcall(libm, x)
     b = g.b
+    if libm in ("llvm.sqrt.f64", "llvm.fabs.f64"):
+        # The same rule, exactly, in one compare: IEEE sqrt is NaN from a non-NaN only
+        # for x < 0 and never inf from a finite x; fabs never fails.
+        if libm == "llvm.sqrt.f64":
+            g.guard(b.fcmp_ordered("<", x, g.f64(0.0)), "ValueError", MSG_DOMAIN)
+        return r
     g.guard(b.and_(g.isnan(r), b.not_(g.isnan(x))), "ValueError", MSG_DOMAIN)
     inf_from_finite = b.and_(g.isinf(r), g.isfinite(x))
     if can_overflow:
@@ -349,7 +370,13 @@ def math_call(g: Gen, name: str, args: list[ir.Value], types: list[Type], rt: Ty
         return python_function(g, "math", name, xs, [FLOAT64], rt)
     if name == "nextafter":
         return g.fcall("nextafter", xs[0], xs[1])
-    if name in ("atan2", "copysign", "remainder"):
+    if name == "remainder":
+        # glibc gives -0.0 for remainder(6.5e-275, 5e-324); CPython's own m_remainder
+        # gives every zero result the sign of x (a non-zero remainder is exact in both).
+        r = math_2(g, xs[0], xs[1], "remainder")
+        signed_zero = g.fcall("llvm.copysign.f64", g.f64(0.0), xs[0])
+        return b.select(b.fcmp_ordered("==", r, g.f64(0.0)), signed_zero, r)
+    if name in ("atan2", "copysign"):
         return math_2(g, xs[0], xs[1], "llvm.copysign.f64" if name == "copysign" else name)
     if name == "fmod":
         x, y = xs
@@ -382,6 +409,11 @@ def _math_pow(g: Gen, x: ir.Value, y: ir.Value) -> ir.Value:
     inf = b.and_(finite_args, g.isinf(r))
     g.guard(b.and_(inf, b.fcmp_ordered("==", x, g.f64(0.0))), "ValueError", MSG_DOMAIN)
     g.guard(inf, "OverflowError", MSG_RANGE)
+    if sys.version_info < (3, 11):
+        # 3.10's math.pow(±0.0, -inf) is a domain error; 3.11 returns inf (bpo-44339).
+        zero = b.fcmp_ordered("==", x, g.f64(0.0))
+        g.guard(b.and_(zero, b.fcmp_ordered("==", y, g.f64(-math.inf))), "ValueError",
+                MSG_DOMAIN)
     return r
 
 
@@ -486,3 +518,57 @@ def _gcd_loop(g: Gen, a: ir.Value, c: ir.Value) -> ir.Value:
     b.branch(head)
     b.position_at_end(end)
     return b.load(x, typ=I64)
+
+
+# ------------------------------------------------------ check-free callees
+
+
+# A call of a check-free function is no check point: it cannot loop, recurse, call,
+# print or touch memory, so a wrapped argument can only give a wrong value (flagged) or
+# an exception (which the pending flag turns into OverflowError).
+_CHECK_FREE_CALLS = {"abs", "min", "max", "int", "float", "bool", "len"}
+_CHECK_FREE_MATH = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "fabs", "sqrt",
+                    "exp", "log", "sin", "cos", "tan", "atan", "copysign", "atan2"}
+
+
+def check_free(body: Sequence[T.Stmt]) -> bool:
+    """Whether a function body is *check-free* (see :mod:`ember.native.lower`): calling
+    it with an overflow pending is safe, so the call needs no check point."""
+    for st in body:
+        if isinstance(st, T.If):
+            if not (check_free_expr(st.test) and check_free(st.body)
+                    and check_free(st.orelse)):
+                return False
+        elif isinstance(st, T.Assign | T.ExprStmt | T.Return):
+            if not check_free_expr(st.value):
+                return False
+        elif not isinstance(st, T.Pass):
+            return False  # loops, and every array statement
+    return True
+
+
+def check_free_expr(e: T.Expr) -> bool:
+    from ember.native.types import NoneType
+
+    if not isinstance(e.type, Int64 | Float64 | Bool | Tuple | NoneType):
+        return False
+    if isinstance(e, T.Const | T.Name):
+        return True
+    if isinstance(e, T.Call):
+        name = e.func
+        ok = name in _CHECK_FREE_CALLS or (
+            name.startswith("math.") and name[5:] in _CHECK_FREE_MATH
+        )
+        return ok and all(check_free_expr(a) for a in e.args)
+    if isinstance(e, T.Cast | T.Truth | T.UnaryOp | T.TupleGet):
+        return check_free_expr(e.value)
+    if isinstance(e, T.BinOp):
+        return check_free_expr(e.left) and check_free_expr(e.right)
+    if isinstance(e, T.Compare | T.BoolOp | T.MakeTuple):
+        items = e.operands if isinstance(e, T.Compare) else (
+            e.values if isinstance(e, T.BoolOp) else e.items
+        )
+        return all(check_free_expr(i) for i in items)
+    if isinstance(e, T.IfExp):
+        return all(check_free_expr(i) for i in (e.test, e.body, e.orelse))
+    return False  # calls of jit functions, array expressions

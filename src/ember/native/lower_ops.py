@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from ember.native import typed_ir as T
 from ember.native.abi import F64, I1, I8, I64
 from ember.native.lower import (
     INT64_MIN,
@@ -27,7 +28,6 @@ from ember.native.lower import (
     MSG_NEG_SHIFT,
     MSG_POW_OVERFLOW,
     MSG_ZERO_NEG_POW,
-    OVERFLOW,
     Gen,
     helper_function,
 )
@@ -61,9 +61,10 @@ def binop(g: Gen, op: str, a: ir.Value, c: ir.Value, t: Type, result: Type) -> i
 
 
 def _overflow_op(g: Gen, name: str, a: ir.Value, c: ir.Value) -> ir.Value:
+    """The wrapped result; the overflow bit goes to the sticky flag (``Gen.overflow``)."""
     fn = g.intrinsic(f"llvm.{name}.with.overflow.i64", ir.LiteralStructType([I64, I1]), [I64, I64])
     pair = g.b.call(fn, [a, c])
-    g.guard(g.b.extract_value(pair, 1), "OverflowError", OVERFLOW)
+    g.overflow(g.b.extract_value(pair, 1))
     return g.b.extract_value(pair, 0)
 
 
@@ -81,16 +82,18 @@ def int_binop(g: Gen, op: str, a: ir.Value, c: ir.Value) -> ir.Value:
             # off the dependency chain, so the product stays a shift/LEA.
             lo, hi = -((2**63) // k), (2**63 - 1) // k
             out = b.or_(b.icmp_signed("<", x, g.i64(lo)), b.icmp_signed(">", x, g.i64(hi)))
-            g.guard(out, "OverflowError", OVERFLOW)
-            return b.mul(x, g.i64(k), flags=("nsw",))
+            g.overflow(out)
+            # No nsw: with deferred checks the wrapped product is used (nsw would make
+            # it poison).
+            return b.mul(x, g.i64(k))
         return _overflow_op(g, "smul", a, c)
     if op == "//":
         g.guard(b.icmp_signed("==", c, zero), "ZeroDivisionError", MSG_INT_DIV0)
-        g.guard(
-            b.and_(b.icmp_signed("==", a, g.i64(INT64_MIN)), b.icmp_signed("==", c, minus1)),
-            "OverflowError",
-            OVERFLOW,
-        )
+        wraps = b.and_(b.icmp_signed("==", a, g.i64(INT64_MIN)), b.icmp_signed("==", c, minus1))
+        g.overflow(wraps)
+        # INT64_MIN // -1 is undefined in LLVM: divide by 1 instead (the wrapped
+        # result, INT64_MIN; the flag raises OverflowError at the next check point).
+        c = b.select(wraps, g.i64(1), c)
         q, r = b.sdiv(a, c), b.srem(a, c)
         adjust = b.and_(b.icmp_signed("!=", r, zero), b.icmp_signed("<", b.xor(r, c), zero))
         return b.select(adjust, b.sub(q, g.i64(1)), q)
@@ -111,7 +114,7 @@ def int_binop(g: Gen, op: str, a: ir.Value, c: ir.Value) -> ir.Value:
         cnt = b.select(wide, zero, c)
         shifted = b.shl(a, cnt)
         lost = b.or_(wide, b.icmp_signed("!=", b.ashr(shifted, cnt), a))
-        g.guard(b.and_(b.icmp_signed("!=", a, zero), lost), "OverflowError", OVERFLOW)
+        g.overflow(b.and_(b.icmp_signed("!=", a, zero), lost))
         return b.select(wide, zero, shifted)
     if op == "&":
         return b.and_(a, c)
@@ -129,6 +132,29 @@ def _constant_side(a: ir.Value, c: ir.Value) -> tuple[int | None, ir.Value]:
     if isinstance(a, ir.Constant) and isinstance(a.constant, int):
         return a.constant, c
     return None, a
+
+
+def _wrap64(v: int) -> int:
+    """``v`` modulo 2**64, as a signed int64 constant."""
+    return (v + 2**63) % 2**64 - 2**63
+
+
+def affine(g: Gen, x: ir.Value, k: int, c: int) -> ir.Value:
+    """``k * x + c`` for constants ``k`` and ``c``, checked once: overflow iff the exact
+    result leaves int64, i.e. iff ``x`` is outside one range. The wrapped arithmetic is
+    exact whenever the result fits, so an intermediate ``k * x`` past int64 no longer
+    raises where CPython's result fits (``3 * x + 1`` in a Collatz step, an LCG)."""
+    b = g.b
+    if k > 0:
+        lo, hi = -((INT64_MIN - c) // -k), (2**63 - 1 - c) // k  # ceil, floor
+    else:
+        lo, hi = -((2**63 - 1 - c) // -k), (INT64_MIN - c) // k
+    if lo > hi:
+        g.overflow(ir.Constant(I1, 1))
+    elif lo > INT64_MIN or hi < 2**63 - 1:
+        lo, hi = max(lo, INT64_MIN), min(hi, 2**63 - 1)
+        g.overflow(b.or_(b.icmp_signed("<", x, g.i64(lo)), b.icmp_signed(">", x, g.i64(hi))))
+    return b.add(b.mul(x, g.i64(_wrap64(k))), g.i64(_wrap64(c)))
 
 
 def _ipow_helper(g: Gen) -> ir.Function:
@@ -465,3 +491,170 @@ def _tuple_compare(g: Gen, op: str, a: ir.Value, at: Tuple, c: ir.Value, ct: Tup
         result = b.select(same, result, decided)
     return result
 
+
+# ------------------------------------------------------- if-conversion
+
+
+_SPECULATE_BUDGET = 8  # operators over both arms, all of which then run every time
+_SPECULATE_INT = {"+", "-", "*", "&", "|", "^", "<<", ">>"}
+_SPECULATE_FLOAT = {"+", "-", "*", "/"}  # fdiv never traps (its zero check is a guard)
+
+
+def is_scalar(t: Type) -> bool:
+    return isinstance(t, Int64 | Float64 | Bool)
+
+
+def speculation_cost(e: T.Expr) -> int | None:
+    """Operators in ``e`` when it is safe to compute whether or not Python would (no
+    call, no trap, no branch: errors are guards, overflows are flags), else None."""
+    if isinstance(e, T.Const | T.Name):
+        return 0 if is_scalar(e.type) else None
+    parts: tuple[T.Expr, ...]
+    if isinstance(e, T.Cast | T.Truth):
+        parts, cost = (e.value,), 0
+    elif isinstance(e, T.UnaryOp):
+        parts, cost = (e.value,), 1
+    elif isinstance(e, T.BinOp):
+        lt = e.left.type
+        ok = (e.op in _SPECULATE_FLOAT) if isinstance(lt, Float64) else (
+            e.op in _SPECULATE_INT
+            or (e.op in ("//", "%") and isinstance(e.right, T.Const) and e.right.value != 0)
+        )
+        if not ok or not is_scalar(e.type) or (isinstance(lt, Int64) and e.op == "/"):
+            return None
+        parts, cost = (e.left, e.right), 2 if e.op in ("//", "%") else 1
+    elif isinstance(e, T.Compare) and len(e.ops) == 1:
+        a, c = e.operands
+        if e.ops[0] in ("is", "is not") or not (is_scalar(a.type) and a.type == c.type):
+            return None
+        parts, cost = (a, c), 1
+    else:
+        return None
+    for p in parts:
+        sub = speculation_cost(p)
+        if sub is None:
+            return None
+        cost += sub
+    return cost
+
+
+def speculable_if(s: T.If) -> bool:
+    """Whether :meth:`FunctionLowerer.if_select` may lower ``s``: each arm assigns
+    scalars with speculable values, and reads nothing it assigned itself earlier."""
+    total = 0
+    for body in (s.body, s.orelse):
+        assigned: set[str] = set()
+        for st in body:
+            if isinstance(st, T.Pass):
+                continue
+            if not isinstance(st, T.Assign) or st.target in assigned or not is_scalar(st.value.type):
+                return False
+            cost = speculation_cost(st.value)
+            if cost is None or reads(st.value) & assigned:
+                return False
+            total += cost
+            assigned.add(st.target)
+    return 0 < total <= _SPECULATE_BUDGET or (total == 0 and bool(s.body or s.orelse))
+
+
+def reads(e: T.Expr) -> set[str]:
+    if isinstance(e, T.Name):
+        return {e.name}
+    out: set[str] = set()
+    for child in (getattr(e, "value", None), getattr(e, "left", None), getattr(e, "right", None)):
+        if isinstance(child, T.Name | T.BinOp | T.UnaryOp | T.Cast | T.Truth | T.Compare):
+            out |= reads(child)
+    for child in getattr(e, "operands", ()):
+        out |= reads(child)
+    return out
+
+
+def counter_step(a: T.Assign) -> tuple[T.Name, int] | None:
+    """``(n, k)`` for ``n = n + k`` or ``n = n - k`` on int64 with a constant ``k``."""
+    e = a.value
+    if not (isinstance(e, T.BinOp) and e.op in ("+", "-") and isinstance(e.type, Int64)):
+        return None
+    name, k = e.left, int_const(e.right)
+    if e.op == "+" and k is None:
+        name, k = e.right, int_const(e.left)
+    if k is None or not (isinstance(name, T.Name) and name.name == a.target):
+        return None
+    if not isinstance(name.type, Int64) or (e.op == "-" and k == INT64_MIN):
+        return None
+    return name, (k if e.op == "+" else -k)
+
+
+def int_const(e: T.Expr) -> int | None:
+    if isinstance(e, T.Const) and isinstance(e.type, Int64) and isinstance(e.value, int):
+        return int(e.value)
+    return None
+
+
+def affine_form(e: T.BinOp) -> tuple[T.Expr, int, int] | None:
+    """``(x, k, c)`` when ``e`` is ``k*x ± c`` or ``c ± k*x`` on int64 with constant
+    ``k`` and ``c`` (either order of ``k*x``): one range check covers it
+    (:func:`ember.native.lower_ops.affine`)."""
+    if e.op not in ("+", "-") or not isinstance(e.type, Int64):
+        return None
+    for prod, const, sign in ((e.left, e.right, 1), (e.right, e.left, -1)):
+        c = int_const(const)
+        if c is None or not (isinstance(prod, T.BinOp) and prod.op == "*"):
+            continue
+        if not isinstance(prod.type, Int64) or not isinstance(prod.left.type, Int64):
+            continue
+        for kx, x in ((prod.left, prod.right), (prod.right, prod.left)):
+            k = int_const(kx)
+            if k is None or k == 0 or int_const(x) is not None:
+                continue
+            if e.op == "+":
+                return x, k, c
+            # k*x - c, or c - k*x
+            return (x, k, -c) if sign == 1 else (x, -k, c)
+    return None
+
+
+# --------------------------------------------------- bounded accumulators
+
+
+def _bound(e: T.Expr) -> int | None:
+    """``B`` when the int64 ``e`` is always within ``[0, B]`` (B < 2**32), else None."""
+    k = int_const(e)
+    if k is not None:
+        return k if 0 <= k < 2**32 else None
+    if isinstance(e, T.Cast) and isinstance(e.value.type, Bool) and isinstance(e.type, Int64):
+        return 1
+    dtype = getattr(getattr(getattr(e, "array", None), "type", None), "dtype", None)
+    if type(e).__name__ == "Index" and dtype is not None and dtype.kind == "u":
+        return 2 ** (8 * dtype.itemsize) - 1 if dtype.itemsize <= 4 else None
+    return None
+
+
+def _assigned(body: tuple[T.Stmt, ...], counts: dict[str, int]) -> None:
+    for st in body:
+        target = getattr(st, "target", None)
+        if isinstance(target, str):
+            counts[target] = counts.get(target, 0) + 1
+        for field in ("body", "orelse"):
+            _assigned(getattr(st, field, ()), counts)
+
+
+def bounded_accumulators(s: T.ForRange) -> dict[str, int]:
+    """``{c: B}`` for the int64 locals the loop body changes only by one top-level
+    ``c += e`` (or ``c = e + c``) with ``e`` in ``[0, B]`` and not reading ``c``: their
+    overflow can be judged by one compare (FunctionLowerer.for_range)."""
+    counts: dict[str, int] = {}
+    _assigned(s.body, counts)
+    out: dict[str, int] = {}
+    for st in s.body:
+        if not isinstance(st, T.Assign) or counts.get(st.target) != 1 or st.target == s.target:
+            continue
+        e = st.value
+        if not (isinstance(e, T.BinOp) and e.op == "+" and isinstance(e.type, Int64)):
+            continue
+        for mine, other in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(mine, T.Name) and mine.name == st.target:
+                bound = _bound(other)
+                if bound is not None and st.target not in reads(other):
+                    out[st.target] = bound
+                break
+    return out
