@@ -104,3 +104,22 @@ def test_value_types() -> None:
     assert str(abi.value_type(BOOL)) == "i1"
     assert str(abi.value_type(Tuple((INT64, BOOL)))) == "{i64, i1}"
     assert str(abi.spec_type((INT64, FLOAT64))) == "i32 (ptr, i64, double)"
+
+
+def test_only_the_glue_skips_o3() -> None:
+    """The entry, setter and PyInit are ``optnone`` (compile time); the user's code is
+    never, and every entry alloca is a fixed slot in the entry block."""
+    symbol = f"abi_test_{next(_count)}"
+    text = unit_module(symbol, (INT64, Tuple((INT64, FLOAT64))), Tuple((INT64, FLOAT64)),
+                       lambda b, a: a[1])
+    heads = {line.split("@", 1)[1].split("(")[0].strip('"'): line
+             for line in text.splitlines() if line.startswith("define")}
+    for glue in (f"{symbol}__entry", f"{symbol}__set_next", f"PyInit_{symbol}"):
+        assert "optnone" in heads[glue] and "noinline" in heads[glue], heads[glue]
+    assert "optnone" not in heads[symbol]
+    entry_fn = text.split(f'@"{symbol}__entry"', 1)[1].split("\n}", 1)[0]
+    blocks = entry_fn.split(":\n")[1:]  # each block's text, the entry block first
+    assert all("alloca" not in b for b in blocks[1:]), entry_fn
+    entry, _ = build((INT64, Tuple((INT64, FLOAT64))), Tuple((INT64, FLOAT64)),
+                     lambda b, a: a[1])
+    assert entry(1, (2, 3.5)) == (2, 3.5)

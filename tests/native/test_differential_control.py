@@ -487,10 +487,6 @@ _DEEP = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: unbounded recursion in compiled code overflows the C stack and segfaults "
-    "(rec(10**6)); CPython raises RecursionError. Needs a depth or stack check on "
-    "recursive calls in the lowering"))
 def test_deep_recursion_raises_instead_of_crashing(tmp_path: Path) -> None:
     script = tmp_path / "deep.py"
     script.write_text(_DEEP)

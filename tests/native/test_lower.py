@@ -178,3 +178,58 @@ def test_print_goes_through_sys_stdout(capsys: pytest.CaptureFixture[str]) -> No
     assert run(f, 3) is None
     assert capsys.readouterr().out == "x = 3 0.1 True\n"
 
+
+
+# ------------------------------------------------------------ recursion guard
+
+
+def _countdown(symbol: str, callee: str) -> T.TypedFunction:
+    """``def f(x): if x <= 0: return 0; return callee(x - 1) + 1``."""
+    call = T.CallJit(callee, (T.BinOp("-", n("x"), c(1), INT64, S),), INT64, S)
+    body = (
+        T.If(T.Compare(("<=",), (n("x"), c(0)), BOOL, S), (T.Return(c(0), S),), (), S),
+        T.Return(T.BinOp("+", call, c(1), INT64, S), S),
+    )
+    return fn(body, (("x", INT64),), INT64, symbol=symbol)
+
+
+def test_recursive_calls_are_the_calls_inside_a_strongly_connected_component() -> None:
+    from ember.native.lower_calls import recursive_calls
+
+    even, odd, rec = _countdown("even", "odd"), _countdown("odd", "even"), _countdown("r", "r")
+    leaf = fn((T.Return(c(1), S),), (("x", INT64),), INT64, symbol="leaf")
+    root = fn((T.Return(T.BinOp("+", T.CallJit("even", (n("a"),), INT64, S),
+                                T.CallJit("r", (T.CallJit("leaf", (n("a"),), INT64, S),),
+                                          INT64, S), INT64, S), S),),
+              (("a", INT64),), INT64, symbol="root")
+    unit = T.CompileUnit(root, (root, even, odd, rec, leaf))
+    assert recursive_calls(unit) == {
+        "root": frozenset(), "even": {"odd"}, "odd": {"even"}, "r": {"r"}, "leaf": frozenset()
+    }
+
+
+def test_runaway_mutual_recursion_raises_recursion_error_and_later_calls_work() -> None:
+    from ember.native.lower_calls import recursion_limit
+
+    even, odd = _countdown("_ember_even_t", "_ember_odd_t"), _countdown("_ember_odd_t",
+                                                                         "_ember_even_t")
+    root = fn((T.Return(T.CallJit(even.symbol, (n("a"),), INT64, S), S),), (("a", INT64),),
+              INT64)
+    entry = compile_typed(T.CompileUnit(root, (root, even, odd)), Options()).entry
+    limit = recursion_limit()
+    assert entry(limit) == limit  # the depth the limit allows (the first call is free)
+    for _ in range(3):  # the error path leaves nothing behind
+        with pytest.raises(RecursionError, match="maximum recursion depth exceeded"):
+            entry(limit + 1)
+        assert entry(10) == 10
+
+
+def test_recursive_root_keeps_the_contract_signature() -> None:
+    rec = _countdown("_ember_rec_t", "_ember_rec_t")
+    text = lower_unit(T.CompileUnit(rec, (rec,)), Options())
+    assert 'define i32 @"_ember_rec_t"(ptr %".1", i64 %".2")' in text
+    assert 'define internal i32 @"_ember_rec_t.rec"' in text
+    entry = compile_typed(T.CompileUnit(rec, (rec,)), Options()).entry
+    assert entry(500) == 500
+    with pytest.raises(RecursionError):
+        entry(10**9)

@@ -327,7 +327,7 @@ def test_if_conversion_emits_a_select_for_a_small_pure_if() -> None:
 
 # ------------------------------------------------------ bounded accumulators
 # ``c += e`` with 0 <= e <= B in a for loop: plain adds, and c overflowed iff it ends
-# below where it began (lower.FunctionLowerer.for_range). Every check point and error
+# below where it began (lower_loops.for_range). Every check point and error
 # exit inside the loop still sees that verdict.
 
 

@@ -316,7 +316,6 @@ def test_a_refused_entry_is_reported_at_the_users_call_naming_what_differs(
 # ---------------------------------------------------------------- known gaps
 
 
-@pytest.mark.xfail(strict=True, reason="lowering: no stack guard in recursive functions yet")
 def test_runaway_recursion_raises_recursion_error_instead_of_crashing(tmp_path: Path) -> None:
     (tmp_path / "deep.py").write_text("from ember import jit\n\n\n@jit(cache=False)\n"
                                       "def depth(n):\n    if n == 0:\n        return 0\n"

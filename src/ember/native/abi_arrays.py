@@ -43,6 +43,7 @@ from ember.native.lower_arrays import (
     VOID,
     cstring,
     extern_function,
+    extern_global,
     struct_type,
 )
 from ember.native.lower_arrays_new import (
@@ -81,6 +82,12 @@ def _at(b: ir.IRBuilder, base: ir.Value, offset: int) -> ir.Value:
 
 def _load(b: ir.IRBuilder, base: ir.Value, offset: int, ty: ir.Type) -> ir.Value:
     return b.load(_at(b, base, offset), typ=ty)
+
+
+MSG_BAD_EXTENT = (
+    "array argument: the buffer's shape is invalid (an extent is negative or its size in "
+    "bytes exceeds the largest Py_ssize_t)"
+)
 
 
 def helper_name(t: Array) -> str:
@@ -179,8 +186,25 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
                for k in range(t.ndim)]
     c = _contiguous(b, shape, strides, t.dtype.itemsize, reverse=True)
     f = _contiguous(b, shape, strides, t.dtype.itemsize, reverse=False)
+    extents = fn.append_basic_block("buffer.extents")
+    b.cbranch(_layout_matches(b, t.layout, c, f), extents, release)
+    # The lowering tells LLVM that extent * itemsize <= PY_SSIZE_T_MAX on every axis
+    # (lower_arrays._assume_dims); NumPy guarantees it, an arbitrary exporter may not:
+    # one unsigned compare per axis (a negative extent fails it too).
+    b.position_at_end(extents)
+    limit = ir.Constant(I64, (2**63 - 1) // t.dtype.itemsize)
+    sane: ir.Value = ir.Constant(I1, 1)
+    for extent in shape:
+        sane = b.and_(sane, b.icmp_unsigned("<=", extent, limit))
     buffer_fill = fn.append_basic_block("buffer.fill")
-    b.cbranch(_layout_matches(b, t.layout, c, f), buffer_fill, release)
+    too_big = fn.append_basic_block("buffer.too_big")
+    b.cbranch(sane, buffer_fill, too_big)
+    b.position_at_end(too_big)
+    setstring = extern_function(module, "PyErr_SetString", VOID, [PTR, PTR])
+    exc = b.load(extern_global(module, "PyExc_ValueError"), typ=PTR)
+    b.call(setstring, [exc, cstring(module, MSG_BAD_EXTENT)])
+    b.call(release_function(module), [view])
+    b.ret(ir.Constant(I32, -1))
     b.position_at_end(buffer_fill)
     _fill(b, t, out, _load(b, view, VIEW_BUF, PTR), obj, shape_p, strides_p)
     b.ret(ir.Constant(I32, 1))
@@ -322,7 +346,16 @@ def unbox_arg(builder: ir.IRBuilder, capi: object, obj: ir.Value, t: Array,
     views.append(view)
     rc = builder.call(unbox_function(builder.module, t), [obj, view, out])
     ok = fn.append_basic_block("unbox.array")
-    builder.cbranch(builder.icmp_signed("==", rc, ir.Constant(I32, 1)), ok, mismatch)
+    other = fn.append_basic_block("unbox.array.other")
+    failed = fn.append_basic_block("unbox.array.failed")
+    builder.cbranch(builder.icmp_signed("==", rc, ir.Constant(I32, 1)), ok, other)
+    builder.position_at_end(other)
+    builder.cbranch(builder.icmp_signed("<", rc, ir.Constant(I32, 0)), failed, mismatch)
+    # An exception is set (a buffer we cannot use safely): release the views held so
+    # far (releasing twice or an empty one is a no-op) and raise it from the entry.
+    builder.position_at_end(failed)
+    release_views(builder)
+    builder.ret(ir.Constant(PTR, None))
     builder.position_at_end(ok)
     return builder.load(out, typ=struct_type(t.ndim))
 

@@ -11,8 +11,7 @@ A unit is one module: the root has external linkage and returns 0, or -1 with a 
 exception set; its callees are private copies (free to inline) and :mod:`ember.native.abi`
 adds the CPython entry. Error checks branch to cold blocks with branch weights (the
 raising code is in cold, never-inlined helpers), so LLVM still optimises the hot path;
-floats stay IEEE-exact unless ``Options(fastmath=True)``. Builtins and ``math`` calls
-live in :mod:`ember.native.lower_math`, operators in :mod:`ember.native.lower_ops`.
+floats stay IEEE-exact unless ``Options(fastmath=True)``.
 
 Deferred ("sticky") int64 overflow. An int operation that can leave int64 (+ - * //
 << unary -, abs) computes the wrapped result and ORs its overflow bit into a per-function
@@ -42,16 +41,14 @@ a value never used afterwards still raises at the next check point; CPython, who
 are unbounded, would not raise at all: this is the documented int64 difference, not a
 new one. ``Gen.defer_overflow = False`` restores immediate checks (same results).
 
-Three lowerings build on it. ``k*x + c`` with constants is checked once, exactly
-(:func:`ember.native.lower_ops.affine`). A small ``if`` whose arms only assign scalars
-from non-trapping expressions is if-converted (:meth:`FunctionLowerer.if_select`): both
-arms are computed under a predicate, so their errors and overflow bits count only for
-the arm Python runs, and ``select`` picks the values; ``if c: n += 1`` becomes
-``n + (c ? 1 : 0)``. And in a ``for`` loop, an accumulator changed only by ``c += e``
-with ``0 <= e <= B`` (a constant, a bool, an unsigned byte...) and a trip count below
-``2**63 / (B + 1)`` is added without checks: it overflowed iff it ends below its value
-at loop entry, a verdict that every check point and error exit inside the loop (and the
-loop's exits) fold into the flag; a longer loop runs a second, checked copy.
+Where things are: this module holds the flag and error machinery (:class:`Gen`), the
+unit (:func:`lower_module`), statements and plain expressions (:class:`FunctionLowerer`).
+``if``/``while``/``for`` with if-conversion and unchecked bounded accumulators are in
+:mod:`ember.native.lower_loops`; calls between jit functions and the recursion guard
+(RecursionError instead of a C stack overflow) in :mod:`ember.native.lower_calls`;
+operators, and ``k*x + c`` checked once exactly, in :mod:`ember.native.lower_ops`;
+builtins and ``math`` in :mod:`ember.native.lower_math`; arrays in
+:mod:`ember.native.lower_arrays`.
 """
 
 from __future__ import annotations
@@ -130,13 +127,13 @@ class Gen:
         # where nothing sets it, mem2reg turns it into a constant and the checks fold.
         self._overflow = self._ab.alloca(I1, name="overflow")
         self._ab.store(ir.Constant(I1, 0), self._overflow)
-        # While an ``if`` arm is computed speculatively (FunctionLowerer.if_select),
+        # While an ``if`` arm is computed speculatively (lower_loops.if_select),
         # the i1 under which it really runs: its errors and overflows count only then.
         self.predicate: ir.Value | None = None
         # Internal functions (callees, helpers) hand a pending overflow to their caller
         # (return 1) instead of raising; the root, called from Python, raises.
         self.pending_return = fn.linkage == "internal" and self.defer_overflow
-        # Accumulators in flight (FunctionLowerer.for_range): (slot, value at loop entry);
+        # Accumulators in flight (lower_loops.for_range): (slot, value at loop entry);
         # while one is, its overflow is ``slot <s entry`` and joins every flag test.
         self._acc: list[tuple[ir.Value, ir.Value]] = []
         self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
@@ -412,13 +409,26 @@ def lower_unit(unit: T.CompileUnit, options: Options) -> str:
 
 
 def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
+    from ember.native.lower_calls import recursive_calls, root_wrapper
+
     module = ir.Module(name=unit.root.symbol)
     capi = CApi(module)
+    recursive = recursive_calls(unit)
+    members = {sym for sym, callees in recursive.items() if callees} | {
+        c for callees in recursive.values() for c in callees
+    }
     fns: dict[str, ir.Function] = {}
     for f in unit.functions:
-        fn = ir.Function(module, abi.spec_type(f.arg_types), f.symbol)
+        ty = abi.spec_type(f.arg_types)
+        if f.symbol in members:
+            # A function that can recurse takes its recursion depth as a last, extra
+            # parameter (see lower_calls); the root keeps the contract's signature by
+            # wrapping it (lower_calls.root_wrapper).
+            ty = ir.FunctionType(I32, [*ty.args, I64])
+        name = f.symbol + (".rec" if f.symbol in members and f is unit.root else "")
+        fn = ir.Function(module, ty, name)
         fn.attributes.add("nounwind")
-        if f.symbol != unit.root.symbol:
+        if f.symbol != unit.root.symbol or f.symbol in members:
             fn.linkage = "internal"
         else:
             # Kept out of the CPython entry: inlining it there would compile every loop
@@ -429,11 +439,17 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
 
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
-        FunctionLowerer(module, capi, fns, f, options, check_free).lower()
+        lowerer = FunctionLowerer(module, capi, fns, f, options, check_free)
+        lowerer.recursive = recursive[f.symbol]
+        lowerer.members = members
+        if f is unit.root:
+            lowerer.pending_return = False  # the root raises, even wrapped
+        lowerer.lower()
     root = unit.root
-    abi.add_entry(
-        module, capi, fns[root.symbol], root.symbol, root.name, root.arg_types, root.return_type
-    )
+    root_fn = fns[root.symbol]
+    if root.symbol in members:
+        root_fn = root_wrapper(module, capi, root_fn, root)
+    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type)
     return module
 
 
@@ -456,6 +472,10 @@ class FunctionLowerer(Gen):
         self.locals: dict[str, tuple[ir.Value, Type, ir.Value | None]] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []  # (break target, continue target)
         self.plain_adds: set[str] = set()  # bounded accumulators of the loops around
+        # Recursion guard (lower_calls): the callees in this function's strongly
+        # connected component, and every function taking a depth parameter.
+        self.recursive: frozenset[str] = frozenset()
+        self.members: set[str] = set()
 
     def lower(self) -> None:
         f = self.func
@@ -469,7 +489,7 @@ class FunctionLowerer(Gen):
                 flag = self.alloca(I1, name=f"{name}.set")
                 self.b.store(ir.Constant(I1, 0), flag)
             self.locals[name] = (slot, t, flag)
-        for p, arg in zip(f.params, self.fn.args[1:], strict=True):
+        for p, arg in zip(f.params, self.fn.args[1 : 1 + len(f.params)], strict=True):
             if p.name not in self.locals:
                 self.locals[p.name] = (self.alloca(value_type(p.type), name=p.name), p.type, None)
             self.b.store(arg, self.locals[p.name][0])
@@ -566,195 +586,19 @@ class FunctionLowerer(Gen):
             self.b.store(ir.Constant(I1, 1), flag)
 
     def if_stmt(self, s: T.If) -> None:
-        from ember.native import lower_ops
+        from ember.native import lower_loops
 
-        if lower_ops.speculable_if(s):
-            self.if_select(s)
-            return
-        cond = self.cond(s.test)
-        then, orelse, end = self.block("if.then"), self.block("if.else"), self.block("if.end")
-        self.b.cbranch(cond, then, orelse)
-        for blk, body in ((then, s.body), (orelse, s.orelse)):
-            self.b.position_at_end(blk)
-            self.stmts(body)
-            if not self.b.block.is_terminated:
-                self.b.branch(end)
-        self.b.position_at_end(end)
-
-    def if_select(self, s: T.If) -> None:
-        """A small ``if`` of pure assignments without branches: both arms computed,
-        then ``select`` (an unpredictable ``if c: n += 1`` costs a mispredicted branch
-        per iteration otherwise, and LLVM rarely if-converts arms that carry checks).
-        Each arm runs under a predicate, so its errors and overflows count only when
-        it is the arm Python runs; only arms that cannot trap are chosen."""
-        from ember.native import lower_ops
-
-        b = self.b
-        c = self.cond(s.test)
-        arms: list[dict[str, ir.Value]] = []
-        steps: dict[str, ir.Value] = {}  # counters: their new value, no select needed
-        for pred, body, other in ((c, s.body, s.orelse), (b.not_(c), s.orelse, s.body)):
-            self.predicate = pred
-            vals: dict[str, ir.Value] = {}
-            others = {a.target for a in other if isinstance(a, T.Assign)}
-            for a in body:
-                if not isinstance(a, T.Assign):
-                    continue
-                step = lower_ops.counter_step(a)
-                if step is not None and a.target not in others:
-                    # ``if c: n += k`` → ``n + (c ? k : 0)``: adding 0 never overflows,
-                    # so the overflow bit needs no predicate.
-                    old = self.expr(step[0])
-                    self.predicate = None
-                    delta = b.select(pred, self.i64(step[1]), self.i64(0))
-                    steps[a.target] = lower_ops.int_binop(self, "+", old, delta)
-                    self.predicate = pred
-                    vals[a.target] = steps[a.target]
-                else:
-                    vals[a.target] = self.expr(a.value)
-            arms.append(vals)
-        self.predicate = None
-        then, orelse = arms
-        for name in dict.fromkeys([*then, *orelse]):
-            slot, t, flag = self.locals[name]
-            ty = value_type(t)
-            if name in steps:
-                b.store(steps[name], slot)
-            else:
-                tv = then[name] if name in then else b.load(slot, typ=ty)
-                ev = orelse[name] if name in orelse else b.load(slot, typ=ty)
-                b.store(b.select(c, tv, ev), slot)
-            if flag is not None:
-                one = ir.Constant(I1, 1)
-                if name in then and name in orelse:
-                    b.store(one, flag)
-                else:
-                    old = b.load(flag, typ=I1)
-                    b.store(b.select(c, one, old) if name in then else b.select(c, old, one), flag)
+        lower_loops.if_stmt(self, s)
 
     def while_stmt(self, s: T.While) -> None:
-        head, body, latch, orelse, end = (
-            self.block("while.cond"), self.block("while.body"), self.block("while.latch"),
-            self.block("while.else"), self.block("while.end"),
-        )  # fmt: skip
-        self.b.branch(head)
-        self.b.position_at_end(head)
-        self.b.cbranch(self.cond(s.test), body, orelse)
-        self.b.position_at_end(body)
-        self.loops.append((end, latch))
-        self.stmts(s.body)
-        self.loops.pop()
-        if not self.b.block.is_terminated:
-            self.b.branch(latch)
-        # A check point: a wrapped value must not keep the loop running forever.
-        self.b.position_at_end(latch)
-        self.check_overflow()
-        self.b.branch(head)
-        self.b.position_at_end(orelse)
-        self.stmts(s.orelse)
-        if not self.b.block.is_terminated:
-            self.b.branch(end)
-        self.b.position_at_end(end)
+        from ember.native import lower_loops
+
+        lower_loops.while_stmt(self, s)
 
     def for_range(self, s: T.ForRange) -> None:
-        from ember.native import lower_ops
+        from ember.native import lower_loops
 
-        b = self.b
-        start, stop, step = self.expr(s.start), self.expr(s.stop), self.expr(s.step)
-        self.check_overflow()  # a wrapped bound could mean 2**63 iterations
-        if not (isinstance(s.step, T.Const) and s.step.value != 0):
-            self.guard(b.icmp_signed("==", step, self.i64(0)), "ValueError", MSG_RANGE_STEP0)
-        # Iterate over a trip count, as range's length: no overflow near INT64_MAX, and
-        # LLVM sees a canonical counted loop it can vectorise.
-        pos = b.icmp_signed(">", step, self.i64(0))
-        one = self.i64(1)
-        n_pos = b.add(b.udiv(b.sub(b.sub(stop, start), one), step), one)
-        n_neg = b.add(b.udiv(b.sub(b.sub(start, stop), one), b.sub(self.i64(0), step)), one)
-        nonempty = b.select(
-            pos, b.icmp_signed("<", start, stop), b.icmp_signed(">", start, stop)
-        )
-        # (step == 0 was rejected above, so neither unsigned division can trap.)
-        count = b.select(nonempty, b.select(pos, n_pos, n_neg), self.i64(0))
-        end = self.block("for.end")
-        accs = lower_ops.bounded_accumulators(s) if self.defer_overflow else {}
-        if not accs:
-            self._range_loop(s, start, stop, step, count, end, {})
-        else:
-            # ``c += e`` with 0 <= e <= B, fewer than 2**63 / (B + 1) times: the sum
-            # added stays below 2**63, so ``c`` overflowed iff it ends below where it
-            # began. Plain adds (a reduction LLVM vectorises), one compare per check
-            # point; a longer loop takes the checked copy.
-            limit = 2**63 // (max(accs.values()) + 1)
-            fast, slow = self.block("for.fast"), self.block("for.checked")
-            b.cbranch(b.icmp_unsigned("<", count, self.i64(limit)), fast, slow).set_weights(
-                [1 << 20, 1]
-            )
-            b.position_at_end(fast)
-            self._range_loop(s, start, stop, step, count, end, accs)
-            self.b.position_at_end(slow)
-            self._range_loop(s, start, stop, step, count, end, {})
-        self.b.position_at_end(end)
-
-    def _range_loop(
-        self, s: T.ForRange, start: ir.Value, stop: ir.Value, step: ir.Value,
-        count: ir.Value, end: ir.Block, accs: dict[str, int],
-    ) -> None:
-        """The loop of :meth:`for_range` from the current block to ``end``; ``accs``
-        are its bounded accumulators, added without overflow checks."""
-        b = self.b
-        mine: list[tuple[ir.Value, ir.Value]] = []
-        for name in accs:
-            slot, _t, flag = self.locals[name]
-            entry = b.load(slot, typ=I64)
-            if flag is not None:
-                # Unbound at entry: the first ``c += e`` raises UnboundLocalError, and
-                # ``c <s INT64_MIN`` can never turn that into an OverflowError.
-                entry = b.select(b.load(flag, typ=I1), entry, self.i64(INT64_MIN))
-            mine.append((slot, entry))
-        k = self.alloca(I64, name="range.k")
-        b.store(self.i64(0), k)
-        head, body, latch = self.block("for.cond"), self.block("for.body"), self.block("for.next")
-        orelse = self.block("for.else")
-        exit_ = self.block("for.break") if accs else end
-        b.branch(head)
-        b.position_at_end(head)
-        kv = b.load(k, typ=I64)
-        b.cbranch(b.icmp_unsigned("<", kv, count), body, orelse)
-        b.position_at_end(body)
-        value = b.add(start, b.mul(kv, step))
-        if isinstance(s.step, T.Const) and isinstance(s.step.value, int) and s.step.value != 0:
-            # Facts, not checks: start <= i < stop (or start >= i > stop). They let LLVM
-            # drop a bounds check of a[i] for i in range(len(a)) in nested loops.
-            assume = self.intrinsic("llvm.assume", ir.VoidType(), [I1])
-            up = s.step.value > 0
-            b.call(assume, [b.icmp_signed(">=" if up else "<=", value, start)])
-            b.call(assume, [b.icmp_signed("<" if up else ">", value, stop)])
-        self.assign(s.target, value)
-        self.loops.append((exit_, latch))
-        self._acc.extend(mine)
-        saved_plain, self.plain_adds = self.plain_adds, self.plain_adds | set(accs)
-        self.stmts(s.body)
-        self.plain_adds = saved_plain
-        if not self.b.block.is_terminated:
-            self.b.branch(latch)
-        self.b.position_at_end(latch)
-        self.b.store(self.b.add(self.b.load(k, typ=I64), self.i64(1)), k)
-        self.b.branch(head)
-        del self._acc[len(self._acc) - len(mine):]
-        self.loops.pop()
-        if accs:
-            # Leaving the loop (by break or at its end): the accumulators' verdict
-            # joins the flag before anything else runs.
-            self.b.position_at_end(exit_)
-            self._acc_overflow(self.b, mine)
-            self.b.branch(end)
-            self.b.position_at_end(orelse)
-            self._acc_overflow(self.b, mine)
-        else:
-            self.b.position_at_end(orelse)
-        self.stmts(s.orelse)
-        if not self.b.block.is_terminated:
-            self.b.branch(end)
+        lower_loops.for_range(self, s)
 
     # ------------------------------------------------------- expressions
 
@@ -921,17 +765,9 @@ class FunctionLowerer(Gen):
         return lower_math.call(self, e)
 
     def e_CallJit(self, e: T.CallJit) -> ir.Value:
-        from ember.native import lower_arrays  # [arrays hook] release temporaries
+        from ember.native import lower_calls
 
-        args = [self.expr(a) for a in e.args]
-        if e.symbol not in self.check_free:
-            # A check point: the callee may print, store, loop or recurse on a wrapped
-            # value. A check-free callee only computes (its errors become ours).
-            self.check_overflow(lambda: lower_arrays.release_call_arguments(self, e.args, args))
-        callee = self.fns[e.symbol]
-        result = self.call_helper(callee, value_type(e.type), args)
-        lower_arrays.release_call_arguments(self, e.args, args)
-        return result
+        return lower_calls.call_jit(self, e)
 
     def e_MakeTuple(self, e: T.MakeTuple) -> ir.Value:
         assert isinstance(e.type, Tuple)

@@ -330,6 +330,32 @@ def math_2(g: Gen, x: ir.Value, y: ir.Value, libm: str) -> ir.Value:
     return r
 
 
+#: The least ``min(k, n - k)`` with C(n, k) > INT64_MAX for every n: C(n, m) grows with
+#: n for n >= 2m, and C(66, 33) < 2**63 <= C(68, 34).
+COMB_MIN_OVERFLOW = 34
+#: The least k with perm(n, k) > INT64_MAX for every n >= k: perm(n, k) >= k!, and
+#: 20! < 2**63 <= 21!.
+PERM_MIN_OVERFLOW = 21
+
+
+def _comb_perm_too_big(g: Gen, name: str, n: ir.Value, k: ir.Value) -> None:
+    """OverflowError up front where ``math.comb``/``math.perm`` cannot fit int64: CPython
+    would first compute the exact, astronomically large integer (comb(2**62, 2**61)
+    never finishes). Its own errors come first: a negative n or k is its ValueError, and
+    k > n gives 0; both go to CPython, as every result that may fit (quickly computed:
+    at most 33 or 20 factors)."""
+    b = g.b
+    zero = g.i64(0)
+    valid = b.and_(b.icmp_signed(">=", k, zero), b.icmp_signed("<=", k, n))  # so n >= 0
+    if name == "comb":
+        rest = b.sub(n, k)  # 0 <= rest <= n: no overflow
+        m = b.select(b.icmp_signed("<", k, rest), k, rest)
+        big = b.icmp_signed(">=", m, g.i64(COMB_MIN_OVERFLOW))
+    else:
+        big = b.icmp_signed(">=", k, g.i64(PERM_MIN_OVERFLOW))
+    g.guard(b.and_(valid, big), "OverflowError", OVERFLOW)
+
+
 def _log(g: Gen, x: ir.Value) -> ir.Value:
     return math_1(g, x, "log", False)
 
@@ -345,6 +371,8 @@ def math_call(g: Gen, name: str, args: list[ir.Value], types: list[Type], rt: Ty
         return {"isnan": g.isnan, "isinf": g.isinf, "isfinite": g.isfinite}[name](x)
     if name in ("lcm", "comb", "perm"):
         ints = [as_int(g, a, t) for a, t in zip(args, types, strict=True)]
+        if name != "lcm":
+            _comb_perm_too_big(g, name, ints[0], ints[1])
         return python_function(g, "math", name, ints, [INT64] * len(ints), rt)
     if name in ("gcd", "factorial", "isqrt"):
         return _int_math(g, name, [as_int(g, a, t) for a, t in zip(args, types, strict=True)])

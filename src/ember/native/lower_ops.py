@@ -539,7 +539,7 @@ def speculation_cost(e: T.Expr) -> int | None:
 
 
 def speculable_if(s: T.If) -> bool:
-    """Whether :meth:`FunctionLowerer.if_select` may lower ``s``: each arm assigns
+    """Whether :func:`ember.native.lower_loops.if_select` may lower ``s``: each arm assigns
     scalars with speculable values, and reads nothing it assigned itself earlier."""
     total = 0
     for body in (s.body, s.orelse):
@@ -641,7 +641,7 @@ def _assigned(body: tuple[T.Stmt, ...], counts: dict[str, int]) -> None:
 def bounded_accumulators(s: T.ForRange) -> dict[str, int]:
     """``{c: B}`` for the int64 locals the loop body changes only by one top-level
     ``c += e`` (or ``c = e + c``) with ``e`` in ``[0, B]`` and not reading ``c``: their
-    overflow can be judged by one compare (FunctionLowerer.for_range)."""
+    overflow can be judged by one compare (lower_loops.for_range)."""
     counts: dict[str, int] = {}
     _assigned(s.body, counts)
     out: dict[str, int] = {}

@@ -1,0 +1,164 @@
+"""Calls between the jit functions of a unit, and the recursion guard: typed IR
+:class:`T.CallJit` → LLVM calls of the unit's specializations.
+
+    def fib(n):                 define internal i32 @_ember_fib_...rec(ptr %r, i64 %n, i64 %depth)
+        if n < 2: return n        %d1 = add i64 %depth, 1
+        return fib(n-1) + ...     br (icmp sgt %d1, LIMIT), label %raise.RecursionError, ...
+                                  call i32 @_ember_fib_...rec(ptr %out, i64 %n1, i64 %d1)
+
+Compiled frames live on the C stack, so runaway recursion would crash the process where
+CPython raises RecursionError. Every function in a strongly connected component of the
+unit's call graph (self-recursive, or mutually recursive with others) takes its depth
+as an extra, last ``i64`` parameter; a call inside the component passes ``depth + 1``
+and raises ``RecursionError("maximum recursion depth exceeded")`` past
+:func:`recursion_limit`; a call entering a component passes 0. A parameter (unlike a
+global counter) stays in a register, is per thread by construction, and needs no undoing
+when an exception unwinds: fib pays one add and one compare per call. A root that
+recurses keeps the contract's signature through :func:`root_wrapper`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from ember.native import abi
+from ember.native import typed_ir as T
+from ember.native.abi import I64, CApi, value_type
+
+if TYPE_CHECKING:
+    from ember.native.lower import FunctionLowerer
+
+
+#: Most nested recursive calls a unit allows, whatever ``sys.getrecursionlimit()`` says:
+#: compiled frames live on the C stack (typically 32-300 bytes each, see
+#: :func:`recursion_limit`), and 20 000 of them fit in 8 MB with room to spare.
+MAX_RECURSION_DEPTH = 20_000
+MSG_RECURSION = "maximum recursion depth exceeded"
+
+
+def recursion_limit() -> int:
+    """The depth of nested recursive calls a unit allows, fixed at compile time:
+    ``sys.getrecursionlimit()``, as CPython (which counts the caller's frames too, so a
+    compiled function recurses a little deeper than the interpreted one), capped at
+    :data:`MAX_RECURSION_DEPTH` so the C stack holds them: a compiled frame is small
+    (a few dozen to a few hundred bytes: 20 000 deep is a few MB on an 8 MB main
+    thread); a thread started with a small ``threading.stack_size()`` can still
+    overflow, as deep recursion in C extensions does."""
+    import sys
+
+    return max(1, min(sys.getrecursionlimit(), MAX_RECURSION_DEPTH))
+
+
+def recursive_calls(unit: T.CompileUnit) -> dict[str, frozenset[str]]:
+    """For each function, the callees it calls *within its strongly connected
+    component* of the unit's call graph (self-calls included): the calls that can
+    recurse, and so are guarded by the depth parameter (:func:`call_jit`).
+
+    >>> recursive_calls(unit_of_fib)  # doctest: +SKIP
+    {'_ember_fib_...': frozenset({'_ember_fib_...'})}
+    """
+    graph = {f.symbol: _callees(f.body) for f in unit.functions}
+    # Tarjan's algorithm, iterative (a unit is small, but recursion in Python is capped).
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    component: dict[str, int] = {}
+    for start in graph:
+        if start in index:
+            continue
+        work: list[tuple[str, list[str]]] = [(start, sorted(graph[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, todo = work[-1]
+            if todo:
+                nxt = todo.pop()
+                if nxt not in graph:
+                    continue
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, sorted(graph[nxt])))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = index[node]
+                    if member == node:
+                        break
+    return {
+        caller: frozenset(c for c in callees if c in component
+                          and component[c] == component[caller])
+        for caller, callees in graph.items()
+    }
+
+
+def _callees(node: object) -> set[str]:
+    """Symbols of every :class:`T.CallJit` in a typed IR tree (array nodes included)."""
+    found: set[str] = set()
+    todo: list[object] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple | list):
+            todo.extend(n)
+        elif isinstance(n, T.CallJit):
+            found.add(n.symbol)
+            todo.extend(n.args)
+        elif type(n).__module__ in ("ember.native.typed_ir", "ember.native.typed_ir_arrays"):
+            todo.extend(getattr(n, s) for s in type(n).__slots__ if s not in ("type", "span"))
+    return found
+
+
+def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
+    """A call of another specialization of the unit (``g.fns[e.symbol]``)."""
+    from ember.native import lower_arrays  # [arrays hook] release temporaries
+
+    args = [g.expr(a) for a in e.args]
+    if e.symbol not in g.check_free:
+        # A check point: the callee may print, store, loop or recurse on a wrapped
+        # value. A check-free callee only computes (its errors become ours).
+        g.check_overflow(lambda: lower_arrays.release_call_arguments(g, e.args, args))
+    callee = g.fns[e.symbol]
+    if e.symbol in g.recursive:
+        # A call that can recurse: one deeper, and RecursionError past the limit
+        # instead of a C stack overflow (see recursion_limit). The depth is a
+        # parameter, so it stays in registers and needs no undoing on errors.
+        depth = g.b.add(g.fn.args[-1], g.i64(1))
+        too_deep = g.b.icmp_signed(">", depth, g.i64(recursion_limit()))
+        blk = g.block("recursion.cleanup")
+        g._cold_branch(too_deep, blk)
+        cont = g.b.block
+        g.b.position_at_end(blk)
+        lower_arrays.release_call_arguments(g, e.args, args)
+        g.b.branch(g.error_block("RecursionError", MSG_RECURSION))
+        g.b.position_at_end(cont)
+        args = [*args, depth]
+    elif e.symbol in g.members:
+        args = [*args, g.i64(0)]  # entering another recursive component
+    result = g.call_helper(callee, value_type(e.type), args)
+    lower_arrays.release_call_arguments(g, e.args, args[: len(e.args)])
+    return result
+
+
+def root_wrapper(
+    module: ir.Module, capi: CApi, inner: ir.Function, root: T.TypedFunction
+) -> ir.Function:
+    """The root with the contract's signature around its recursive body (depth 0). The
+    body raises a pending overflow itself, as every root, so it returns 0 or -1."""
+    fn = ir.Function(module, abi.spec_type(root.arg_types), root.symbol)
+    fn.attributes.add("nounwind")
+    fn.attributes.add("noinline")  # kept out of the entry, as every root
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    b.ret(b.call(inner, [*fn.args, ir.Constant(I64, 0)], tail=True))
+    return fn
