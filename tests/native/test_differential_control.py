@@ -35,7 +35,6 @@ from test_differential import (  # noqa: E402
     unified,
 )
 
-from ember.diagnostics import EmberError  # noqa: E402
 from ember.native.dispatch import jit  # noqa: E402
 
 # ------------------------------------------------------------------- for / range
@@ -333,10 +332,6 @@ def test_recursion(n: int, a: int, b: int) -> None:
     check(raises_deep, abs(n))
 
 
-@pytest.mark.xfail(strict=True, raises=EmberError, reason=(
-    "bug: a recursive function whose base case is inside a conditional expression "
-    "(return a if b == 0 else f(b, a % b)) fails to compile: 'cannot find the return type' "
-    "(infer_expr._e_IfExp gives up when either branch is still unknown)"))
 def test_recursion_in_a_conditional_expression() -> None:
     assert gcd_ifexp(12, 18) == gcd_ifexp.py_func(12, 18)
 

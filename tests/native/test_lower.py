@@ -209,7 +209,7 @@ def test_recursive_calls_are_the_calls_inside_a_strongly_connected_component() -
 
 
 def test_runaway_mutual_recursion_raises_recursion_error_and_later_calls_work() -> None:
-    from ember.native.lower_calls import recursion_limit
+    from ember.native.options import recursion_limit
 
     even, odd = _countdown("_ember_even_t", "_ember_odd_t"), _countdown("_ember_odd_t",
                                                                          "_ember_even_t")

@@ -19,7 +19,7 @@ from ember.diagnostics import EmberError
 from ember.native.compiler import ExplainError, parse_type_list
 from ember.native.dispatch import EmberFallbackWarning
 from ember.native.engine import find_cc
-from ember.native.types import FLOAT64, INT64, Array, DType
+from ember.native.types import BOOL, FLOAT64, INT64, NONE, Array, DType, Tuple
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -248,7 +248,9 @@ def test_explain_types_accept_arrays() -> None:
         Array(DType("bool"), 1, "A"),
     )  # fmt: skip
     assert parse_type_list("float,int32[::1]") == (FLOAT64, Array(DType("int32"), 1, "C"))
-    for bad in ("complex[:]", "float64[::1, ::1]", "float64[1:]", "str"):
+    assert parse_type_list("(int, (float, bool)), None") == (
+        Tuple((INT64, Tuple((FLOAT64, BOOL)))), NONE)
+    for bad in ("complex[:]", "float64[::1, ::1]", "float64[1:]", "str", "(int", "int)"):
         with pytest.raises(ExplainError, match="--types|::1"):
             parse_type_list(bad)
 
@@ -268,6 +270,11 @@ def test_explain_reports_a_broken_file_without_a_traceback(tmp_path: Path, capsy
                    f"{tmp_path}/raises.py:1: ModuleNotFoundError: No module named "
                    "'no_such_module_here'\n")
     assert "no_such_module_here" not in sys.modules
+    (tmp_path / "eager.py").write_text("from ember import jit\n\n\n@jit(cache=False)\n"
+                                       "def f(x: int) -> int:\n    return [x][0]\n")
+    assert main(["explain", f"{tmp_path}/eager.py:f"]) == 1  # compiled at import
+    assert capsys.readouterr().err.startswith(
+        f"{tmp_path}/eager.py:6:12: error: lists are not supported\n")
 
 
 def test_explain_shows_an_array_kernel(tmp_path: Path, capsys) -> None:
@@ -313,7 +320,28 @@ def test_a_refused_entry_is_reported_at_the_users_call_naming_what_differs(
     assert [line.split()[2] for line in rebuilt.stderr.splitlines()] == ["hit", "hit"]
 
 
-# ---------------------------------------------------------------- known gaps
+@pytest.mark.skipif(find_cc() is None, reason="no C compiler/linker")
+def test_ember_status_and_clean_cover_native_entries(tmp_path: Path, capsys) -> None:
+    from ember.cli import main
+
+    source = "from ember import jit\n\n\n@jit\ndef f(x):\n    return x + 1\n"
+    (tmp_path / "kern.py").write_text(source)
+    assert run_python(tmp_path, "from kern import f\nprint(f(1), f(2.0))\n").returncode == 0
+    main(["status", str(tmp_path / "kern.py")])
+    out = capsys.readouterr().out
+    native = out[out.index("native caches"):]
+    assert "f(int64) [so]: sources unchanged" in native
+    assert "f(float64) [so]: sources unchanged" in native and "2 caches: 2 fresh" in native
+    (tmp_path / "kern.py").write_text(source.replace("x + 1", "x + 2"))
+    main(["status", str(tmp_path / "kern.py")])
+    native = capsys.readouterr().out.split("native caches")[1]
+    assert native.count("stale") == 3 and "the source of f changed" in native
+    assert main(["clean", str(tmp_path)]) == 0
+    assert "native cache: removed 2 entries" in capsys.readouterr().out
+    assert not list(tmp_path.glob("__pycache__/kern.f.*"))
+
+
+# ------------------------------------------- compiled code fails like Python, never crashes
 
 
 def test_runaway_recursion_raises_recursion_error_instead_of_crashing(tmp_path: Path) -> None:
@@ -372,3 +400,58 @@ def test_a_compile_error_is_a_diagnostic_not_an_internal_traceback() -> None:
     assert text.splitlines()[2].strip() == "^^^"
     assert text.splitlines()[3].startswith("hint: ")
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_a_decorated_generator_is_reported_at_its_def_line() -> None:
+    @jit(cache=False)
+    def counts(n):
+        yield n
+
+    with pytest.raises(EmberError) as info:
+        counts(1)
+    lines = str(info.value).splitlines()
+    line = counts.py_func.__code__.co_firstlineno + 1  # below the decorator
+    assert lines[0] == f"{__file__}:{line}:1: error: 'counts' is a generator, which ember " \
+                       "cannot compile"
+    assert lines[1].strip() == "def counts(n):" and lines[2].strip() == "^" * 14
+
+
+def test_number_attributes_and_methods_say_what_is_supported() -> None:
+    @jit(cache=False)
+    def attr(x):
+        return x.real
+
+    @jit(cache=False)
+    def method(x):
+        return x.is_integer()
+
+    for f, what in ((attr, "attribute 'real'"), (method, "method 'is_integer'")):
+        with pytest.raises(EmberError) as info:
+            f(1.5)
+        text = str(info.value)
+        assert f"error: float64 values have no {what} in compiled code" in text
+        assert "\nhint: only arrays have" in text
+
+
+@jit(cache=False)
+def gcd(a, b):
+    return a if b == 0 else gcd(b, a % b)
+
+
+@jit(cache=False)
+def halves(n):
+    return fact(n) / 2 if n > 3 else 0.5 + halves(n + 1)
+
+
+@jit(cache=False)
+def fact(n):
+    return 1 if n <= 1 else n * fact(n - 1)
+
+
+def test_recursion_whose_base_case_is_in_a_conditional_expression() -> None:
+    # Regression: 'cannot find the return type' when the only base case was one branch
+    # of `x if c else f(...)`.
+    assert gcd(12, 18) == 6 and gcd(17, 5) == 1
+    assert fact(20) == 2432902008176640000
+    assert halves(1) == halves.py_func(1) == 13.5  # int and float branches unify
+    assert "-> int64" in gcd.inspect_types() and "-> float64" in halves.inspect_types()

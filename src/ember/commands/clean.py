@@ -15,8 +15,10 @@ from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
 EPILOG = """\
 Only files named like cache files (NAME.TAG[.opt-N].pyc, any Python's tag) inside
 __pycache__ folders (or a pycache-prefix tree) are removed, then the __pycache__ folders
-left empty. Sources, legacy foo.pyc files beside their source, symlinks and anything else
-are never touched.
+left empty. Native cache entries (the machine code of @ember.jit functions:
+NAME.FUNC.KEY.ember-TAG.so in __pycache__ or the per-user cache) go the same way, with
+--orphans and --stale meaning the same. Sources, legacy foo.pyc files beside their source,
+symlinks and anything else are never touched.
 
 examples:
   ember clean                     remove every cache under the current folder

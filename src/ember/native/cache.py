@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ember.native import cache_key as K
 from ember.native import cache_store as S
+from ember.native.options import recursion_limit
 
 if TYPE_CHECKING:
     from ember.native.cache_scan import NativeRecord, judge_entry, remove, scan_native_cache
@@ -109,6 +110,8 @@ def _root_key(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> dict[st
         "qualname": py_func.__qualname__,
         "signature": _signature(arg_types),
         "options": options.key(),
+        # Compiled into recursive code: sys.setrecursionlimit() must recompile.
+        "recursion_limit": str(recursion_limit()),
     }
 
 

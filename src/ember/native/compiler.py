@@ -167,23 +167,28 @@ class ExplainError(Exception):
 
 def parse_type_list(text: str) -> tuple[Type, ...]:
     """``"int,float"`` → ``(int64, float64)``; arrays as NumPy-style slices of a dtype:
-    ``float64[:]`` (any layout), ``float64[:, ::1]`` (C order), ``uint8[::1, :]`` (F).
+    ``float64[:]`` (any layout), ``float64[:, ::1]`` (C order), ``uint8[::1, :]`` (F);
+    tuples in parentheses: ``(int, float)``.
 
-    >>> parse_type_list("int, float64[:, ::1]")
-    (int64, array(float64, 2d, C))
+    >>> parse_type_list("int, float64[:, ::1], (int, bool)")
+    (int64, array(float64, 2d, C), tuple[int64, bool])
     """
     from ember.native import types as ty
 
     out: list[Type] = []
     word, depth = "", 0
-    for ch in text + ",":  # split on the commas outside brackets
-        depth += (ch == "[") - (ch == "]")
+    for ch in text + ",":  # split on the commas outside brackets and parentheses
+        depth += (ch in "[(") - (ch in "])")
+        if depth < 0:
+            break
         if ch == "," and depth == 0:
             if word.strip():
                 out.append(_parse_type(word.strip(), ty))
             word = ""
         else:
             word += ch
+    if depth != 0:
+        raise ExplainError(f"unbalanced brackets in --types {text!r}")
     return tuple(out)
 
 
@@ -191,6 +196,8 @@ def _parse_type(word: str, ty: Any) -> Type:
     name = _TYPE_NAMES.get(word)
     if name is not None:
         return getattr(ty, name)  # type: ignore[no-any-return]
+    if word.startswith("(") and word.endswith(")"):
+        return ty.Tuple(parse_type_list(word[1:-1]))
     dtype, bracket, rest = word.partition("[")
     dtype = dtype.strip()
     if bracket and rest.endswith("]") and dtype in ty.DTYPE_NAMES:
@@ -207,8 +214,9 @@ def _parse_type(word: str, ty: Any) -> Type:
                                    "first (Fortran order)")
             return ty.Array(ty.DType(dtype), len(axes), layout)
     raise ExplainError(
-        f"unknown type {word!r} in --types (use int, float, bool, None, or an array "
-        f"such as float64[:] or int32[:, ::1]; dtypes: {', '.join(ty.DTYPE_NAMES)})"
+        f"unknown type {word!r} in --types (use int, float, bool, None, a tuple such as "
+        f"(int, float), or an array such as float64[:] or int32[:, ::1]; dtypes: "
+        f"{', '.join(ty.DTYPE_NAMES)})"
     )
 
 
@@ -237,6 +245,9 @@ def load_function(target: str) -> Any:
     except SyntaxError as exc:  # the user's file: a diagnostic, not our traceback
         del sys.modules[modname]
         raise EmberError(_syntax_diagnostic(path_text, exc)) from None
+    except EmberError:  # an annotated @jit function failed to compile at import
+        del sys.modules[modname]
+        raise
     except Exception as exc:
         del sys.modules[modname]
         raise ExplainError(f"running {path_text} to find {name!r} raised "

@@ -135,13 +135,15 @@ def _parse_source(func: types.FunctionType) -> tuple[ast.FunctionDef, str, str]:
         )
     if code.co_flags & _GENERATOR_FLAGS:
         raise EmberError(
-            Diagnostic(def_span, f"'{func.__name__}' is a generator, which ember cannot compile",
+            Diagnostic(_def_line_span(path, code.co_firstlineno),
+                       f"'{func.__name__}' is a generator, which ember cannot compile",
                        FALLBACK_HINT),
             _file_text(path),
         )
     if code.co_flags & _COROUTINE_FLAGS:
         raise EmberError(
-            Diagnostic(def_span, f"'{func.__name__}' is a coroutine (async def), which ember "
+            Diagnostic(_def_line_span(path, code.co_firstlineno),
+                       f"'{func.__name__}' is a coroutine (async def), which ember "
                        "cannot compile", FALLBACK_HINT),
             _file_text(path),
         )
@@ -164,6 +166,18 @@ def _parse_source(func: types.FunctionType) -> tuple[ast.FunctionDef, str, str]:
         )
     source = _file_text(path) or "\n" * (start - 1) + text
     return fn, source, hashlib.sha256(textwrap.dedent(text).encode()).hexdigest()
+
+
+def _def_line_span(path: str, first: int) -> Span:
+    """The ``def`` line of a function whose code starts at line ``first`` (that is its
+    first decorator's line): where a diagnostic about the whole function points."""
+    lines = linecache.getlines(path)
+    for n in range(first, min(first + 100, len(lines)) + 1):
+        text = lines[n - 1].rstrip()
+        stripped = text.lstrip()
+        if stripped.startswith(("def ", "async def ")):
+            return Span(path, n, 0, n, len(text))  # column 1, as for other whole-def errors
+    return Span(path, first, 0)
 
 
 def _parse_at(text: str, start: int) -> ast.Module:

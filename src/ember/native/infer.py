@@ -37,6 +37,11 @@ Known differences from CPython (each a consequence of one static type per value)
   Python would return a float.
 - A local read where it may be unassigned (``for i in range(n): ...`` then ``i`` after
   the loop) is a compile error, where Python fails only on the paths that miss it.
+- A local that holds an int and later a float (``a /= b`` on an int parameter, ``s = 0``
+  then ``s = s / n``) is a float64 for the whole function: its int values are converted
+  where they are stored, so beyond 2**53 they are rounded before ``/``, ``<`` or ``+``
+  see them (Python keeps the exact int until the float is assigned). Use a new name for
+  the float (``q = a / b``) to keep the int exact.
 
 Statements that can never run (after ``return``, ``break``, ``continue``) are dropped.
 Everything outside the subset is an :class:`~ember.diagnostics.EmberError` pointing at

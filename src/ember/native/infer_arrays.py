@@ -290,7 +290,8 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
     unknown = {"dtype", "order"} if name != "arange" else {"dtype"}
     for k in kw:
         if k not in unknown:
-            raise typer.error(node, f"np.{name}() keyword '{k}' is not supported here")
+            raise typer.error(node, f"np.{name}() keyword '{k}' is not supported here",
+                              f"supported keywords: {', '.join(sorted(unknown))}")
     if "order" in kw and not (isinstance(kw["order"], ast.Constant) and kw["order"].value == "C"):
         raise typer.error(kw["order"], "only order='C' is supported in compiled code")
     if name == "arange":

@@ -261,7 +261,11 @@ class ExprTyper:
             from ember.native import infer_arrays
 
             return infer_arrays.attribute(self, node, value)  # type: ignore[no-any-return]
-        raise RuleError(f"a {value.type} value has no attribute '{node.attr}' in compiled code")
+        raise RuleError(
+            f"{value.type} values have no attribute '{node.attr}' in compiled code",
+            "only arrays have attributes here (.shape, .ndim, .size); for numbers use "
+            "functions instead, e.g. abs(x), int(x), float(x), math.isfinite(x)",
+        )
 
     def _static_expr(self, value: Any, node: ast.AST, dotted: str, capture: bool) -> Expr:
         """A global's value as a constant expression (recorded in ``captured``)."""
@@ -384,8 +388,15 @@ class ExprTyper:
     def _e_IfExp(self, node: ast.IfExp) -> Expr:
         test = self.condition(node.test)
         body, orelse = self.expr(node.body), self.expr(node.orelse)
-        if UNKNOWN in (body.type, orelse.type, test.type):
+        if test.type == UNKNOWN or body.type == orelse.type == UNKNOWN:
             return self._unknown(node)
+        if UNKNOWN in (body.type, orelse.type):
+            # One branch waits for a recursive call's return type, which the next round
+            # knows: the other branch's type stands in for now, so that `return a if
+            # b == 0 else f(b, a % b)` has a base case. A round that read an unknown
+            # guess is always typed again, so this placeholder is never lowered.
+            known = orelse if body.type == UNKNOWN else body
+            return Const(None, known.type, self.span(node))
         joined = unify(body.type, orelse.type)
         if joined is None or joined == STR:
             raise RuleError(f"the branches of this conditional expression have incompatible "
@@ -415,9 +426,14 @@ class ExprTyper:
                 from ember.native import infer_arrays
 
                 return infer_arrays.method_call(self, node, value)  # type: ignore[no-any-return]
-            raise RuleError(f"a {value.type} value has no method '{func.attr}' in compiled code")
+            raise RuleError(
+                f"{value.type} values have no method '{func.attr}' in compiled code",
+                "only arrays have methods here (.copy(), .sum(), .min(), .max()); for numbers "
+                "use builtins and math functions, e.g. math.floor(x), abs(x)",
+            )
         if not isinstance(func, (ast.Name, ast.Attribute)):
-            raise RuleError("only builtins, math functions and @jit functions can be called")
+            raise RuleError("only builtins, math functions and @jit functions can be called",
+                            "name the function directly: f(x), math.sqrt(x), np.zeros(n)")
         value, dotted, _ = self._static(func)
         for a in node.args:
             if isinstance(a, ast.Starred):

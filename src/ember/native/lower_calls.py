@@ -26,29 +26,13 @@ from llvmlite import ir
 from ember.native import abi
 from ember.native import typed_ir as T
 from ember.native.abi import I64, CApi, value_type
+from ember.native.options import recursion_limit
 
 if TYPE_CHECKING:
     from ember.native.lower import FunctionLowerer
 
 
-#: Most nested recursive calls a unit allows, whatever ``sys.getrecursionlimit()`` says:
-#: compiled frames live on the C stack (typically 32-300 bytes each, see
-#: :func:`recursion_limit`), and 20 000 of them fit in 8 MB with room to spare.
-MAX_RECURSION_DEPTH = 20_000
 MSG_RECURSION = "maximum recursion depth exceeded"
-
-
-def recursion_limit() -> int:
-    """The depth of nested recursive calls a unit allows, fixed at compile time:
-    ``sys.getrecursionlimit()``, as CPython (which counts the caller's frames too, so a
-    compiled function recurses a little deeper than the interpreted one), capped at
-    :data:`MAX_RECURSION_DEPTH` so the C stack holds them: a compiled frame is small
-    (a few dozen to a few hundred bytes: 20 000 deep is a few MB on an 8 MB main
-    thread); a thread started with a small ``threading.stack_size()`` can still
-    overflow, as deep recursion in C extensions does."""
-    import sys
-
-    return max(1, min(sys.getrecursionlimit(), MAX_RECURSION_DEPTH))
 
 
 def recursive_calls(unit: T.CompileUnit) -> dict[str, frozenset[str]]:

@@ -1,4 +1,5 @@
-"""Compile options of ``@jit``: part of every specialization's identity and cache key."""
+"""Compile options of ``@jit``, and the other compile-time settings that are part of
+every specialization's identity and cache key."""
 
 from __future__ import annotations
 
@@ -21,3 +22,22 @@ class Options:
     def key(self) -> str:
         """A stable text of every option, sorted by name (for cache keys)."""
         return ",".join(f"{f.name}={getattr(self, f.name)}" for f in sorted(fields(self), key=lambda f: f.name))
+
+
+#: Most nested recursive calls a unit allows, whatever ``sys.getrecursionlimit()`` says:
+#: compiled frames live on the C stack (typically 32-300 bytes each, see
+#: :func:`recursion_limit`), and 20 000 of them fit in 8 MB with room to spare.
+MAX_RECURSION_DEPTH = 20_000
+
+
+def recursion_limit() -> int:
+    """The depth of nested recursive calls a unit allows, fixed at compile time:
+    ``sys.getrecursionlimit()``, as CPython (which counts the caller's frames too, so a
+    compiled function recurses a little deeper than the interpreted one), capped at
+    :data:`MAX_RECURSION_DEPTH` so the C stack holds them: a compiled frame is small
+    (a few dozen to a few hundred bytes: 20 000 deep is a few MB on an 8 MB main
+    thread); a thread started with a small ``threading.stack_size()`` can still
+    overflow, as deep recursion in C extensions does."""
+    import sys
+
+    return max(1, min(sys.getrecursionlimit(), MAX_RECURSION_DEPTH))
