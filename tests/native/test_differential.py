@@ -535,9 +535,9 @@ def widened_compare(a, b):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "bug: a parameter whose local is widened int -> float is converted to float on entry, "
-    "so int / int and int < float then see float(a), not a (|a| > 2**53); not listed among "
-    "infer.py's known differences"))
+    "known difference (infer.py, README): a parameter whose local is widened int -> float "
+    "is converted to float on entry, so int / int and int < float then see float(a), not a "
+    "(|a| > 2**53); fixing it needs per-assignment types for locals"))
 @pytest.mark.parametrize(("fn", "args"), [(widened_truediv, (2**53 + 1, 3)),
                                           (widened_compare, (2**53 + 1, 2.0**53))])
 def test_widened_local_keeps_int_value_until_reassigned(fn: Any, args: tuple[Any, ...]) -> None:
