@@ -427,12 +427,10 @@ def _store(
 
 
 def _llvm_version() -> str:
-    try:
-        import llvmlite.binding as llvm
+    # Only on the store path, after a compile: the engine (and llvmlite) is loaded.
+    from ember.native.engine import llvm_version
 
-        return ".".join(map(str, llvm.llvm_version_info))
-    except Exception:  # noqa: BLE001 - informative only
-        return "?"
+    return llvm_version()
 
 
 def _describe_sources(

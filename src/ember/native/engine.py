@@ -61,6 +61,11 @@ def _initialized() -> Any:
     return llvm
 
 
+def llvm_version() -> str:
+    """LLVM's version as ``"22.1.0"`` (recorded in native cache entries)."""
+    return ".".join(map(str, _llvm().llvm_version_info))
+
+
 @functools.cache
 def host() -> Host:
     llvm = _initialized()
