@@ -195,7 +195,8 @@ class Gen:
             replace, done = self.block("propagate.overflow"), self.block("propagate.ret")
             b.cbranch(b.load(self._overflow, typ=I1), replace, done)
             b.position_at_end(replace)
-            b.call(_overflow_instead(self.capi), [self.capi.cstring(OVERFLOW)])
+            # ember.raise clears the pending exception first: one helper fewer per unit
+            self.capi.set_error(b, "OverflowError", OVERFLOW)
             b.branch(done)
             b.position_at_end(done)
             b.ret(ir.Constant(I32, -1))
@@ -350,23 +351,6 @@ class Gen:
         if not self.b.block.is_terminated:
             self.b.branch(end)
         self.b.position_at_end(end)
-
-
-def _overflow_instead(capi: CApi) -> ir.Function:
-    """``void @ember.overflow_instead(ptr msg)``: drop the pending exception, raise
-    OverflowError(msg). Cold and never inlined, like ``ember.raise``."""
-    name = "ember.overflow_instead"
-    fn = capi.module.globals.get(name)
-    if fn is None:
-        fn = ir.Function(capi.module, ir.FunctionType(ir.VoidType(), [PTR]), name)
-        fn.linkage = "internal"
-        for attr in ("cold", "noinline", "nounwind"):
-            fn.attributes.add(attr)
-        b = ir.IRBuilder(fn.append_basic_block())
-        b.call(capi.declare("PyErr_Clear", ir.VoidType(), ()), [])
-        b.call(capi.fn("PyErr_SetString"), [capi.exc(b, "OverflowError"), fn.args[0]])
-        b.ret_void()
-    return fn  # type: ignore[return-value]
 
 
 def helper_function(
