@@ -25,7 +25,7 @@ from collections.abc import Callable
 from types import FunctionType
 
 from ember.native.options import Options
-from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, signature_text
+from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, scalar_type, signature_text
 
 # `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
 TYPE_CHECKING = False
@@ -135,7 +135,7 @@ class Dispatcher:
 
     def _arg_type(self, i: int, value: Any) -> Type:
         name = self._params[i] if i < len(self._params) else f"#{i + 1}"
-        t = _scalar_type(value)
+        t = scalar_type(value)
         if t is not None:
             if t == INT64 and not INT64_MIN <= value <= INT64_MAX:
                 raise OverflowError(
@@ -328,19 +328,6 @@ def _suggestion(value: Any) -> str:
         why = (f"arrays of dtype {dtype} are not supported "
                "(dtypes: bool, int8-64, uint8-64, float32, float64)")
     return f": {why}"
-
-
-def _scalar_type(value: Any) -> Type | None:
-    kind = type(value)
-    if kind is int:
-        return INT64
-    if kind is float:
-        return FLOAT64
-    if kind is bool:
-        return BOOL
-    if value is None:
-        return NONE
-    return None
 
 
 def _array_type(value: Any) -> Type | None:

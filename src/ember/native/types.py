@@ -121,11 +121,10 @@ STR = Str()
 NUMERIC: tuple[Type, ...] = (BOOL, INT64, FLOAT64)
 
 
-def typeof(value: object) -> Type:
-    """The native type of a Python argument value; raises TypeError when there is none.
+def scalar_type(value: object) -> Type | None:
+    """The native type of an int, float, bool or None argument, else None.
 
-    Exact types only for scalars (``bool`` is not taken as an int); arrays are
-    classified where the buffer is read (see the arrays stage).
+    Exact types only (``bool`` is not taken as an int, nor an int subclass as int).
     """
     kind = type(value)
     if kind is bool:
@@ -136,9 +135,21 @@ def typeof(value: object) -> Type:
         return FLOAT64
     if value is None:
         return NONE
-    if kind is tuple:
-        return Tuple(tuple(typeof(v) for v in value))  # type: ignore[union-attr]
-    raise TypeError(f"no native type for a value of type {kind.__name__}")
+    return None
+
+
+def typeof(value: object) -> Type:
+    """The native type of a Python argument value; raises TypeError when there is none.
+
+    Scalars as :func:`scalar_type`; arrays are classified where the buffer is read
+    (see the arrays stage).
+    """
+    t = scalar_type(value)
+    if t is not None:
+        return t
+    if type(value) is tuple:
+        return Tuple(tuple(typeof(v) for v in value))  # type: ignore[attr-defined]
+    raise TypeError(f"no native type for a value of type {type(value).__name__}")
 
 
 def unify(a: Type, b: Type) -> Type | None:
