@@ -115,6 +115,15 @@ def _root_key(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> dict[st
     }
 
 
+def _identify(
+    py_func: Any, arg_types: tuple[Any, ...], options: Any
+) -> tuple[str | None, dict[str, str], str]:
+    """The source file (None when there is none to key by), the root key, and the
+    ``f(int64)`` label that debug lines use."""
+    root = _root_key(py_func, arg_types, options)
+    return _source_path(py_func), root, f"{root['qualname']}{root['signature']}"
+
+
 def _source_path(py_func: Any) -> str | None:
     path = getattr(getattr(py_func, "__code__", None), "co_filename", "")
     if not path or path.startswith("<") or not os.path.isfile(path):
@@ -131,9 +140,7 @@ def lookup(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> Hit | None
     treated as a miss. Imports no compiler stage and no llvmlite for a ``.so`` entry."""
     if not enabled(options):
         return None
-    path = _source_path(py_func)
-    root = _root_key(py_func, arg_types, options)
-    label = f"{root['qualname']}{root['signature']}"
+    path, root, label = _identify(py_func, arg_types, options)
     if path is None:
         S.debug(f"skip {label}: no source file")
         return None
@@ -355,9 +362,7 @@ def _store(
     object_code: bytes,
     modname: str | None,
 ) -> str | None:
-    path = _source_path(py_func)
-    root = _root_key(py_func, arg_types, options)
-    label = f"{root['qualname']}{root['signature']}"
+    path, root, label = _identify(py_func, arg_types, options)
     if path is None:
         S.debug(f"not stored {label}: no source file")
         return None
