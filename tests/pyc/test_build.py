@@ -12,6 +12,8 @@ import py_compile
 import subprocess
 import sys
 import textwrap
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -46,11 +48,20 @@ def py_compile_bytes(source: Path, mode: InvalidationMode, level: int, tmp: Path
 def scheduler(request, monkeypatch):
     """Run the build through each scheduler: -j1, forked workers, process pool."""
     if request.param == "in-process":
-        return 1
+        yield 1
+        return
     monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
     if request.param == "pool":
         monkeypatch.setattr(build_mod, "_run_forked", build_mod._run_pool)
-    return 2
+        yield 2
+        return
+    # The test process may hold foreign threads (OpenBLAS, once a native test imported
+    # NumPy), which would send the build to the pool; the workers only compile, so
+    # forking here is safe enough to test the forked path itself.
+    monkeypatch.setattr(build_mod, "_single_threaded", lambda: True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*multi-threaded.*fork", DeprecationWarning)
+        yield 2
 
 
 @pytest.mark.parametrize("mode", MODES, ids=[m.value for m in MODES])
@@ -356,3 +367,22 @@ def test_two_concurrent_builds_leave_only_valid_pycs(tmp_path, app, ember_run):
     assert {v.state for v in verdicts} <= {"fresh", "same-second"}
     leftovers = [p for p in app.rglob("__pycache__/*") if not p.name.endswith(".pyc")]
     assert leftovers == []
+
+
+def test_a_process_with_threads_builds_in_a_pool_not_by_forking(app, monkeypatch):
+    monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
+    used = []
+    monkeypatch.setattr(build_mod, "_run_forked", lambda *a: used.append("fork"))
+    real_pool = build_mod._run_pool
+    monkeypatch.setattr(build_mod, "_run_pool", lambda *a: (used.append("pool"), real_pool(*a)))
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not build_mod._single_threaded()
+        report = build([app], jobs=2)
+    finally:
+        stop.set()
+        thread.join()
+    assert used == ["pool"]
+    assert report.ok and report.count("compiled") == len(sources(app))

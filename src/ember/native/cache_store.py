@@ -33,6 +33,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from ember import _fs
+
 MAGIC = b"EMBERNC1"
 FORMAT = 1
 _TAIL = 32 + 8 + len(MAGIC)  # metadata hash + length + magic
@@ -169,23 +171,8 @@ def make_private_dirs(folder: str) -> None:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that no reader ever sees a part of it: a unique
-    temporary file in the same folder, mode 0o600, then one rename. Concurrent writers
-    of one entry each publish a complete file; the last rename wins."""
-    import tempfile
-
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Publish an entry whole, private to the user (mode 0o600): see :func:`ember._fs.write_atomic`."""
+    _fs.write_atomic(path, data, 0o600)
 
 
 # ------------------------------------------------------------------ locations

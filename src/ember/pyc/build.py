@@ -17,7 +17,8 @@ How it is fast:
   Linux the workers are forked (nothing to import or pickle): task numbers sit in a
   pipe that the workers read 4 bytes at a time (an atomic, lock-free queue); each
   worker reads, compiles and writes its files and streams back a small record per file.
-  Elsewhere, or when the caller has threads, a ``ProcessPoolExecutor`` runs chunks;
+  Elsewhere, or when the process has threads, a ``ProcessPoolExecutor`` (forkserver
+  or spawn, never fork) runs chunks;
   ``jobs=1`` and tiny builds run in-process.
 
 An explicit build ignores ``PYTHONDONTWRITEBYTECODE``, as ``compileall`` does: that
@@ -37,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember._fs import write_all, write_atomic
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -354,7 +356,8 @@ def compile_task(task: Task, mode: str) -> Record:
         header = pack(inv, mtime=int(st.st_mtime), source_size=st.st_size)
     else:
         header = pack(inv, source_hash=source_hash(data))
-    file_mode = st.st_mode | 0o200  # importlib's _calc_mode: the owner may rewrite it
+    # importlib's _calc_mode: the owner may rewrite it; never executable
+    file_mode = (st.st_mode | 0o200) & 0o666
     notes: dict[tuple[int, str], None] = {}
     for level, cache in targets:
         with warnings.catch_warnings(record=True) as caught:
@@ -400,34 +403,6 @@ def _read_source(path: str) -> tuple[os.stat_result, bytes]:
         return st, data
     finally:
         os.close(fd)
-
-
-def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Write ``path`` so that no reader ever sees a partial file: a temp file in the
-    same folder (name unique to this process), then ``os.replace``."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        fd = os.open(tmp, flags, mode & 0o666)
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(tmp, flags, mode & 0o666)
-    except FileExistsError:
-        # Left by a crashed process that had our pid; the name is ours to reuse.
-        os.unlink(tmp)
-        fd = os.open(tmp, flags, mode & 0o666)
-    try:
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
@@ -537,13 +512,21 @@ def _schedule(
         for task in tasks:
             collect(compile_task(task, mode))
         return 1
-    import threading
-
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
+    if sys.platform.startswith("linux") and _single_threaded():
         _run_forked(tasks, mode, workers, collect)
     else:
         _run_pool(tasks, mode, workers, collect)
     return workers
+
+
+def _single_threaded() -> bool:
+    """Whether this process has one OS thread, so forking is safe. Threads that the
+    threading module does not know (OpenBLAS's, LLVM's) count too: a fork could copy a
+    lock one of them holds, and 3.12+ warns about it."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def _chunks(tasks: list[Task], count: int) -> list[list[Task]]:
@@ -561,7 +544,7 @@ def _run_forked(
     chunks = _chunks(tasks, min(len(tasks), 1_000))
     queue_r, queue_w = os.pipe()
     payload = b"".join(k.to_bytes(4, "little") for k in range(len(chunks)))
-    _write_all(queue_w, payload)
+    write_all(queue_w, payload)
     os.close(queue_w)
     readers: list[int] = []
     pids: list[int] = []
@@ -582,7 +565,7 @@ def _run_forked(
                         break
                     for task in chunks[int.from_bytes(raw, "little")]:
                         blob = marshal.dumps(compile_task(task, mode))
-                        _write_all(result_w, len(blob).to_bytes(4, "little") + blob)
+                        write_all(result_w, len(blob).to_bytes(4, "little") + blob)
             except BaseException:
                 import traceback
 
@@ -616,12 +599,6 @@ def _run_forked(
         os.waitpid(pid, 0)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def _run_chunk(chunk: list[Task], mode: str) -> list[Record]:
     return [compile_task(task, mode) for task in chunk]
 
@@ -629,11 +606,16 @@ def _run_chunk(chunk: list[Task], mode: str) -> list[Record]:
 def _run_pool(
     tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
 ) -> None:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # Chunks small enough to balance, big enough that pickling does not dominate.
     chunks = _chunks(tasks, min(len(tasks), workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Not fork: we get here when this process has threads (see _single_threaded).
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_run_chunk, chunk, mode) for chunk in chunks]
         for future in as_completed(futures):
             for record in future.result():

@@ -292,13 +292,9 @@ def install_launcher(target: str | os.PathLike[str]) -> str:
         head + f"{_LAUNCHER_MARK}: `THIS SCRIPT [ARGS]` is\n"
         "# `ember run SCRIPT [ARGS]` with less start-up. Safe to delete.\n" + "\n".join(body) + "\n"
     )
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
+    from ember._fs import write_atomic
+
+    write_atomic(path, text.encode("utf-8"), 0o755)
     return path
 
 
