@@ -123,3 +123,32 @@ def test_only_the_glue_skips_o3() -> None:
     entry, _ = build((INT64, Tuple((INT64, FLOAT64))), Tuple((INT64, FLOAT64)),
                      lambda b, a: a[1])
     assert entry(1, (2, 3.5)) == (2, 3.5)
+
+
+def test_raising_is_an_inline_cold_call_not_a_helper() -> None:
+    """Every raise calls ``PyErr_SetString`` (declared ``cold``) where it happens: no
+    shared ``@ember.raise`` function, one function fewer per unit to compile."""
+    symbol = f"abi_test_{next(_count)}"
+    text = unit_module(symbol, (INT64,), INT64, lambda b, a: a[0])
+    assert "ember.raise" not in text
+    decl = next(line for line in text.splitlines() if '@"PyErr_SetString"' in line
+                and line.startswith("declare"))
+    assert decl.endswith("cold"), decl
+
+
+def test_overflow_error_replaces_a_pending_exception_unchained() -> None:
+    """``set_error(OverflowError)`` clears what is pending first: no ``__context__``."""
+    symbol = f"abi_test_{next(_count)}"
+    m = ir.Module(name=symbol)
+    capi = abi.CApi(m)
+    spec = ir.Function(m, abi.spec_type((INT64,)), symbol)
+    b = ir.IRBuilder(spec.append_basic_block())
+    capi.set_error(b, "ValueError", "first")
+    capi.set_error(b, "OverflowError", "second")
+    b.ret(ir.Constant(abi.I32, -1))
+    abi.add_entry(m, capi, spec, symbol, symbol, (INT64,), INT64)
+    obj = engine.emit_object(engine.optimize(str(m), symbol))
+    entry, _set_next, _lib = load_object(obj, symbol)
+    with pytest.raises(OverflowError, match="second") as info:
+        entry(1)
+    assert info.value.__context__ is None
