@@ -27,8 +27,9 @@ observable or change control flow for good:
   stored, no size is wrapped);
 - at return: the root raises; an internal function returns 1 instead of 0 and its
   caller takes the pending overflow over as its own (one flag across inlined calls);
-- at the latch of a ``while`` loop (a wrapped value must not make it run forever) and
-  before a ``for`` loop computes its trip count from its range;
+- at the latch of a ``while`` loop (a wrapped value must not make it run forever;
+  silent counters excepted, below) and before a ``for`` loop computes its trip count
+  from its range;
 - before raising any other exception: every error exit tests the flag and raises
   OverflowError instead (``100 // x`` of a wrapped ``x == 0`` is an OverflowError, as
   the overflow came first), so the exception type is always the one immediate checks
@@ -41,12 +42,40 @@ a value never used afterwards still raises at the next check point; CPython, who
 are unbounded, would not raise at all: this is the documented int64 difference, not a
 new one. ``Gen.defer_overflow = False`` restores immediate checks (same results).
 
+Counters judged at loop exits. Two kinds of int local add with a plain ``add``; each
+is judged by one compare, ``c <s entry`` (below its value at loop entry), which joins
+every flag test inside the loop (check points, error exits: ``Gen._acc``) and the flag
+at the loop's exits (its end and ``break``; a ``return`` is a check point):
+
+- a *bounded accumulator* of a ``for`` loop (:func:`lower_ops.bounded_accumulators`):
+  its only assignment in the loop is one ``c += e``, run at most once per iteration
+  (at the top level or in an ``if``, not in a nested loop), with ``0 <= e <= B`` and
+  ``e`` not reading ``c``; the loop takes this copy only when its trip count is below
+  ``2**63 / (B + 1)`` (a checked copy runs otherwise). The sum added is then below
+  ``2**63``: ``c`` wrapped at most once, and did iff it ends below ``entry``.
+- a *silent counter* of a ``while`` loop (:func:`lower_ops.silent_counters`): the same
+  kind of ``c += e`` but with ``e`` in ``[0, 1]`` (``1``, ``True``, a bool), and ``c``
+  read nowhere else in the loop (not in its test, not in any other statement). Its
+  verdict is left out of the latch check: nothing in the loop reads ``c``, so its
+  wrapped value cannot steer the loop, which runs exactly as with the exact value.
+  ``c`` grows by at most one per iteration, so the verdict is exact for any run of
+  fewer than ``2**64`` iterations. No run reaches that: iterating takes over 500 years
+  at one per nanosecond, and where LLVM skips the iterating (a closed form for a loop's
+  exit value) it counts the loop's iterations in an i64, so below ``2**64`` too.
+
+The verdict, not the time a long run would take, is what makes this sound: LLVM does
+compute closed forms (the inner loop of ``for i in range(n): for j in range(n): c += 1``
+becomes ``c += n``, so ``n = 2**32`` ends in a second): a ``c += 1`` with no verdict
+could silently wrap where CPython would still be counting.
+
 Where things are: this module holds the flag and error machinery (:class:`Gen`), the
 unit (:func:`lower_module`), statements and plain expressions (:class:`FunctionLowerer`).
-``if``/``while``/``for`` with if-conversion and unchecked bounded accumulators are in
-:mod:`ember.native.lower_loops`; calls between jit functions and the recursion guard
-(RecursionError instead of a C stack overflow) in :mod:`ember.native.lower_calls`;
-operators, and ``k*x + c`` checked once exactly, in :mod:`ember.native.lower_ops`;
+``if``/``while``/``for`` with if-conversion, bounded accumulators and silent counters
+are in :mod:`ember.native.lower_loops`; calls between jit functions (a scalar result
+comes back in registers), and the recursion guard (RecursionError instead of a C stack
+overflow) in :mod:`ember.native.lower_calls`; operators, and ``k*x + c`` checked once
+exactly (with the parity of ``x`` folded in under ``if x % 2``), in
+:mod:`ember.native.lower_ops`;
 builtins and ``math`` in :mod:`ember.native.lower_math`; arrays in
 :mod:`ember.native.lower_arrays`.
 """
@@ -130,6 +159,8 @@ class Gen:
         # While an ``if`` arm is computed speculatively (lower_loops.if_select),
         # the i1 under which it really runs: its errors and overflows count only then.
         self.predicate: ir.Value | None = None
+        # With it, when the arm runs exactly if a local is odd (True) or even: (name, odd).
+        self.parity: tuple[str, bool] | None = None
         # Internal functions (callees, helpers) hand a pending overflow to their caller
         # (return 1) instead of raising; the root, called from Python, raises.
         self.pending_return = fn.linkage == "internal" and self.defer_overflow
@@ -199,7 +230,7 @@ class Gen:
             self.capi.set_error(b, "OverflowError", OVERFLOW)
             b.branch(done)
             b.position_at_end(done)
-            b.ret(ir.Constant(I32, -1))
+            self.ret_status(b, ir.Constant(I32, -1))
         return self._fail
 
     def error_block(self, exc: str, message: str) -> ir.Block:
@@ -220,7 +251,7 @@ class Gen:
             b = ir.IRBuilder(blk)
             self.capi.set_error(b, exc, message)
             if exc == "OverflowError":
-                b.ret(ir.Constant(I32, -1))
+                self.ret_status(b, ir.Constant(I32, -1))
             else:
                 b.branch(self.fail_block())
             self._err_blocks[key] = blk
@@ -281,10 +312,15 @@ class Gen:
         """Return success: 0, or 1 from an internal function with an overflow pending
         (the caller takes it over); the root raises it here, a check point."""
         if self.pending_return:
-            self.b.ret(self.b.zext(self._pending(), I32))
+            self.ret_status(self.b, self.b.zext(self._pending(), I32))
             return
         self.check_overflow()
-        self.b.ret(ir.Constant(I32, 0))
+        self.ret_status(self.b, ir.Constant(I32, 0))
+
+    def ret_status(self, b: ir.IRBuilder, status: ir.Value) -> None:
+        """Return ``status`` (0 done, 1 overflow pending, -1 raised) at ``b``; the
+        result, if any, is already stored."""
+        b.ret(status)
 
     def raise_now(self, exc: str, message: str) -> None:
         self.b.branch(self.error_block(exc, message))
@@ -449,7 +485,19 @@ class FunctionLowerer(Gen):
         options: Options,
         check_free: frozenset[str] | set[str] = frozenset(),
     ) -> None:
-        super().__init__(module, capi, fns[func.symbol], options)
+        from ember.native.lower_calls import value_function
+
+        # An internal function's scalar result comes back in registers: its body goes
+        # into a twin returning {status, value}, and the declared function (out-pointer)
+        # wraps the twin (lower_calls.value_function).
+        self.declared = fns[func.symbol]
+        self.twin = value_function(module, fns, func.symbol, func.return_type)
+        super().__init__(module, capi, self.declared if self.twin is None else self.twin, options)
+        # Where a return stores its value: the out-pointer, or the twin's own slot.
+        self.out: ir.Value = (
+            self.fn.args[0] if self.twin is None
+            else self.alloca(value_type(func.return_type), name="result")
+        )
         self.fns = fns
         self.check_free = check_free
         self.func = func
@@ -473,7 +521,8 @@ class FunctionLowerer(Gen):
                 flag = self.alloca(I1, name=f"{name}.set")
                 self.b.store(ir.Constant(I1, 0), flag)
             self.locals[name] = (slot, t, flag)
-        for p, arg in zip(f.params, self.fn.args[1 : 1 + len(f.params)], strict=True):
+        first = 1 if self.twin is None else 0  # after the out-pointer
+        for p, arg in zip(f.params, self.fn.args[first : first + len(f.params)], strict=True):
             if p.name not in self.locals:
                 self.locals[p.name] = (self.alloca(value_type(p.type), name=p.name), p.type, None)
             self.b.store(arg, self.locals[p.name][0])
@@ -487,12 +536,23 @@ class FunctionLowerer(Gen):
                 self.ret_ok()
             else:
                 self.capi.set_error(self.b, "SystemError", f"ember: {f.name} ended without return")
-                self.b.ret(ir.Constant(I32, -1))
+                self.ret_status(self.b, ir.Constant(I32, -1))
         if self._has_arrays():  # [arrays hook] release owned arrays before every ret
             from ember.native import lower_arrays
 
             lower_arrays.end_function(self)
         self.finish()
+        if self.twin is not None:
+            from ember.native.lower_calls import value_wrapper
+
+            value_wrapper(self.declared, self.twin)
+
+    def ret_status(self, b: ir.IRBuilder, status: ir.Value) -> None:
+        if self.twin is None:
+            b.ret(status)
+            return
+        pair = b.insert_value(ir.Constant(self.twin.return_value.type, ir.Undefined), status, 0)
+        b.ret(b.insert_value(pair, b.load(self.out, typ=value_type(self.func.return_type)), 1))
 
     def _has_arrays(self) -> bool:
         """[arrays hook] Whether any local holds an array (then lower_arrays manages
@@ -515,12 +575,8 @@ class FunctionLowerer(Gen):
         if self._array_stmt(s):  # [arrays hook]
             return
         if isinstance(s, T.Assign):
-            if s.target in self.plain_adds and isinstance(s.value, T.BinOp):
-                # A bounded accumulator's ``c += e`` (see for_range): no check here.
-                left, right = self.expr(s.value.left), self.expr(s.value.right)
-                self.assign(s.target, self.b.add(left, right))
-                return
-            self.assign(s.target, self.expr(s.value))
+            plain = self.plain_add(s)
+            self.assign(s.target, self.expr(s.value) if plain is None else plain)
         elif isinstance(s, T.ExprStmt):
             self.expr(s.value)
         elif isinstance(s, T.If):
@@ -536,12 +592,20 @@ class FunctionLowerer(Gen):
         elif isinstance(s, T.Return):
             v = self.expr(s.value)
             if not isinstance(s.value.type, NoneType):
-                self.b.store(v, self.fn.args[0])
+                self.b.store(v, self.out)
             self.ret_ok()
         elif isinstance(s, T.Pass):
             pass
         else:  # pragma: no cover - typed_ir is closed
             raise NotImplementedError(type(s).__name__)
+
+    def plain_add(self, s: T.Assign) -> ir.Value | None:
+        """A bounded accumulator's or silent counter's ``c += e`` (lower_loops), added
+        without a check: its overflow is judged from its value at the loop's exits."""
+        if s.target not in self.plain_adds or not isinstance(s.value, T.BinOp):
+            return None
+        left, right = self.expr(s.value.left), self.expr(s.value.right)
+        return self.b.add(left, right)
 
     def _array_stmt(self, s: object) -> bool:
         """[arrays hook] Statements that store, keep or drop arrays go to lower_arrays."""
@@ -555,7 +619,7 @@ class FunctionLowerer(Gen):
             v = lower_arrays.own(self, s.value)
             if not self.pending_return:
                 self.check_overflow(lambda: lower_arrays.decref_all(self.b, v, s.value.type))
-            self.b.store(v, self.fn.args[0])
+            self.b.store(v, self.out)
             self.ret_ok()
         elif type(s).__module__ == "ember.native.typed_ir_arrays":
             lower_arrays.lower_stmt(self, s)
@@ -664,7 +728,10 @@ class FunctionLowerer(Gen):
         form = lower_ops.affine_form(e)
         if form is not None:
             x, k, c0 = form
-            return lower_ops.affine(self, self.expr(x), k, c0)
+            parity = None
+            if self.parity is not None and isinstance(x, T.Name) and x.name == self.parity[0]:
+                parity = self.parity[1]
+            return lower_ops.affine(self, self.expr(x), k, c0, parity)
         a, c = self.expr(e.left), self.expr(e.right)
         return lower_ops.binop(self, e.op, a, c, e.left.type, e.type)
 

@@ -1,10 +1,10 @@
 """Calls between the jit functions of a unit, and the recursion guard: typed IR
 :class:`T.CallJit` → LLVM calls of the unit's specializations.
 
-    def fib(n):                 define internal i32 @_ember_fib_...rec(ptr %r, i64 %n, i64 %depth)
+    def fib(n):                 define internal {i32, i64} @_ember_fib_...rec.v(i64 %n, i64 %depth)
         if n < 2: return n        %d1 = add i64 %depth, 1
         return fib(n-1) + ...     br (icmp sgt %d1, LIMIT), label %raise.RecursionError, ...
-                                  call i32 @_ember_fib_...rec(ptr %out, i64 %n1, i64 %d1)
+                                  %r = call {i32, i64} @_ember_fib_...rec.v(i64 %n1, i64 %d1)
 
 Compiled frames live on the C stack, so runaway recursion would crash the process where
 CPython raises RecursionError. Every function in a strongly connected component of the
@@ -15,6 +15,12 @@ and raises ``RecursionError("maximum recursion depth exceeded")`` past
 global counter) stays in a register, is per thread by construction, and needs no undoing
 when an exception unwinds: fib pays one add and one compare per call. A root that
 recurses keeps the contract's signature through :func:`root_wrapper`.
+
+An internal function with a scalar result (int, float, bool) is lowered as a twin that
+returns ``{i32 status, value}`` in registers (:func:`value_function`), and its calls call
+the twin; the declared function (status, out-pointer) stays as a wrapper of it for
+whoever needs that contract (:func:`root_wrapper`). The status is the same 0 / 1
+(overflow pending) / -1 (raised) either way.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from llvmlite import ir
 
 from ember.native import abi
 from ember.native import typed_ir as T
-from ember.native.abi import I64, CApi, value_type
+from ember.native.abi import I32, I64, CApi, value_type
 from ember.native.options import recursion_limit
+from ember.native.types import Bool, Float64, Int64, Type
 
 if TYPE_CHECKING:
     from ember.native.lower import FunctionLowerer
@@ -130,9 +137,51 @@ def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
         args = [*args, depth]
     elif e.symbol in g.members:
         args = [*args, g.i64(0)]  # entering another recursive component
-    result = g.call_helper(callee, value_type(e.type), args)
+    twin = value_function(g.module, g.fns, e.symbol, e.type)
+    if twin is not None:
+        pair = g.b.call(twin, args)
+        g.check_rc(g.b.extract_value(pair, 0))
+        result = g.b.extract_value(pair, 1)
+    else:
+        result = g.call_helper(callee, value_type(e.type), args)
     lower_arrays.release_call_arguments(g, e.args, args[: len(e.args)])
     return result
+
+
+def value_function(
+    module: ir.Module, fns: dict[str, ir.Function], symbol: str, ret: Type
+) -> ir.Function | None:
+    """The twin of an internal specialization with a scalar result that returns
+    ``{i32 status, T value}`` in registers, taking the same parameters but the
+    out-pointer: ``{i32, i64} @sym.v(i64 %n, i64 %depth)``. Made on first use, by the
+    callee's lowering or a caller's (both ask with the same types); None for the root
+    (the CPython entry's contract) and for results that are not scalars.
+
+    A value returned through memory is stored by the callee and loaded by the caller,
+    a store-to-load round trip on the path of every recursive call (fib's two).
+    """
+    declared = fns[symbol]
+    if declared.linkage != "internal" or not isinstance(ret, Int64 | Float64 | Bool):
+        return None
+    name = declared.name + ".v"
+    existing = module.globals.get(name)
+    if isinstance(existing, ir.Function):
+        return existing
+    ty = ir.FunctionType(ir.LiteralStructType([I32, value_type(ret)]),
+                         declared.function_type.args[1:])
+    fn = ir.Function(module, ty, name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    return fn
+
+
+def value_wrapper(declared: ir.Function, twin: ir.Function) -> None:
+    """The body of ``declared`` (out-pointer convention) as a call of its ``twin``: what
+    :func:`root_wrapper` and any caller of the declared function still use."""
+    b = ir.IRBuilder(declared.append_basic_block("entry"))
+    pair = b.call(twin, list(declared.args[1:]))
+    b.store(b.extract_value(pair, 1), declared.args[0])
+    b.ret(b.extract_value(pair, 0))
 
 
 def root_wrapper(

@@ -9,16 +9,19 @@ basic blocks, with the overflow check points loops need (see :mod:`ember.native.
 overflows near INT64_MAX; a canonical counted loop LLVM can vectorise); a ``while``
 loop's latch is a check point.
 
-Two lowerings build on the sticky overflow flag. A small ``if`` whose arms only assign
+Three lowerings build on the sticky overflow flag. A small ``if`` whose arms only assign
 scalars from non-trapping expressions is if-converted (:func:`if_select`): both arms are
 computed under a predicate, so their errors and overflow bits count only for the arm
 Python runs, and ``select`` picks the values; ``if c: n += 1`` becomes
-``n + (c ? 1 : 0)``. And in a ``for`` loop, an accumulator changed only by ``c += e``
-with ``0 <= e <= B`` (a constant, a bool, an unsigned byte...) and a trip count below
-``2**63 / (B + 1)`` is added without checks: it overflowed iff it ends below its value
-at loop entry, a verdict that every check point and error exit inside the loop (and the
-loop's exits) fold into the flag (``Gen._acc``); a longer loop runs a second, checked
-copy. Which ifs and accumulators qualify is decided in :mod:`ember.native.lower_ops`.
+``n + (c ? 1 : 0)``. In a ``for`` loop, an accumulator changed only by one ``c += e``
+per iteration with ``0 <= e <= B`` (a constant, a bool, an unsigned byte...) and a trip
+count below ``2**63 / (B + 1)`` is added without checks: it overflowed iff it ends below
+its value at loop entry, a verdict that every check point and error exit inside the loop
+(and the loop's exits) fold into the flag (``Gen._acc``); a longer loop runs a second,
+checked copy. And a ``while`` loop's silent counters (``steps += 1``, read nowhere else
+in the loop) are judged the same way, but not at the latch (:func:`while_stmt`). Which
+ifs, accumulators and counters qualify is decided in :mod:`ember.native.lower_ops`;
+why it is sound is in :mod:`ember.native.lower`.
 """
 
 from __future__ import annotations
@@ -59,10 +62,15 @@ def if_select(g: FunctionLowerer, s: T.If) -> None:
     it is the arm Python runs; only arms that cannot trap are chosen."""
     b = g.b
     c = g.cond(s.test)
+    # ``if x % 2 == 0``: each arm knows x's parity (lower_ops.affine uses it).
+    parity = lower_ops.parity_test(s.test)
     arms: list[dict[str, ir.Value]] = []
     steps: dict[str, ir.Value] = {}  # counters: their new value, no select needed
-    for pred, body, other in ((c, s.body, s.orelse), (b.not_(c), s.orelse, s.body)):
+    for pred, body, other, when in (
+        (c, s.body, s.orelse, True), (b.not_(c), s.orelse, s.body, False)
+    ):
         g.predicate = pred
+        g.parity = None if parity is None else (parity[0], parity[1] == when)
         vals: dict[str, ir.Value] = {}
         others = {a.target for a in other if isinstance(a, T.Assign)}
         for a in body:
@@ -75,13 +83,18 @@ def if_select(g: FunctionLowerer, s: T.If) -> None:
                 old = g.expr(step[0])
                 g.predicate = None
                 delta = b.select(pred, g.i64(step[1]), g.i64(0))
-                steps[a.target] = lower_ops.int_binop(g, "+", old, delta)
+                if a.target in g.plain_adds:
+                    steps[a.target] = b.add(old, delta)  # a bounded accumulator
+                else:
+                    steps[a.target] = lower_ops.int_binop(g, "+", old, delta)
                 g.predicate = pred
                 vals[a.target] = steps[a.target]
             else:
-                vals[a.target] = g.expr(a.value)
+                plain = g.plain_add(a)
+                vals[a.target] = g.expr(a.value) if plain is None else plain
         arms.append(vals)
     g.predicate = None
+    g.parity = None
     then, orelse = arms
     for name in dict.fromkeys([*then, *orelse]):
         slot, t, flag = g.locals[name]
@@ -106,24 +119,56 @@ def while_stmt(g: FunctionLowerer, s: T.While) -> None:
         g.block("while.cond"), g.block("while.body"), g.block("while.latch"),
         g.block("while.else"), g.block("while.end"),
     )  # fmt: skip
+    # Silent counters (lower_ops.silent_counters): plain adds, judged like a for
+    # loop's accumulators at every check point and exit of the loop but its latch.
+    counters = sorted(lower_ops.silent_counters(s)) if g.defer_overflow else []
+    mine = _entry_values(g, counters)
+    exit_ = g.block("while.break") if mine else end
+    g._acc.extend(mine)
     g.b.branch(head)
     g.b.position_at_end(head)
     g.b.cbranch(g.cond(s.test), body, orelse)
     g.b.position_at_end(body)
-    g.loops.append((end, latch))
+    g.loops.append((exit_, latch))
+    saved_plain, g.plain_adds = g.plain_adds, g.plain_adds | set(counters)
     g.stmts(s.body)
+    g.plain_adds = saved_plain
     g.loops.pop()
     if not g.b.block.is_terminated:
         g.b.branch(latch)
-    # A check point: a wrapped value must not keep the loop running forever.
+    # A check point: a wrapped value must not keep the loop running forever. The
+    # silent counters are left out: nothing in the loop reads them, so they cannot
+    # steer it (their verdict waits for the exits).
     g.b.position_at_end(latch)
+    del g._acc[len(g._acc) - len(mine):]
     g.check_overflow()
     g.b.branch(head)
     g.b.position_at_end(orelse)
+    if mine:
+        g._acc_overflow(g.b, mine)  # leaving the loop: the counters' verdict
+        g.b.position_at_end(exit_)
+        g._acc_overflow(g.b, mine)
+        g.b.branch(end)
+        g.b.position_at_end(orelse)
     g.stmts(s.orelse)
     if not g.b.block.is_terminated:
         g.b.branch(end)
     g.b.position_at_end(end)
+
+
+def _entry_values(g: FunctionLowerer, names: list[str]) -> list[tuple[ir.Value, ir.Value]]:
+    """(slot, value at loop entry) of each accumulator or counter, for ``g._acc``."""
+    b = g.b
+    out: list[tuple[ir.Value, ir.Value]] = []
+    for name in names:
+        slot, _t, flag = g.locals[name]
+        entry = b.load(slot, typ=I64)
+        if flag is not None:
+            # Unbound at entry: the first ``c += e`` raises UnboundLocalError, and
+            # ``c <s INT64_MIN`` can never turn that into an OverflowError.
+            entry = b.select(b.load(flag, typ=I1), entry, g.i64(INT64_MIN))
+        out.append((slot, entry))
+    return out
 
 
 def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
@@ -171,15 +216,7 @@ def _range_loop(
     """The loop of :meth:`for_range` from the current block to ``end``; ``accs``
     are its bounded accumulators, added without overflow checks."""
     b = g.b
-    mine: list[tuple[ir.Value, ir.Value]] = []
-    for name in accs:
-        slot, _t, flag = g.locals[name]
-        entry = b.load(slot, typ=I64)
-        if flag is not None:
-            # Unbound at entry: the first ``c += e`` raises UnboundLocalError, and
-            # ``c <s INT64_MIN`` can never turn that into an OverflowError.
-            entry = b.select(b.load(flag, typ=I1), entry, g.i64(INT64_MIN))
-        mine.append((slot, entry))
+    mine = _entry_values(g, list(accs))
     k = g.alloca(I64, name="range.k")
     b.store(g.i64(0), k)
     head, body, latch = g.block("for.cond"), g.block("for.body"), g.block("for.next")

@@ -139,11 +139,17 @@ def _wrap64(v: int) -> int:
     return (v + 2**63) % 2**64 - 2**63
 
 
-def affine(g: Gen, x: ir.Value, k: int, c: int) -> ir.Value:
+def affine(g: Gen, x: ir.Value, k: int, c: int, parity: bool | None = None) -> ir.Value:
     """``k * x + c`` for constants ``k`` and ``c``, checked once: overflow iff the exact
     result leaves int64, i.e. iff ``x`` is outside one range. The wrapped arithmetic is
     exact whenever the result fits, so an intermediate ``k * x`` past int64 no longer
-    raises where CPython's result fits (``3 * x + 1`` in a Collatz step, an LCG)."""
+    raises where CPython's result fits (``3 * x + 1`` in a Collatz step, an LCG).
+
+    ``parity`` (True: odd) says the current predicate (an if-converted arm) is exactly
+    "``x`` has this parity": the range and the predicate are then tested by one
+    rotate-and-compare (:func:`parity_range`) instead of ``predicate and not in
+    range``, which keeps the predicate off the loop's critical path (``else: x = 3*x +
+    1`` after ``if x % 2 == 0``)."""
     b = g.b
     if k > 0:
         lo, hi = -((INT64_MIN - c) // -k), (2**63 - 1 - c) // k  # ceil, floor
@@ -153,7 +159,20 @@ def affine(g: Gen, x: ir.Value, k: int, c: int) -> ir.Value:
         g.overflow(ir.Constant(I1, 1))
     elif lo > INT64_MIN or hi < 2**63 - 1:
         lo, hi = max(lo, INT64_MIN), min(hi, 2**63 - 1)
-        g.overflow(b.or_(b.icmp_signed("<", x, g.i64(lo)), b.icmp_signed(">", x, g.i64(hi))))
+        fused = None
+        if parity is not None and g.predicate is not None:
+            fused = parity_range(lo, hi, parity)
+        if fused is not None:
+            u = b.sub(x, g.i64(_wrap64(fused[0])))
+            ror = g.intrinsic("llvm.fshr.i64", I64, [I64, I64, I64])
+            bad = b.icmp_unsigned(">", b.call(ror, [u, u, g.i64(1)]), g.i64(_wrap64(fused[1])))
+            saved, g.predicate = g.predicate, None  # ``bad`` implies the predicate
+            g.overflow(bad)
+            g.predicate = saved
+        else:
+            g.overflow(
+                b.or_(b.icmp_signed("<", x, g.i64(lo)), b.icmp_signed(">", x, g.i64(hi)))
+            )
     return b.add(b.mul(x, g.i64(_wrap64(k))), g.i64(_wrap64(c)))
 
 
@@ -638,23 +657,143 @@ def _assigned(body: tuple[T.Stmt, ...], counts: dict[str, int]) -> None:
             _assigned(getattr(st, field, ()), counts)
 
 
+def names_read(node: object) -> list[str]:
+    """Every read of a local in a typed IR tree (statements included), once per
+    occurrence: the name of each :class:`T.Name` node (an Assign's target is no read)."""
+    found: list[str] = []
+    todo: list[object] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple | list):
+            todo.extend(n)
+        elif isinstance(n, T.Name):
+            found.append(n.name)
+        elif type(n).__module__ in ("ember.native.typed_ir", "ember.native.typed_ir_arrays"):
+            todo.extend(getattr(n, f) for f in type(n).__slots__ if f not in ("type", "span"))
+    return found
+
+
+def _once_per_iteration(body: tuple[T.Stmt, ...]) -> list[T.Assign]:
+    """The assignments of a loop body that run at most once per iteration: at its top
+    level or in the arms of its ifs, not inside a nested loop."""
+    out: list[T.Assign] = []
+    for st in body:
+        if isinstance(st, T.Assign):
+            out.append(st)
+        elif isinstance(st, T.If):
+            out += _once_per_iteration(st.body) + _once_per_iteration(st.orelse)
+    return out
+
+
+def step_bound(st: T.Assign) -> int | None:
+    """``B`` when ``st`` is ``c = c + e`` (or ``c = e + c``) on int64 with ``e`` always in
+    ``[0, B]`` and not reading ``c``; else None."""
+    e = st.value
+    if not (isinstance(e, T.BinOp) and e.op == "+" and isinstance(e.type, Int64)):
+        return None
+    for mine, other in ((e.left, e.right), (e.right, e.left)):
+        if isinstance(mine, T.Name) and mine.name == st.target:
+            bound = _bound(other)
+            return bound if bound is not None and st.target not in names_read(other) else None
+    return None
+
+
 def bounded_accumulators(s: T.ForRange) -> dict[str, int]:
-    """``{c: B}`` for the int64 locals the loop body changes only by one top-level
-    ``c += e`` (or ``c = e + c``) with ``e`` in ``[0, B]`` and not reading ``c``: their
+    """``{c: B}`` for the int64 locals the loop body changes only by one ``c += e``
+    (or ``c = e + c``) that runs at most once per iteration (at the top level or in an
+    ``if``, not in a nested loop) with ``e`` in ``[0, B]`` and not reading ``c``: their
     overflow can be judged by one compare (lower_loops.for_range)."""
     counts: dict[str, int] = {}
     _assigned(s.body, counts)
     out: dict[str, int] = {}
-    for st in s.body:
-        if not isinstance(st, T.Assign) or counts.get(st.target) != 1 or st.target == s.target:
+    for st in _once_per_iteration(s.body):
+        if counts.get(st.target) != 1 or st.target == s.target:
             continue
-        e = st.value
-        if not (isinstance(e, T.BinOp) and e.op == "+" and isinstance(e.type, Int64)):
-            continue
-        for mine, other in ((e.left, e.right), (e.right, e.left)):
-            if isinstance(mine, T.Name) and mine.name == st.target:
-                bound = _bound(other)
-                if bound is not None and st.target not in reads(other):
-                    out[st.target] = bound
-                break
+        bound = step_bound(st)
+        if bound is not None:
+            out[st.target] = bound
     return out
+
+
+def silent_counters(s: T.While) -> set[str]:
+    """The int64 locals a ``while`` loop changes only by one ``c += e`` with ``e`` in
+    ``[0, 1]`` that runs at most once per iteration, and reads nowhere else (not in its
+    test, not in any other statement): their overflow is judged at the loop's exits
+    and check points, never at its latch (lower_loops.while_stmt)."""
+    counts: dict[str, int] = {}
+    _assigned(s.body, counts)
+    reads_ = names_read((s.test, s.body))
+    out: set[str] = set()
+    for st in _once_per_iteration(s.body):
+        if counts.get(st.target) == 1 and reads_.count(st.target) == 1:
+            if step_bound(st) in (0, 1):
+                out.add(st.target)
+    return out
+
+
+# ------------------------------------------------------------- parity tests
+
+
+def parity_test(test: T.Expr) -> tuple[str, bool] | None:
+    """``(x, odd)`` when the ``if`` test ``test`` is true exactly when the int64 local
+    ``x`` is odd (``odd``) or even (``not odd``): ``x % 2 == 0``, ``x % 2 != 0``,
+    ``x % 2 == 1``, ``x & 1``, ``not x % 2``... (Python's ``x % 2`` is 0 or 1 for every
+    sign, as ``x & 1``.)"""
+    negate = False
+    e = test
+    while True:
+        if isinstance(e, T.Truth) or (isinstance(e, T.Cast) and isinstance(e.type, Bool)):
+            e = e.value
+        elif isinstance(e, T.UnaryOp) and e.op == "not":
+            e, negate = e.value, not negate
+        else:
+            break
+    if isinstance(e, T.Compare) and len(e.ops) == 1 and e.ops[0] in ("==", "!="):
+        bit, k = _low_bit(e.operands[0]), int_const(e.operands[1])
+        if bit is None:
+            bit, k = _low_bit(e.operands[1]), int_const(e.operands[0])
+        if bit is None or k not in (0, 1):
+            return None
+        odd = (k == 1) == (e.ops[0] == "==")
+        return bit, odd != negate
+    bit = _low_bit(e)
+    return None if bit is None else (bit, not negate)
+
+
+def _low_bit(e: T.Expr) -> str | None:
+    """``x`` when ``e`` is ``x % 2`` or ``x & 1`` (either order) on an int64 local."""
+    if not (isinstance(e, T.BinOp) and isinstance(e.type, Int64)):
+        return None
+    if e.op == "%" and int_const(e.right) == 2:
+        x = e.left
+    elif e.op == "&" and int_const(e.right) == 1:
+        x = e.left
+    elif e.op == "&" and int_const(e.left) == 1:
+        x = e.right
+    else:
+        return None
+    return x.name if isinstance(x, T.Name) and isinstance(x.type, Int64) else None
+
+
+def parity_range(lo: int, hi: int, odd: bool, bits: int = 64) -> tuple[int, int] | None:
+    """``(L, T)`` such that, for every ``bits``-bit ``x``, ``ror(x - L, 1) >u T`` holds
+    exactly when ``x`` has the parity ``odd`` and lies outside ``[lo, hi]`` (all
+    arithmetic modulo ``2**bits``); None when no ``x`` of that parity is inside.
+
+    ``u = x - L`` with ``L`` of the other parity is odd exactly for the ``x`` wanted,
+    and rotating an odd ``u`` right by one sets the top bit, so one unsigned compare
+    tests the parity and the range at once (:func:`affine`, under an ``if x % 2``).
+    For those ``x``, ``first <= x <= last`` is ``1 <= u <= M`` with ``M = last - L``
+    odd, i.e. ``u >> 1 <= M >> 1``; an even ``u`` rotates below ``2**(bits-1)``.
+
+    >>> parity_range(-5, 5, True, bits=8)   # odd x outside [-5, 5]
+    (250, 133)
+    """
+    first = lo if (lo % 2 == 1) == odd else lo + 1
+    last = hi if (hi % 2 == 1) == odd else hi - 1
+    if first > last:
+        return None
+    low_l = first - 1
+    m = last - low_l
+    mod = 2**bits
+    return low_l % mod, 2 ** (bits - 1) + (m >> 1)
