@@ -226,7 +226,7 @@ class Gen:
             replace, done = self.block("propagate.overflow"), self.block("propagate.ret")
             b.cbranch(b.load(self._overflow, typ=I1), replace, done)
             b.position_at_end(replace)
-            # ember.raise clears the pending exception first: one helper fewer per unit
+            # set_error(OverflowError) clears the pending exception first
             self.capi.set_error(b, "OverflowError", OVERFLOW)
             b.branch(done)
             b.position_at_end(done)
