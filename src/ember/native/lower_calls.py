@@ -137,15 +137,20 @@ def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
         args = [*args, depth]
     elif e.symbol in g.members:
         args = [*args, g.i64(0)]  # entering another recursive component
+    # Temporaries passed in are released before the status is looked at: a callee
+    # that raised must not leak them.
     twin = value_function(g.module, g.fns, e.symbol, e.type)
     if twin is not None:
         pair = g.b.call(twin, args)
+        lower_arrays.release_call_arguments(g, e.args, args[: len(e.args)])
         g.check_rc(g.b.extract_value(pair, 0))
-        result = g.b.extract_value(pair, 1)
-    else:
-        result = g.call_helper(callee, value_type(e.type), args)
+        return g.b.extract_value(pair, 1)
+    out_ty = value_type(e.type)
+    out = g.alloca(out_ty)
+    rc = g.b.call(callee, [out, *args])
     lower_arrays.release_call_arguments(g, e.args, args[: len(e.args)])
-    return result
+    g.check_rc(rc)
+    return g.b.load(out, typ=out_ty)
 
 
 def value_function(
