@@ -6,7 +6,8 @@ Steady state: each kernel is warmed up (compiled) and then timed as the best of 
 repeats of a batch of calls, ember and Numba taking turns; CPython runs the same source
 on the same NumPy arrays.
 First call: a fresh interpreter per engine imports it, defines the kernels and times the
-first call of the pairwise-distance kernel (ember with its disk cache off, then warm).
+first call of the pairwise-distance kernel (ember with its disk cache off, then warm); the
+engines take turns, repeat after repeat, and the median of each is shown.
 Goals (issue 5): ember/Numba geomean <= 1.0 with no kernel over 1.2; ember >= 50x
 CPython geomean; ember's cold first call <= 1/3 of Numba's.
 
@@ -307,30 +308,37 @@ FIRST_CALL = textwrap.dedent(
 
 
 def first_call(repeats: int) -> None:
+    """Fresh processes, the engines taking turns repeat after repeat (a burst of load on
+    a shared machine then hits every engine, not one), median per engine."""
     here = os.path.dirname(os.path.abspath(__file__))
     print("\nfirst call in a fresh process (import numpy + engine + compile + run pairwise),"
           f" median of {repeats}:")
-    results = {}
     import shutil
     import tempfile
 
     folder = tempfile.mkdtemp(prefix="ember-bench-first-")
-    for label, engine, env_extra, warmup in (
+    engines = (
         ("numba", "numba", {}, False),
         ("ember (cache off)", "ember", {"EMBER_CACHE": "0"}, False),
         ("ember (warm cache)", "ember-cached", {}, True),
-    ):
-        env = {**os.environ, **env_extra}
+    )
+
+    def run(engine: str, env_extra: dict[str, str]) -> float:
         code = FIRST_CALL.format(bench=here, engine=engine, folder=folder)
-        runs = []
-        for i in range(repeats + warmup):
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 env=env, check=True)
-            if i >= warmup:  # the warm-cache runs skip the one that fills the cache
-                runs.append(float(out.stdout.strip().splitlines()[-1]))
-        results[label] = statistics.median(runs)
-        print(f"  {label:20} {results[label] * 1e3:8.1f} ms"
-              f"   ({results[label] / results['numba']:.2f}x numba)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, **env_extra}, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    for _label, engine, env_extra, warmup in engines:
+        if warmup:  # fill the cache first: the warm-cache runs measure loading it
+            run(engine, env_extra)
+    runs: dict[str, list[float]] = {label: [] for label, *_ in engines}
+    for _ in range(repeats):
+        for label, engine, env_extra, _warmup in engines:
+            runs[label].append(run(engine, env_extra))
+    results = {label: statistics.median(times) for label, times in runs.items()}
+    for label, seconds in results.items():
+        print(f"  {label:20} {seconds * 1e3:8.1f} ms   ({seconds / results['numba']:.2f}x numba)")
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -340,7 +348,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     parser.add_argument("--no-python", action="store_true", help="skip CPython (slow)")
     parser.add_argument("--no-first-call", action="store_true")
-    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per engine")
+    parser.add_argument("--repeats", type=int, default=5, help="fresh processes per engine")
     args = parser.parse_args()
     steady_state(args.quick, not args.no_python)
     if not args.no_first_call:

@@ -65,3 +65,81 @@ def test_largest_valid_extent_passes_the_check() -> None:
     assert length(m) == 16
     with forged_extent(m, 2**63 - 1):  # 1-byte items: exactly PY_SSIZE_T_MAX bytes
         assert length(m) == 2**63 - 1
+
+
+# ------------------------------------------------ what is inlined, what is not
+
+
+def _first_1d_ir() -> str:
+    from ember.native import infer, lower
+    from ember.native.options import Options
+    from ember.native.types import Array, DType
+
+    def first(a):  # type: ignore[no-untyped-def]
+        return a[0]
+
+    options = Options()
+    unit = infer.infer_unit(first, (Array(DType("float64"), 1, "C"),), options)
+    return lower.lower_unit(unit, options)
+
+
+def _define_line(text: str, name: str) -> str:
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("define") and f'@"{name}"(' in ln]
+    return line
+
+
+def _body(text: str, name: str) -> str:
+    start = text.index(_define_line(text, name))
+    return text[start:text.index("\n}\n", start)]
+
+
+def test_only_the_ndarray_fast_path_is_inlined_and_optimised() -> None:
+    """The buffer protocol path and NumPy's import are out of line and unoptimised
+    (compile time), the exact-ndarray path is inlined into the entry (call time)."""
+    text = _first_1d_ir()
+    fast = "ember.unbox.float64.1.C.rw"
+    assert "alwaysinline" in _define_line(text, fast)
+    assert "PyObject_GetBuffer" not in _body(text, fast)
+    for cold in ("ember.unbox.buffer.float64.1.C.rw", "ember.numpy_api"):
+        attributes = _define_line(text, cold).split(")")[-1].split()
+        assert {"cold", "noinline", "optnone"} <= set(attributes), cold
+    assert "PyObject_GetBuffer" in _body(text, "ember.unbox.buffer.float64.1.C.rw")
+
+
+def test_after_optimisation_the_entry_reads_ndarrays_without_a_call() -> None:
+    from ember.native import engine
+
+    optimized = str(engine.optimize(_first_1d_ir(), "first"))
+    entry = [ln for ln in optimized.splitlines() if ln.startswith("define") and "__entry" in ln]
+    assert len(entry) == 1
+    start = optimized.index(entry[0])
+    body = optimized[start:optimized.index("\n}\n", start)]
+    assert "@ember.unbox.float64.1.C.rw" not in body  # inlined
+    assert "@ember.unbox.buffer.float64.1.C.rw" in body  # called, only off the fast path
+
+
+def test_every_path_into_the_buffer_function_gives_the_same_answers() -> None:
+    """Objects the inlined ndarray path does not take: an ndarray subclass, a buffer
+    exporter, and the very first ndarray a unit sees (before it has NumPy's table)."""
+    np = pytest.importorskip("numpy")
+    import array
+
+    class Sub(np.ndarray):  # type: ignore[misc]
+        pass
+
+    @jit(cache=False)
+    def total(a):
+        s = 0.0
+        for i in range(a.shape[0]):
+            s += a[i]
+        return s
+
+    plain = np.arange(4.0)
+    assert total(plain) == 6.0  # first call: NumPy's table fetched by the buffer path
+    assert total(plain) == 6.0  # then the inlined path
+    assert total(plain.view(Sub)) == 6.0
+    assert total(array.array("d", [1.0, 2.5])) == 3.5
+    assert total(memoryview(plain)) == 6.0
+    with pytest.raises(TypeError):
+        total(np.zeros(2, np.complex128))  # no native type: refused, nothing left set
+    assert total(plain) == 6.0

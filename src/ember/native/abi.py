@@ -446,9 +446,7 @@ def _entry_function(
     fnty = ir.FunctionType(PTR, [PTR, PTR, I64, PTR])
     fn = ir.Function(module, fnty, f"{symbol}__entry")
     fn.linkage = "internal"
-    if not any(isinstance(t, Array) for t in (*arg_types, return_type)):
-        # Array arguments call an unboxing helper that O3 inlines: keep O3 there.
-        glue_only(fn)
+    glue_only(fn)  # array unboxing helpers are alwaysinline: inlined even here
     _self, args, nargs, kwnames = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     forward = fn.append_basic_block("forward")

@@ -1,9 +1,9 @@
 """The CPython boundary for arrays, in LLVM IR: argument objects → array values, and
 arrays made in compiled code → the NumPy arrays the caller gets.
 
-For each array parameter type the unit gets one private, inlinable helper::
+For each array parameter type the unit gets one private helper, inlined into the entry::
 
-    i32 @"ember.unbox.float64.2.C"(ptr %obj, ptr %view, ptr %out)
+    i32 @"ember.unbox.float64.2.C.rw"(ptr %obj, ptr %view, ptr %out)
         ; 1: %out filled (release %view after the call), 0: not this type (forward the
         ; call to the next entry), -1: an exception is set
 
@@ -12,7 +12,9 @@ ndim, layout, read-only), so the entry and the dispatcher's slow path agree:
 
 - an exact ``numpy.ndarray`` is read straight from its struct (data, nd, dimensions,
   strides, descr type number and byte order, flags) — no buffer request at all;
-- anything else goes through ``PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO)``: format,
+- anything else is passed to ``@"ember.unbox.buffer.float64.2.C.rw"`` (same contract; out
+  of line, cold and unoptimised, since it is most of the boundary's code and rarely
+  runs), which goes through ``PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO)``: format,
   itemsize, ndim, read-only flag and strides are checked, and the view is held until
   ``@ember.release_view`` after the call.
 
@@ -56,6 +58,7 @@ from ember.native.lower_arrays_new import (
     OFFSET_FLAGS,
     OFFSET_ND,
     OFFSET_STRIDES,
+    api_table,
     numpy_api,
 )
 from ember.native.types import Array
@@ -95,7 +98,13 @@ def helper_name(t: Array) -> str:
 
 
 def unbox_function(module: ir.Module, t: Array) -> ir.Function:
-    """``i32 (ptr obj, ptr view, ptr out)``: see the module docstring."""
+    """``i32 (ptr obj, ptr view, ptr out)``: see the module docstring.
+
+    Only the exact-ndarray path is here, inlined into the entry and optimised with it
+    (a call with an array pays a few loads and compares). Everything else calls
+    :func:`_buffer_function`, kept out of line and unoptimised: it is most of the
+    boundary's IR, and O3 plus codegen on it cost ~40% of a small array function's
+    compile for a path ndarray arguments never take."""
     name = helper_name(t)
     existing = module.globals.get(name)
     if existing is not None:
@@ -106,24 +115,20 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
     obj, view, out = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     null = ir.Constant(PTR, None)
-    mismatch = fn.append_basic_block("mismatch")
     fast = fn.append_basic_block("ndarray")
-    slow = fn.append_basic_block("buffer")
+    other = fn.append_basic_block("other")
 
     # view->obj = NULL: nothing to release unless the buffer path fills it.
     b.store(null, _at(b, view, VIEW_OBJ))
-    table = module.globals.get("ember.numpy_api_table")
-    if table is None:
-        numpy_api(module)
-        table = module.globals["ember.numpy_api_table"]
-    api = b.load(table, typ=PTR)
+    api = b.load(api_table(module), typ=PTR)
     tp = _load(b, obj, OB_TYPE, PTR)
-    have_api = b.icmp_unsigned("!=", api, null)
-    with b.if_then(have_api, likely=True):
+    with b.if_then(b.icmp_unsigned("!=", api, null), likely=True):
         ndarray = b.load(b.gep(api, [ir.Constant(I64, API_NDARRAY_TYPE)], source_etype=PTR), typ=PTR)
         with b.if_then(b.icmp_unsigned("==", tp, ndarray), likely=True):
             b.branch(fast)
-    b.branch(slow)
+    b.branch(other)
+    b.position_at_end(other)
+    b.ret(b.call(_buffer_function(module, t), [obj, view, out]))
 
     # ---- exact numpy.ndarray: read its struct
     b.position_at_end(fast)
@@ -142,17 +147,37 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
     f = b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I32, NPY_F_CONTIGUOUS)), ir.Constant(I32, 0))
     ok = b.and_(ok, _layout_matches(b, t.layout, c, f))
     filled = fn.append_basic_block("ndarray.fill")
+    mismatch = fn.append_basic_block("mismatch")
     b.cbranch(ok, filled, mismatch)
     b.position_at_end(filled)
     dims_p = _load(b, obj, OFFSET_DIMENSIONS, PTR)
     strides_p = _load(b, obj, OFFSET_STRIDES, PTR)
     _fill(b, t, out, _load(b, obj, OFFSET_DATA, PTR), obj, dims_p, strides_p)
     b.ret(ir.Constant(I32, 1))
+    b.position_at_end(mismatch)
+    b.ret(ir.Constant(I32, 0))
+    return fn
 
-    # ---- any buffer exporter
-    b.position_at_end(slow)
-    with b.if_then(b.icmp_unsigned("==", api, null)):
-        _maybe_fetch_numpy(b, module, tp)
+
+def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
+    """The rest of :func:`unbox_function`'s contract, out of line (``noinline``,
+    ``optnone``, ``cold``): any object that is not an exact ndarray of a unit that
+    already has NumPy's table — a buffer exporter, an ndarray subclass, or the first
+    ndarray a unit sees before it knows NumPy's type (fetched here by name)."""
+    name = "ember.unbox.buffer" + helper_name(t).removeprefix("ember.unbox")
+    existing = module.globals.get(name)
+    if existing is not None:
+        return existing
+    fn = ir.Function(module, ir.FunctionType(I32, [PTR, PTR, PTR]), name)
+    fn.linkage = "private"
+    for attribute in ("cold", "noinline", "optnone"):
+        fn.attributes.add(attribute)
+    obj, view, out = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    null = ir.Constant(PTR, None)
+    mismatch = fn.append_basic_block("mismatch")
+    with b.if_then(b.icmp_unsigned("==", b.load(api_table(module), typ=PTR), null)):
+        _maybe_fetch_numpy(b, module, _load(b, obj, OB_TYPE, PTR))
     getbuffer = extern_function(module, "PyObject_GetBuffer", I32, [PTR, PTR, I32])
     clear = extern_function(module, "PyErr_Clear", VOID, [])
     rc = b.call(getbuffer, [obj, view, ir.Constant(I32, PYBUF_RECORDS_RO)])
@@ -185,7 +210,9 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
     strides = [b.load(b.gep(strides_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
                for k in range(t.ndim)]
     c = _contiguous(b, shape, strides, t.dtype.itemsize, reverse=True)
-    f = _contiguous(b, shape, strides, t.dtype.itemsize, reverse=False)
+    # A C specialization needs only C-contiguity (unoptimised code keeps dead values).
+    f = c if t.layout == "C" else _contiguous(b, shape, strides, t.dtype.itemsize,
+                                              reverse=False)
     extents = fn.append_basic_block("buffer.extents")
     b.cbranch(_layout_matches(b, t.layout, c, f), extents, release)
     # The lowering tells LLVM that extent * itemsize <= PY_SSIZE_T_MAX on every axis
@@ -206,7 +233,7 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
     b.call(release_function(module), [view])
     b.ret(ir.Constant(I32, -1))
     b.position_at_end(buffer_fill)
-    _fill(b, t, out, _load(b, view, VIEW_BUF, PTR), obj, shape_p, strides_p)
+    _store(b, t, out, _load(b, view, VIEW_BUF, PTR), obj, shape, strides)
     b.ret(ir.Constant(I32, 1))
 
     b.position_at_end(release)
@@ -244,16 +271,24 @@ def box_array(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
 
 def _fill(b: ir.IRBuilder, t: Array, out: ir.Value, data: ir.Value, owner: ir.Value,
           shape_p: ir.Value, strides_p: ir.Value) -> None:
+    shape = [b.load(b.gep(shape_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
+             for k in range(t.ndim)]
+    strides = [b.load(b.gep(strides_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
+               for k in range(t.ndim)]
+    _store(b, t, out, data, owner, shape, strides)
+
+
+def _store(b: ir.IRBuilder, t: Array, out: ir.Value, data: ir.Value, owner: ir.Value,
+           shape: list[ir.Value], strides: list[ir.Value]) -> None:
+    """Write the array value ``{data, owner, shape, strides}`` to ``out``."""
     st = struct_type(t.ndim)
-    b.store(data, b.gep(out, [ir.Constant(I32, 0), ir.Constant(I32, 0)], source_etype=st))
-    b.store(owner, b.gep(out, [ir.Constant(I32, 0), ir.Constant(I32, 1)], source_etype=st))
-    for k in range(t.ndim):
-        d = b.load(b.gep(shape_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
-        s = b.load(b.gep(strides_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
-        b.store(d, b.gep(out, [ir.Constant(I32, 0), ir.Constant(I32, 2), ir.Constant(I32, k)],
-                         source_etype=st))
-        b.store(s, b.gep(out, [ir.Constant(I32, 0), ir.Constant(I32, 3), ir.Constant(I32, k)],
-                         source_etype=st))
+    zero = ir.Constant(I32, 0)
+    b.store(data, b.gep(out, [zero, zero], source_etype=st))
+    b.store(owner, b.gep(out, [zero, ir.Constant(I32, 1)], source_etype=st))
+    for field, values in ((2, shape), (3, strides)):
+        for k, value in enumerate(values):
+            b.store(value, b.gep(out, [zero, ir.Constant(I32, field), ir.Constant(I32, k)],
+                                 source_etype=st))
 
 
 def _layout_matches(b: ir.IRBuilder, layout: str, c: ir.Value, f: ir.Value) -> ir.Value:

@@ -19,15 +19,13 @@ and exceptions. No ast and no llvmlite here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ember.diagnostics import Span
-from ember.native.types import Type
+from ember.native.types import Type, record
 
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Const:
     """A literal or a value folded at compile time (a module constant, ``math.pi``).
     ``str`` only as a ``print`` argument."""
@@ -37,7 +35,7 @@ class Const:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Name:
     """A read of a local variable or parameter."""
 
@@ -46,7 +44,7 @@ class Name:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Cast:
     """An implicit widening inserted by inference: bool → int64 → float64 (item-wise
     for tuples). Explicit ``int(x)``/``float(x)`` are :class:`Call`s."""
@@ -56,7 +54,7 @@ class Cast:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Truth:
     """Python truthiness of ``value`` (``x != 0``, ``x != 0.0``, a tuple's length...)."""
 
@@ -65,7 +63,7 @@ class Truth:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BinOp:
     """``left op right`` with ``op`` one of ``+ - * / // % ** << >> & | ^``.
 
@@ -82,7 +80,7 @@ class BinOp:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnaryOp:
     """``op value`` with ``op`` one of ``- + ~ not``."""
 
@@ -92,7 +90,7 @@ class UnaryOp:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Compare:
     """A (possibly chained) comparison: ``a < b <= c`` is ``ops=("<", "<=")``,
     ``operands=(a, b, c)``; each operand evaluated at most once, short-circuit as Python.
@@ -104,7 +102,7 @@ class Compare:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BoolOp:
     """``a and b`` / ``a or b``: short-circuit, the value of the deciding operand
     (operands already cast to ``type``)."""
@@ -115,7 +113,7 @@ class BoolOp:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IfExp:
     test: Expr  # a Truth
     body: Expr
@@ -124,7 +122,7 @@ class IfExp:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     """A builtin or ``math`` function by its Python name: ``"abs"``, ``"min"``, ``"max"``,
     ``"round"``, ``"int"``, ``"float"``, ``"bool"``, ``"len"``, ``"print"``,
@@ -138,7 +136,7 @@ class Call:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallJit:
     """A call of another ``@jit`` specialization (or a recursive call) by symbol; the
     callee is in the same :class:`CompileUnit`."""
@@ -149,14 +147,14 @@ class CallJit:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MakeTuple:
     items: tuple[Expr, ...]
     type: Type
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TupleGet:
     """``value[index]`` for a tuple and a constant index (already made non-negative)."""
 
@@ -174,7 +172,7 @@ Expr = (
 # ----------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Assign:
     """``target = value``; ``value.type`` equals the local's type (Cast inserted)."""
 
@@ -183,13 +181,13 @@ class Assign:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExprStmt:
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class If:
     test: Expr  # a Truth (or a bool-typed expression)
     body: tuple[Stmt, ...]
@@ -197,7 +195,7 @@ class If:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class While:
     test: Expr
     body: tuple[Stmt, ...]
@@ -205,7 +203,7 @@ class While:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ForRange:
     """``for target in range(start, stop, step)`` with int64 bounds; ``step`` may be
     negative and is checked for zero (ValueError) at run time unless constant."""
@@ -219,17 +217,17 @@ class ForRange:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Break:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Continue:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Return:
     """``value`` has the function's return type (Cast inserted); a bare ``return`` or
     falling off the end returns ``Const(None)`` typed none."""
@@ -238,7 +236,7 @@ class Return:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pass:
     span: Span
 
@@ -248,7 +246,7 @@ Stmt = Assign | ExprStmt | If | While | ForRange | Break | Continue | Return | P
 # ------------------------------------------------------------------ functions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     """A parameter as the ABI passes it. When the body widens it (``x = x / 2`` with an
     int ``x``) it is named ``x.in`` and the body starts with ``x = Cast(Name(x.in))``.
@@ -258,7 +256,7 @@ class Param:
     type: Type
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TypedFunction:
     """One specialization: a function typed for one tuple of argument types."""
 
@@ -280,7 +278,7 @@ class TypedFunction:
         return tuple(p.type for p in self.params)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CompileUnit:
     """What one compilation produces: the specialization asked for (``root``) and every
     specialization it calls, transitively (each exactly once; recursion included).

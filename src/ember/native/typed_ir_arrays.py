@@ -23,10 +23,8 @@ of typed_ir) or a *new reference* (everything built here that creates an array, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ember.diagnostics import Span
-from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type, record
 
 
 def compute_type(dtype: DType) -> Type:
@@ -45,7 +43,7 @@ def compute_type(dtype: DType) -> Type:
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Index:
     """``array[i, j, ...]`` with one int64 index per dimension (negative ones count from
     the end); bounds-checked unless ``boundscheck=False``. ``type`` is the element's
@@ -57,7 +55,7 @@ class Index:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Element:
     """The element an :class:`AugSetItem` updates, already loaded (typed as its compute
     type); appears only inside that statement's ``value``."""
@@ -66,7 +64,7 @@ class Element:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArrayDim:
     """``array.shape[axis]`` (and ``len(array)`` as axis 0): an int64."""
 
@@ -76,7 +74,7 @@ class ArrayDim:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArrayAttr:
     """``array.shape`` (a tuple of int64), ``array.size`` (int64, the product of the
     shape). ``ndim`` is folded to a constant by inference."""
@@ -87,7 +85,7 @@ class ArrayAttr:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArrayNew:
     """A new array: ``kind`` is ``"empty"``, ``"zeros"`` or ``"full"`` (``ones`` is
     ``full`` with 1). ``shape`` is an int64 or a tuple of int64 (one per dimension);
@@ -100,7 +98,7 @@ class ArrayNew:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArrayCopy:
     """``array.copy()``: a new C-ordered array with the same dtype, shape and values."""
 
@@ -109,7 +107,7 @@ class ArrayCopy:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArrayRange:
     """``np.arange(start, stop, step)`` with all three of the result's compute type
     (int64 or float64); as NumPy, the length is ``ceil((stop - start) / step)`` (0 when
@@ -122,7 +120,7 @@ class ArrayRange:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArrayReduce:
     """``array.sum()`` / ``.min()`` / ``.max()`` over every element; ``min``/``max`` of an
     empty array raise ValueError as NumPy does."""
@@ -136,7 +134,7 @@ class ArrayReduce:
 # ----------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetItem:
     """``array[i, ...] = value`` with ``value`` of the element's compute type."""
 
@@ -146,7 +144,7 @@ class SetItem:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AugSetItem:
     """``array[i, ...] op= rhs``: the element's address is computed (and checked) once,
     the element loaded and bound to the :class:`Element` inside ``value``, ``value``
