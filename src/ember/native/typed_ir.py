@@ -19,8 +19,9 @@ and exceptions. No ast and no llvmlite here.
 
 from __future__ import annotations
 
+from ember._record import record
 from ember.diagnostics import Span
-from ember.native.types import Type, record
+from ember.native.types import Type
 
 # ---------------------------------------------------------------- expressions
 

@@ -23,8 +23,9 @@ of typed_ir) or a *new reference* (everything built here that creates an array, 
 
 from __future__ import annotations
 
+from ember._record import record
 from ember.diagnostics import Span
-from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type, record
+from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 
 
 def compute_type(dtype: DType) -> Type:
