@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from _common import precompile_ember
+
 KERNELS = textwrap.dedent(
     '''
     import math
@@ -316,6 +318,7 @@ def first_call(repeats: int) -> None:
     import shutil
     import tempfile
 
+    precompile_ember()
     folder = tempfile.mkdtemp(prefix="ember-bench-first-")
     engines = (
         ("numba", "numba", {}, False),

@@ -32,6 +32,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _common import precompile_ember
+
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 KERNELS = HERE / "native_kernels.py"
@@ -165,6 +167,7 @@ BACKEND_CODE = {
 
 def fresh_process(backends: list[str], repeat: int) -> None:
     print(f"\n== fresh process (median of {repeat} subprocesses; ms) ==")
+    precompile_ember()
     env = dict(os.environ, PYTHONPATH=str(SRC))
     tmp = Path(tempfile.mkdtemp(prefix="ember-bench-"))
     firsts: dict[str, list[float]] = {}
