@@ -7,6 +7,7 @@ an array (a subscript, an attribute or method of an array local, a NumPy call, `
     a[i] = x              SetItem(Name(a), (Name(i),), Cast(Name(x)): float64)
     n, m = a.shape        $1 = MakeTuple(ArrayDim(a, 0), ArrayDim(a, 1)); n = $1[0] ...
     np.zeros((n, 3))      ArrayNew("zeros", MakeTuple(n, 3)): array(float64, 2d, C)
+    np.sqrt(a)            ArrayMap("sqrt", Name(a)): array(float64, 1d, C)   (a: int32 1d)
     for x in a:           for $2 in range(0, ArrayDim(a, 0), 1): x = Index(a, ($2,)) ...
 
 The element rules (compute types, conversions on store) are documented in
@@ -22,12 +23,13 @@ import sys
 from typing import Any
 
 from ember.diagnostics import Diagnostic, EmberError
-from ember.native.infer_builtins import cast, truth
+from ember.native.infer_builtins import cast, truth, type_call
 from ember.native.typed_ir import Assign, Call, Const, ForRange, MakeTuple, Name
 from ember.native.typed_ir_arrays import (
     ArrayAttr,
     ArrayCopy,
     ArrayDim,
+    ArrayMap,
     ArrayNew,
     ArrayRange,
     ArrayReduce,
@@ -224,6 +226,8 @@ def length(value: Any, span: Any) -> Any:
 
 _CREATORS = ("empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
              "full_like", "arange")
+# Element-wise functions (ufuncs) of one array; ``np.abs`` is ``np.absolute``.
+_MAPS = ("sqrt", "absolute")
 
 
 def numpy_function_name(value: object) -> str | None:
@@ -231,7 +235,7 @@ def numpy_function_name(value: object) -> str | None:
     np = sys.modules.get("numpy")
     if np is None:
         return None
-    for name in _CREATORS:
+    for name in _CREATORS + _MAPS:
         if value is getattr(np, name, None):
             return name
     return None
@@ -283,7 +287,10 @@ def _shape_expr(typer: Any, node: ast.expr) -> Any:
 
 
 def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
-    """``np.zeros(...)`` and the other creators → ArrayNew / ArrayCopy / ArrayRange."""
+    """``np.zeros(...)`` and the other creators → ArrayNew / ArrayCopy / ArrayRange;
+    ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap."""
+    if name in _MAPS:
+        return _map(typer, name, node)
     span = typer.span(node)
     kw = {k.arg: k.value for k in node.keywords}
     args = list(node.args)
@@ -371,6 +378,53 @@ def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | Non
                               "pass ints (int(x)), or make the dtype a float one")
         conv.append(cast(v, ct))
     return ArrayRange(conv[0], conv[1], conv[2], Array(dtype, 1, "C"), span)
+
+
+def map_dtype(func: str, dtype: DType) -> DType | None:
+    """NumPy's result dtype of ``np.<func>`` on an array of ``dtype``; None when it is
+    one compiled code lacks (sqrt of bool, int8 and uint8 arrays is float16).
+
+    >>> map_dtype("sqrt", DType("int16")), map_dtype("absolute", DType("int8"))
+    (float32, int8)
+    """
+    if func == "absolute" or dtype.kind == "f":
+        return dtype
+    return {1: None, 2: DType("float32")}.get(dtype.itemsize, FLOAT64_DTYPE)
+
+
+def _map(typer: Any, name: str, node: ast.Call) -> Any:
+    """``np.sqrt(a)`` / ``np.abs(a)`` of a whole array → ArrayMap; ``np.abs(x)`` of a
+    number is ``abs(x)`` (a bool stays itself, as in NumPy)."""
+    shown = "abs" if isinstance(node.func, ast.Attribute) and node.func.attr == "abs" else name
+    if node.keywords:
+        raise typer.error(node.keywords[0], f"np.{shown}() keyword '{node.keywords[0].arg}' is "
+                          "not supported in compiled code", f"write b = np.{shown}(a)")
+    if len(node.args) != 1:
+        raise typer.error(node, f"np.{shown}() takes one array in compiled code, got "
+                          f"{len(node.args)} arguments", f"write np.{shown}(a)")
+    src = typer.expr(node.args[0])
+    t = src.type
+    if is_unknown(t):
+        return typer._unknown(node)
+    span = typer.span(node)
+    if isinstance(t, Array):
+        dtype = map_dtype(name, t.dtype)
+        if dtype is None:
+            raise typer.error(
+                node, f"np.{shown}() of a {t.dtype} array gives float16 in NumPy, a dtype "
+                "compiled code does not support",
+                "pass a wider array (e.g. a.astype(np.float32) before the call), or compute "
+                "math.sqrt(x) per element into an array you create")
+        layout = "F" if t.layout == "F" else "C"  # NumPy keeps a Fortran source's order
+        return ArrayMap(name, src, Array(dtype, t.ndim, layout), span)
+    if name == "absolute" and t in NUMERIC:
+        return src if t == BOOL else type_call("abs", [src], {}, span)
+    if name == "sqrt" and t in NUMERIC:
+        raise typer.error(node, "np.sqrt() of a number is not supported in compiled code",
+                          "use math.sqrt(x) (it raises ValueError for a negative x, where "
+                          "np.sqrt returns nan), or pass an array")
+    raise typer.error(node.args[0], f"np.{shown}() needs an array here, not {t}",
+                      f"pass an array: np.{shown}(a)")
 
 
 # ------------------------------------------------------------ iteration

@@ -369,12 +369,19 @@ def convert_for_store(ctx: Context, value: ir.Value, dtype: DType) -> ir.Value:
         shifted = b.sub(value, ir.Constant(I64, lo))
         bad = b.icmp_unsigned(">", shifted, ir.Constant(I64, hi - lo))
     with unlikely(ctx, bad):
-        helper = _format_error_helper(
-            b.module, "ember.store_overflow", "OverflowError", STORE_OVERFLOW_MESSAGE, [I64, PTR]
-        )
-        b.call(helper, [value, cstring(b.module, dtype.name)])
-        ctx.fail()
+        raise_store_overflow(ctx, value, dtype)
     return value if bits == 64 else b.trunc(value, ir.IntType(bits))
+
+
+def raise_store_overflow(ctx: Context, value: ir.Value, dtype: DType) -> None:
+    """OverflowError "Python integer <value> out of bounds for <dtype>" (NumPy 2's
+    message) and leave through the error exit."""
+    b = ctx.builder
+    helper = _format_error_helper(
+        b.module, "ember.store_overflow", "OverflowError", STORE_OVERFLOW_MESSAGE, [I64, PTR]
+    )
+    b.call(helper, [value, cstring(b.module, dtype.name)])
+    ctx.fail()
 
 
 def store_element(ctx: Context, ptr: ir.Value, dtype: DType, value: ir.Value) -> None:
@@ -703,6 +710,10 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
             shape = [dim_of(b, src, k) for k in range(t.ndim)]
             dst = new.new_array(ctx, e.type, shape, zero=False)
             new.copy_into(ctx, dst, src, t)
+        return dst
+    if kind == "ArrayMap":
+        with operand(ctx, e.array) as src:
+            dst = new.array_map(ctx, e.func, src, e.array.type, e.type)
         return dst
     if kind == "ArrayRange":
         start, stop, step = gen.expr(e.start), gen.expr(e.stop), gen.expr(e.step)

@@ -22,7 +22,9 @@ import llvmlite.ir as ir
 
 from ember.native.arrays import numpy_type_number
 from ember.native.lower_arrays import (
+    F32,
     F64,
+    I1,
     I32,
     I64,
     PTR,
@@ -38,8 +40,10 @@ from ember.native.lower_arrays import (
     local_alloca,
     make_value,
     nested_loops,
+    owner_of,
     py_decref,
     raise_message,
+    raise_store_overflow,
     size_of,
     storage_type,
     unchecked_pointer,
@@ -162,8 +166,9 @@ def get_api(ctx: Context) -> ir.Value:
 
 
 def new_array(ctx: Context, t: Array, shape: Sequence[ir.Value], zero: bool) -> ir.Value:
-    """A new C-ordered NumPy array of ``shape`` (a new reference, in an array value).
-    Negative dimensions raise ValueError (NumPy's own check and message)."""
+    """A new NumPy array of ``shape`` (a new reference, in an array value), C-ordered
+    unless ``t.layout`` is ``"F"``. Negative dimensions raise ValueError (NumPy's own
+    check and message)."""
     b = ctx.builder
     api = get_api(ctx)
     null = ir.Constant(PTR, None)
@@ -178,12 +183,13 @@ def new_array(ctx: Context, t: Array, shape: Sequence[ir.Value], zero: bool) -> 
         b.store(d, slot)
     make = api_slot(b, api, API_ZEROS if zero else API_EMPTY,
                     ir.FunctionType(PTR, [I32, PTR, PTR, I32]))
-    obj = b.call(make, [ir.Constant(I32, t.ndim), dims, descr, ir.Constant(I32, 0)])
+    fortran = t.layout == "F"
+    obj = b.call(make, [ir.Constant(I32, t.ndim), dims, descr, ir.Constant(I32, int(fortran))])
     with unlikely(ctx, b.icmp_unsigned("==", obj, null)):
         ctx.fail()  # ValueError("negative dimensions are not allowed"), MemoryError...
     data = b.load(b.gep(obj, [ir.Constant(I64, OFFSET_DATA)], inbounds=True,
                         source_etype=ir.IntType(8)), typ=PTR)
-    strides = contiguous_strides(b, shape, t.dtype.itemsize)
+    strides = contiguous_strides(b, shape, t.dtype.itemsize, "F" if fortran else "C")
     return make_value(b, t.ndim, data, obj, shape, strides)
 
 
@@ -216,6 +222,87 @@ def copy_into(ctx: Context, dst: ir.Value, src: ir.Value, src_type: Array) -> No
         raw = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem, align=1)
         b.store(raw, b.gep(out, [k], inbounds=True, source_etype=elem), align=1)
         b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
+
+
+def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array) -> ir.Value:
+    """``np.sqrt(src)`` / ``np.absolute(src)`` into a new array of type ``t`` (see
+    :class:`ember.native.typed_ir_arrays.ArrayMap`). A source in ``t``'s order (C or F)
+    is one flat loop that LLVM vectorises; any other layout walks the source's strides.
+    abs of a signed minimum is noted in a flag and raised after the loop (an exit inside
+    it would stop vectorisation), releasing the new array."""
+    b = ctx.builder
+    ndim = src_type.ndim
+    shape = [dim_of(b, src, axis) for axis in range(ndim)]
+    dst = new_array(ctx, t, shape, zero=False)
+    elem_in, elem_out = storage_type(src_type.dtype), storage_type(t.dtype)
+    checked = func == "absolute" and src_type.dtype.kind == "i"
+    flag = local_alloca(ctx, I1, name="map.bad") if checked else None
+    if flag is not None:
+        b.store(ir.Constant(I1, 0), flag)
+
+    def apply(x: ir.Value) -> ir.Value:
+        y, bad = map_element(b, func, x, src_type.dtype, t.dtype)
+        if bad is not None and flag is not None:
+            b.store(b.or_(b.load(flag, typ=I1), bad), flag)
+        return y
+
+    out = data_of(b, dst)
+    if src_type.layout == t.layout:  # C → C or F → F: the same linear order
+        data = data_of(b, src)
+        with counted_loop(b, size_of(b, src, ndim), name="map") as i:
+            x = b.load(b.gep(data, [i], inbounds=True, source_etype=elem_in), typ=elem_in,
+                       align=1)
+            b.store(apply(x), b.gep(out, [i], inbounds=True, source_etype=elem_out), align=1)
+    else:
+        slot = local_alloca(ctx, I64, name="k")
+        b.store(ir.Constant(I64, 0), slot)
+        with nested_loops(b, shape) as indices:
+            k = b.load(slot, typ=I64)
+            x = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem_in, align=1)
+            b.store(apply(x), b.gep(out, [k], inbounds=True, source_etype=elem_out), align=1)
+            b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
+    if flag is not None:
+        ctx.pending.append(owner_of(b, dst))  # released if we raise
+        with unlikely(ctx, b.load(flag, typ=I1)):
+            if src_type.dtype.itemsize == 8:
+                from ember.native.lower import OVERFLOW  # the message of ember's int64 abs
+
+                raise_message(ctx, "OverflowError", OVERFLOW)
+            else:
+                bits = src_type.dtype.itemsize * 8
+                raise_store_overflow(ctx, ir.Constant(I64, 1 << (bits - 1)), src_type.dtype)
+        ctx.pending.pop()
+    return dst
+
+
+def map_element(
+    b: ir.IRBuilder, func: str, x: ir.Value, dtype: DType, out: DType
+) -> tuple[ir.Value, ir.Value | None]:
+    """One element of :func:`array_map`: the storage value ``x`` of ``dtype`` → the
+    storage value of ``out``, and an i1 that is true where abs overflows (else None).
+    sqrt computes in float64 (exact conversions from every source dtype; a float32
+    result rounded once from the float64 root equals float32's own correctly rounded
+    sqrt); abs works in the storage type (exact)."""
+    module = b.module
+    if func == "absolute":
+        if dtype.kind == "f":
+            ty = F32 if dtype.itemsize == 4 else F64
+            fabs = extern_function(module, f"llvm.fabs.{'f32' if ty is F32 else 'f64'}", ty, [ty])
+            return b.call(fabs, [x]), None
+        if dtype.kind != "i":
+            return x, None  # unsigned and bool: abs is the identity
+        zero = ir.Constant(x.type, 0)
+        lowest = ir.Constant(x.type, -(1 << (dtype.itemsize * 8 - 1)))
+        y = b.select(b.icmp_signed("<", x, zero), b.neg(x), x)
+        return y, b.icmp_signed("==", x, lowest)
+    if dtype.kind == "f":
+        xf = x if dtype.itemsize == 8 else b.fpext(x, F64)
+    elif dtype.kind == "i":
+        xf = b.sitofp(x, F64)
+    else:
+        xf = b.uitofp(x, F64)
+    r = b.call(extern_function(module, "llvm.sqrt.f64", F64, [F64]), [xf])
+    return (r if out.itemsize == 8 else b.fptrunc(r, F32)), None
 
 
 def arange(ctx: Context, t: Array, start: ir.Value, stop: ir.Value, step: ir.Value) -> ir.Value:

@@ -122,6 +122,22 @@ class ArrayRange:
 
 
 @record
+class ArrayMap:
+    """``np.sqrt(array)`` / ``np.absolute(array)`` (``np.abs``): a new array of the same
+    shape, each element ``func`` of the source's, in the source's element order (C, or F
+    for a Fortran-ordered source). ``type.dtype`` is NumPy's result dtype: sqrt gives
+    float64 (float32 for float32, int16 and uint16 sources); absolute keeps the dtype.
+    Values follow NumPy (sqrt of a negative is nan, abs(-0.0) is 0.0) except that
+    ``abs`` of a signed dtype's minimum raises OverflowError instead of wrapping (the
+    element store rule)."""
+
+    func: str  # "sqrt" | "absolute"
+    array: object
+    type: Array
+    span: Span
+
+
+@record
 class ArrayReduce:
     """``array.sum()`` / ``.min()`` / ``.max()`` over every element; ``min``/``max`` of an
     empty array raise ValueError as NumPy does."""
@@ -157,7 +173,8 @@ class AugSetItem:
     span: Span
 
 
-ARRAY_EXPRS = (Index, Element, ArrayDim, ArrayAttr, ArrayNew, ArrayCopy, ArrayRange, ArrayReduce)
+ARRAY_EXPRS = (Index, Element, ArrayDim, ArrayAttr, ArrayNew, ArrayCopy, ArrayRange, ArrayMap,
+               ArrayReduce)
 ARRAY_STMTS = (SetItem, AugSetItem)
 # Nodes whose value is a new reference to an array (see the module docstring).
-NEW_REFERENCE = (ArrayNew, ArrayCopy, ArrayRange)
+NEW_REFERENCE = (ArrayNew, ArrayCopy, ArrayRange, ArrayMap)

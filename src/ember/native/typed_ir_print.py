@@ -208,6 +208,8 @@ class _Printer:
         if isinstance(e, A.ArrayRange):
             bounds = ", ".join(self.expr(x) for x in (e.start, e.stop, e.step))  # type: ignore[arg-type]
             return f"array.arange({bounds})"
+        if isinstance(e, A.ArrayMap):
+            return f"np.{e.func}({self.expr(e.array)})"  # type: ignore[arg-type]
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"  # type: ignore[arg-type]
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
