@@ -369,7 +369,7 @@ def test_two_concurrent_builds_leave_only_valid_pycs(tmp_path, app, ember_run):
     assert leftovers == []
 
 
-def test_a_process_with_threads_builds_in_a_pool_not_by_forking(app, monkeypatch):
+def test_a_process_with_threads_builds_through_a_process_pool(app, monkeypatch):
     monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
     used = []
     monkeypatch.setattr(build_mod, "_run_forked", lambda *a: used.append("fork"))

@@ -18,7 +18,7 @@ How it is fast:
   pipe that the workers read 4 bytes at a time (an atomic, lock-free queue); each
   worker reads, compiles and writes its files and streams back a small record per file.
   Elsewhere, or when the process has threads, a ``ProcessPoolExecutor`` (forkserver
-  or spawn, never fork) runs chunks;
+  from 3.12) runs chunks;
   ``jobs=1`` and tiny builds run in-process.
 
 An explicit build ignores ``PYTHONDONTWRITEBYTECODE``, as ``compileall`` does: that
@@ -611,10 +611,16 @@ def _run_pool(
 
     # Chunks small enough to balance, big enough that pickling does not dominate.
     chunks = _chunks(tasks, min(len(tasks), workers * 8))
-    # Not fork: we get here when this process has threads (see _single_threaded).
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    )
+    # We get here when this process has threads (see _single_threaded). From 3.12,
+    # forking then is deprecated: start fresh workers. Before 3.12 fork, as the pool
+    # always did: 3.10's marshal flags a string as shared by its reference count in
+    # the writing process, so only workers sharing our interned strings write pycs
+    # byte-identical to py_compile's here (tested on each version).
+    methods = multiprocessing.get_all_start_methods()
+    if sys.version_info < (3, 12) and "fork" in methods:
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_run_chunk, chunk, mode) for chunk in chunks]
         for future in as_completed(futures):
