@@ -136,6 +136,30 @@ def test_non_scalar_results_keep_the_out_pointer() -> None:
         use_pair(INT64_MAX)
 
 
+@jit(cache=False)
+def inv(i):
+    return 1.0 / (i * (i + 1) // 2 + 1)
+
+
+@jit(cache=False)
+def inv_sum(n):
+    s = 0.0
+    for i in range(n):
+        s += inv(i)
+    return s
+
+
+def test_a_callee_that_cannot_recurse_keeps_the_out_pointer() -> None:
+    """It is inlined, where the out-pointer costs nothing; a twin's {status, value} phi
+    would keep its error paths inside the caller's loop (spectral_norm: 9% slower)."""
+    assert inv_sum(10) == sum(1.0 / (i * (i + 1) // 2 + 1) for i in range(10))
+    text = inv_sum.inspect_llvm((INT64,), optimized=False)
+    assert ".v\"(" not in text
+    calls = [line for line in inv_sum.inspect_llvm((INT64,)).splitlines()
+             if " call " in line and "@_ember_inv_" in line and "_ember_inv_sum" not in line]
+    assert calls == []  # inlined
+
+
 def test_a_callee_that_raises_does_not_leak_the_temporary_arrays_passed_to_it() -> None:
     np = pytest.importorskip("numpy")
     if not os.path.exists("/proc/self/statm"):

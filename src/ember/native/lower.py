@@ -459,9 +459,8 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
 
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
-        lowerer = FunctionLowerer(module, capi, fns, f, options, check_free)
+        lowerer = FunctionLowerer(module, capi, fns, f, options, check_free, members)
         lowerer.recursive = recursive[f.symbol]
-        lowerer.members = members
         if f is unit.root:
             lowerer.pending_return = False  # the root raises, even wrapped
         lowerer.lower()
@@ -484,14 +483,15 @@ class FunctionLowerer(Gen):
         func: T.TypedFunction,
         options: Options,
         check_free: frozenset[str] | set[str] = frozenset(),
+        members: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         from ember.native.lower_calls import value_function
 
-        # An internal function's scalar result comes back in registers: its body goes
+        # A recursive function's scalar result comes back in registers: its body goes
         # into a twin returning {status, value}, and the declared function (out-pointer)
         # wraps the twin (lower_calls.value_function).
         self.declared = fns[func.symbol]
-        self.twin = value_function(module, fns, func.symbol, func.return_type)
+        self.twin = value_function(module, fns, func.symbol, func.return_type, members)
         super().__init__(module, capi, self.declared if self.twin is None else self.twin, options)
         # Where a return stores its value: the out-pointer, or the twin's own slot.
         self.out: ir.Value = (
@@ -507,7 +507,7 @@ class FunctionLowerer(Gen):
         # Recursion guard (lower_calls): the callees in this function's strongly
         # connected component, and every function taking a depth parameter.
         self.recursive: frozenset[str] = frozenset()
-        self.members: set[str] = set()
+        self.members = members
 
     def lower(self) -> None:
         f = self.func

@@ -16,10 +16,10 @@ global counter) stays in a register, is per thread by construction, and needs no
 when an exception unwinds: fib pays one add and one compare per call. A root that
 recurses keeps the contract's signature through :func:`root_wrapper`.
 
-An internal function with a scalar result (int, float, bool) is lowered as a twin that
-returns ``{i32 status, value}`` in registers (:func:`value_function`), and its calls call
-the twin; the declared function (status, out-pointer) stays as a wrapper of it for
-whoever needs that contract (:func:`root_wrapper`). The status is the same 0 / 1
+A recursive internal function with a scalar result (int, float, bool) is lowered as a
+twin that returns ``{i32 status, value}`` in registers (:func:`value_function`), and its
+calls call the twin; the declared function (status, out-pointer) stays as a wrapper of
+it for whoever needs that contract (:func:`root_wrapper`). The status is the same 0 / 1
 (overflow pending) / -1 (raised) either way.
 """
 
@@ -139,7 +139,7 @@ def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
         args = [*args, g.i64(0)]  # entering another recursive component
     # Temporaries passed in are released before the status is looked at: a callee
     # that raised must not leak them.
-    twin = value_function(g.module, g.fns, e.symbol, e.type)
+    twin = value_function(g.module, g.fns, e.symbol, e.type, g.members)
     if twin is not None:
         pair = g.b.call(twin, args)
         lower_arrays.release_call_arguments(g, e.args, args[: len(e.args)])
@@ -154,19 +154,26 @@ def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
 
 
 def value_function(
-    module: ir.Module, fns: dict[str, ir.Function], symbol: str, ret: Type
+    module: ir.Module, fns: dict[str, ir.Function], symbol: str, ret: Type,
+    members: set[str] | frozenset[str],
 ) -> ir.Function | None:
-    """The twin of an internal specialization with a scalar result that returns
-    ``{i32 status, T value}`` in registers, taking the same parameters but the
-    out-pointer: ``{i32, i64} @sym.v(i64 %n, i64 %depth)``. Made on first use, by the
-    callee's lowering or a caller's (both ask with the same types); None for the root
-    (the CPython entry's contract) and for results that are not scalars.
+    """The twin of an internal, recursive specialization (in ``members``) with a scalar
+    result that returns ``{i32 status, T value}`` in registers, taking the same
+    parameters but the out-pointer: ``{i32, i64} @sym.v(i64 %n, i64 %depth)``. Made on
+    first use, by the callee's lowering or a caller's (both ask with the same types);
+    None for the root (the CPython entry's contract), for results that are not scalars,
+    and for functions outside a recursive group.
 
     A value returned through memory is stored by the callee and loaded by the caller,
-    a store-to-load round trip on the path of every recursive call (fib's two).
+    a store-to-load round trip on the path of every recursive call (fib's two). A
+    function that cannot recurse is inlined, where the out-pointer costs nothing; a
+    twin there would leave a ``{status, value}`` phi that LLVM does not take apart,
+    keeping the callee's error paths inside the caller's loop (spectral_norm's
+    ``eval_a``: 9% slower).
     """
     declared = fns[symbol]
-    if declared.linkage != "internal" or not isinstance(ret, Int64 | Float64 | Bool):
+    if (declared.linkage != "internal" or symbol not in members
+            or not isinstance(ret, Int64 | Float64 | Bool)):
         return None
     name = declared.name + ".v"
     existing = module.globals.get(name)
