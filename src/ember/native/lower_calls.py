@@ -97,18 +97,7 @@ def recursive_calls(unit: T.CompileUnit) -> dict[str, frozenset[str]]:
 
 def _callees(node: object) -> set[str]:
     """Symbols of every :class:`T.CallJit` in a typed IR tree (array nodes included)."""
-    found: set[str] = set()
-    todo: list[object] = [node]
-    while todo:
-        n = todo.pop()
-        if isinstance(n, tuple | list):
-            todo.extend(n)
-        elif isinstance(n, T.CallJit):
-            found.add(n.symbol)
-            todo.extend(n.args)
-        elif type(n).__module__ in ("ember.native.typed_ir", "ember.native.typed_ir_arrays"):
-            todo.extend(getattr(n, s) for s in type(n).__slots__ if s not in ("type", "span"))
-    return found
+    return {n.symbol for n in T.nodes(node) if isinstance(n, T.CallJit)}
 
 
 def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:

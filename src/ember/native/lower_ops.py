@@ -660,17 +660,7 @@ def _assigned(body: tuple[T.Stmt, ...], counts: dict[str, int]) -> None:
 def names_read(node: object) -> list[str]:
     """Every read of a local in a typed IR tree (statements included), once per
     occurrence: the name of each :class:`T.Name` node (an Assign's target is no read)."""
-    found: list[str] = []
-    todo: list[object] = [node]
-    while todo:
-        n = todo.pop()
-        if isinstance(n, tuple | list):
-            todo.extend(n)
-        elif isinstance(n, T.Name):
-            found.append(n.name)
-        elif type(n).__module__ in ("ember.native.typed_ir", "ember.native.typed_ir_arrays"):
-            todo.extend(getattr(n, f) for f in type(n).__slots__ if f not in ("type", "span"))
-    return found
+    return [n.name for n in T.nodes(node) if isinstance(n, T.Name)]
 
 
 def _once_per_iteration(body: tuple[T.Stmt, ...]) -> list[T.Assign]:

@@ -19,6 +19,8 @@ and exceptions. No ast and no llvmlite here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ember._record import record
 from ember.diagnostics import Span
 from ember.native.types import Type
@@ -290,3 +292,24 @@ class CompileUnit:
     # Source files and texts of every function in the unit: (path, qualname, sha256 of
     # the function's source), for the native cache's invalidation.
     sources: tuple[tuple[str, str, str], ...] = ()
+
+
+_IR_MODULES = ("ember.native.typed_ir", "ember.native.typed_ir_arrays")
+
+
+def nodes(tree: object) -> Iterator[object]:
+    """Every typed-IR node in ``tree`` (a node, or a tuple or list of them), depth
+    first; the types and spans they carry are not nodes.
+
+    >>> [type(n).__name__ for n in nodes(Return(Name("x", INT64, span), span))]  # doctest: +SKIP
+    ['Return', 'Name']
+    """
+    todo: list[object] = [tree]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple | list):
+            todo.extend(reversed(n))
+        elif type(n).__module__ in _IR_MODULES:
+            yield n
+            fields = type(n).__record_fields__  # type: ignore[attr-defined]
+            todo.extend(getattr(n, f) for f in reversed(fields) if f not in ("type", "span"))
