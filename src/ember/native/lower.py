@@ -77,7 +77,8 @@ overflow) in :mod:`ember.native.lower_calls`; operators, and ``k*x + c`` checked
 exactly (with the parity of ``x`` folded in under ``if x % 2``), in
 :mod:`ember.native.lower_ops`;
 builtins and ``math`` in :mod:`ember.native.lower_math`; arrays in
-:mod:`ember.native.lower_arrays`.
+:mod:`ember.native.lower_arrays`; which locals need an "assigned yet" flag (for
+UnboundLocalError) in :mod:`ember.native.lower_unbound`.
 """
 
 from __future__ import annotations
@@ -510,14 +511,15 @@ class FunctionLowerer(Gen):
         self.members = members
 
     def lower(self) -> None:
+        from ember.native.lower_unbound import maybe_unbound
+
         f = self.func
-        params = {p.name for p in f.params}
+        unbound = maybe_unbound(f)
         for name, t in f.locals:
             slot = self.alloca(value_type(t), name=name)
             flag = None
-            if name not in params:
-                # Python raises UnboundLocalError on a read before any assignment; the
-                # flag is folded away by LLVM wherever assignment is certain.
+            if name in unbound:
+                # Python raises UnboundLocalError on a read before any assignment.
                 flag = self.alloca(I1, name=f"{name}.set")
                 self.b.store(ir.Constant(I1, 0), flag)
             self.locals[name] = (slot, t, flag)
