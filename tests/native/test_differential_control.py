@@ -8,6 +8,7 @@ The harness and the documented differences are in ``test_differential.py``.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import subprocess
@@ -98,6 +99,54 @@ steps = st.one_of(st.integers(-7, 7), st.sampled_from([INT64_MIN, INT64_MAX, 2**
 @example(start=-5, stop=5, step=7)
 def test_range_any_step(start: int, stop: int, step: int) -> None:
     check(range_walk, start, stop, step)
+
+
+def _walk_with_step(step: int):
+    """range_walk with a constant step (the lowering counts such loops its own way)."""
+    source = f"""
+def walk(start, stop):
+    n = 0
+    first = 0
+    last = 0
+    for i in range(start, stop, {step}):
+        if n == 0:
+            first = i
+        last = i
+        n += 1
+        if n == 100:
+            break
+    else:
+        n = -n
+    return n, first, last
+"""
+    return source
+
+
+CONST_STEPS = (1, -1, 3, -3, 2**62, -(2**62), INT64_MAX, INT64_MIN)
+
+
+@pytest.fixture(scope="module")
+def const_step_walks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("const_steps")
+    walks = {}
+    for k, step in enumerate(CONST_STEPS):
+        path = folder / f"walk_{k}.py"
+        path.write_text(_walk_with_step(step))
+        spec = importlib.util.spec_from_file_location(f"walk_{k}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        walks[step] = (module.walk, jit(cache=False)(module.walk))
+    return walks
+
+
+@PROFILE
+@given(start=bounds, stop=bounds, step=st.sampled_from(CONST_STEPS))
+@example(start=INT64_MIN, stop=INT64_MAX, step=1)
+@example(start=INT64_MAX, stop=INT64_MIN, step=-1)
+@example(start=INT64_MAX, stop=INT64_MIN, step=INT64_MIN)
+def test_range_constant_step(const_step_walks, start: int, stop: int, step: int) -> None:
+    py, compiled = const_step_walks[step]
+    assert compiled(start, stop) == py(start, stop)
 
 
 @PROFILE

@@ -179,15 +179,29 @@ def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
         g.guard(b.icmp_signed("==", step, g.i64(0)), "ValueError", MSG_RANGE_STEP0)
     # Iterate over a trip count, as range's length: no overflow near INT64_MAX, and
     # LLVM sees a canonical counted loop it can vectorise.
-    pos = b.icmp_signed(">", step, g.i64(0))
+    # (step == 0 was rejected above, so no unsigned division can trap.) A constant
+    # step, as in most loops, needs only its own direction's count.
     one = g.i64(1)
-    n_pos = b.add(b.udiv(b.sub(b.sub(stop, start), one), step), one)
-    n_neg = b.add(b.udiv(b.sub(b.sub(start, stop), one), b.sub(g.i64(0), step)), one)
-    nonempty = b.select(
-        pos, b.icmp_signed("<", start, stop), b.icmp_signed(">", start, stop)
-    )
-    # (step == 0 was rejected above, so neither unsigned division can trap.)
-    count = b.select(nonempty, b.select(pos, n_pos, n_neg), g.i64(0))
+    known = s.step.value if isinstance(s.step, T.Const) and s.step.value != 0 else None
+
+    def up() -> ir.Value:
+        span = b.sub(b.sub(stop, start), one)
+        return b.add(span if known == 1 else b.udiv(span, step), one)
+
+    def down() -> ir.Value:
+        span = b.sub(b.sub(start, stop), one)
+        return b.add(span if known == -1 else b.udiv(span, b.sub(g.i64(0), step)), one)
+
+    if known is not None and known > 0:
+        count = b.select(b.icmp_signed("<", start, stop), up(), g.i64(0))
+    elif known is not None:
+        count = b.select(b.icmp_signed(">", start, stop), down(), g.i64(0))
+    else:
+        pos = b.icmp_signed(">", step, g.i64(0))
+        nonempty = b.select(
+            pos, b.icmp_signed("<", start, stop), b.icmp_signed(">", start, stop)
+        )
+        count = b.select(nonempty, b.select(pos, up(), down()), g.i64(0))
     end = g.block("for.end")
     accs = lower_ops.bounded_accumulators(s) if g.defer_overflow else {}
     if not accs:
