@@ -33,6 +33,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ember import _fs
 from ember.native import cache_key as K
 from ember.native import cache_store as S
 from ember.native.options import recursion_limit
@@ -46,9 +47,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class NativeCacheWarning(RuntimeWarning):
-    """A cache entry was refused (corrupt, foreign, unsafe or mismatched) and is being
-    rebuilt."""
+NativeCacheWarning = S.NativeCacheWarning
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,28 +72,17 @@ def enabled(options: Any = None) -> bool:
     return os.environ.get("EMBER_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-# Entries refused in this process, reported once each: (path, reason).
-_REPORTED: set[tuple[str, str]] = set()
-# Paths of entries loaded into this process: the dynamic loader and CPython's extension
-# table both cache by path, so loading a path a second time would return the FIRST
-# library even after the file was replaced. A second load goes through a unique copy.
-_LOADED: set[str] = set()
+# Where a loaded library's bytes came from: "/proc/self/fd/N" names already handed to
+# the dynamic loader. The loader and CPython's extension table both cache by path, so a
+# name used twice (a reused descriptor number) would give back the FIRST library.
+_USED_NAMES: set[str] = set()
 _LOAD_LOCK = threading.Lock()
 
 
 def _report(path: str, err: S.EntryError) -> None:
-    if (path, err.reason) in _REPORTED:
-        return
-    _REPORTED.add((path, err.reason))
-    S.debug(f"reject {path}: {err.kind}: {err.reason}")
-    import warnings
-
-    from ember.native.dispatch import user_stacklevel
-
-    warnings.warn(
+    S.warn_once(
+        f"{path}\0{err.reason}",
         f"ember: refusing native cache entry {path} ({err.kind}: {err.reason}); it will be rebuilt",
-        NativeCacheWarning,
-        stacklevel=user_stacklevel(),
     )
 
 
@@ -149,7 +137,7 @@ def lookup(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> Hit | None
         for ext in S.EXTENSIONS:
             entry = os.path.join(loc.folder, name + ext)
             try:
-                blob, payload, meta = S.read_entry(entry)
+                _, payload, meta = S.read_entry(entry, loc.trust_root)
             except FileNotFoundError:
                 continue
             except S.EntryError as err:
@@ -170,7 +158,11 @@ def lookup(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> Hit | None
                 _report(entry, S.EntryError("mismatch", f"unreadable key ({exc!r})"))
                 continue
             try:
-                hit = _load(entry, blob, payload, meta)
+                S.check_payload(meta["kind"], payload)
+                hit = _load(entry, payload, meta)
+            except S.EntryError as err:
+                _report(entry, err)
+                continue
             except (ImportError, OSError) as exc:
                 _report(entry, S.EntryError("corrupt", f"cannot be loaded: {exc}"))
                 continue
@@ -262,46 +254,88 @@ def _validate(
     return refresh
 
 
-def _load(entry: str, blob: bytes, payload: bytes, meta: dict[str, Any]) -> Hit:
+def _load(entry: str, payload: bytes, meta: dict[str, Any]) -> Hit:
     kind, symbol = meta["kind"], meta["symbol"]
     if kind == "o":
         return Hit(entry, kind, symbol, None, payload, meta)
-    with _LOAD_LOCK:  # two dispatchers loading one path at once must not both use it
-        return _load_shared(entry, blob, meta)
-
-
-def _load_shared(entry: str, blob: bytes, meta: dict[str, Any]) -> Hit:
-    kind, symbol = meta["kind"], meta["symbol"]
-    path = entry
-    copy = None
-    if os.path.realpath(entry) in _LOADED:
-        copy = path = _private_copy(entry, blob)
-    try:
-        module = _load_extension(meta["modname"], path)
-    finally:
-        if copy is not None:
-            try:
-                os.unlink(copy)  # the mapping stays valid; nothing else needs the file
-            except OSError:
-                pass
-    _LOADED.add(os.path.realpath(entry))
+    with _LOAD_LOCK:  # _USED_NAMES is read and extended under it
+        module = _load_verified(meta["modname"], payload)
     return Hit(entry, kind, symbol, module, None, meta)
 
 
-def _private_copy(entry: str, blob: bytes) -> str:
-    """The verified bytes at a new unique path (beside the entry if possible, else in a
-    private temporary folder), so the loader cannot hand back an older library."""
+def _load_verified(modname: str, payload: bytes) -> Any:
+    """The extension module in ``payload``, loaded from those very bytes: never from
+    the entry's path, which could name other bytes by now (docs/security.md). An
+    anonymous memory file first; a fresh private copy where that cannot be loaded."""
+    fd = _memory_file(payload)
+    if fd is not None:
+        path = f"/proc/self/fd/{fd}"
+        try:
+            return _load_extension(modname, path)
+        except (ImportError, OSError) as exc:
+            S.debug(f"cannot load from a memory file ({exc}); using a private copy")
+        finally:
+            os.close(fd)  # the loader keeps its own mapping
+    folder, path = _private_copy(payload)
+    try:
+        return _load_extension(modname, path)
+    finally:
+        for undo in (os.unlink, os.rmdir):
+            try:
+                undo(path)  # the mapping stays valid; nothing else needs the file
+            except OSError:
+                pass
+            path = folder
+
+
+def _memory_file(payload: bytes) -> int | None:
+    """A descriptor of an anonymous file holding ``payload`` (only this process can
+    reach it), numbered so that its /proc name was never loaded before; None where
+    there is no memfd_create or /proc."""
+    if not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        fd = os.memfd_create("ember-entry", os.MFD_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        _fs.write_all(fd, payload)
+        if f"/proc/self/fd/{fd}" in _USED_NAMES:
+            import fcntl  # only when a number comes back: a C module, cheap
+
+            lowest = 1 + max(int(n.rsplit("/", 1)[1]) for n in _USED_NAMES)
+            fresh = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, lowest)
+            os.close(fd)
+            fd = fresh
+    except OSError:
+        os.close(fd)
+        return None  # e.g. EMFILE past the last free number: the private copy does
+    _USED_NAMES.add(f"/proc/self/fd/{fd}")
+    return fd
+
+
+def _private_copy(payload: bytes) -> tuple[str, str]:
+    """(folder, file): ``payload`` in a new user-only folder of its own (mkdtemp: 0o700,
+    a fresh name no other user can take over), so the loader is given exactly the
+    verified bytes under a path never loaded before."""
+    # On the rare path only (no memfd): tempfile costs ~2 ms to import.
     import tempfile
 
-    for folder in (os.path.dirname(entry), None):
+    errors = []
+    for base in (None, S.user_cache_root()):
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".ember-load-", suffix=".so", dir=folder)
-        except OSError:
+            folder = tempfile.mkdtemp(prefix="ember-load-", dir=base)
+        except OSError as exc:
+            errors.append(exc)
             continue
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        return tmp
-    raise OSError("no folder to copy the entry to")
+        path = os.path.join(folder, "unit.so")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            _fs.write_all(fd, payload)
+        finally:
+            os.close(fd)
+        return folder, path
+    raise OSError(f"no private folder to load the entry from ({errors[-1]})")
 
 
 def _load_extension(modname: str, path: str) -> Any:
@@ -371,15 +405,17 @@ def _store(
         S.debug(f"not stored {label}: {described}")
         return None
     sources, bindings = described
-    loc = S.writable_location(path)
-    if loc is None:
-        S.debug(f"not stored {label}: no writable cache folder")
-        return None
     from ember.native import engine
 
+    kind = "so" if engine.find_cc() is not None else "o"
+    name = K.entry_name(path, root["module"], root["qualname"], root["signature"], root["options"])
+    loc = S.writable_location(path, f"{name}.{kind}")
+    if loc is None:
+        _say_not_stored(path, f"{name}.{kind}", label)
+        return None
     symbol = unit.root.symbol
-    kind, payload = "so", b""
-    if engine.find_cc() is None:
+    payload = b""
+    if kind == "o":
         kind, payload = "o", object_code
     else:
         import shutil
@@ -418,7 +454,6 @@ def _store(
         "captured": [[f.module, f.qualname, list(map(list, f.captured))] for f in unit.functions],
         "return_type": str(unit.root.return_type),
     }
-    name = K.entry_name(path, root["module"], root["qualname"], root["signature"], root["options"])
     entry = os.path.join(loc.folder, name + "." + kind)
     S.write_atomic(entry, S.pack(payload, meta))
     other = os.path.join(loc.folder, name + (".o" if kind == "so" else ".so"))
@@ -429,6 +464,24 @@ def _store(
             pass
     S.debug(f"store {label} {entry} ({len(payload)} bytes, {kind})")
     return entry
+
+
+def _say_not_stored(source_path: str, entry_name: str, label: str) -> None:
+    """Say why nothing was stored: a warning when a non-file holds the entry's name in
+    every folder (the function would silently never be cached), else a debug line."""
+    taken = [
+        os.path.join(loc.folder, entry_name)
+        for loc in S.candidate_dirs(source_path)
+        if S.blocked(os.path.join(loc.folder, entry_name))
+    ]
+    if taken:
+        S.warn_once(
+            f"blocked {taken[0]}",
+            f"ember: cannot cache {label}: {taken[0]} is not a regular file; "
+            "remove it to cache this function again",
+        )
+    else:
+        S.debug(f"not stored {label}: no writable cache folder")
 
 
 def _llvm_version() -> str:

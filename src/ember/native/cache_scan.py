@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,8 @@ def _entry_files(folder: str) -> list[str]:
     return sorted(os.path.join(folder, n) for n in names if S.is_entry_name(n))
 
 
-def _folders_for(source_dir: str) -> list[str]:
-    return [loc.folder for loc in S.candidate_dirs(os.path.join(source_dir, "x.py"))]
+def _locations_for(source_dir: str) -> list[S.Location]:
+    return S.candidate_dirs(os.path.join(source_dir, "x.py"))
 
 
 def _walk_source_dirs(paths: Iterable[str | Path]) -> tuple[list[str], set[str] | None]:
@@ -102,33 +103,40 @@ def scan_native_cache(paths: Iterable[str | Path] | None = None) -> list[NativeR
     folders; their ``__pycache__`` and their per-user / ``EMBER_CACHE_DIR`` folders).
     ``None`` scans the whole per-user cache (and ``EMBER_CACHE_DIR``), which also finds
     entries whose source folder is gone."""
-    entries: list[str] = []
-    only: set[str] | None = None
-    if paths is None:
-        roots = [S.user_cache_root()]
-        if os.environ.get("EMBER_CACHE_DIR"):
-            roots.append(os.path.abspath(os.environ["EMBER_CACHE_DIR"]))
-        for root in roots:
-            native = os.path.join(root, "native")
-            for sub in sorted(os.listdir(native)) if os.path.isdir(native) else ():
-                entries.extend(_entry_files(os.path.join(native, sub)))
-    else:
-        dirs, only = _walk_source_dirs(paths)
-        for d in dirs:
-            for folder in _folders_for(d):
-                entries.extend(_entry_files(folder))
-    records = [judge_entry(e) for e in dict.fromkeys(entries)]
+    locations, only = _native_locations(paths)
+    entries = {e: loc.trust_root for loc in locations for e in _entry_files(loc.folder)}
+    records = [judge_entry(e, anchor) for e, anchor in entries.items()]
     if only is not None:
         records = [r for r in records if r.source is None or r.source in only]
     return records
 
 
-def judge_entry(path: str) -> NativeRecord:
-    """The verdict on one entry file, without loading it."""
+def _native_locations(
+    paths: Iterable[str | Path] | None,
+) -> tuple[list[S.Location], set[str] | None]:
+    """The folders :func:`scan_native_cache` lists, and the source files it is limited
+    to (None: every entry there)."""
+    if paths is not None:
+        dirs, only = _walk_source_dirs(paths)
+        return [loc for d in dirs for loc in _locations_for(d)], only
+    roots = [S.user_cache_root()]
+    if os.environ.get("EMBER_CACHE_DIR"):
+        roots.append(os.path.abspath(os.environ["EMBER_CACHE_DIR"]))
+    locations = []
+    for root in roots:
+        native = os.path.join(root, "native")
+        for sub in sorted(os.listdir(native)) if os.path.isdir(native) else ():
+            locations.append(S.Location(os.path.join(native, sub), True, root))
+    return locations, None
+
+
+def judge_entry(path: str, anchor: str | None = None) -> NativeRecord:
+    """The verdict on one entry file, without loading it (folders checked from
+    ``anchor`` down, as a lookup does; never blocking on a FIFO)."""
     kind = "o" if path.endswith(".o") else "so"
     try:
-        size = os.path.getsize(path)
-        _, _, meta = S.read_entry(path)
+        size = os.lstat(path).st_size
+        _, _, meta = S.read_entry(path, anchor)
     except S.EntryError as err:
         return NativeRecord(path, err.kind, err.reason, kind=kind)
     except OSError as exc:
@@ -184,11 +192,14 @@ def _verdict(meta: dict) -> tuple[str, str]:
 
 
 def remove(records: Iterable[NativeRecord | str], *, dry_run: bool = False) -> tuple[int, int]:
-    """Delete entries (records or paths); returns (files, bytes) removed. A file that
+    """Delete entries (records or paths); returns (files, bytes) removed. Only files
+    ending in ember's entry trailer are removed, whatever their name says. A file that
     vanished meanwhile (another ``ember clean``, a rebuild) is skipped silently."""
     count = total = 0
     for r in records:
         path = r.path if isinstance(r, NativeRecord) else os.fspath(r)
+        if not S.has_trailer(path):
+            continue  # e.g. a user's libfoo.ember-plugin.so: not ours to delete
         try:
             size = os.path.getsize(path)
             if not dry_run:
@@ -198,6 +209,62 @@ def remove(records: Iterable[NativeRecord | str], *, dry_run: bool = False) -> t
         count += 1
         total += size
     return count, total
+
+
+# What a killed writer leaves in a native cache folder: an entry's temporary
+# (_fs.write_atomic: "<entry>.<pid>-<thread>.tmp"), a writability probe
+# (".ember-probe-<pid>"), a private load copy of older versions (".ember-load-*.so").
+_LEFTOVER = re.compile(
+    r"(?:.+\.ember-.+\.(?:so|o)\.(?P<pid>\d+)-\d+\.tmp"
+    r"|\.ember-probe-(?P<probe>\d+)|\.ember-load-\w+\.so)"
+)
+# A leftover whose writer's pid may be alive (or is another host's) must be this old:
+# a live writer takes milliseconds; an hour-old temporary is nobody's.
+LEFTOVER_AGE = 3600.0
+
+
+def leftovers(folder: str, now: float | None = None) -> list[str]:
+    """The files in the native cache ``folder`` that a killed writer left: named as
+    ember names them, regular files, and either their writer is gone or they are older
+    than :data:`LEFTOVER_AGE` seconds."""
+    import time  # only for ember clean
+
+    now = time.time() if now is None else now
+    found = []
+    for name in _entry_names(folder):
+        m = _LEFTOVER.fullmatch(name)
+        if m is None:
+            continue
+        path = os.path.join(folder, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        pid = m.group("pid") or m.group("probe")
+        if (pid is not None and not _alive(int(pid))) or now - st.st_mtime > LEFTOVER_AGE:
+            found.append(path)
+    return found
+
+
+def _entry_names(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process (EPERM): it may be writing
+    return True
 
 
 # ------------------------------------------------------------ ember status / clean
@@ -275,7 +342,10 @@ def clean_native(
 ) -> list[str]:
     """``ember clean``'s native part: remove the entries under ``paths`` (all unless
     ``orphans`` / ``stale`` narrow it; stale includes foreign, corrupt and unsafe
-    entries). Returns the paths removed (or that would be, with ``dry_run``)."""
+    entries) and what killed writers left in their folders (:func:`leftovers`). Only
+    files recognised as ember's are removed (:func:`remove`), and a cache folder that
+    is a symlink is not entered (it may lead out of the tree). Returns the paths
+    removed (or that would be, with ``dry_run``)."""
     records = scan_native_cache(paths)
     chosen = [
         r for r in records
@@ -283,4 +353,18 @@ def clean_native(
         or (orphans and r.state == "orphan")
         or (stale and r.state in ("stale", "foreign", "corrupt", "unsafe"))
     ]  # fmt: skip
-    return [r.path for r in chosen if remove([r], dry_run=dry_run)[0]]
+    locations, _ = _native_locations(paths)
+    linked = {loc.folder for loc in locations if os.path.islink(loc.folder)}
+    gone = [r.path for r in chosen if os.path.dirname(r.path) not in linked]
+    removed = [p for p in gone if remove([p], dry_run=dry_run)[0]]
+    for folder in dict.fromkeys(loc.folder for loc in locations):
+        if folder in linked:
+            continue
+        for path in leftovers(folder):
+            try:
+                if not dry_run:
+                    os.unlink(path)
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+    return removed
