@@ -38,6 +38,9 @@ from ember.pyc.header import (
 
 STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
 PYCACHE = "__pycache__"
+# The states in which the importer goes on to unmarshal the body (sourceless: a
+# legacy pyc with no source beside it, which `ember inspect` names).
+LOADS_BODY = frozenset({"fresh", "unchecked", "same-second", "sourceless"})
 
 # name.<tag>[.opt-N].pyc, tag of any implementation/version, e.g. cpython-310, pypy39.
 _CACHE_NAME = re.compile(
@@ -291,10 +294,18 @@ def judge_many(
     if check_body and to_check:
         problems = check_bodies([verdicts[i].cache for i in to_check])
         for i, problem in zip(to_check, problems, strict=True):
-            if problem is not None:
-                v = verdicts[i]
-                verdicts[i] = replace(v, state="corrupt", reason=problem)
+            verdicts[i] = with_body(verdicts[i], problem)
     return verdicts
+
+
+def with_body(verdict: Verdict, problem: str | None) -> Verdict:
+    """The verdict once the body has been checked: ``problem`` (from
+    :func:`check_bodies`, or any decoder's reason) makes a cache the importer would
+    load ``corrupt``, whatever its header says. The one rule build, status, clean and
+    inspect share, so none calls fresh what another calls corrupt."""
+    if problem is None or verdict.state not in LOADS_BODY:
+        return verdict
+    return replace(verdict, state="corrupt", reason=problem)
 
 
 def judge_cache(cache: Path, *, prefix: Path | None = None) -> Verdict:
