@@ -98,7 +98,7 @@ def test_a_cache_that_cannot_be_removed_is_an_error_about_its_folder(app, monkey
     assert not report.ok and report.removed == ()
     tag = sys.implementation.cache_tag
     assert report.failures[0].render().splitlines() == [
-        f"__pycache__:1:1: error: cannot remove main.{tag}.pyc (Permission denied)",
+        f"__pycache__: error: cannot remove main.{tag}.pyc (Permission denied)",
         "hint: check the folder's permissions",
     ]
     assert report.to_json()["errors"][0]["file"] == "__pycache__"

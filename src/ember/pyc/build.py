@@ -201,7 +201,7 @@ def build(
         display = str(src.path)
         if record is None:
             diag = Diagnostic(
-                Span(display, 1, 0),
+                Span(display, 0),
                 "the worker compiling this file died",
                 hint="run again with -j1 to see the crash",
             )
@@ -293,7 +293,7 @@ def _plan(
                 plan.early[i] = (
                     "failed",
                     Diagnostic(
-                        Span(display, 1, 0),
+                        Span(display, 0),
                         f"cache path {cache} is {what}; refusing to replace it",
                         hint="remove it (the importer would turn it into a regular file)",
                     ),
@@ -360,7 +360,7 @@ def _read_head(cache: str) -> bytes:
 
 def _unreadable(display: str, exc: OSError) -> Diagnostic:
     return Diagnostic(
-        Span(display, 1, 0), f"cannot read source ({exc.strerror or exc})", hint=_READ_HINT
+        Span(display, 0), f"cannot read source ({exc.strerror or exc})", hint=_READ_HINT
     )
 
 
@@ -409,7 +409,7 @@ _WRITE_HINT = "check the cache folder's permissions, or build into a --prefix tr
 
 def _failure(message: str, hint: str, where: str = "source") -> tuple:
     """Diagnostic fields of a failure about a whole file (no position in it)."""
-    return (1, 0, None, None, message, hint, where)
+    return (0, 0, None, None, message, hint, where)
 
 
 def _read_source(path: str) -> tuple[os.stat_result, bytes]:

@@ -421,8 +421,9 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
     and ``text``, the rendering a terminal gets (with the source line and caret)."""
     return {
         "file": d.span.path,
-        "line": d.span.line,
-        "column": d.span.col + 1,
+        # No position (null) for an error about a path as a whole.
+        "line": d.span.line or None,
+        "column": d.span.col + 1 if d.span.line else None,
         "severity": d.severity,
         "message": d.message,
         "hint": d.hint,
@@ -430,8 +431,10 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
     }
 
 
-def _problem(path: str, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(Span(path, 1, 0), message, hint=hint)
+def path_problem(path: str, message: str, hint: str | None = None) -> Diagnostic:
+    """An error about ``path`` as a whole (an OS error, a bad argument): one line naming
+    it, no ``line:col`` (there is no source line to point at), and a hint."""
+    return Diagnostic(Span(path, 0), message, hint=hint)
 
 
 def find_sources(
@@ -464,7 +467,7 @@ def find_sources(
 
     def dangling(display: str) -> Diagnostic:
         target = os.readlink(display)
-        return _problem(
+        return path_problem(
             display,
             f"dangling symlink (points to {target}, which does not exist)",
             "remove the link or restore its target",
@@ -480,7 +483,7 @@ def find_sources(
             entries = sorted(os.scandir(absolute), key=lambda e: e.name)
         except OSError as exc:
             problems.append(
-                _problem(
+                path_problem(
                     display, f"cannot list directory ({exc.strerror})", "check its permissions"
                 )
             )
@@ -518,7 +521,7 @@ def find_sources(
         elif os.path.isfile(absolute):
             if not display.endswith(".py"):
                 problems.append(
-                    _problem(
+                    path_problem(
                         display,
                         "not a Python source file (no .py suffix)",
                         "the importer only caches .py files; pass a .py file or a directory",
@@ -530,7 +533,7 @@ def find_sources(
             problems.append(dangling(display))
         else:
             problems.append(
-                _problem(
+                path_problem(
                     display, "no such file or directory", "check the path (typo? wrong directory?)"
                 )
             )

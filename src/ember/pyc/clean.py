@@ -117,7 +117,7 @@ def clean(
                 continue  # removed by someone else meanwhile: the goal is met
             except OSError as exc:
                 # The folder as the place: the renderer would print a line of the pyc.
-                where = Span(str(shown(cache.parent)), 1, 0)
+                where = Span(str(shown(cache.parent)), 0)
                 message = f"cannot remove {cache.name} ({exc.strerror or exc})"
                 failures.append(Diagnostic(where, message, hint="check the folder's permissions"))
                 continue

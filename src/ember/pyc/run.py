@@ -335,7 +335,7 @@ def _refuse_to_overwrite(path: str) -> None:
 
     raise EmberError(
         Diagnostic(
-            Span(path, 1, 0),
+            Span(path, 0),
             "this file exists and is not an ember launcher: not overwriting it",
             hint="choose a new path, e.g. ~/.local/bin/ember-run, or a folder to put it in",
         )
