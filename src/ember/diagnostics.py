@@ -18,7 +18,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Span:
     """A source range. ``line`` is 1-based and ``col`` 0-based, as in :mod:`ast`;
-    rendering shows the column 1-based, as editors do."""
+    rendering shows the column 1-based, as editors do. ``line`` 0 means the path as a
+    whole (a folder, an unreadable file): rendered as ``path: error: ...``."""
 
     path: str
     line: int
@@ -52,6 +53,9 @@ class Diagnostic:
         """The message as text. ``source`` is the file's text; when omitted the file
         is read (and the source line left out if it cannot be)."""
         s = self.span
+        if s.line < 1:  # about a path as a whole (an OS error): no position, no line
+            out = [f"{s.path}: {self.severity}: {self.message}"]
+            return "\n".join([*out, f"hint: {self.hint}"] if self.hint else out)
         out = [f"{s.path}:{s.line}:{s.col + 1}: {self.severity}: {self.message}"]
         line = source_line(s.path, s.line, source)
         if line is not None:

@@ -19,7 +19,7 @@ def test_errors_go_to_stderr_with_caret_and_hint(app, ember):
     assert status == 1
     assert out == "compiled 7, already fresh 0, failed 2 in S s\n"
     assert err == (
-        "nowhere:1:1: error: no such file or directory\n"
+        "nowhere: error: no such file or directory\n"
         "hint: check the path (typo? wrong directory?)\n"
         "shop/broken.py:1:7: error: SyntaxError: invalid syntax\n"
         "    def f(:\n"

@@ -90,3 +90,54 @@ def ember_run():
 def set_age():
     """``set_age(tree, when=OLD)``: set every mtime under ``tree``."""
     return age
+
+
+@pytest.fixture
+def unlistable(monkeypatch: pytest.MonkeyPatch):
+    """``unlistable(folder)``: listing ``folder`` now fails with EACCES in this process
+    (``os.scandir``, which ``os.walk`` uses too), as for a user who may not read it:
+    these tests run as root, whom chmod 000 does not stop."""
+    real = os.scandir
+    locked: set[str] = set()
+
+    def scandir(path: object = ".") -> object:
+        if os.path.abspath(os.fspath(path)) in locked:  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return lambda folder: locked.add(os.path.abspath(folder))
+
+
+def nobody_preexec() -> object:
+    """A ``preexec_fn`` that makes a child run as user ``nobody``, or skip the test
+    when that cannot work here (not root, no such user, or this Python is where
+    nobody may not run it)."""
+    import pwd
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to user nobody")
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user nobody")
+
+    def drop() -> None:
+        os.setgroups([])
+        os.setgid(user.pw_gid)
+        os.setuid(user.pw_uid)
+
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import ember; open({str(REPO / 'src' / 'ember' / '__init__.py')!r})",
+        ],
+        preexec_fn=drop,  # noqa: PLW1509 - the child only execs python
+        env=ember_env(),
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip("user nobody cannot run this Python or read ember here")
+    return drop

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from ember.pyc.build import build
 from ember.pyc.cache import cache_path
 from ember.pyc.clean import clean
@@ -89,7 +91,7 @@ def test_a_cache_that_cannot_be_removed_is_an_error_about_its_folder(app, monkey
 
     build([app], jobs=1)
 
-    def refuse(path):
+    def refuse(path, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(clean_mod.os, "unlink", refuse)
@@ -98,7 +100,23 @@ def test_a_cache_that_cannot_be_removed_is_an_error_about_its_folder(app, monkey
     assert not report.ok and report.removed == ()
     tag = sys.implementation.cache_tag
     assert report.failures[0].render().splitlines() == [
-        f"__pycache__:1:1: error: cannot remove main.{tag}.pyc (Permission denied)",
+        f"__pycache__: error: cannot remove main.{tag}.pyc (Permission denied)",
         "hint: check the folder's permissions",
     ]
     assert report.to_json()["errors"][0]["file"] == "__pycache__"
+
+
+@pytest.mark.parametrize("given", ["proj", "proj/a/m.py"])
+def test_a_symlinked_pycache_is_never_followed_out_of_the_tree(tmp_path, monkeypatch, given):
+    tag = sys.implementation.cache_tag
+    (tmp_path / "proj" / "a").mkdir(parents=True)
+    (tmp_path / "proj" / "a" / "m.py").write_text("x = 1\n")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / f"m.{tag}.pyc").write_bytes(b"a user's file")
+    (victim / f"n.{tag}.pyc").write_bytes(b"another")
+    (tmp_path / "proj" / "a" / "__pycache__").symlink_to("../../victim")
+    monkeypatch.chdir(tmp_path)
+    report = clean([Path(given)])
+    assert report.removed == ()
+    assert sorted(p.name for p in victim.iterdir()) == [f"m.{tag}.pyc", f"n.{tag}.pyc"]

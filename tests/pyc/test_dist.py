@@ -320,6 +320,44 @@ def test_syntax_errors_are_diagnostics_and_nothing_is_written(app, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["app"]
 
 
+def test_an_unlistable_folder_is_an_error_naming_it(app, tmp_path, unlistable):
+    locked = app / "pkg" / "locked"
+    locked.mkdir()
+    (locked / "b.py").write_text("B = 1\n")
+    unlistable(locked)
+    out = tmp_path / "out"
+    with pytest.raises(DistError) as err:
+        make_dist(app, out)
+    text = err.value.render()
+    assert f"{locked}: error: cannot list directory (Permission denied)" in text
+    assert "1 path in" in text and "nothing was written" in text
+    assert not out.exists()
+
+
+def test_an_unreadable_source_or_data_file_is_an_error_naming_it(app, tmp_path, monkeypatch):
+    victims = {str(app / "pkg" / "core.py"), str(app / "pkg" / "data.txt")}
+    (app / "pkg" / "data.txt").write_text("x\n")
+    real_read, real_open = Path.read_bytes, os.open
+
+    def read_bytes(self):
+        if str(self) in victims:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    def os_open(path, flags, *args):
+        if str(path) in victims:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", os_open)
+    with pytest.raises(DistError) as err:
+        make_dist(app, tmp_path / "out")
+    lines = err.value.render().splitlines()
+    for victim in sorted(victims):
+        assert f"{victim}: error: cannot read (Permission denied)" in lines
+
+
 def test_missing_src(tmp_path):
     with pytest.raises(DistError, match="does not exist"):
         make_dist(tmp_path / "nope", tmp_path / "out")

@@ -236,15 +236,33 @@ def test_same_size_edit_within_the_same_second_is_seen(tmp_path: Path) -> None:
     assert check_hash(classify(pyc_of(script).read_bytes()), script.read_bytes()) is None
 
 
-def test_a_timestamp_pyc_is_the_race_ember_avoids(tmp_path: Path) -> None:
-    """The control for the test above: a timestamp pyc cannot see that edit."""
-    script = tmp_path / "app.py"
+def _timestamp_pyc_then_same_size_edit(script: Path, pyc_written: int) -> None:
+    """A timestamp pyc of 'aaa' whose file is dated ``pyc_written``, then an equal-size
+    edit dated the same second the pyc records (fixed times: no race with the clock)."""
     script.write_text("print('aaa')\n")
-    before = script.stat()
+    os.utime(script, (1_700_000_000, 1_700_000_000))
     py_compile.compile(str(script), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    os.utime(pyc_of(script), (pyc_written, pyc_written))
     script.write_text("print('bbb')\n")
-    os.utime(script, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert ember_run(script).stdout == "aaa\n"  # honoured as the importer would
+    os.utime(script, (1_700_000_000, 1_700_000_000))
+
+
+def test_a_timestamp_pyc_written_in_its_sources_second_is_not_trusted(tmp_path: Path) -> None:
+    """`ember build` then an edit in the same second: the header matches, the code is old."""
+    script = tmp_path / "app.py"
+    _timestamp_pyc_then_same_size_edit(script, pyc_written=1_700_000_000)
+    assert ember_run(script).stdout == "bbb\n"
+    header = classify(pyc_of(script).read_bytes())
+    assert header.mode is InvalidationMode.CHECKED_HASH
+    assert check_hash(header, script.read_bytes()) is None
+
+
+def test_a_timestamp_pyc_written_later_is_honoured(tmp_path: Path) -> None:
+    """The control: written a second after the recorded mtime, any later edit changes
+    the mtime, so the importer's check suffices and the pyc is used as the importer would."""
+    script = tmp_path / "app.py"
+    _timestamp_pyc_then_same_size_edit(script, pyc_written=1_700_000_001)
+    assert ember_run(script).stdout == "aaa\n"
 
 
 def test_a_stale_timestamp_pyc_is_replaced_by_a_checked_hash_one(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ How it is fast:
 
 - the parent skips fresh files itself, cheaply: one ``scandir`` of each cache folder,
   then a ``stat`` of the source and a 16-byte read of its cache, compared with the
-  exact header the build would write (magic, flags, then mtime and size or the hash);
+  exact header the build would write (magic, flags, then mtime and size or the hash),
+  and one subprocess unmarshalling the bodies behind those headers;
 - the rest is one queue over the whole de-duplicated list, biggest files first. On
   Linux the workers are forked (nothing to import or pickle): task numbers sit in a
   pipe that the workers read 4 bytes at a time (an atomic, lock-free queue); each
@@ -23,8 +24,9 @@ How it is fast:
 
 An explicit build ignores ``PYTHONDONTWRITEBYTECODE``, as ``compileall`` does: that
 variable stops the *importer* from writing caches, not a request to build them.
-The body of an existing cache is not read when deciding freshness (the importer
-does not either); ``ember status`` checks bodies, and ``--force`` rewrites them.
+A cache whose header is fresh is fresh only if its body unmarshals too (checked in
+one isolated subprocess, as ``ember status`` checks it): build rewrites what status
+calls corrupt. ``--force`` rewrites everything.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ember.pyc.cache import (
     Source,
     cache_dir,
     cache_tag,
+    check_bodies,
     diagnostic_json,
     find_sources,
 )
@@ -198,7 +201,7 @@ def build(
         display = str(src.path)
         if record is None:
             diag = Diagnostic(
-                Span(display, 1, 0),
+                Span(display, 0),
                 "the worker compiling this file died",
                 hint="run again with -j1 to see the crash",
             )
@@ -250,7 +253,8 @@ def _plan(
     suffixes = {level: (f".opt-{level}" if level else "") for level in levels}
     listings: dict[str, dict[str, os.DirEntry[str]]] = {}
     plan = _Plan([], [], [], {})
-    sized: list[tuple[int, Task]] = []
+    # (index, size, absolute, levels to compile, levels whose header is fresh)
+    pending: list[tuple[int, int, str, list[tuple[int, str]], list[tuple[int, str]]]] = []
     for i, src in enumerate(sources):
         absolute = src.absolute
         display = str(src.path)
@@ -276,7 +280,8 @@ def _plan(
             except OSError:
                 listing = {}
             listings[cdir] = listing
-        needed = []
+        needed: list[tuple[int, str]] = []
+        header_fresh: list[tuple[int, str]] = []
         expected: bytes | None = None
         for level, cache in targets:
             entry = listing.get(os.path.basename(cache))
@@ -288,7 +293,7 @@ def _plan(
                 plan.early[i] = (
                     "failed",
                     Diagnostic(
-                        Span(display, 1, 0),
+                        Span(display, 0),
                         f"cache path {cache} is {what}; refusing to replace it",
                         hint="remove it (the importer would turn it into a regular file)",
                     ),
@@ -303,19 +308,38 @@ def _plan(
                 except OSError as exc:
                     plan.early[i] = ("failed", _unreadable(display, exc))
                     break
-            if _read_head(cache) != expected:
-                needed.append((level, cache))
-        if i in plan.early:
-            continue
-        if not needed:
+            (header_fresh if _read_head(cache) == expected else needed).append((level, cache))
+        if i not in plan.early:
+            pending.append((i, st.st_size, absolute, needed, header_fresh))
+    _recheck_bodies(pending)
+    sized: list[tuple[int, Task]] = []
+    for i, size, absolute, needed, _ in pending:
+        if needed:
+            sized.append((size, (i, absolute, tuple(needed))))
+        else:
             plan.early[i] = ("fresh", None)
-            continue
-        sized.append((st.st_size, (i, absolute, tuple(needed))))
     # Biggest first: the long compiles start early and small files fill the tail.
     sized.sort(key=lambda item: -item[0])
     plan.tasks = [task for _, task in sized]
     plan.sizes = [size for size, _ in sized]
     return plan
+
+
+def _recheck_bodies(
+    pending: list[tuple[int, int, str, list[tuple[int, str]], list[tuple[int, str]]]],
+) -> None:
+    """Move each cache whose header is fresh but whose body does not unmarshal (a
+    truncated file, say) to the levels to compile: ``ember status`` calls it corrupt
+    and the importer would crash on it, so it is not fresh. One isolated subprocess
+    checks them all (:func:`~ember.pyc.cache.check_bodies`, as status does)."""
+    caches = [cache for *_, fresh in pending for _, cache in fresh]
+    if not caches:
+        return
+    problems = iter(check_bodies([Path(c) for c in caches]))
+    for *_, needed, fresh in pending:
+        for target in fresh:
+            if next(problems) is not None:
+                needed.append(target)
 
 
 def _expected_header(source: str, st: os.stat_result, mode: InvalidationMode) -> bytes:
@@ -336,7 +360,7 @@ def _read_head(cache: str) -> bytes:
 
 def _unreadable(display: str, exc: OSError) -> Diagnostic:
     return Diagnostic(
-        Span(display, 1, 0), f"cannot read source ({exc.strerror or exc})", hint=_READ_HINT
+        Span(display, 0), f"cannot read source ({exc.strerror or exc})", hint=_READ_HINT
     )
 
 
@@ -385,7 +409,7 @@ _WRITE_HINT = "check the cache folder's permissions, or build into a --prefix tr
 
 def _failure(message: str, hint: str, where: str = "source") -> tuple:
     """Diagnostic fields of a failure about a whole file (no position in it)."""
-    return (1, 0, None, None, message, hint, where)
+    return (0, 0, None, None, message, hint, where)
 
 
 def _read_source(path: str) -> tuple[os.stat_result, bytes]:

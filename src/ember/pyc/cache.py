@@ -38,6 +38,9 @@ from ember.pyc.header import (
 
 STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
 PYCACHE = "__pycache__"
+# The states in which the importer goes on to unmarshal the body (sourceless: a
+# legacy pyc with no source beside it, which `ember inspect` names).
+LOADS_BODY = frozenset({"fresh", "unchecked", "same-second", "sourceless"})
 
 # name.<tag>[.opt-N].pyc, tag of any implementation/version, e.g. cpython-310, pypy39.
 _CACHE_NAME = re.compile(
@@ -291,10 +294,18 @@ def judge_many(
     if check_body and to_check:
         problems = check_bodies([verdicts[i].cache for i in to_check])
         for i, problem in zip(to_check, problems, strict=True):
-            if problem is not None:
-                v = verdicts[i]
-                verdicts[i] = replace(v, state="corrupt", reason=problem)
+            verdicts[i] = with_body(verdicts[i], problem)
     return verdicts
+
+
+def with_body(verdict: Verdict, problem: str | None) -> Verdict:
+    """The verdict once the body has been checked: ``problem`` (from
+    :func:`check_bodies`, or any decoder's reason) makes a cache the importer would
+    load ``corrupt``, whatever its header says. The one rule build, status, clean and
+    inspect share, so none calls fresh what another calls corrupt."""
+    if problem is None or verdict.state not in LOADS_BODY:
+        return verdict
+    return replace(verdict, state="corrupt", reason=problem)
 
 
 def judge_cache(cache: Path, *, prefix: Path | None = None) -> Verdict:
@@ -410,8 +421,9 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
     and ``text``, the rendering a terminal gets (with the source line and caret)."""
     return {
         "file": d.span.path,
-        "line": d.span.line,
-        "column": d.span.col + 1,
+        # No position (null) for an error about a path as a whole.
+        "line": d.span.line or None,
+        "column": d.span.col + 1 if d.span.line else None,
         "severity": d.severity,
         "message": d.message,
         "hint": d.hint,
@@ -419,8 +431,10 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
     }
 
 
-def _problem(path: str, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(Span(path, 1, 0), message, hint=hint)
+def path_problem(path: str, message: str, hint: str | None = None) -> Diagnostic:
+    """An error about ``path`` as a whole (an OS error, a bad argument): one line naming
+    it, no ``line:col`` (there is no source line to point at), and a hint."""
+    return Diagnostic(Span(path, 0), message, hint=hint)
 
 
 def find_sources(
@@ -453,7 +467,7 @@ def find_sources(
 
     def dangling(display: str) -> Diagnostic:
         target = os.readlink(display)
-        return _problem(
+        return path_problem(
             display,
             f"dangling symlink (points to {target}, which does not exist)",
             "remove the link or restore its target",
@@ -469,7 +483,7 @@ def find_sources(
             entries = sorted(os.scandir(absolute), key=lambda e: e.name)
         except OSError as exc:
             problems.append(
-                _problem(
+                path_problem(
                     display, f"cannot list directory ({exc.strerror})", "check its permissions"
                 )
             )
@@ -507,7 +521,7 @@ def find_sources(
         elif os.path.isfile(absolute):
             if not display.endswith(".py"):
                 problems.append(
-                    _problem(
+                    path_problem(
                         display,
                         "not a Python source file (no .py suffix)",
                         "the importer only caches .py files; pass a .py file or a directory",
@@ -519,7 +533,7 @@ def find_sources(
             problems.append(dangling(display))
         else:
             problems.append(
-                _problem(
+                path_problem(
                     display, "no such file or directory", "check the path (typo? wrong directory?)"
                 )
             )

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
+    Discovery,
     cache_dir,
     cache_dirs,
     cache_tag,
@@ -87,19 +88,42 @@ def clean(
     """
     found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
     candidates: list[tuple[Path, Path | None]] = []  # (cache, its source)
+    # Each cache folder is opened once, never through a symlink (O_NOFOLLOW), and its
+    # files are listed and removed relative to that descriptor: a __pycache__ that is
+    # (or is swapped for) a link out of the tree leads nowhere.
+    fds: dict[Path, int] = {}
     dirs = cache_dirs(found.dirs, prefix=prefix)
     for cdir in dirs:
-        candidates.extend(_cache_files(cdir, prefix))
+        candidates.extend(_cache_files(cdir, prefix, fds))
     # Explicit file arguments: their own caches, wherever their folder was not walked.
     walked = {str(d) for d in dirs}
     for src in found.sources:
         head, name = os.path.split(src.absolute)
         cdir = Path(cache_dir(head, prefix=prefix))
-        if str(cdir) not in walked and cdir.is_dir():
+        if str(cdir) not in walked:
             candidates.extend(
-                c for c in _cache_files(cdir, prefix) if parse_cache_name(c[0].name)[0] == name[:-3]
+                c
+                for c in _cache_files(cdir, prefix, fds)
+                if parse_cache_name(c[0].name)[0] == name[:-3]
             )
+    try:
+        return _remove(found, candidates, fds, orphans, stale, dry_run, prefix, dirs)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
 
+
+def _remove(
+    found: Discovery,
+    candidates: list[tuple[Path, Path | None]],
+    fds: dict[Path, int],
+    orphans: bool,
+    stale: bool,
+    dry_run: bool,
+    prefix: Path | None,
+    dirs: list[Path],
+) -> CleanReport:
+    """Remove the chosen candidates (each through its folder's descriptor)."""
     chosen = [cache for cache, source in candidates if not (orphans or stale)]
     if orphans:
         chosen += [c for c, s in candidates if s is None or not s.exists()]
@@ -112,12 +136,12 @@ def clean(
     for cache in chosen:
         if not dry_run:
             try:
-                os.unlink(cache)
+                os.unlink(cache.name, dir_fd=fds[cache.parent])
             except FileNotFoundError:
                 continue  # removed by someone else meanwhile: the goal is met
             except OSError as exc:
                 # The folder as the place: the renderer would print a line of the pyc.
-                where = Span(str(shown(cache.parent)), 1, 0)
+                where = Span(str(shown(cache.parent)), 0)
                 message = f"cannot remove {cache.name} ({exc.strerror or exc})"
                 failures.append(Diagnostic(where, message, hint="check the folder's permissions"))
                 continue
@@ -132,16 +156,26 @@ def clean(
     )
 
 
-def _cache_files(cdir: Path, prefix: Path | None) -> list[tuple[Path, Path | None]]:
-    """Regular files named like caches in ``cdir``, each with its source path."""
-    out = []
+def _cache_files(
+    cdir: Path, prefix: Path | None, fds: dict[Path, int]
+) -> list[tuple[Path, Path | None]]:
+    """Regular files named like caches in ``cdir``, each with its source path; ``cdir``
+    is opened (into ``fds``) only if it is a real folder, not a symlink to one."""
+    out: list[tuple[Path, Path | None]] = []
+    fd = fds.get(cdir)
+    if fd is None:
+        try:
+            fd = os.open(cdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            return out  # missing, not a folder, or a symlink: nothing of ours there
+        fds[cdir] = fd
     try:
-        entries = sorted(os.scandir(cdir), key=lambda e: e.name)
+        entries = sorted(os.scandir(fd), key=lambda e: e.name)
     except OSError:
         return out
     for entry in entries:
         if entry.is_file(follow_symlinks=False) and parse_cache_name(entry.name) is not None:
-            cache = Path(entry.path)
+            cache = cdir / entry.name
             out.append((cache, source_for_cache(cache, prefix=prefix)))
     return out
 

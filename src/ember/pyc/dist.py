@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from types import CodeType
 
 from ember.diagnostics import Diagnostic, Span
+from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
 from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
 
@@ -148,11 +149,23 @@ def _check_paths(src: Path, out: Path, force: bool) -> None:
 # -- compiling ------------------------------------------------------------------------
 
 
-def _walk_src(src: Path) -> tuple[list[Path], list[Path]]:
-    """(.py files, other files) under src, sorted, skipping caches and VCS folders."""
+def _walk_src(src: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
+    """(.py files, other files, folders that cannot be listed) under src, sorted,
+    skipping caches and VCS folders. A folder left out would silently drop its
+    modules from OUT, so each one is an error."""
     sources: list[Path] = []
     others: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(src):
+    problems: list[Diagnostic] = []
+
+    def unlistable(exc: OSError) -> None:
+        where = str(exc.filename) if exc.filename else str(src)
+        problems.append(
+            path_problem(
+                where, f"cannot list directory ({exc.strerror or exc})", "check its permissions"
+            )
+        )
+
+    for dirpath, dirnames, filenames in os.walk(src, onerror=unlistable):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in sorted(filenames):
             path = Path(dirpath, name)
@@ -160,7 +173,7 @@ def _walk_src(src: Path) -> tuple[list[Path], list[Path]]:
                 sources.append(path)
             elif path.suffix not in SKIP_SUFFIXES:
                 others.append(path)
-    return sources, others
+    return sources, others, problems
 
 
 def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
@@ -173,6 +186,14 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
         exc.msg,
         hint="fix it (python cannot run it either), or move it out of SRC: "
         "ember dist compiles every .py",
+    )
+
+
+def _unreadable(path: Path, exc: OSError) -> Diagnostic:
+    return path_problem(
+        str(path),
+        f"cannot read ({exc.strerror or exc})",
+        "check that you may read it, or move it out of SRC",
     )
 
 
@@ -268,12 +289,11 @@ def make_dist(
             f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
         )
     base = PurePosixPath(src.resolve().name) if layout == "package" else PurePosixPath()
-    sources, others = _walk_src(src)
+    sources, others, problems = _walk_src(src)
     rels = {p: base / PurePosixPath(p.relative_to(src).as_posix()) for p in sources}
     package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
 
     compiled: list[tuple[DistModule, CodeType, bytes]] = []
-    problems: list[Diagnostic] = []
     for path in sources:
         rel = rels[path]
         try:
@@ -281,7 +301,10 @@ def make_dist(
         except SyntaxError as exc:
             problems.append(_syntax_diagnostic(path, exc))
             continue
-        except (ValueError, OSError) as exc:  # NUL bytes, unreadable file
+        except OSError as exc:
+            problems.append(_unreadable(path, exc))
+            continue
+        except ValueError as exc:  # NUL bytes
             problems.append(Diagnostic(Span(str(path), 1), f"cannot compile: {exc}"))
             continue
         parts = rel.with_suffix("").parts
@@ -291,11 +314,23 @@ def make_dist(
             rel.name == "__main__.py"
         )
         compiled.append((DistModule(rel, name, guarded, entry), code, data))
+    for path in others:  # copied as they are: each must be readable too
+        try:
+            # O_NONBLOCK: a FIFO among the data files must not hang the check.
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            problems.append(_unreadable(path, exc))
     if problems:
         n = len(problems)
+        unreadable = sum(1 for d in problems if d.span.line == 0)
+        what = (
+            f"do{'es' if n == 1 else ''} not compile"
+            if not unreadable
+            else f"cannot be read{'' if unreadable == n else ' or compiled'}"
+        )
+        noun = ("source file" if not unreadable else "path") + ("s" if n != 1 else "")
         raise DistError(
-            f"{n} source file{'s' if n != 1 else ''} in {src} do{'es' if n == 1 else ''} not "
-            "compile; nothing was written",
+            f"{n} {noun} in {src} {what}; nothing was written",
             diagnostics=tuple(problems),
         )
 

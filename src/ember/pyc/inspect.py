@@ -29,6 +29,7 @@ from ember.pyc.cache import (
     parse_cache_name,
     signal_name,
     when,
+    with_body,
 )
 from ember.pyc.codeinfo import CodeInfo, StringConst
 from ember.pyc.header import HEADER_SIZE, HeaderError, PycHeader, classify, has_magic
@@ -242,7 +243,11 @@ def inspect_pyc(target: Target, *, disassemble: bool = False, python: str | None
         return _replace(base, body_error=problem, hints=tuple(hints))
     result = run_worker(interpreter, target.pyc, disassemble=disassemble)
     if isinstance(result, str):
-        return _replace(base, body_error=f"corrupt body: {result}", decoded_by=interpreter)
+        # The verdict rule status and build use: a body that does not decode is corrupt.
+        verdict = None if verdict is None else with_body(verdict, f"body: {result}")
+        return _replace(
+            base, verdict=verdict, body_error=f"corrupt body: {result}", decoded_by=interpreter
+        )
     codes = tuple(_code_from_json(c) for c in result["codes"])
     strings = tuple(_string_from_json(s) for s in result["strings"])
     return _replace(

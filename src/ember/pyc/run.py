@@ -12,7 +12,9 @@ importer validates any module's, and compiled and written (atomically) when miss
 stale; the one change is that the pyc written is *checked-hash* (PEP 552), so an edit
 of the same size within the same second is still seen. A fresh pyc someone else wrote
 (the importer, ``ember build``) is honoured in its own invalidation mode, as the
-importer would.
+importer would, except a timestamp pyc written in the very second it records as the
+source's mtime: an equal-size edit later in that second is invisible to its header,
+so that one is recompiled (and rewritten as checked-hash).
 
 Start-up is the product: this module imports nothing at load time that ``python -c pass``
 has not already imported (``sys``, ``os`` and the frozen importlib), so ``ember run``
@@ -155,6 +157,11 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
         data: bytes = super().get_data(path)
         if path == self.path:
             self._source = data  # kept for the hash when the pyc is written
+        elif _written_in_recorded_second(path, data):
+            # An equal-size edit later in that second keeps (mtime, size): the header
+            # cannot tell, so recompile (the importer's path for an unreadable pyc),
+            # and the pyc written in its place is checked-hash.
+            raise OSError(f"{path}: timestamp pyc written in its source's second")
         return data
 
     def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
@@ -166,6 +173,18 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
         # The importer's writer: makes __pycache__, temp file + replace, silent on
         # an unwritable folder.
         super().set_data(path, data, _mode=_mode)
+
+
+def _written_in_recorded_second(pyc: str, data: bytes) -> bool:
+    """Whether ``data`` is a timestamp pyc whose file was written no later than the
+    second its header records as the source's mtime (so a same-second edit is unseen)."""
+    if len(data) < 16 or data[4:8] != b"\0\0\0\0":  # flags 0: timestamp (PEP 552)
+        return False
+    try:
+        written = os.stat(pyc).st_mtime_ns // 1_000_000_000
+    except OSError:
+        return True
+    return (written & 0xFFFFFFFF) <= int.from_bytes(data[8:12], "little")
 
 
 def _run_runpy_main(name: str, alter_argv: bool) -> None:
@@ -316,7 +335,7 @@ def _refuse_to_overwrite(path: str) -> None:
 
     raise EmberError(
         Diagnostic(
-            Span(path, 1, 0),
+            Span(path, 0),
             "this file exists and is not an ember launcher: not overwriting it",
             hint="choose a new path, e.g. ~/.local/bin/ember-run, or a folder to put it in",
         )
