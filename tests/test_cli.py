@@ -75,3 +75,30 @@ def test_import_ember_and_jit_attribute_stay_light() -> None:
     env = {**os.environ, "PYTHONPATH": SRC}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_transposed_command_suggests_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    # "biuld" shares only "b" with build: the old two-letter prefix rule missed it.
+    assert cli.main(["biuld"]) == 2
+    assert "did you mean build?" in capsys.readouterr().err
+
+
+def test_negative_jobs_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["build", "-j", "-1", "."])
+    assert exc.value.code == 2
+    assert "must be 0 (all CPUs) or more, not -1" in capsys.readouterr().err
+
+
+def test_tour_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["tour", str(tmp_path / "nosuch")]) == 2
+    assert "nosuch does not exist" in capsys.readouterr().err
+
+
+def test_sample_app_ships_as_package_data() -> None:
+    from ember.commands import tour
+
+    # Inside the ember package, so a non-editable install has it too.
+    assert (tour.EXAMPLES / "sampleapp" / "main.py").is_file()
+    assert (tour.EXAMPLES / "native" / "demo.py").is_file()
+    assert tour.EXAMPLES.resolve().is_relative_to(Path(cli.__file__).resolve().parent)

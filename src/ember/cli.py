@@ -40,6 +40,15 @@ def _top_help() -> str:
     )
 
 
+def _close_commands(name: str) -> list[str]:
+    """Commands a typo most likely meant: a transposition (``biuld``) shares no
+    prefix beyond two letters, so ask difflib, and keep the prefix rule for short input."""
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(name, COMMANDS, n=2, cutoff=0.6)
+    return close or [c for c in COMMANDS if len(name) >= 2 and c.startswith(name[:2])]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ember subcommand and return its exit status.
 
@@ -59,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
         sys.stderr.write(f"{USAGE}\nember: error: unknown command {name!r}")
-        close = [c for c in COMMANDS if c.startswith(name[:2])]
+        close = _close_commands(name)
         sys.stderr.write(f" (did you mean {' or '.join(close)}?)\n" if close else "\n")
         sys.stderr.write("Run 'ember --help' to list the commands.\n")
         return 2

@@ -45,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=non_negative,
         default=0,
         metavar="N",
         help="worker processes (default 0: all CPUs; 1: in this process)",
@@ -138,6 +138,17 @@ def add_tree_arguments(parser: argparse.ArgumentParser, *, levels: str | None = 
         help="a pycache-prefix tree, as PYTHONPYCACHEPREFIX (default: that variable when "
         "set, else in-tree __pycache__ folders)",
     )
+
+
+def non_negative(text: str) -> int:
+    """An argparse type for counts where 0 means "automatic" (``-j 0``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (all CPUs) or more, not {value}")
+    return value
 
 
 def resolve_prefix(given: Path | None) -> tuple[Path | None, str | None]:

@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+# Package data (ember/examples), so the tour works from a non-editable install too.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         type=Path,
         default=EXAMPLES / "sampleapp",
-        help="an app folder with a main.py (default: the bundled examples/sampleapp)",
+        help="an app folder with a main.py (default: the bundled sample app)",
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="copy the app to DIR and keep it")
     parser.add_argument("--no-native", action="store_true", help="skip the native (LLVM) steps")
@@ -48,6 +49,14 @@ def _ember(*args: str, cwd: Path, env: dict[str, str]) -> int:
 
 def main(args: argparse.Namespace) -> int:
     app: Path = args.app
+    if not app.is_dir():
+        what = "is not a folder" if app.exists() else "does not exist"
+        print(f"ember tour: error: {app} {what}", file=sys.stderr)
+        print(
+            "hint: pass an app folder with a main.py, or no argument for the bundled app",
+            file=sys.stderr,
+        )
+        return 2
     if not (app / "main.py").is_file():
         print(f"ember tour: error: {app} has no main.py", file=sys.stderr)
         print("hint: pass an app folder, e.g. 'ember tour examples/sampleapp'", file=sys.stderr)
