@@ -442,10 +442,10 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     for f in unit.functions:
         ty = abi.spec_type(f.arg_types)
         if f.symbol in members:
-            # A function that can recurse takes its recursion depth as a last, extra
-            # parameter (see lower_calls); the root keeps the contract's signature by
-            # wrapping it (lower_calls.root_wrapper).
-            ty = ir.FunctionType(I32, [*ty.args, I64])
+            # A function that can recurse takes its recursion depth and its thread's
+            # stack limit as last, extra parameters (see lower_calls); the root keeps
+            # the contract's signature by wrapping it (lower_calls.root_wrapper).
+            ty = ir.FunctionType(I32, [*ty.args, I64, I64])
         name = f.symbol + (".rec" if f.symbol in members and f is unit.root else "")
         fn = ir.Function(module, ty, name)
         fn.attributes.add("nounwind")
