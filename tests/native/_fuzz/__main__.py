@@ -30,16 +30,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     start = time.monotonic()
     indices = list(range(args.start, args.start + args.count))
-    parts = [indices[j::args.jobs] for j in range(args.jobs)]
+    parts = [indices[j :: args.jobs] for j in range(args.jobs)]
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda part: run(args.seed, part, broken, args.batch,
-                                                 args.timeout, progress=True), parts))
+        results = list(
+            pool.map(
+                lambda part: run(args.seed, part, broken, args.batch, args.timeout, progress=True),
+                parts,
+            )
+        )
     findings = [f for got, _ in results for f in got]
     calls = sum(n for _, n in results)
     for f in findings:
         print(f"\n{'=' * 78}\n{f.reproducer()}")
-    print(f"seed {args.seed}: {args.count} programs, {calls} calls, {len(findings)} "
-          f"findings in {time.monotonic() - start:.0f} s", file=sys.stderr)
+    print(
+        f"seed {args.seed}: {args.count} programs, {calls} calls, {len(findings)} "
+        f"findings in {time.monotonic() - start:.0f} s",
+        file=sys.stderr,
+    )
     return 1 if findings else 0
 
 

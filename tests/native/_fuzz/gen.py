@@ -119,11 +119,15 @@ class Gen:
 
     def names_of(self, scope: Scope, t: Type) -> list[str]:
         return [n for n, nt in scope.all().items() if nt == t] + [
-            n for n, nt in self.consts.items() if nt == t]
+            n for n, nt in self.consts.items() if nt == t
+        ]
 
     def arrays(self, scope: Scope) -> list[tuple[str, str, int]]:
-        return [(n, t[1], t[2]) for n, t in scope.all().items()
-                if isinstance(t, tuple) and t[0] == "arr"]
+        return [
+            (n, t[1], t[2])
+            for n, t in scope.all().items()
+            if isinstance(t, tuple) and t[0] == "arr"
+        ]
 
     def expr(self, t: str, scope: Scope, depth: int = 0) -> str:
         r = self.rng
@@ -178,8 +182,20 @@ class Gen:
         if k == 5:
             return f"({e()} {r.choice(('and', 'or'))} {e()})"
         if k == 6:
-            f = r.choice(("abs", "min", "max", "int", "round", "math.floor", "math.ceil",
-                          "math.trunc", "math.gcd", "math.isqrt"))
+            f = r.choice(
+                (
+                    "abs",
+                    "min",
+                    "max",
+                    "int",
+                    "round",
+                    "math.floor",
+                    "math.ceil",
+                    "math.trunc",
+                    "math.gcd",
+                    "math.isqrt",
+                )
+            )
             if f in ("min", "max"):
                 return f"{f}({', '.join(e() for _ in range(r.choice((2, 3))))})"
             if f == "math.gcd":
@@ -228,9 +244,32 @@ class Gen:
         if k == 5:
             return f"({e()} if {e('bool')} else {e()})"
         if k == 6:
-            f = r.choice(("sqrt", "exp", "log", "log2", "log10", "log1p", "expm1", "sin",
-                          "cos", "tan", "atan", "asin", "acos", "sinh", "tanh", "fabs",
-                          "erf", "gamma", "lgamma", "cbrt", "degrees", "floor_f"))
+            f = r.choice(
+                (
+                    "sqrt",
+                    "exp",
+                    "log",
+                    "log2",
+                    "log10",
+                    "log1p",
+                    "expm1",
+                    "sin",
+                    "cos",
+                    "tan",
+                    "atan",
+                    "asin",
+                    "acos",
+                    "sinh",
+                    "tanh",
+                    "fabs",
+                    "erf",
+                    "gamma",
+                    "lgamma",
+                    "cbrt",
+                    "degrees",
+                    "floor_f",
+                )
+            )
             if f == "floor_f":
                 return f"float({e('int')})"
             return f"math.{f}({e(r.choice(('float', 'float', 'int')))})"
@@ -358,8 +397,9 @@ class Gen:
             if t == "bool" or r.random() < 0.4:
                 out.append(f"{ind}{name} = {self.expr(t, s)}")
             else:
-                ops = ["+", "-", "*", "//", "%"] + (["/", "**"] if t == "float" else
-                                                    ["<<", ">>", "&", "|", "^"])
+                ops = ["+", "-", "*", "//", "%"] + (
+                    ["/", "**"] if t == "float" else ["<<", ">>", "&", "|", "^"]
+                )
                 op = r.choice(ops)
                 rhs = self.expr(t if t == "int" else r.choice(("float", "int")), s)
                 out.append(f"{ind}{name} {op}= {rhs}")
@@ -458,8 +498,13 @@ class Gen:
             return
         name, dtype, ndim = r.choice(arrs)
         et = elem_type(dtype)
-        vt = r.choice({"bool": ("bool", "bool", "int"), "int": ("int", "int", "bool", "float"),
-                       "float": ("float", "float", "int")}[et])
+        vt = r.choice(
+            {
+                "bool": ("bool", "bool", "int"),
+                "int": ("int", "int", "bool", "float"),
+                "float": ("float", "float", "int"),
+            }[et]
+        )
         if "store_oob_convert" in self.broken and et == "int":
             vt = "int"
         value = self.expr(vt, s, 1)
@@ -468,8 +513,12 @@ class Gen:
         if "store_oob_convert" in self.broken and et == "int":
             value = f"({value}) & 127" if "store_value_order" not in self.broken else "7"
         target = self.subscript(s, name, ndim)
-        if et != "bool" and vt != "bool" and r.random() < 0.3 and "store_value_order" \
-                not in self.broken:
+        if (
+            et != "bool"
+            and vt != "bool"
+            and r.random() < 0.3
+            and "store_value_order" not in self.broken
+        ):
             op = r.choice(("+", "-", "*")) if et == "int" else r.choice(("+", "*", "/"))
             out.append(f"{ind}{target} {op}= {value}")
         else:
@@ -479,8 +528,12 @@ class Gen:
         r = self.rng
         dtype, ndim = r.choice(self.pool) if r.random() < 0.7 else (r.choice(DTYPES), 1)
         name = self.fresh("a")
-        n = lambda: f"({self.expr('int', s, 2)}) % 5" if r.random() < 0.7 else str(  # noqa: E731
-            r.randint(-1, 4))
+
+        def n() -> str:
+            if r.random() < 0.7:
+                return f"({self.expr('int', s, 2)}) % 5"
+            return str(r.randint(-1, 4))
+
         shape = n() if ndim == 1 else f"({n()}, {n()})"
         src_arrs = [a for a in self.arrays(s) if (a[1], a[2]) == (dtype, ndim)]
         k = r.randrange(7)
@@ -515,8 +568,7 @@ class Gen:
             types[r.randrange(len(types))] = "float"
         return f"np.arange({', '.join(self.expr(t, s, 2) for t in types)})"
 
-    def fill(self, s: Scope, out: list[str], ind: str, name: str, dtype: str,
-             ndim: int) -> None:
+    def fill(self, s: Scope, out: list[str], ind: str, name: str, dtype: str, ndim: int) -> None:
         inner = Scope(s)
         if ndim == 1:
             out.append(f"{ind}for k{self.counter} in range(len({name})):")
@@ -553,8 +605,9 @@ class Gen:
         if isinstance(fn.ret, tuple) and fn.ret[0] == "tuple":
             arr = next((x for x in fn.ret[1] if isinstance(x, tuple)), None)
             if arr is not None:
-                out.append(f"    r0 = np.zeros({'3' if arr[2] == 1 else '(2, 3)'}, "
-                           f"{np_dtype(arr[1])})")
+                out.append(
+                    f"    r0 = np.zeros({'3' if arr[2] == 1 else '(2, 3)'}, {np_dtype(arr[1])})"
+                )
                 s.names["r0"] = arr
         if fn.recursive:
             out.append(f"    if {fn.params[0][0]} <= 0:")
@@ -562,8 +615,9 @@ class Gen:
         self.budget = size
         self.block(s, out, "    ", size)
         if fn.recursive:
-            args = ", ".join([f"{fn.params[0][0]} - 1"] +
-                             [self.expr(t, s, 2) for _, t in fn.params[1:]])
+            args = ", ".join(
+                [f"{fn.params[0][0]} - 1"] + [self.expr(t, s, 2) for _, t in fn.params[1:]]
+            )
             out.append(f"    rec = {fn.name}({args})")
             s.names["rec"] = fn.ret
         out.append(f"    return {self.ret_expr(fn.ret, s)}")
@@ -594,8 +648,11 @@ class Gen:
             if recursive:
                 params[0] = ("p0", "int")
             fn = Fn(f"g{i}", params, r.choice(("int", "float", "bool")), recursive)
-            annotate = not n_arr and r.random() < 0.25 and not (
-                recursive and "annotated_recursion" in self.broken)
+            annotate = (
+                not n_arr
+                and r.random() < 0.25
+                and not (recursive and "annotated_recursion" in self.broken)
+            )
             lines += ["", *self.function(fn, r.randint(1, 6), annotate), ""]
             if annotate:
                 annotated.add(fn.name)
@@ -608,8 +665,14 @@ class Gen:
         entry = Fn("f", params, ret)
         lines += ["", *self.function(entry, r.randint(3, 12), False)]
         calls = [tuple(draw_value(r, t) for _, t in params) for _ in range(r.randint(2, 5))]
-        return Program(seed, index, "\n".join(lines) + "\n", calls,
-                       [fn.name for fn in self.fns] + ["f"], annotated)
+        return Program(
+            seed,
+            index,
+            "\n".join(lines) + "\n",
+            calls,
+            [fn.name for fn in self.fns] + ["f"],
+            annotated,
+        )
 
 
 def generate(seed: int, index: int, broken: frozenset[str] = KNOWN_BROKEN) -> Program:
@@ -626,12 +689,22 @@ def draw_value(r: random.Random, t: Type) -> Any:
         return r.random() < 0.5
     if t == "int":
         k = r.random()
-        return (r.choice(EDGE_INTS) if k < 0.45 else r.randint(-20, 20) if k < 0.85
-                else r.randint(INT64_MIN, INT64_MAX))
+        return (
+            r.choice(EDGE_INTS)
+            if k < 0.45
+            else r.randint(-20, 20)
+            if k < 0.85
+            else r.randint(INT64_MIN, INT64_MAX)
+        )
     if t == "float":
         k = r.random()
-        return (r.choice(EDGE_FLOATS) if k < 0.5 else r.randint(-40, 40) / 4 if k < 0.8
-                else r.uniform(-1e6, 1e6))
+        return (
+            r.choice(EDGE_FLOATS)
+            if k < 0.5
+            else r.randint(-40, 40) / 4
+            if k < 0.8
+            else r.uniform(-1e6, 1e6)
+        )
     _, dtype, ndim = t
     if ndim == 1:
         shape: tuple[int, ...] = (r.choice((0, 1, 2, 3, 4, 5, 6, 9, 12)),)
@@ -653,8 +726,11 @@ def element(r: random.Random, dtype: str, big: bool) -> Any:
     if dtype == "uint64" and not big:
         hi = INT64_MAX
     k = r.random()
-    return r.choice((lo, hi, 0, 1, hi - 1)) if k < 0.3 else (
-        r.randint(max(lo, -20), min(hi, 20)) if k < 0.8 else r.randint(lo, hi))
+    return (
+        r.choice((lo, hi, 0, 1, hi - 1))
+        if k < 0.3
+        else (r.randint(max(lo, -20), min(hi, 20)) if k < 0.8 else r.randint(lo, hi))
+    )
 
 
 MAKE_ARRAY = '''
@@ -689,8 +765,7 @@ def build(value: Any) -> Any:
 def show(value: Any) -> str:
     """A spec from ``draw_value`` as Python source (for reproducers)."""
     if isinstance(value, tuple) and value and value[0] == "array":
-        return f"make_array{value[1:]!r}".replace("nan", "math.nan").replace(
-            "inf", "math.inf")
+        return f"make_array{value[1:]!r}".replace("nan", "math.nan").replace("inf", "math.inf")
     if isinstance(value, float) and not math.isfinite(value):
         return "math.nan" if math.isnan(value) else ("math.inf" if value > 0 else "-math.inf")
     return repr(value)

@@ -32,8 +32,10 @@ def same(a: Any, b: Any) -> bool:
         nan = np.isnan(a)
         if not np.array_equal(nan, np.isnan(b)):
             return False
-        return bool(np.array_equal(a[~nan], b[~nan])
-                    and np.array_equal(np.signbit(a[~nan]), np.signbit(b[~nan])))
+        return bool(
+            np.array_equal(a[~nan], b[~nan])
+            and np.array_equal(np.signbit(a[~nan]), np.signbit(b[~nan]))
+        )
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
@@ -48,8 +50,7 @@ def same(a: Any, b: Any) -> bool:
 def _outcome(fn: Any, args: list[Any]) -> tuple[Any, type | None, str]:
     out = io.StringIO()
     try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings(), \
-                np.errstate(all="ignore"):
+        with contextlib.redirect_stdout(out), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             value = fn(*args)
     except Exception as exc:  # noqa: BLE001 - comparing exception types is the point
@@ -86,24 +87,39 @@ def check(program: Program) -> list[dict[str, str]]:
     try:
         ns, ref_ns = load(program)
     except Exception as exc:  # noqa: BLE001 - a valid program ember refuses is a finding
-        return [{"kind": "compile", "call": "(at definition)",
-                 "expected": "a compiled function", "got": f"{type(exc).__name__}: {exc}"}]
+        return [
+            {
+                "kind": "compile",
+                "call": "(at definition)",
+                "expected": "a compiled function",
+                "got": f"{type(exc).__name__}: {exc}",
+            }
+        ]
     findings = []
     for spec in program.calls:
-        py_args = [reference.ref(a) if isinstance(a, np.ndarray) else a
-                   for a in map(build, spec)]
+        py_args = [reference.ref(a) if isinstance(a, np.ndarray) else a for a in map(build, spec)]
         jit_args = [build(v) for v in spec]
         expected = _outcome(ref_ns["f"], py_args)
         got = _outcome(ns["f"], jit_args)
         problem = _compare(expected, got, py_args, jit_args)
         if problem:
-            findings.append({"kind": problem, "call": f"f({', '.join(map(show, spec))})",
-                             "expected": _describe(expected), "got": _describe(got)})
+            findings.append(
+                {
+                    "kind": problem,
+                    "call": f"f({', '.join(map(show, spec))})",
+                    "expected": _describe(expected),
+                    "got": _describe(got),
+                }
+            )
     return findings
 
 
-def _compare(expected: tuple[Any, type | None, str], got: tuple[Any, type | None, str],
-             py_args: list[Any], jit_args: list[Any]) -> str | None:
+def _compare(
+    expected: tuple[Any, type | None, str],
+    got: tuple[Any, type | None, str],
+    py_args: list[Any],
+    jit_args: list[Any],
+) -> str | None:
     if expected[1] is not got[1]:
         return "exception"
     if expected[1] is None and not same(reference.plain(expected[0]), got[0]):

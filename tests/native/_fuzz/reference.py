@@ -38,9 +38,19 @@ _BINOPS: dict[type, str] = {
     ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
     ast.BitOr: "|", ast.BitXor: "^",
 }  # fmt: skip
-_APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "//": operator.floordiv, "%": operator.mod, "<<": operator.lshift,
-          ">>": operator.rshift, "&": operator.and_, "|": operator.or_, "^": operator.xor}
+_APPLY = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "<<": operator.lshift,
+    ">>": operator.rshift,
+    "&": operator.and_,
+    "|": operator.or_,
+    "^": operator.xor,
+}
 
 
 def _check(value: Any) -> Any:
@@ -95,10 +105,16 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         literal = isinstance(node.right, ast.Constant) or (
-            isinstance(node.right, ast.UnaryOp) and isinstance(node.right.operand, ast.Constant))
+            isinstance(node.right, ast.UnaryOp) and isinstance(node.right.operand, ast.Constant)
+        )
         self.generic_visit(node)  # (after: it rewrites a literal ``-3`` into a call)
-        return _call("_binop", ast.Constant(_BINOPS[type(node.op)]), node.left, node.right,
-                     ast.Constant(literal))
+        return _call(
+            "_binop",
+            ast.Constant(_BINOPS[type(node.op)]),
+            node.left,
+            node.right,
+            ast.Constant(literal),
+        )
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
         self.generic_visit(node)
@@ -185,8 +201,9 @@ def plain(value: Any) -> Any:
 
 
 def _wrap(fn: Any) -> Any:
-    return lambda *args, **kw: ref(fn(*[a.view(np.ndarray) if isinstance(a, np.ndarray)
-                                        else a for a in args], **kw))
+    return lambda *args, **kw: ref(
+        fn(*[a.view(np.ndarray) if isinstance(a, np.ndarray) else a for a in args], **kw)
+    )
 
 
 def _abs(a: np.ndarray) -> RefArray:
@@ -201,12 +218,29 @@ def numpy_namespace() -> SimpleNamespace:
     names = ("zeros", "ones", "empty", "full", "arange", "zeros_like", "empty_like", "sqrt")
     ns = SimpleNamespace(**{n: _wrap(getattr(np, n)) for n in names})
     ns.abs = _abs
-    for d in ("bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-              "uint64", "float32", "float64"):
+    for d in (
+        "bool_",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+    ):
         setattr(ns, d, getattr(np, d))
     return ns
 
 
 def globals_for_reference() -> dict[str, Any]:
-    return {"math": math, "np": numpy_namespace(), "_binop": _binop, "_unary": _unary,
-            "_check": _check, "_aug_item": _aug_item}
+    return {
+        "math": math,
+        "np": numpy_namespace(),
+        "_binop": _binop,
+        "_unary": _unary,
+        "_check": _check,
+        "_aug_item": _aug_item,
+    }

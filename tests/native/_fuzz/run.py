@@ -38,13 +38,22 @@ class Finding:
     def reproducer(self) -> str:
         """The program, its failing call, and both outcomes, as a runnable script."""
         program = generate(self.seed, self.index, self.broken)
-        lines = [f"# ember fuzz: seed {self.seed}, program {self.index}: {self.kind}",
-                 f"# CPython (reference): {self.expected}", f"# ember: {self.got}",
-                 program.source, "import ember", MAKE_ARRAY.strip(), ""]
+        lines = [
+            f"# ember fuzz: seed {self.seed}, program {self.index}: {self.kind}",
+            f"# CPython (reference): {self.expected}",
+            f"# ember: {self.got}",
+            program.source,
+            "import ember",
+            MAKE_ARRAY.strip(),
+            "",
+        ]
         for name in program.functions:
             lines.append(f"{name} = ember.jit(cache=False)({name})")
-        calls = [self.call] if self.call.startswith("f(") else [
-            f"f({', '.join(map(_show, spec))})" for spec in program.calls]
+        calls = (
+            [self.call]
+            if self.call.startswith("f(")
+            else [f"f({', '.join(map(_show, spec))})" for spec in program.calls]
+        )
         lines += [f"print({c})" for c in calls]
         return "\n".join(lines) + "\n"
 
@@ -79,16 +88,28 @@ def worker(seed: int, indices: list[int], broken: frozenset[str], inject: str) -
 # ------------------------------------------------------------------------- the parent
 
 
-def run_batch(seed: int, indices: list[int], broken: frozenset[str], timeout: float,
-              inject: str = "") -> tuple[list[Finding], int | None, str]:
+def run_batch(
+    seed: int, indices: list[int], broken: frozenset[str], timeout: float, inject: str = ""
+) -> tuple[list[Finding], int | None, str]:
     """(findings, the program a crash or hang happened in or None, "crash ..." / "hang")
     for one worker over ``indices``; ``timeout`` is per program."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(HERE.parent), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    cmd = [sys.executable, "-m", "_fuzz.run", "--worker", str(seed),
-           ",".join(map(str, indices)), ",".join(sorted(broken)), inject]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            text=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(HERE.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "_fuzz.run",
+        "--worker",
+        str(seed),
+        ",".join(map(str, indices)),
+        ",".join(sorted(broken)),
+        inject,
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     assert proc.stdout is not None
     findings: list[Finding] = []
     current: int | None = None
@@ -109,8 +130,9 @@ def run_batch(seed: int, indices: list[int], broken: frozenset[str], timeout: fl
                 current, deadline = int(rest), time.monotonic() + timeout
             elif word == "done":
                 index, _, data = rest.partition(" ")
-                findings += [Finding(seed, int(index), broken=broken, **f)
-                             for f in json.loads(data)]
+                findings += [
+                    Finding(seed, int(index), broken=broken, **f) for f in json.loads(data)
+                ]
                 current = None
     finally:
         sel.close()
@@ -124,9 +146,15 @@ def run_batch(seed: int, indices: list[int], broken: frozenset[str], timeout: fl
     return findings, None, ""
 
 
-def run(seed: int, indices: list[int], broken: frozenset[str] = KNOWN_BROKEN,
-        batch: int = 50, timeout: float = 30.0, inject: str = "",
-        progress: bool = False) -> tuple[list[Finding], int]:
+def run(
+    seed: int,
+    indices: list[int],
+    broken: frozenset[str] = KNOWN_BROKEN,
+    batch: int = 50,
+    timeout: float = 30.0,
+    inject: str = "",
+    progress: bool = False,
+) -> tuple[list[Finding], int]:
     """(every finding, the number of calls compared) over ``indices``, in batches; after
     a crash or hang the rest of the batch goes on in a new worker, and the program is run
     alone to confirm that it, not an earlier one, is the cause."""
@@ -142,9 +170,9 @@ def run(seed: int, indices: list[int], broken: frozenset[str] = KNOWN_BROKEN,
         if bad is not None:
             alone = run_batch(seed, [bad], broken, timeout, inject)
             if alone[1] is None:
-                what += f" -- not alone: only after programs {chunk[:chunk.index(bad)]}"
+                what += f" -- not alone: only after programs {chunk[: chunk.index(bad)]}"
             findings.append(Finding(seed, bad, what, broken=broken))
-            todo = chunk[chunk.index(bad) + 1:] + todo
+            todo = chunk[chunk.index(bad) + 1 :] + todo
         done += len(chunk) if bad is None else chunk.index(bad) + 1
         if progress:
             print(f"... {done} programs, {len(findings)} findings", file=sys.stderr)
@@ -154,5 +182,9 @@ def run(seed: int, indices: list[int], broken: frozenset[str] = KNOWN_BROKEN,
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
     _seed, _indices, _broken, _inject = sys.argv[2:6]
-    worker(int(_seed), [int(i) for i in _indices.split(",") if i],
-           frozenset(filter(None, _broken.split(","))), _inject)
+    worker(
+        int(_seed),
+        [int(i) for i in _indices.split(",") if i],
+        frozenset(filter(None, _broken.split(","))),
+        _inject,
+    )
