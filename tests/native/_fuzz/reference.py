@@ -1,0 +1,246 @@
+"""The reference: CPython running the same source under ember's documented rules.
+
+This module is the ONE place where the fuzzer accepts an answer other than CPython's
+plain one; each rule below is a documented difference (README, "Same answers as
+CPython"), encoded exactly, and nothing else is:
+
+- an ``int`` result that leaves int64 raises OverflowError (``_check`` after every int
+  operation and builtin call; ``**`` and ``<<`` are decided before CPython computes a
+  huge number);
+- ``int ** int`` with a negative exponent not written as a literal raises ValueError
+  (CPython's own ``0 ** -1`` ZeroDivisionError stays);
+- a negative float to a fractional power raises ValueError (CPython returns a complex);
+- array elements load as Python scalars (small ints as int64, float32 widened exactly;
+  a uint64 beyond int64 raises OverflowError), stores follow NumPy 2 for Python scalars;
+- ``np.abs`` of a signed dtype's minimum raises OverflowError (NumPy wraps);
+- integer ``a.sum()`` raises OverflowError when the exact sum leaves int64 (as scalar code
+  does; NumPy wraps) — the rule item 10.4's fix adopts;
+- reductions and element loads return Python scalars (ember has no NumPy scalar type).
+
+The generator keeps every local and return to one type, so the "unified type" rule
+(``max(2, 1.0)`` is ``2.0``) never arises and is not modelled.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+_BINOPS: dict[type, str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
+    ast.BitOr: "|", ast.BitXor: "^",
+}  # fmt: skip
+_APPLY = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "<<": operator.lshift,
+    ">>": operator.rshift,
+    "&": operator.and_,
+    "|": operator.or_,
+    "^": operator.xor,
+}
+
+
+def _check(value: Any) -> Any:
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        raise OverflowError("int64 overflow (reference)")
+    return value
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) in (int, bool)
+
+
+def _binop(op: str, a: Any, b: Any, literal_right: bool = False) -> Any:
+    if op == "**":
+        return _pow(a, b, literal_right)
+    if op in ("<<", ">>") and _is_int(a) and _is_int(b):
+        if b < 0:
+            raise ValueError("negative shift count")
+        if op == "<<" and a and b >= 64:
+            raise OverflowError("int64 overflow (reference)")
+    return _check(_APPLY[op](a, b))
+
+
+def _pow(a: Any, b: Any, literal_right: bool) -> Any:
+    if _is_int(a) and _is_int(b):
+        if b < 0 and not literal_right:
+            if a == 0:
+                raise ZeroDivisionError("0 cannot be raised to a negative power")
+            raise ValueError("negative int exponent known only at run time")
+        if abs(a) > 1 and b >= 64:
+            raise OverflowError("int64 overflow (reference)")
+    result = a**b
+    if isinstance(result, complex):
+        raise ValueError("a negative float to a fractional power")
+    return _check(result)
+
+
+def _unary(op: str, a: Any) -> Any:
+    return _check(-a if op == "-" else +a if op == "+" else ~a)
+
+
+def _aug_item(target: Any, index: Any, op: str, value: Any) -> None:
+    # ``a[i] op= v``: CPython loads a[i] before it evaluates v, hence the thunk.
+    target[index] = _binop(op, target[index], value())
+
+
+class _Rewrite(ast.NodeTransformer):
+    """Routes every int-producing operation through the checks above."""
+
+    def visit_Import(self, node: ast.Import) -> None:
+        return None  # ``np`` and ``math`` come from ``globals_for_reference``
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        literal = isinstance(node.right, ast.Constant) or (
+            isinstance(node.right, ast.UnaryOp) and isinstance(node.right.operand, ast.Constant)
+        )
+        self.generic_visit(node)  # (after: it rewrites a literal ``-3`` into a call)
+        return _call(
+            "_binop",
+            ast.Constant(_BINOPS[type(node.op)]),
+            node.left,
+            node.right,
+            ast.Constant(literal),
+        )
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            return node
+        op = {ast.USub: "-", ast.UAdd: "+", ast.Invert: "~"}[type(node.op)]
+        return _call("_unary", ast.Constant(op), node.operand)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        return _call("_check", node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        op = ast.Constant(_BINOPS[type(node.op)])
+        if isinstance(node.target, ast.Name):
+            load = ast.Name(node.target.id, ast.Load())
+            return ast.Assign([node.target], _call("_binop", op, load, node.value))
+        assert isinstance(node.target, ast.Subscript)
+        thunk = ast.Lambda(ast.arguments([], [], None, [], [], None, []), node.value)
+        expr = _call("_aug_item", node.target.value, node.target.slice, op, thunk)
+        return ast.Expr(expr)
+
+
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(ast.Name(name, ast.Load()), list(args), [])
+
+
+def reference_code(source: str, filename: str) -> Any:
+    """The code object of ``source`` with every int operation checked as ember checks."""
+    tree = ast.fix_missing_locations(_Rewrite().visit(ast.parse(source)))
+    return compile(tree, filename, "exec")
+
+
+# --------------------------------------------------------------------- arrays, NumPy
+
+
+class RefArray(np.ndarray):
+    """An ndarray whose element loads and reductions give what compiled code gives."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return _scalar(np.ndarray.__getitem__(self, index))
+
+    def __iter__(self) -> Any:
+        for i in range(len(self)):
+            yield self[i]
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        plain = self.view(np.ndarray)
+        if self.dtype.kind in "iu":
+            return _check(sum(_scalar(x) for x in plain.flat))
+        if self.dtype.kind == "b":
+            return int(plain.sum())
+        return float(plain.sum())
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return _scalar(self.view(np.ndarray).min())
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return _scalar(self.view(np.ndarray).max())
+
+
+def _scalar(x: Any) -> Any:
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return _check(int(x))
+    if isinstance(x, np.floating):
+        return float(x)
+    raise TypeError(f"the fuzzer never indexes to a view: {type(x).__name__}")
+
+
+def ref(a: np.ndarray) -> RefArray:
+    return a.view(RefArray)
+
+
+def plain(value: Any) -> Any:
+    """A reference result with its RefArrays as plain ndarrays (for comparison)."""
+    if isinstance(value, np.ndarray):
+        return value.view(np.ndarray)
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    return value
+
+
+def _wrap(fn: Any) -> Any:
+    return lambda *args, **kw: ref(
+        fn(*[a.view(np.ndarray) if isinstance(a, np.ndarray) else a for a in args], **kw)
+    )
+
+
+def _abs(a: np.ndarray) -> RefArray:
+    if a.dtype.kind == "i" and a.size and a.view(np.ndarray).min() == np.iinfo(a.dtype).min:
+        raise OverflowError("np.abs of the dtype's minimum (reference)")
+    return ref(np.abs(a.view(np.ndarray)))
+
+
+def numpy_namespace() -> SimpleNamespace:
+    """What ``np`` is for the reference: the functions the generator uses, returning
+    RefArrays, and NumPy's dtypes."""
+    names = ("zeros", "ones", "empty", "full", "arange", "zeros_like", "empty_like", "sqrt")
+    ns = SimpleNamespace(**{n: _wrap(getattr(np, n)) for n in names})
+    ns.abs = _abs
+    for d in (
+        "bool_",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+    ):
+        setattr(ns, d, getattr(np, d))
+    return ns
+
+
+def globals_for_reference() -> dict[str, Any]:
+    return {
+        "math": math,
+        "np": numpy_namespace(),
+        "_binop": _binop,
+        "_unary": _unary,
+        "_check": _check,
+        "_aug_item": _aug_item,
+    }
