@@ -104,3 +104,14 @@ def test_warnings_pass_the_gate_unless_strict(app):
     assert not strict.ok and strict.failing == 7
     (app / "main.py").write_text("print('edited')\n")
     assert not status([app]).ok  # out of date: stale, old code would run
+
+
+def test_pycache_that_is_a_file_is_reported_not_a_crash(app):
+    # Regression (issue 10, item 6): NotADirectoryError escaped as a traceback.
+    shop = app / "shop"
+    (shop / "__pycache__").write_bytes(b"not a folder")
+    report = status([app])
+    got = {Path(str(r.source)).name: r for r in report.sections[0].records}
+    assert got["cart.py"].state == "missing"
+    assert "is a file, not a folder" in got["cart.py"].reason
+    assert not report.ok

@@ -238,6 +238,13 @@ def judge_header_only(source: Path, cache: Path) -> tuple[Verdict, bool]:
         return Verdict("missing", "no cache file", source, cache, None), False
     except IsADirectoryError:
         return Verdict("corrupt", "cache path is a directory", source, cache, None), False
+    except NotADirectoryError:
+        # The importer cannot read or write a cache here either: it compiles every time.
+        reason = f"{cache.parent.name} is a file, not a folder: no cache can be written"
+        return Verdict("missing", reason, source, cache, None), False
+    except PermissionError as exc:
+        reason = f"cache unreadable ({exc.strerror or exc})"
+        return Verdict("missing", reason, source, cache, None), False
     try:
         verdict = _judge_header(source, cache, st, data)
     except OSError as exc:
