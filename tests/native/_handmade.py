@@ -44,3 +44,27 @@ def import_file(path: Path, name: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def store_entry(py_func: Any, k: int = 7) -> str:
+    """Compile the hand-built unit for ``py_func`` and store it as its int64 entry."""
+    from ember.native import cache
+    from ember.native.options import Options
+
+    unit, obj = build_unit(py_func, k)
+    entry = cache.store(py_func, (INT64,), Options(), unit, obj)
+    assert entry is not None
+    return entry
+
+
+def lookup(py_func: Any) -> tuple[Any, list[str]]:
+    """The cache's hit (or None) for ``py_func(int64)`` and the NativeCacheWarnings said."""
+    import warnings
+
+    from ember.native import cache
+    from ember.native.options import Options
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hit = cache.lookup(py_func, (INT64,), Options())
+    return hit, [str(w.message) for w in caught if w.category is cache.NativeCacheWarning]

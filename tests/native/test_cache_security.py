@@ -22,7 +22,7 @@ from ember.native.types import INT64
 SRC = Path(__file__).resolve().parents[2] / "src"
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _handmade import build_unit, import_file  # noqa: E402
+from _handmade import build_unit, import_file, lookup, store_entry  # noqa: E402
 
 pytestmark = pytest.mark.skipif(find_cc() is None, reason="no C compiler/linker")
 OPTS = Options()
@@ -47,20 +47,6 @@ def _mod(env: Path):
     return import_file(env / "src" / "kern.py", f"ember_sec_kern_{next(_names)}")
 
 
-def _store(mod, k: int = 7) -> str:
-    unit, obj = build_unit(mod.f, k)
-    entry = cache.store(mod.f, (INT64,), OPTS, unit, obj)
-    assert entry is not None
-    return entry
-
-
-def _lookup(mod):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        hit = cache.lookup(mod.f, (INT64,), OPTS)
-    return hit, [str(w.message) for w in caught if w.category is cache.NativeCacheWarning]
-
-
 def test_cache_root_owned_by_another_user_is_refused(env, monkeypatch):
     root = env / "shared"
     root.mkdir()
@@ -72,12 +58,12 @@ def test_cache_root_owned_by_another_user_is_refused(env, monkeypatch):
     mod = _mod(env)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        entry = _store(mod)
+        entry = store_entry(mod.f)
         cache.lookup(mod.f, (INT64,), OPTS)
     said = [str(w.message) for w in caught if w.category is cache.NativeCacheWarning]
     assert len(said) == 1 and str(root) in said[0] and "owned by uid 65534" in said[0]
     assert entry.startswith(str(env / "xdg" / "ember")) and not os.listdir(root)
-    hit, _ = _lookup(mod)
+    hit, _ = lookup(mod.f)
     assert hit is not None and hit.module.f(6) == 43
 
 
@@ -88,14 +74,14 @@ def test_group_writable_folder_below_the_root_is_refused(env, monkeypatch):
     os.chmod(root / "native", 0o770)
     monkeypatch.setenv("EMBER_CACHE_DIR", str(root))
     mod = _mod(env)
-    _, said = _lookup(mod)
+    _, said = lookup(mod.f)
     assert len(said) == 1 and "writable by others" in said[0] and "native" in said[0]
 
 
 def test_loaded_bytes_are_the_verified_ones(env, monkeypatch):
     mod = _mod(env)
-    rogue = Path(_store(mod, 100)).read_bytes()  # a valid library: n * 100 + 1
-    entry = _store(mod, 7)
+    rogue = Path(store_entry(mod.f, 100)).read_bytes()  # a valid library: n * 100 + 1
+    entry = store_entry(mod.f, 7)
     real = cache._validate
 
     def swap_after_verify(*args):
@@ -106,7 +92,7 @@ def test_loaded_bytes_are_the_verified_ones(env, monkeypatch):
         return out
 
     monkeypatch.setattr(cache, "_validate", swap_after_verify)
-    hit, said = _lookup(mod)
+    hit, said = lookup(mod.f)
     assert hit is not None and not said
     assert hit.module.f(6) == 43  # the verified k=7 code, not the swapped-in k=100
 
@@ -122,7 +108,7 @@ def _run(code: str, env: Path, timeout: float = 60) -> subprocess.CompletedProce
 
 def test_fifo_entry_hangs_neither_lookup_nor_status_nor_clean(env):
     mod = _mod(env)
-    entry = _store(mod)
+    entry = store_entry(mod.f)
     os.unlink(entry)
     os.mkfifo(entry)
     code = f"""
@@ -146,7 +132,7 @@ print(clean_native([{str(env)!r}], dry_run=True), clean_native([{str(env)!r}]))
 
 
 def test_ember_status_and_clean_n_with_a_fifo_entry(env):
-    entry = _store(_mod(env))
+    entry = store_entry(_mod(env).f)
     os.unlink(entry)
     os.mkfifo(entry)
     for argv in (["status", "src"], ["clean", "-n", "src"]):
@@ -156,21 +142,21 @@ def test_ember_status_and_clean_n_with_a_fifo_entry(env):
 
 def test_folder_in_place_of_an_entry_is_said_and_stored_elsewhere(env):
     mod = _mod(env)
-    entry = _store(mod)
+    entry = store_entry(mod.f)
     os.unlink(entry)
     os.mkdir(entry)
-    hit, said = _lookup(mod)
+    hit, said = lookup(mod.f)
     assert hit is None and len(said) == 1 and "a folder" in said[0]
-    stored = _store(mod)
+    stored = store_entry(mod.f)
     assert stored.startswith(str(env / "xdg")), stored
-    hit, _ = _lookup(mod)
+    hit, _ = lookup(mod.f)
     assert hit is not None and hit.module.f(6) == 43
 
 
 def test_folder_in_place_of_an_entry_everywhere_says_why_not(env, monkeypatch):
     monkeypatch.setenv("EMBER_CACHE_DIR", str(env / "ec"))
     mod = _mod(env)
-    entry = _store(mod)
+    entry = store_entry(mod.f)
     os.unlink(entry)
     os.mkdir(entry)
     unit, obj = build_unit(mod.f, 7)
@@ -185,7 +171,7 @@ def test_folder_in_place_of_an_entry_everywhere_says_why_not(env, monkeypatch):
 def test_checksum_valid_unloadable_payload_is_refused_and_rebuilt(env, monkeypatch, damage):
     monkeypatch.setattr("ember.native.engine.find_cc", lambda: None)  # object-code entries
     mod = _mod(env)
-    entry = _store(mod)
+    entry = store_entry(mod.f)
     payload, meta = S.unpack(Path(entry).read_bytes())
     bad = bytearray(payload)
     if damage == "elf-class":
@@ -196,17 +182,17 @@ def test_checksum_valid_unloadable_payload_is_refused_and_rebuilt(env, monkeypat
         bad[16] = 3  # a shared object where object code belongs
     del meta["sha256"]
     S.write_atomic(entry, S.pack(bytes(bad), meta))
-    hit, said = _lookup(mod)
+    hit, said = lookup(mod.f)
     assert hit is None and len(said) == 1 and "ELF" in said[0]
-    _store(mod)
-    hit, said = _lookup(mod)
+    store_entry(mod.f)
+    hit, said = lookup(mod.f)
     assert hit is not None and not said and hit.object_code[:4] == b"\x7fELF"
 
 
 def test_clean_deletes_only_ember_entries_and_leftovers(env):
     from ember.native.cache_scan import clean_native, leftovers
 
-    entry = Path(_store(_mod(env)))
+    entry = Path(store_entry(_mod(env).f))
     folder = entry.parent
     plugin = folder / "libfoo.ember-plugin.so"
     plugin.write_bytes(b"\x7fELF not ours")

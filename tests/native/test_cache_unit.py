@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.skipif(find_cc() is None, reason="no C compiler/linker"
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # for _handmade, whatever pytest's import mode
 
-from _handmade import build_unit, import_file  # noqa: E402
+from _handmade import build_unit, import_file, lookup, store_entry  # noqa: E402
 
 OPTS = Options()
 
@@ -52,20 +51,6 @@ def _kernel(tmp_path: Path, text: str = KERNEL):
     return import_file(path, f"ember_test_kern_{next(_names)}")
 
 
-def _compile_and_store(mod, k: int = 7) -> str:
-    unit, obj = build_unit(mod.f, k)
-    entry = cache.store(mod.f, (INT64,), OPTS, unit, obj)
-    assert entry is not None
-    return entry
-
-
-def _lookup(mod):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        hit = cache.lookup(mod.f, (INT64,), OPTS)
-    return hit, [str(w.message) for w in caught if w.category is cache.NativeCacheWarning]
-
-
 def _call(hit, n: int) -> int:
     return hit.module.f(n)
 
@@ -80,10 +65,10 @@ def _rewrite_meta(entry: str, change) -> None:
 def test_store_then_hit(env):
     mod = _kernel(env)
     assert cache.lookup(mod.f, (INT64,), OPTS) is None
-    entry = _compile_and_store(mod)
+    entry = store_entry(mod.f)
     assert Path(entry).parent == env / "src" / "__pycache__"
     assert Path(entry).name.startswith("kern.f.") and entry.endswith(".so")
-    hit, warned = _lookup(mod)
+    hit, warned = lookup(mod.f)
     assert hit is not None and not warned and hit.kind == "so"
     assert _call(hit, 6) == 43
     meta = hit.meta
@@ -147,7 +132,7 @@ def test_second_process_hits_without_llvm(env):
 )
 def test_bad_entries_are_refused_once_and_rebuilt(env, damage):
     mod = _kernel(env)
-    entry = _compile_and_store(mod)
+    entry = store_entry(mod.f)
     data = bytearray(Path(entry).read_bytes())
     if damage == "flip-payload":
         data[100] ^= 0xFF
@@ -163,29 +148,29 @@ def test_bad_entries_are_refused_once_and_rebuilt(env, damage):
         _rewrite_meta(entry, lambda m: m["root"].update(qualname="g"))
     elif damage == "foreign":
         _rewrite_meta(entry, lambda m: m["env"].update(machine="0" * 16))
-    hit, warned = _lookup(mod)
+    hit, warned = lookup(mod.f)
     assert hit is None
     assert len(warned) == 1 and entry in warned[0] and "rebuilt" in warned[0]
-    _, again = _lookup(mod)
+    _, again = lookup(mod.f)
     assert again == []  # reported once per entry per process
-    _compile_and_store(mod)
-    hit, warned = _lookup(mod)
+    store_entry(mod.f)
+    hit, warned = lookup(mod.f)
     assert hit is not None and not warned and _call(hit, 6) == 43
 
 
 def test_edited_source_is_stale_and_touch_is_not(env, capfd, monkeypatch):
     monkeypatch.setenv("EMBER_DEBUG", "cache")
     mod = _kernel(env)
-    entry = _compile_and_store(mod)
+    entry = store_entry(mod.f)
     path = env / "src" / "kern.py"
     # Same text, new mtime (a checkout): re-hashed, still used, stat recorded again.
     os.utime(path, ns=(1, 1))
-    hit, _ = _lookup(mod)
+    hit, _ = lookup(mod.f)
     assert hit is not None
     assert S.read_entry(entry)[2]["sources"][0]["mtime_ns"] == 1
     assert "refreshed" in capfd.readouterr().err
     path.write_text(KERNEL.replace("n * K + 1", "n * K + 2"))
-    hit, warned = _lookup(mod)
+    hit, warned = lookup(mod.f)
     assert hit is None and not warned  # stale is normal: no warning, a debug line
     assert "the source of f changed" in capfd.readouterr().err
 
@@ -193,7 +178,7 @@ def test_edited_source_is_stale_and_touch_is_not(env, capfd, monkeypatch):
 def test_changed_global_is_stale(env, capfd, monkeypatch):
     monkeypatch.setenv("EMBER_DEBUG", "cache")
     mod = _kernel(env)
-    _compile_and_store(mod)
+    store_entry(mod.f)
     mod.K = 8
     assert cache.lookup(mod.f, (INT64,), OPTS) is None
     assert "global K of f changed (const:7 -> const:8)" in capfd.readouterr().err
@@ -203,12 +188,12 @@ def test_changed_global_is_stale(env, capfd, monkeypatch):
 
 def test_function_moved_in_its_file_still_hits(env):
     mod = _kernel(env)
-    _compile_and_store(mod)
+    store_entry(mod.f)
     path = env / "src" / "kern.py"
     path.write_text("# a comment above\n\n" + KERNEL)
     moved = import_file(path, mod.__name__)
     assert moved.f.__code__.co_firstlineno == 6
-    hit, _ = _lookup(moved)
+    hit, _ = lookup(moved.f)
     assert hit is not None and _call(hit, 1) == 8
 
 
@@ -216,15 +201,15 @@ def test_rebuilt_entry_in_the_same_process_loads_the_new_code(env):
     # dlopen and CPython's extension table cache by path: the second load of a path
     # must go through a fresh copy, or the first library comes back.
     mod = _kernel(env)
-    entry = _compile_and_store(mod, 7)
-    first, _ = _lookup(mod)
+    entry = store_entry(mod.f, 7)
+    first, _ = lookup(mod.f)
     assert first is not None and _call(first, 6) == 43
     path = env / "src" / "kern.py"
     path.write_text(KERNEL.replace("n * K + 1", "n * 9 + 1"))
     edited = import_file(path, mod.__name__)
     assert cache.lookup(edited.f, (INT64,), OPTS) is None
-    assert _compile_and_store(edited, 9) == entry
-    second, _ = _lookup(edited)
+    assert store_entry(edited.f, 9) == entry
+    second, _ = lookup(edited.f)
     assert second is not None and second.module is not first.module
     assert _call(second, 6) == 55 and _call(first, 6) == 43
     assert sorted(os.listdir(Path(entry).parent)) == [Path(entry).name]  # copy removed
@@ -238,7 +223,7 @@ def test_cache_disabled(env, monkeypatch):
     assert cache.store(mod.f, (INT64,), OPTS, unit, obj) is None
     assert not (env / "src" / "__pycache__").exists()
     monkeypatch.delenv("EMBER_CACHE")
-    _compile_and_store(mod)
+    store_entry(mod.f)
     assert cache.lookup(mod.f, (INT64,), Options(cache=False)) is None
     monkeypatch.setenv("EMBER_CACHE", "0")
     assert cache.lookup(mod.f, (INT64,), OPTS) is None
@@ -247,7 +232,7 @@ def test_cache_disabled(env, monkeypatch):
 def test_ember_cache_dir(env, monkeypatch):
     monkeypatch.setenv("EMBER_CACHE_DIR", str(env / "elsewhere"))
     mod = _kernel(env)
-    entry = _compile_and_store(mod)
+    entry = store_entry(mod.f)
     assert entry.startswith(str(env / "elsewhere")) and not (env / "src" / "__pycache__").exists()
     assert cache.lookup(mod.f, (INT64,), OPTS) is not None
 
@@ -257,9 +242,9 @@ def test_no_linker_stores_object_code(env, monkeypatch):
 
     monkeypatch.setattr(engine, "find_cc", lambda: None)
     mod = _kernel(env)
-    entry = _compile_and_store(mod)
+    entry = store_entry(mod.f)
     assert entry.endswith(".o")
-    hit, _ = _lookup(mod)
+    hit, _ = lookup(mod.f)
     assert hit is not None and hit.kind == "o" and hit.module is None
     assert hit.object_code and hit.object_code[:4] == b"\x7fELF"
 
@@ -313,7 +298,7 @@ def test_read_only_source_tree_uses_the_user_cache(env):
 
 def test_metadata_is_json_with_the_full_key(env):
     mod = _kernel(env)
-    entry = _compile_and_store(mod)
+    entry = store_entry(mod.f)
     meta = S.read_meta(entry)
     assert set(meta["env"]) == {
         "ember", "compiler", "implementation", "hexversion", "ext_suffix", "machine", "llvmlite"
