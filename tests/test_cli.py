@@ -59,7 +59,7 @@ def test_every_command_has_a_module_with_help(name: str) -> None:
 def test_python_dash_m_and_help_import_nothing_heavy() -> None:
     code = (
         "import sys; from ember import cli; cli.main(['--help']);"
-        "heavy = [m for m in ('llvmlite', 'numpy', 'ctypes', 'ember.native.engine') if m in sys.modules];"
+        "heavy = [m for m in ('llvmlite', 'numpy', 'ctypes', 'ember.native.backend.engine') if m in sys.modules];"
         "print('HEAVY', heavy)"
     )
     env = {**os.environ, "PYTHONPATH": SRC}
@@ -70,7 +70,7 @@ def test_python_dash_m_and_help_import_nothing_heavy() -> None:
 def test_import_ember_and_jit_attribute_stay_light() -> None:
     code = (
         "import sys, ember; from ember import jit;"
-        "print([m for m in ('llvmlite', 'numpy', 'ember.native.engine') if m in sys.modules])"
+        "print([m for m in ('llvmlite', 'numpy', 'ember.native.backend.engine') if m in sys.modules])"
     )
     env = {**os.environ, "PYTHONPATH": SRC}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

@@ -150,7 +150,7 @@ for argv in (["--help"], *([name, "--help"] for name in cli.COMMANDS)):
         except SystemExit as exc:  # argparse's --help
             code = exc.code
     out[" ".join(argv)] = [code, buf.getvalue()]
-out["heavy"] = sorted(m for m in ("llvmlite", "numpy", "ember.native.infer") if m in sys.modules)
+out["heavy"] = sorted(m for m in ("llvmlite", "numpy", "ember.native.frontend.statements") if m in sys.modules)
 json.dump(out, sys.stdout)
 """
 
@@ -209,7 +209,7 @@ def test_the_symbol_scan_sees_the_c_api() -> None:
 def test_every_c_api_symbol_links_or_has_a_shim(version: tuple[int, int]) -> None:
     """A function CPython has only as a static inline on some version (3.10's
     PyObject_Vectorcall) links nowhere: abi.py must stand in for it there."""
-    from ember.native.abi import INLINE_BEFORE_3_11
+    from ember.native.boundary.abi import INLINE_BEFORE_3_11
 
     exe = sys.executable if version == sys.version_info[:2] else other(version)
     proc = run_bare(exe, "-c", SYMBOL_SCRIPT, *c_api_names())
@@ -231,8 +231,8 @@ def test_the_3_10_shims_work_on_this_version_too(monkeypatch: pytest.MonkeyPatch
     """The stand-ins for 3.10 run here as well (they use only functions every version
     exports), so the default CI run covers them: forwarding between specializations
     with and without keywords, and a Python method call with one argument."""
-    from ember.native import abi
-    from ember.native.dispatch import jit
+    from ember.native.boundary import abi
+    from ember.native.runtime.dispatch import jit
 
     monkeypatch.setattr(abi, "_SHIMMED", abi.INLINE_BEFORE_3_11)
     f = jit(cache=False)(_scaled)
@@ -263,7 +263,7 @@ def _kernel(x: float) -> float:
 
 def test_free_threaded_build_is_refused_at_compile_time(monkeypatch: pytest.MonkeyPatch) -> None:
     from ember.diagnostics import EmberError
-    from ember.native.dispatch import jit
+    from ember.native.runtime.dispatch import jit
 
     _pretend_free_threaded(monkeypatch)
     with pytest.raises(EmberError) as info:
@@ -276,7 +276,7 @@ def test_free_threaded_build_is_refused_at_compile_time(monkeypatch: pytest.Monk
 
 
 def test_free_threaded_build_falls_back_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ember.native.dispatch import EmberFallbackWarning, jit
+    from ember.native.runtime.dispatch import EmberFallbackWarning, jit
 
     _pretend_free_threaded(monkeypatch)
     with pytest.warns(EmberFallbackWarning, match="free-threaded"):

@@ -24,13 +24,13 @@ __all__ = ["jit", "__version__"]
 # typing costs ~2 ms at start-up; this is how type checkers still see `jit`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ember.native.dispatch import jit
+    from ember.native.runtime.dispatch import jit
 
 
 def __getattr__(name: str) -> object:
     # Lazy so that `import ember` stays a few hundred microseconds.
     if name == "jit":
-        from ember.native.dispatch import jit
+        from ember.native.runtime.dispatch import jit
 
         return jit
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

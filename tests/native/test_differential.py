@@ -39,7 +39,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ember.native.dispatch import jit
+from ember.native.runtime.dispatch import jit
 
 # ------------------------------------------------------------------ the harness
 

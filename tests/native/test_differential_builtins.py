@@ -1,6 +1,6 @@
 """Differential tests, builtins and ``math``: every builtin of the subset (abs min max
 round int float bool len pow print) and every ``math`` function and constant ember
-compiles (the table in ``ember.native.infer_builtins``), interpreted vs compiled.
+compiles (the table in ``ember.native.frontend.builtins``), interpreted vs compiled.
 
 The harness and the documented differences are in ``test_differential.py``.
 """
@@ -34,7 +34,7 @@ from test_differential import (  # noqa: E402
     unified,
 )
 
-from ember.native.infer_builtins import (  # noqa: E402
+from ember.native.frontend.builtins import (  # noqa: E402
     MATH_FLOAT1,
     MATH_FLOAT2,
     MATH_INT,
@@ -224,8 +224,8 @@ def _too_big(name: str, args: tuple[int, ...]) -> bool:
 
 
 def test_comb_perm_overflow_bounds_are_the_least() -> None:
-    from ember.native.lower_math import COMB_MIN_OVERFLOW as M
-    from ember.native.lower_math import PERM_MIN_OVERFLOW as K
+    from ember.native.codegen.builtins import COMB_MIN_OVERFLOW as M
+    from ember.native.codegen.builtins import PERM_MIN_OVERFLOW as K
 
     # C(n, m) >= C(2m, m) for n >= 2m; perm(n, k) >= k! for n >= k.
     assert math.comb(2 * M, M) > INT64_MAX >= math.comb(2 * M - 2, M - 1)

@@ -36,7 +36,7 @@ from test_differential import (  # noqa: E402
     unified,
 )
 
-from ember.native.dispatch import jit  # noqa: E402
+from ember.native.runtime.dispatch import jit  # noqa: E402
 
 # ------------------------------------------------------------------- for / range
 
@@ -446,7 +446,7 @@ _HOSTILE = textwrap.dedent("""
     import math, sys
     sys.setrecursionlimit(100000)
     from ember.diagnostics import EmberError
-    from ember.native.dispatch import jit
+    from ember.native.runtime.dispatch import jit
 
     @jit(cache=False)
     def arith(a, b):
@@ -516,7 +516,7 @@ def test_hostile_inputs_do_not_crash(tmp_path: Path) -> None:
 
 
 _DEEP = textwrap.dedent("""
-    from ember.native.dispatch import jit
+    from ember.native.runtime.dispatch import jit
 
     @jit(cache=False)
     def rec(n):

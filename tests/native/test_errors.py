@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 from ember.diagnostics import EmberError
-from ember.native.infer import infer_unit
+from ember.native.frontend.statements import infer_unit
 from ember.native.options import Options
 from ember.native.types import FLOAT64, INT64, Tuple, Type
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ember.native.dispatch import jit
+from ember.native.runtime.dispatch import jit
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

@@ -16,9 +16,9 @@ import pytest
 
 from ember import jit
 from ember.diagnostics import EmberError
-from ember.native.compiler import ExplainError, parse_type_list
-from ember.native.dispatch import EmberFallbackWarning
-from ember.native.engine import find_cc
+from ember.native.runtime.compiler import ExplainError, parse_type_list
+from ember.native.runtime.dispatch import EmberFallbackWarning
+from ember.native.backend.engine import find_cc
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Array, DType, Tuple
 
 SRC = Path(__file__).resolve().parents[2] / "src"

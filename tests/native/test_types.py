@@ -8,7 +8,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from ember.native import typed_ir as T
+from ember.native.ir import nodes as T
 from ember.native.types import (
     BOOL,
     FLOAT64,

@@ -50,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ember.native.cache_scan import clean_native
+    from ember.native.cache.scan import clean_native
     from ember.pyc.clean import clean
 
     prefix, prefix_note = resolve_prefix(args.prefix)

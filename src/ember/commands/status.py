@@ -75,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ember.native.cache_scan import status_section as native_status_section
+    from ember.native.cache.scan import status_section as native_status_section
     from ember.pyc.status import status
 
     prefix, prefix_note = resolve_prefix(args.prefix)

@@ -13,7 +13,7 @@ No llvmlite and no ast here: every later stage imports this module.
 
 from __future__ import annotations
 
-from ember._record import record
+from ember.support.record import record
 
 
 @record

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember._fs import write_all, write_atomic
+from ember.support.fs import write_all, write_atomic
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,

@@ -311,7 +311,7 @@ def install_launcher(target: str | os.PathLike[str]) -> str:
         head + f"{_LAUNCHER_MARK}: `THIS SCRIPT [ARGS]` is\n"
         "# `ember run SCRIPT [ARGS]` with less start-up. Safe to delete.\n" + "\n".join(body) + "\n"
     )
-    from ember._fs import write_atomic
+    from ember.support.fs import write_atomic
 
     write_atomic(path, text.encode("utf-8"), 0o755)
     return path

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 from ember.diagnostics import EmberError
-from ember.native.infer import infer_unit
+from ember.native.frontend.statements import infer_unit
 from ember.native.options import Options
-from ember.native.typed_ir_print import format_unit
+from ember.native.ir.printer import format_unit
 
 
 class _Jit:
@@ -65,7 +65,7 @@ def main(paths: list[str]) -> int:
         for name, arg_types in entries:
             out[f"{p.stem}:{name}"] = _case(module, name, arg_types)
     # The frontend must not pull in a back end (these interpreters may not have one).
-    heavy = sorted(m for m in ("llvmlite", "numpy", "ember.native.lower") if m in sys.modules)
+    heavy = sorted(m for m in ("llvmlite", "numpy", "ember.native.codegen.function") if m in sys.modules)
     json.dump({"python": platform.python_version(), "heavy": heavy, "cases": out}, sys.stdout,
               indent=1)
     return 0

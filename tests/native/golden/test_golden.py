@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ember.native.infer import infer_unit
+from ember.native.frontend.statements import infer_unit
 from ember.native.options import Options
-from ember.native.typed_ir_print import format_unit
+from ember.native.ir.printer import format_unit
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in HERE.glob("*.py") if not p.name.startswith("test_"))

@@ -1,0 +1,477 @@
+"""Typing rules for arrays: ast of an array expression → typed-IR nodes of
+:mod:`ember.native.ir.arrays`, called by :mod:`ember.native.frontend.statements` where it meets
+an array (a subscript, an attribute or method of an array local, a NumPy call, ``len``,
+``for x in a``)::
+
+    a[i, -1]              Index(Name(a), (Name(i), Const(-1))): float64
+    a[i] = x              SetItem(Name(a), (Name(i),), Cast(Name(x)): float64)
+    n, m = a.shape        $1 = MakeTuple(ArrayDim(a, 0), ArrayDim(a, 1)); n = $1[0] ...
+    np.zeros((n, 3))      ArrayNew("zeros", MakeTuple(n, 3)): array(float64, 2d, C)
+    np.sqrt(a)            ArrayMap("sqrt", Name(a)): array(float64, 1d, C)   (a: int32 1d)
+    for x in a:           for $2 in range(0, ArrayDim(a, 0), 1): x = Index(a, ($2,)) ...
+
+The element rules (compute types, conversions on store) are documented in
+:mod:`ember.native.ir.arrays`. ``typer`` is infer's per-function typer; this
+module uses its public-ish helpers (``expr``, ``error``, ``span``, ``declare``...).
+NumPy is looked up in ``sys.modules`` only: code that calls ``np.zeros`` has imported it.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Any
+
+from ember.diagnostics import Diagnostic, EmberError
+from ember.native.frontend.builtins import cast, truth, type_call
+from ember.native.ir.nodes import Assign, Call, Const, ForRange, MakeTuple, Name
+from ember.native.ir.arrays import (
+    ArrayAttr,
+    ArrayCopy,
+    ArrayDim,
+    ArrayMap,
+    ArrayNew,
+    ArrayRange,
+    ArrayReduce,
+    AugSetItem,
+    Element,
+    Index,
+    SetItem,
+    compute_type,
+)
+from ember.native.types import (
+    BOOL,
+    DTYPE_NAMES,
+    FLOAT64,
+    INT64,
+    NUMERIC,
+    Array,
+    DType,
+    Tuple,
+    Type,
+)
+
+FLOAT64_DTYPE = DType("float64")
+SLICE_HINT = "pass the slice as an argument instead: f(a[1:, ::2]) (views are free in NumPy)"
+
+
+class ReadOnlyArrayError(EmberError, ValueError):
+    """Compiled code writes to a read-only buffer (also a ValueError, as NumPy's
+    "assignment destination is read-only")."""
+
+
+def is_unknown(t: Type) -> bool:
+    return type(t).__name__ == "_Unknown"
+
+
+# ------------------------------------------------------------------ indexing
+
+
+def index_exprs(typer: Any, node: ast.Subscript, t: Array) -> tuple[Any, ...]:
+    """The int64 indices of ``a[i, j]``: one per dimension (no slices, no partial
+    indexing)."""
+    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    for e in elts:
+        if isinstance(e, ast.Slice):
+            raise typer.error(e, "slicing an array inside compiled code is not supported",
+                              SLICE_HINT)
+    if len(elts) != t.ndim:
+        raise typer.error(
+            node.slice, f"a {t.ndim}-d array needs {t.ndim} indices here, got {len(elts)}",
+            "index every dimension: a[i, j]; rows and other views are not supported inside "
+            "compiled code")
+    out = []
+    for e in elts:
+        v = typer.expr(e)
+        if not is_unknown(v.type) and v.type not in (INT64, BOOL):
+            raise typer.error(e, f"an array index must be an int, not {v.type}",
+                              "convert it with int(x)")
+        out.append(v if is_unknown(v.type) else cast(v, INT64))
+    return tuple(out)
+
+
+def subscript(typer: Any, node: ast.Subscript, value: Any) -> Any:
+    """``a[i, ...]`` read."""
+    t: Array = value.type
+    indices = index_exprs(typer, node, t)
+    return Index(value, indices, compute_type(t.dtype), typer.span(node))
+
+
+def store_value(typer: Any, value: Any, dtype: DType, node: ast.AST) -> Any:
+    """``value`` converted to the element compute type for a store: NumPy's rules
+    (a float stored into an int array is truncated as ``int(x)``; anything stored
+    into a bool array is its truth)."""
+    ct = compute_type(dtype)
+    vt = value.type
+    if is_unknown(vt):
+        return value
+    if vt not in NUMERIC:
+        raise typer.error(node, f"cannot store a {vt} into an array of {dtype}",
+                          "store one number per element")
+    if ct == BOOL:
+        return truth(value)
+    if ct == INT64 and vt == FLOAT64:
+        return Call("int", (value,), INT64, value.span)
+    return cast(value, ct)
+
+
+def _check_writable(typer: Any, target: Any, node: ast.AST) -> None:
+    t = target.type
+    if not (isinstance(t, Array) and t.readonly):
+        return
+    fname = typer.tree.name
+    if isinstance(target, Name) and target.name in typer.param_names:
+        message = f"argument '{target.name}' is a read-only buffer but {fname}() writes to it"
+    else:
+        message = f"this array is read-only (a read-only buffer) but {fname}() writes to it"
+    hint = "pass a writable array (e.g. a.copy(), a bytearray or a writable NumPy array)"
+    raise ReadOnlyArrayError(Diagnostic(typer.span(node), message, hint), typer.src.source)
+
+
+def setitem(typer: Any, target: ast.Subscript, value: Any, out: list[Any]) -> None:
+    """``a[i, ...] = value``."""
+    arr = typer.expr(target.value)
+    if is_unknown(arr.type):
+        return
+    if not isinstance(arr.type, Array):
+        raise typer.error(target, f"assigning to an item of a {arr.type} is not supported",
+                          "only array items can be assigned")
+    _check_writable(typer, arr, target)
+    indices = index_exprs(typer, target, arr.type)
+    if any(is_unknown(i.type) for i in indices) or is_unknown(value.type):
+        return
+    stored = store_value(typer, value, arr.type.dtype, target)
+    out.append(SetItem(arr, indices, stored, typer.span(target)))
+
+
+def aug_setitem(typer: Any, node: ast.AugAssign, op: str, out: list[Any]) -> None:
+    """``a[i, ...] op= value``: address computed once (see AugSetItem)."""
+    target = node.target
+    assert isinstance(target, ast.Subscript)
+    arr = typer.expr(target.value)
+    if is_unknown(arr.type):
+        return
+    if not isinstance(arr.type, Array):
+        raise typer.error(target, "augmented assignment to this target is not supported",
+                          "assign to a local variable or an array item")
+    _check_writable(typer, arr, target)
+    indices = index_exprs(typer, target, arr.type)
+    ct = compute_type(arr.type.dtype)
+    rhs = typer.expr(node.value)
+    if is_unknown(rhs.type) or any(is_unknown(i.type) for i in indices):
+        return
+    element = Element(ct, typer.span(target))
+    result = typer._binop(op, element, rhs, node)
+    stored = store_value(typer, result, arr.type.dtype, node)
+    out.append(AugSetItem(arr, indices, stored, typer.span(node)))
+
+
+# ------------------------------------------------------ attributes, methods
+
+
+def shape_tuple(value: Any, t: Array, span: Any) -> Any:
+    if isinstance(value, Name):
+        dims = tuple(ArrayDim(value, k, INT64, span) for k in range(t.ndim))
+        return MakeTuple(dims, Tuple((INT64,) * t.ndim), span)
+    return ArrayAttr(value, "shape", Tuple((INT64,) * t.ndim), span)
+
+
+def attribute(typer: Any, node: ast.Attribute, value: Any) -> Any:
+    """``a.shape``, ``a.ndim``, ``a.size``."""
+    t = value.type
+    if is_unknown(t):
+        return typer._unknown(node)
+    span = typer.span(node)
+    if node.attr == "shape":
+        return shape_tuple(value, t, span)
+    if node.attr == "ndim":
+        return Const(t.ndim, INT64, span)
+    if node.attr == "size":
+        if t.ndim == 1:
+            return ArrayDim(value, 0, INT64, span)
+        return ArrayAttr(value, "size", INT64, span)
+    raise typer.error(node, f"arrays in compiled code have no attribute '{node.attr}' here",
+                      "supported: .shape, .ndim, .size, .copy(), .sum(), .min(), .max()")
+
+
+def method_call(typer: Any, node: ast.Call, value: Any) -> Any:
+    """``a.copy()``, ``a.sum()``, ``a.min()``, ``a.max()``."""
+    assert isinstance(node.func, ast.Attribute)
+    name = node.func.attr
+    t = value.type
+    if is_unknown(t):
+        return typer._unknown(node)
+    if node.args or node.keywords:
+        raise typer.error(node, f"{name}() takes no arguments in compiled code",
+                          "reduce over the whole array, or write the loop")
+    span = typer.span(node)
+    if name == "copy":
+        return ArrayCopy(value, Array(t.dtype, t.ndim, "C"), span)
+    if name in ("sum", "min", "max"):
+        if name == "sum":
+            rt = FLOAT64 if t.dtype.kind == "f" else INT64
+        else:
+            rt = compute_type(t.dtype)
+        return ArrayReduce(name, value, rt, span)
+    raise typer.error(node.func, f"arrays in compiled code have no method '{name}'",
+                      "supported: .copy(), .sum(), .min(), .max()")
+
+
+def length(value: Any, span: Any) -> Any:
+    """``len(a)``: the first dimension."""
+    return ArrayDim(value, 0, INT64, span)
+
+
+# ------------------------------------------------------------- NumPy calls
+
+_CREATORS = ("empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
+             "full_like", "arange")
+# Element-wise functions (ufuncs) of one array; ``np.abs`` is ``np.absolute``.
+_MAPS = ("sqrt", "absolute")
+
+
+def numpy_function_name(value: object) -> str | None:
+    """``"zeros"`` if ``value`` is ``numpy.zeros`` (and so on), else None."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return None
+    for name in _CREATORS + _MAPS:
+        if value is getattr(np, name, None):
+            return name
+    return None
+
+
+def dtype_of(typer: Any, node: ast.expr) -> DType:
+    """The element type a ``dtype=`` argument names: ``np.float32``, ``float``, ``int``,
+    ``bool``, ``"uint8"``, ``np.dtype("i4")`` — read at compile time."""
+    dotted = None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        obj: object = node.value
+    else:
+        try:
+            obj, dotted, _ = typer._static(node)
+        except Exception:  # noqa: BLE001 - any failure means "not a constant dtype"
+            raise typer.error(node, "the dtype must be a constant such as np.float64",
+                              None) from None
+    name: str | None = {float: "float64", int: "int64", bool: "bool"}.get(obj)  # type: ignore[call-overload]
+    if name is None:
+        np = sys.modules.get("numpy")
+        try:
+            name = np.dtype(obj).name if np is not None else str(obj)
+        except TypeError:
+            name = None
+    if name not in DTYPE_NAMES:
+        raise typer.error(node, f"dtype {ast.unparse(node)} is not supported",
+                          "dtypes: bool, int8-64, uint8-64, float32, float64")
+    if dotted is not None and "." not in dotted:
+        # A global naming the dtype (DT = np.float32) is folded in like a constant: record
+        # it, so the native cache key changes with it.
+        typer.captured[dotted] = f"dtype:{name}"
+    return DType(name)
+
+
+def _shape_expr(typer: Any, node: ast.expr) -> Any:
+    """An int or a tuple of ints → a tuple-of-int64 expression."""
+    v = typer.expr(node)
+    t = v.type
+    if is_unknown(t):
+        return v
+    span = typer.span(node)
+    if t in (INT64, BOOL):
+        return MakeTuple((cast(v, INT64),), Tuple((INT64,)), span)
+    if isinstance(t, Tuple) and t.items and all(i in (INT64, BOOL) for i in t.items):
+        want = Tuple((INT64,) * len(t.items))
+        return cast(v, want)
+    raise typer.error(node, f"an array shape must be an int or a tuple of ints, not {t}",
+                      "write np.zeros(n) or np.zeros((n, m))")
+
+
+def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
+    """``np.zeros(...)`` and the other creators → ArrayNew / ArrayCopy / ArrayRange;
+    ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap."""
+    if name in _MAPS:
+        return _map(typer, name, node)
+    span = typer.span(node)
+    kw = {k.arg: k.value for k in node.keywords}
+    args = list(node.args)
+    unknown = {"dtype", "order"} if name != "arange" else {"dtype"}
+    for k in kw:
+        if k not in unknown:
+            raise typer.error(node, f"np.{name}() keyword '{k}' is not supported here",
+                              f"supported keywords: {', '.join(sorted(unknown))}")
+    if "order" in kw and not (isinstance(kw["order"], ast.Constant) and kw["order"].value == "C"):
+        raise typer.error(kw["order"], "only order='C' is supported in compiled code")
+    if name == "arange":
+        return _arange(typer, node, args, kw)
+    like = name.endswith("_like")
+    kind = name[:-5] if like else name
+    nfixed = 2 if kind == "full" else 1
+    if len(args) > nfixed + 1 or len(args) < nfixed:
+        raise typer.error(node, f"np.{name}() takes {nfixed} argument(s) and an optional dtype")
+    dnode = args[nfixed] if len(args) > nfixed else kw.get("dtype")
+    fill = None
+    if kind == "full":
+        fill = typer.expr(args[1])
+        if is_unknown(fill.type):
+            return typer._unknown(node)
+    if like:
+        src = typer.expr(args[0])
+        if is_unknown(src.type):
+            return typer._unknown(node)
+        if not isinstance(src.type, Array):
+            raise typer.error(args[0], f"np.{name}() needs an array, not {src.type}")
+        ndim = src.type.ndim
+        dtype = src.type.dtype if dnode is None else dtype_of(typer, dnode)
+        shape = shape_tuple(src, src.type, span)
+    else:
+        shape = _shape_expr(typer, args[0])
+        if is_unknown(shape.type):
+            return typer._unknown(node)
+        ndim = len(shape.type.items)
+        if dnode is not None:
+            dtype = dtype_of(typer, dnode)
+        elif fill is not None:  # np.full infers its dtype from the fill value
+            dtype = DType({BOOL: "bool", INT64: "int64"}.get(fill.type, "float64"))
+        else:
+            dtype = FLOAT64_DTYPE
+    t = Array(dtype, ndim, "C")
+    ct = compute_type(dtype)
+    if kind == "ones":
+        kind, fill = "full", Const(True if ct == BOOL else (1.0 if ct == FLOAT64 else 1), ct, span)
+    elif fill is not None:
+        fill = store_value(typer, fill, dtype, node)
+    return ArrayNew(kind, shape, fill, t, span)
+
+
+def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> Any:
+    if len(args) == 4 and "dtype" not in kw:  # np.arange(start, stop, step, dtype)
+        kw = {**kw, "dtype": args[3]}
+        args = args[:3]
+    if not 1 <= len(args) <= 3:
+        raise typer.error(node, f"np.arange() takes 1 to 3 numbers and a dtype, got {len(args)} "
+                          "arguments", "write np.arange(stop), np.arange(start, stop[, step]) "
+                          "and dtype=...")
+    values = [typer.expr(a) for a in args]
+    if any(is_unknown(v.type) for v in values):
+        return typer._unknown(node)
+    for a, v in zip(args, values, strict=True):
+        if v.type not in NUMERIC:
+            raise typer.error(a, f"np.arange() arguments must be numbers, not {v.type}")
+    span = typer.span(node)
+    ct = FLOAT64 if any(v.type == FLOAT64 for v in values) else INT64
+    if "dtype" in kw:
+        dtype = dtype_of(typer, kw["dtype"])
+        if compute_type(dtype) == BOOL:
+            raise typer.error(kw["dtype"], "np.arange() with a bool dtype is not supported")
+        # Computed in the dtype's compute type (NumPy computes in the given dtype).
+        ct = compute_type(dtype)
+    else:
+        dtype = DType("float64" if ct == FLOAT64 else "int64")
+    if len(values) == 1:
+        values = [Const(0, INT64, span), values[0]]
+    if len(values) == 2:
+        values.append(Const(1, INT64, span))
+    conv = []
+    for v in values:
+        if ct == INT64 and v.type == FLOAT64:
+            raise typer.error(node, "np.arange() with an int dtype needs int arguments",
+                              "pass ints (int(x)), or make the dtype a float one")
+        conv.append(cast(v, ct))
+    return ArrayRange(conv[0], conv[1], conv[2], Array(dtype, 1, "C"), span)
+
+
+def map_dtype(func: str, dtype: DType) -> DType | None:
+    """NumPy's result dtype of ``np.<func>`` on an array of ``dtype``; None when it is
+    one compiled code lacks (sqrt of bool, int8 and uint8 arrays is float16).
+
+    >>> map_dtype("sqrt", DType("int16")), map_dtype("absolute", DType("int8"))
+    (float32, int8)
+    """
+    if func == "absolute" or dtype.kind == "f":
+        return dtype
+    return {1: None, 2: DType("float32")}.get(dtype.itemsize, FLOAT64_DTYPE)
+
+
+def _map(typer: Any, name: str, node: ast.Call) -> Any:
+    """``np.sqrt(a)`` / ``np.abs(a)`` of a whole array → ArrayMap; ``np.abs(x)`` of a
+    number is ``abs(x)`` (a bool stays itself, as in NumPy)."""
+    shown = "abs" if isinstance(node.func, ast.Attribute) and node.func.attr == "abs" else name
+    if node.keywords:
+        raise typer.error(node.keywords[0], f"np.{shown}() keyword '{node.keywords[0].arg}' is "
+                          "not supported in compiled code", f"write b = np.{shown}(a)")
+    if len(node.args) != 1:
+        raise typer.error(node, f"np.{shown}() takes one array in compiled code, got "
+                          f"{len(node.args)} arguments", f"write np.{shown}(a)")
+    src = typer.expr(node.args[0])
+    t = src.type
+    if is_unknown(t):
+        return typer._unknown(node)
+    span = typer.span(node)
+    if isinstance(t, Array):
+        dtype = map_dtype(name, t.dtype)
+        if dtype is None:
+            raise typer.error(
+                node, f"np.{shown}() of a {t.dtype} array gives float16 in NumPy, a dtype "
+                "compiled code does not support",
+                "pass a wider array (e.g. a.astype(np.float32) before the call), or compute "
+                "math.sqrt(x) per element into an array you create")
+        layout = "F" if t.layout == "F" else "C"  # NumPy keeps a Fortran source's order
+        return ArrayMap(name, src, Array(dtype, t.ndim, layout), span)
+    if name == "absolute" and t in NUMERIC:
+        return src if t == BOOL else type_call("abs", [src], {}, span)
+    if name == "sqrt" and t in NUMERIC:
+        raise typer.error(node, "np.sqrt() of a number is not supported in compiled code",
+                          "use math.sqrt(x) (it raises ValueError for a negative x, where "
+                          "np.sqrt returns nan), or pass an array")
+    raise typer.error(node.args[0], f"np.{shown}() needs an array here, not {t}",
+                      f"pass an array: np.{shown}(a)")
+
+
+# ------------------------------------------------------------ iteration
+
+
+def for_array(typer: Any, node: ast.For, out: list[Any]) -> bool:
+    """``for x in a`` over a 1-D array, as a counted loop over a hidden index; False
+    when ``node.iter`` is not an array (infer then reports its own error)."""
+    from ember.native.frontend.statements import _meet  # the definite-assignment meet of infer
+
+    if isinstance(node.iter, ast.Call):
+        return False  # range(...) and friends: infer's own rule
+    arr = typer.expr(node.iter)
+    t = arr.type
+    if not isinstance(t, Array) and not is_unknown(t):
+        return False
+    if not isinstance(node.target, ast.Name):
+        raise typer.error(node.target, "a for loop target must be one name",
+                          "write: for x in a: and unpack inside the loop")
+    if isinstance(t, Array) and t.ndim != 1:
+        raise typer.error(node.iter, f"iterating over a {t.ndim}-d array is not supported",
+                          "index it instead: for i in range(a.shape[0]): ... a[i, j]")
+    span = typer.span(node.target)
+    name = node.target.id
+    # Hold the array in a temporary: rebinding `a` in the body must not change the loop.
+    holder = typer.new_temp()
+    typer._bind_name(holder, arr, node.iter, out)
+    held = Name(holder, t, typer.span(node.iter))
+    ct = compute_type(t.dtype) if isinstance(t, Array) else t
+    local = typer.declare(name, ct, node.target)
+    start = typer.assigned
+    typer.assigned = None if start is None else start | {name}
+    typer.loops.append([])
+    index = typer.new_temp()
+    typer.declare(index, INT64, node.target)
+    prologue: tuple[Any, ...] = ()
+    if isinstance(t, Array) and local is not None and not is_unknown(local):
+        item = Index(held, (Name(index, INT64, span),), ct, span)
+        prologue = (Assign(name, cast(item, local), span),)
+    body = prologue + typer._block(node.body)
+    breaks = typer.loops.pop()
+    typer.assigned = start
+    orelse = typer._block(node.orelse)
+    for state in breaks:
+        typer.assigned = _meet(typer.assigned, state)
+    if isinstance(t, Array):
+        stop = ArrayDim(held, 0, INT64, span)
+        out.append(ForRange(index, Const(0, INT64, span), stop, Const(1, INT64, span), body,
+                            orelse, typer.span(node)))
+    return True

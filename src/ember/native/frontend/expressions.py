@@ -1,0 +1,537 @@
+"""Typing of expressions: an ``ast`` expression → a typed IR expression, for one
+function being typed (the statements and the fixpoint are in :mod:`ember.native.frontend.statements`).
+
+    x * 2 + 0.5   (x: int64)   →   (cast((x:int64 * 2:int64):int64):float64 + 0.5:float64):float64
+
+Names resolve as Python resolves them: a local, else a closure cell, a module global, a
+builtin. Globals that are constants become :class:`Const` (recorded as captured);
+builtins and math functions are known by identity (:mod:`ember.native.frontend.builtins`);
+``@jit`` functions become :class:`CallJit` of a specialization in the same unit.
+Array expressions are handed to :mod:`ember.native.frontend.arrays`.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
+from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
+from ember.native.frontend.operators import RuleError, binop_types, compare_types, unary_types
+from ember.native.ir.nodes import (
+    BinOp,
+    BoolOp,
+    CallJit,
+    Compare,
+    Const,
+    Expr,
+    IfExp,
+    MakeTuple,
+    Name,
+    TupleGet,
+    UnaryOp,
+)
+from ember.native.types import (
+    BOOL,
+    FLOAT64,
+    INT64,
+    NONE,
+    NUMERIC,
+    STR,
+    Array,
+    Tuple,
+    Type,
+    unify,
+)
+
+if TYPE_CHECKING:
+    from ember.native.frontend.statements import _UnitBuilder
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Unknown(Type):
+    """The type of a recursive call whose return type is not known yet (never in a
+    finished unit)."""
+
+    def __str__(self) -> str:
+        return "?"
+
+
+UNKNOWN = _Unknown()
+
+BINOPS = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
+    ast.BitOr: "|", ast.BitXor: "^", ast.MatMult: "@",
+}  # fmt: skip
+_UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Invert: "~", ast.Not: "not"}
+_CMPOPS = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.Is: "is", ast.IsNot: "isnot", ast.In: "in", ast.NotIn: "notin",
+}  # fmt: skip
+ANNOTATIONS = {"int": INT64, "float": FLOAT64, "bool": BOOL}
+
+# What the subset lacks, by ast node class name: (message, hint or None for the default).
+UNSUPPORTED = {
+    "List": ("lists are not supported", "use a tuple for a fixed number of values"),
+    "ListComp": ("list comprehensions are not supported", "write a for loop"),
+    "Dict": ("dicts are not supported", None),
+    "DictComp": ("dict comprehensions are not supported", None),
+    "Set": ("sets are not supported", None),
+    "SetComp": ("set comprehensions are not supported", None),
+    "GeneratorExp": ("generator expressions are not supported", "write a for loop"),
+    "Lambda": ("lambda is not supported in a compiled function", None),
+    "JoinedStr": ("f-strings are not supported", "print the values: print('x =', x)"),
+    "NamedExpr": ("assignment expressions (:=) are not supported", "assign on its own line"),
+    "Await": ("await is not supported", None),
+    "Yield": ("yield is not supported", None),
+    "YieldFrom": ("yield is not supported", None),
+    "Starred": ("*-unpacking is not supported", None),
+    "Slice": ("slices are not supported", None),
+    "Try": ("try statements are not supported", None),
+    "TryStar": ("try statements are not supported", None),
+    "With": ("with statements are not supported", None),
+    "AsyncWith": ("with statements are not supported", None),
+    "AsyncFor": ("async for is not supported", None),
+    "Raise": ("raise is not supported", None),
+    "Assert": ("assert is not supported", None),
+    "Global": ("'global' statements are not supported",
+               "compiled code reads module constants at compile time and cannot rebind "
+               "them; return the value instead"),
+    "Nonlocal": ("'nonlocal' statements are not supported", "return the value instead"),
+    "FunctionDef": ("nested functions are not supported",
+                    "define it at module level and decorate it with @jit"),
+    "AsyncFunctionDef": ("nested functions are not supported", None),
+    "ClassDef": ("classes are not supported", None),
+    "Import": ("import inside a compiled function is not supported", "import at module level"),
+    "ImportFrom": ("import inside a compiled function is not supported",
+                   "import at module level"),
+    "Delete": ("del is not supported", None),
+    "Match": ("match statements are not supported", "use if/elif"),
+    "TypeAlias": ("type statements are not supported", None),
+}
+
+
+class ExprTyper:
+    """The expression half of a function's typer; :class:`ember.native.frontend.statements._FunctionTyper`
+    adds statements and owns the state declared here."""
+
+    unit: _UnitBuilder
+    src: FunctionSource
+    def_span: Span
+    env: dict[str, Type]
+    local_names: set[str]
+    assigned: frozenset[str] | None
+    captured: dict[str, str]
+
+    def declare(self, name: str, t: Type, node: ast.AST) -> Type | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def error(self, node: ast.AST | None, message: str, hint: str | None = None) -> EmberError:
+        if node is None:
+            return EmberError(Diagnostic(self.def_span, message, hint), self.src.source)
+        return self.src.error(node, message, hint)
+
+    def span(self, node: ast.AST) -> Span:
+        return Span.of(self.src.path, node)
+
+
+    def expr(self, node: ast.expr) -> Expr:
+        handler = getattr(self, "_e_" + type(node).__name__, None)
+        if handler is None:
+            message, hint = UNSUPPORTED.get(
+                type(node).__name__, (f"{type(node).__name__} expressions are not supported",
+                                      None))
+            raise self.error(node, message, hint or FALLBACK_HINT)
+        try:
+            return handler(node)
+        except RuleError as exc:
+            raise self.error(node, exc.message, exc.hint) from None
+
+    def condition(self, node: ast.expr) -> Expr:
+        """``node`` as a bool test: ``and``/``or``/``not`` of truth tests, so no operand
+        is converted just to be tested."""
+        if isinstance(node, ast.BoolOp):
+            values = tuple(self.condition(v) for v in node.values)
+            op = "and" if isinstance(node.op, ast.And) else "or"
+            return BoolOp(op, values, BOOL, self.span(node))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            value = self.condition(node.operand)
+            if isinstance(value, Const):
+                return Const(not value.value, BOOL, self.span(node))
+            return UnaryOp("not", value, BOOL, self.span(node))
+        value = self.expr(node)
+        if value.type == UNKNOWN:
+            return value
+        try:
+            return truth(value)
+        except RuleError as exc:
+            raise self.error(node, exc.message, exc.hint) from None
+
+    def _unknown(self, node: ast.AST) -> Expr:
+        return Const(None, UNKNOWN, self.span(node))
+
+    def _e_Constant(self, node: ast.Constant) -> Expr:
+        return self._literal(node.value, node)
+
+    def _literal(self, value: Any, node: ast.AST) -> Expr:
+        span = self.span(node)
+        if isinstance(value, bool):
+            return Const(value, BOOL, span)
+        if isinstance(value, int):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise self.error(node, f"the integer {value} does not fit in int64",
+                                 "compiled ints are 64-bit; use a float for larger values")
+            return Const(value, INT64, span)
+        if isinstance(value, float):
+            return Const(value, FLOAT64, span)
+        if value is None:
+            return Const(None, NONE, span)
+        if isinstance(value, str):
+            return Const(value, STR, span)
+        raise self.error(node, f"{type(value).__name__} literals are not supported",
+                         FALLBACK_HINT)
+
+    def _e_Name(self, node: ast.Name) -> Expr:
+        if node.id in self.local_names:
+            return self._read_local(node.id, node)
+        value = self._lookup(node.id, node)
+        return self._static_expr(value, node, node.id, capture=True)
+
+    def _read_local(self, name: str, node: ast.AST) -> Expr:
+        if self.assigned is not None and name not in self.assigned:
+            raise self.error(
+                node, f"local variable '{name}' may be used before it is assigned",
+                f"assign '{name}' on every path before this line (for example before the if "
+                "or the loop)")
+        return Name(name, self.env.get(name, UNKNOWN), self.span(node))
+
+    def _lookup(self, name: str, node: ast.AST) -> Any:
+        value = self.src.lookup(name)
+        if value is MISSING:
+            raise self.error(node, f"name '{name}' is not defined",
+                             "compiled code can read locals, module constants, builtins, "
+                             "math and @jit functions")
+        return value
+
+    def _static(self, node: ast.expr) -> tuple[Any, str, bool]:
+        """The compile-time value of a global name or ``module.attr`` chain: (value,
+        dotted name, whether it is a user's value that must be recorded as captured)."""
+        if isinstance(node, ast.Name):
+            if node.id in self.local_names:
+                t = self.env.get(node.id, UNKNOWN)
+                raise RuleError(f"'{node.id}' is a local {t}; it has no attributes")
+            value = self._lookup(node.id, node)
+            return value, node.id, not isinstance(value, types.ModuleType)
+        if isinstance(node, ast.Attribute):
+            base, dotted, _ = self._static(node.value)
+            dotted = f"{dotted}.{node.attr}"
+            if not isinstance(base, (types.ModuleType, type)):
+                raise RuleError(f"attribute access on {type(base).__name__} values is not "
+                                "supported")
+            if not hasattr(base, node.attr):
+                raise RuleError(f"module '{getattr(base, '__name__', '?')}' has no attribute "
+                                f"'{node.attr}'")
+            user = getattr(base, "__name__", "") not in ("math", "builtins")
+            return getattr(base, node.attr), dotted, user
+        raise RuleError(f"{type(node).__name__} expressions are not supported here")
+
+    def _e_Attribute(self, node: ast.Attribute) -> Expr:
+        if not self._is_static(node.value):
+            return self._value_attribute(node, self.expr(node.value))
+        value, dotted, user = self._static(node)
+        return self._static_expr(value, node, dotted, capture=user)
+
+    def _is_static(self, node: ast.expr) -> bool:
+        """Whether ``node`` names something outside the function (a global, a module
+        attribute), as opposed to a value computed at run time."""
+        if isinstance(node, ast.Name):
+            return node.id not in self.local_names
+        return isinstance(node, ast.Attribute) and self._is_static(node.value)
+
+    def _value_attribute(self, node: ast.Attribute, value: Expr) -> Expr:
+        """``x.attr`` of a run-time value: only arrays have attributes."""
+        if isinstance(value.type, Array) or value.type == UNKNOWN:
+            from ember.native.frontend import arrays as infer_arrays
+
+            return infer_arrays.attribute(self, node, value)  # type: ignore[no-any-return]
+        raise RuleError(
+            f"{value.type} values have no attribute '{node.attr}' in compiled code",
+            "only arrays have attributes here (.shape, .ndim, .size); for numbers use "
+            "functions instead, e.g. abs(x), int(x), float(x), math.isfinite(x)",
+        )
+
+    def _static_expr(self, value: Any, node: ast.AST, dotted: str, capture: bool) -> Expr:
+        """A global's value as a constant expression (recorded in ``captured``)."""
+        if _is_constant(value):
+            expr = self._constant(value, node)
+            if capture:
+                self.captured[dotted] = repr(value)
+            return expr
+        if builtin_name(value) is not None or getattr(value, "__ember_jit__", False):
+            raise RuleError(f"'{dotted}' is a function; compiled code can only call it",
+                            f"call it: {dotted}(...)")
+        kind = "a module" if isinstance(value, types.ModuleType) else f"a {type(value).__name__}"
+        raise RuleError(f"global '{dotted}' is {kind}; compiled code can only read int, float, "
+                        "bool, None and tuple constants from globals",
+                        "pass the value as an argument")
+
+    def _constant(self, value: Any, node: ast.AST) -> Expr:
+        if isinstance(value, tuple):
+            items = tuple(self._constant(v, node) for v in value)
+            return MakeTuple(items, Tuple(tuple(i.type for i in items)), self.span(node))
+        return self._literal(value, node)
+
+    def _e_Tuple(self, node: ast.Tuple) -> Expr:
+        items = tuple(self.expr(e) for e in node.elts)
+        for e, item in zip(node.elts, items, strict=True):
+            if item.type == STR:
+                raise self.error(e, "a tuple cannot hold a string",
+                                 "strings are only supported as print() arguments")
+        if any(i.type == UNKNOWN for i in items):
+            return self._unknown(node)
+        return MakeTuple(items, Tuple(tuple(i.type for i in items)), self.span(node))
+
+    def _e_Subscript(self, node: ast.Subscript) -> Expr:
+        value = self.expr(node.value)
+        if isinstance(value.type, Array):
+            from ember.native.frontend import arrays as infer_arrays
+
+            return infer_arrays.subscript(self, node, value)
+        if isinstance(node.slice, ast.Slice):
+            raise self.error(node.slice, "slices are not supported", FALLBACK_HINT)
+        index = self.expr(node.slice)
+        if value.type == UNKNOWN:
+            return self._unknown(node)
+        t = value.type
+        if not isinstance(t, Tuple):
+            raise RuleError(f"indexing a {t} is not supported", "only tuples can be indexed")
+        if not (isinstance(index, Const) and index.type in (INT64, BOOL)):
+            raise self.error(node.slice, "a tuple index must be a constant int",
+                             "tuple items may have different types, so the index must be "
+                             "known at compile time; unpack the tuple instead")
+        i = int(index.value)  # type: ignore[arg-type]
+        n = len(t.items)
+        if not -n <= i < n:
+            raise self.error(node.slice, f"tuple index {i} out of range for a {t}")
+        i %= n
+        if isinstance(value, MakeTuple) and all(_pure(v) for v in value.items):
+            return value.items[i]  # (a, b)[1] and a.shape[0]: no tuple is built
+        return TupleGet(value, i, t.items[i], self.span(node))
+
+    def _e_BinOp(self, node: ast.BinOp) -> Expr:
+        return self._binop(BINOPS[type(node.op)], self.expr(node.left), self.expr(node.right),
+                           node)
+
+    def _binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
+        if UNKNOWN in (left.type, right.type):
+            return self._unknown(node)
+        exponent = right.value if isinstance(right, Const) and right.type in NUMERIC else None
+        try:
+            operand, result = binop_types(op, left.type, right.type, exponent)  # type: ignore[arg-type]
+        except RuleError as exc:
+            raise self.error(node, exc.message, exc.hint) from None
+        return BinOp(op, cast(left, operand), cast(right, operand), result, self.span(node))
+
+    def _e_UnaryOp(self, node: ast.UnaryOp) -> Expr:
+        op = _UNARY[type(node.op)]
+        if op == "not":
+            return self.condition(node)
+        operand = node.operand
+        if isinstance(operand, ast.Constant) and type(operand.value) in (int, float) and op != "~":
+            folded = -operand.value if op == "-" else operand.value
+            return self._literal(folded, node)  # -9223372036854775808 fits; its digits don't
+        value = self.expr(operand)
+        if value.type == UNKNOWN:
+            return self._unknown(node)
+        operand_t, result = unary_types(op, value.type)
+        return UnaryOp(op, cast(value, operand_t), result, self.span(node))
+
+    def _e_BoolOp(self, node: ast.BoolOp) -> Expr:
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        values = tuple(self.expr(v) for v in node.values)
+        if any(v.type == UNKNOWN for v in values):
+            return self._unknown(node)
+        joined: Type | None = values[0].type
+        for v in values:
+            if v.type == STR:
+                raise RuleError(f"a string cannot be an operand of '{op}'")
+            joined = unify(joined, v.type) if joined is not None else None
+        if joined is None:
+            kinds = " and ".join(sorted({str(v.type) for v in values}))
+            raise RuleError(f"the operands of '{op}' have incompatible types {kinds}",
+                            "make both sides the same kind of value")
+        return BoolOp(op, tuple(cast(v, joined) for v in values), joined, self.span(node))
+
+    def _e_Compare(self, node: ast.Compare) -> Expr:
+        ops = tuple(_CMPOPS[type(o)] for o in node.ops)
+        operands = tuple(self.expr(e) for e in (node.left, *node.comparators))
+        if any(v.type == UNKNOWN for v in operands):
+            return self._unknown(node)
+        wanted = list(compare_types(ops, tuple(v.type for v in operands)))
+        for i, v in enumerate(operands):
+            # An int literal next to a float compares as that float when the conversion
+            # is exact, which spares the lowering an int-with-float comparison.
+            neighbours = wanted[max(0, i - 1):i] + wanted[i + 1:i + 2]
+            if (isinstance(v, Const) and wanted[i] == INT64 and FLOAT64 in neighbours
+                    and abs(v.value) <= 2**53):  # type: ignore[arg-type]
+                wanted[i] = FLOAT64
+        casted = tuple(cast(v, t) for v, t in zip(operands, wanted, strict=True))
+        return Compare(ops, casted, BOOL, self.span(node))
+
+    def _e_IfExp(self, node: ast.IfExp) -> Expr:
+        test = self.condition(node.test)
+        body, orelse = self.expr(node.body), self.expr(node.orelse)
+        if test.type == UNKNOWN or body.type == orelse.type == UNKNOWN:
+            return self._unknown(node)
+        if UNKNOWN in (body.type, orelse.type):
+            # One branch waits for a recursive call's return type, which the next round
+            # knows: the other branch's type stands in for now, so that `return a if
+            # b == 0 else f(b, a % b)` has a base case. A round that read an unknown
+            # guess is always typed again, so this placeholder is never lowered.
+            known = orelse if body.type == UNKNOWN else body
+            return Const(None, known.type, self.span(node))
+        joined = unify(body.type, orelse.type)
+        if joined is None or joined == STR:
+            raise RuleError(f"the branches of this conditional expression have incompatible "
+                            f"types {body.type} and {orelse.type}",
+                            "make both branches the same kind of value")
+        return IfExp(test, cast(body, joined), cast(orelse, joined), joined, self.span(node))
+
+    # -- calls
+
+    def _callee_name(self, func: ast.expr) -> str | None:
+        """The builtin/math name a call's function denotes, without raising."""
+        if isinstance(func, ast.Name) and func.id in self.local_names:
+            return None
+        try:
+            value, _, _ = self._static(func)
+        except (RuleError, EmberError):
+            return None
+        return builtin_name(value)
+
+    def _e_Call(self, node: ast.Call) -> Expr:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in self.local_names:
+            raise RuleError(f"'{func.id}' is a local variable, not a function")
+        if isinstance(func, ast.Attribute) and not self._is_static(func.value):
+            value = self.expr(func.value)  # a method call: only arrays have methods
+            if isinstance(value.type, Array) or value.type == UNKNOWN:
+                from ember.native.frontend import arrays as infer_arrays
+
+                return infer_arrays.method_call(self, node, value)  # type: ignore[no-any-return]
+            raise RuleError(
+                f"{value.type} values have no method '{func.attr}' in compiled code",
+                "only arrays have methods here (.copy(), .sum(), .min(), .max()); for numbers "
+                "use builtins and math functions, e.g. math.floor(x), abs(x)",
+            )
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            raise RuleError("only builtins, math functions and @jit functions can be called",
+                            "name the function directly: f(x), math.sqrt(x), np.zeros(n)")
+        value, dotted, _ = self._static(func)
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise self.error(a, "*-arguments are not supported", "pass arguments one by one")
+        for k in node.keywords:
+            if k.arg is None:
+                raise self.error(k, "**-arguments are not supported", "pass arguments by name")
+        name = builtin_name(value)
+        if name is not None:
+            args = [self.expr(a) for a in node.args]
+            keywords = {k.arg: self.expr(k.value) for k in node.keywords if k.arg}
+            if any(a.type == UNKNOWN for a in (*args, *keywords.values())):
+                return self._unknown(node)
+            if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
+                from ember.native.frontend import arrays as infer_arrays
+
+                return infer_arrays.length(args[0], self.span(node))  # type: ignore[no-any-return]
+            return type_call(name, args, keywords, self.span(node))
+        numpy_name = _numpy_name(value)
+        if numpy_name is not None:
+            from ember.native.frontend import arrays as infer_arrays
+
+            return infer_arrays.numpy_call(self, numpy_name, node)  # type: ignore[no-any-return]
+        if getattr(value, "__ember_jit__", False):
+            return self._call_jit(value.py_func, dotted, node)
+        if isinstance(value, types.FunctionType) and self.unit.is_compiling(value):
+            return self._call_jit(value, dotted, node)  # a recursive call of an undecorated def
+        if isinstance(value, types.FunctionType):
+            raise RuleError(f"'{dotted}' is a plain Python function; compiled code can only call "
+                            "@jit functions, builtins and math functions",
+                            f"decorate {dotted} with @ember.jit")
+        module = getattr(value, "__module__", None) or getattr(
+            getattr(value, "__self__", None), "__name__", None)
+        if module in ("builtins", "math"):
+            prefix = "math." if module == "math" and not dotted.startswith("math.") else ""
+            raise RuleError(f"{prefix}{dotted}() is not supported in compiled code",
+                            "supported: abs, min, max, round, int, float, bool, len, range, "
+                            "print, pow and the math module's number functions")
+        if isinstance(value, type):
+            raise RuleError(f"calling '{dotted}' (a class) is not supported", FALLBACK_HINT)
+        raise RuleError(f"calling '{dotted}' ({type(value).__name__}) is not supported",
+                        FALLBACK_HINT)
+
+    def _call_jit(self, callee: types.FunctionType, dotted: str, node: ast.Call) -> Expr:
+        if node.keywords:
+            raise self.error(node.keywords[0], f"keyword arguments to @jit function '{dotted}' "
+                             "are not supported", "pass the arguments by position")
+        code = callee.__code__
+        if code.co_flags & (0x04 | 0x08) or code.co_kwonlyargcount:  # *args / **kwargs
+            raise RuleError(f"'{dotted}' has *args, **kwargs or keyword-only parameters, "
+                            "which ember cannot compile", "use plain positional parameters")
+        args = [self.expr(a) for a in node.args]
+        nparams = code.co_argcount
+        defaults = callee.__defaults__ or ()
+        missing = nparams - len(args)
+        if missing < 0 or missing > len(defaults):
+            raise RuleError(f"{dotted}() takes {nparams} positional arguments but "
+                            f"{len(args)} were given")
+        if missing:
+            for value in defaults[len(defaults) - missing:]:
+                if not _is_constant(value):
+                    raise RuleError(f"{dotted}() has a default value of type "
+                                    f"{type(value).__name__}, which compiled code cannot pass",
+                                    "pass every argument explicitly")
+                args.append(self._constant(value, node))
+        for a, arg_node in zip(args, node.args, strict=False):
+            if a.type == STR:
+                raise self.error(arg_node, "a string cannot be passed to a @jit function",
+                                 "strings are only supported as print() arguments")
+        if any(a.type == UNKNOWN for a in args):
+            return self._unknown(node)
+        symbol, ret = self.unit.specialize(callee, tuple(a.type for a in args))
+        if ret == UNKNOWN:
+            return self._unknown(node)
+        return CallJit(symbol, tuple(args), ret, self.span(node))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _pure(value: Expr) -> bool:
+    """Whether evaluating ``value`` can be skipped: no call, no error, no effect."""
+    if isinstance(value, (Const, Name)):
+        return True
+    return type(value).__name__ == "ArrayDim" and isinstance(value.array, Name)  # type: ignore[union-attr]
+
+
+def _numpy_name(value: object) -> str | None:
+    """``"zeros"`` for ``numpy.zeros`` and the other creators ember compiles; None
+    without importing NumPy when the program has not."""
+    if "numpy" not in sys.modules:
+        return None
+    from ember.native.frontend import arrays as infer_arrays
+
+    return infer_arrays.numpy_function_name(value)  # type: ignore[no-any-return]
+
+
+def _is_constant(value: object) -> bool:
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    return type(value) is tuple and all(_is_constant(v) for v in value)  # type: ignore[union-attr]

@@ -1,0 +1,180 @@
+"""Typed-IR nodes for arrays, in the style of :mod:`ember.native.ir.nodes`.
+
+Inference (:mod:`ember.native.frontend.arrays`) builds them; lowering
+(:mod:`ember.native.codegen.arrays`) turns them into LLVM IR. As in the scalar IR every
+conversion is explicit: indices are int64, a stored value already has the element's
+*compute type*, and element reads give the compute type::
+
+    def f(a, i):                 (a: array(float32, 1d, C), i: int64)
+        a[i] += 1.0                 AugSetItem a[Name(i)] = BinOp(+, Element: float64,
+                                                                 Const(1.0)): float64
+        return a[-1]                Return Index(Name(a), (Const(-1),)): float64
+
+Element compute types (the one rule both stages follow, :func:`compute_type`): float
+dtypes compute in float64 (a float32 element is widened on load and rounded to float32 on
+store, as C does and as CPython does for ``array.array('f')``); integer dtypes in int64
+(a store out of the dtype's range raises OverflowError as NumPy 2 does for Python ints;
+a uint64 element of 2**63 or more raises OverflowError on load); bool in bool.
+
+Reference counting: an array-typed expression is either *borrowed* (a :class:`Name`
+of typed_ir) or a *new reference* (everything built here that creates an array, and a
+``CallJit`` returning one); lowering owns the rule. No ast and no llvmlite here.
+"""
+
+from __future__ import annotations
+
+from ember.support.record import record
+from ember.diagnostics import Span
+from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+
+
+def compute_type(dtype: DType) -> Type:
+    """The scalar type an element of ``dtype`` is read as and computed in.
+
+    >>> compute_type(DType("float32")), compute_type(DType("uint8")), compute_type(DType("bool"))
+    (float64, int64, bool)
+    """
+    if dtype.kind == "f":
+        return FLOAT64
+    if dtype.kind == "b":
+        return BOOL
+    return INT64
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@record
+class Index:
+    """``array[i, j, ...]`` with one int64 index per dimension (negative ones count from
+    the end); bounds-checked unless ``boundscheck=False``. ``type`` is the element's
+    compute type."""
+
+    array: object  # Expr of an Array type
+    indices: tuple[object, ...]  # Exprs of type int64
+    type: Type
+    span: Span
+
+
+@record
+class Element:
+    """The element an :class:`AugSetItem` updates, already loaded (typed as its compute
+    type); appears only inside that statement's ``value``."""
+
+    type: Type
+    span: Span
+
+
+@record
+class ArrayDim:
+    """``array.shape[axis]`` (and ``len(array)`` as axis 0): an int64."""
+
+    array: object
+    axis: int
+    type: Type  # INT64
+    span: Span
+
+
+@record
+class ArrayAttr:
+    """``array.shape`` (a tuple of int64), ``array.size`` (int64, the product of the
+    shape). ``ndim`` is folded to a constant by inference."""
+
+    array: object
+    attr: str  # "shape" | "size"
+    type: Type
+    span: Span
+
+
+@record
+class ArrayNew:
+    """A new array: ``kind`` is ``"empty"``, ``"zeros"`` or ``"full"`` (``ones`` is
+    ``full`` with 1). ``shape`` is an int64 or a tuple of int64 (one per dimension);
+    ``fill`` has the element's compute type. Negative dimensions raise ValueError."""
+
+    kind: str
+    shape: object  # Expr: int64 or tuple[int64, ...]
+    fill: object | None  # Expr or None
+    type: Array  # always layout "C", writable
+    span: Span
+
+
+@record
+class ArrayCopy:
+    """``array.copy()``: a new C-ordered array with the same dtype, shape and values."""
+
+    array: object
+    type: Array
+    span: Span
+
+
+@record
+class ArrayRange:
+    """``np.arange(start, stop, step)`` with all three of the result's compute type
+    (int64 or float64); as NumPy, the length is ``ceil((stop - start) / step)`` (0 when
+    negative) and a zero step raises ZeroDivisionError."""
+
+    start: object
+    stop: object
+    step: object
+    type: Array
+    span: Span
+
+
+@record
+class ArrayMap:
+    """``np.sqrt(array)`` / ``np.absolute(array)`` (``np.abs``): a new array of the same
+    shape, each element ``func`` of the source's, in the source's element order (C, or F
+    for a Fortran-ordered source). ``type.dtype`` is NumPy's result dtype: sqrt gives
+    float64 (float32 for float32, int16 and uint16 sources); absolute keeps the dtype.
+    Values follow NumPy (sqrt of a negative is nan, abs(-0.0) is 0.0) except that
+    ``abs`` of a signed dtype's minimum raises OverflowError instead of wrapping (the
+    element store rule)."""
+
+    func: str  # "sqrt" | "absolute"
+    array: object
+    type: Array
+    span: Span
+
+
+@record
+class ArrayReduce:
+    """``array.sum()`` / ``.min()`` / ``.max()`` over every element; ``min``/``max`` of an
+    empty array raise ValueError as NumPy does."""
+
+    op: str  # "sum" | "min" | "max"
+    array: object
+    type: Type
+    span: Span
+
+
+# ----------------------------------------------------------------- statements
+
+
+@record
+class SetItem:
+    """``array[i, ...] = value`` with ``value`` of the element's compute type."""
+
+    array: object
+    indices: tuple[object, ...]
+    value: object
+    span: Span
+
+
+@record
+class AugSetItem:
+    """``array[i, ...] op= rhs``: the element's address is computed (and checked) once,
+    the element loaded and bound to the :class:`Element` inside ``value``, ``value``
+    (e.g. ``BinOp(op, Element, rhs)`` cast to the compute type) stored back."""
+
+    array: object
+    indices: tuple[object, ...]
+    value: object
+    span: Span
+
+
+ARRAY_EXPRS = (Index, Element, ArrayDim, ArrayAttr, ArrayNew, ArrayCopy, ArrayRange, ArrayMap,
+               ArrayReduce)
+ARRAY_STMTS = (SetItem, AugSetItem)
+# Nodes whose value is a new reference to an array (see the module docstring).
+NEW_REFERENCE = (ArrayNew, ArrayCopy, ArrayRange, ArrayMap)

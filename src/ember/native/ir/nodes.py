@@ -1,0 +1,315 @@
+"""The typed IR: a small tree in which every expression carries its type and span.
+
+:mod:`ember.native.frontend.statements` builds it from the ``ast``; :mod:`ember.native.codegen.function` turns it
+into LLVM IR. Inference makes every conversion explicit, so lowering never guesses:
+operands of an arithmetic ``BinOp`` already share one type (``Cast`` nodes inserted),
+conditions are ``Truth`` nodes of type bool, augmented assignments are plain
+``Assign``s, and tuple unpacking is a temporary plus ``TupleGet``s::
+
+    def f(n):            Assign total: int64 = Const(0): int64
+        total = 0        ForRange i: int64 in (Const(0), Name(n): int64, Const(1))
+        for i in range(n):   Assign total = BinOp(+, Name(total), Name(i)): int64
+            total += i   Return Name(total): int64
+        return total
+
+Names of builtins and math functions in :class:`Call` are Python's own
+(``"abs"``, ``"round"``, ``"math.sqrt"``); the lowering gives each CPython's semantics
+and exceptions. No ast and no llvmlite here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ember.support.record import record
+from ember.diagnostics import Span
+from ember.native.types import Type
+
+# ---------------------------------------------------------------- expressions
+
+
+@record
+class Const:
+    """A literal or a value folded at compile time (a module constant, ``math.pi``).
+    ``str`` only as a ``print`` argument."""
+
+    value: int | float | bool | str | None
+    type: Type
+    span: Span
+
+
+@record
+class Name:
+    """A read of a local variable or parameter."""
+
+    name: str
+    type: Type
+    span: Span
+
+
+@record
+class Cast:
+    """An implicit widening inserted by inference: bool → int64 → float64 (item-wise
+    for tuples). Explicit ``int(x)``/``float(x)`` are :class:`Call`s."""
+
+    value: Expr
+    type: Type
+    span: Span
+
+
+@record
+class Truth:
+    """Python truthiness of ``value`` (``x != 0``, ``x != 0.0``, a tuple's length...)."""
+
+    value: Expr
+    type: Type  # always BOOL
+    span: Span
+
+
+@record
+class BinOp:
+    """``left op right`` with ``op`` one of ``+ - * / // % ** << >> & | ^``.
+
+    Both operands have the same type; ``type`` is the result's (``/`` gives float64;
+    ``/`` of two int64 operands must round the exact quotient once, as CPython does).
+    ``**`` of int64 operands is int64 when the exponent is not a negative constant; a
+    negative exponent at run time raises ValueError (a documented difference).
+    """
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+    span: Span
+
+
+@record
+class UnaryOp:
+    """``op value`` with ``op`` one of ``- + ~ not``."""
+
+    op: str
+    value: Expr
+    type: Type
+    span: Span
+
+
+@record
+class Compare:
+    """A (possibly chained) comparison: ``a < b <= c`` is ``ops=("<", "<=")``,
+    ``operands=(a, b, c)``; each operand evaluated at most once, short-circuit as Python.
+    Operands keep their own types (an int compared with a float is compared exactly)."""
+
+    ops: tuple[str, ...]
+    operands: tuple[Expr, ...]
+    type: Type  # always BOOL
+    span: Span
+
+
+@record
+class BoolOp:
+    """``a and b`` / ``a or b``: short-circuit, the value of the deciding operand
+    (operands already cast to ``type``)."""
+
+    op: str
+    values: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@record
+class IfExp:
+    test: Expr  # a Truth
+    body: Expr
+    orelse: Expr
+    type: Type
+    span: Span
+
+
+@record
+class Call:
+    """A builtin or ``math`` function by its Python name: ``"abs"``, ``"min"``, ``"max"``,
+    ``"round"``, ``"int"``, ``"float"``, ``"bool"``, ``"len"``, ``"print"``,
+    ``"math.sqrt"``, ``"math.floor"``, ... Arguments are typed as the callee needs.
+    ``"print.sepend"`` is ``print`` with ``sep``/``end``: its first two arguments are the
+    sep and end string constants, the values to print follow."""
+
+    func: str
+    args: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@record
+class CallJit:
+    """A call of another ``@jit`` specialization (or a recursive call) by symbol; the
+    callee is in the same :class:`CompileUnit`."""
+
+    symbol: str
+    args: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@record
+class MakeTuple:
+    items: tuple[Expr, ...]
+    type: Type
+    span: Span
+
+
+@record
+class TupleGet:
+    """``value[index]`` for a tuple and a constant index (already made non-negative)."""
+
+    value: Expr
+    index: int
+    type: Type
+    span: Span
+
+
+Expr = (
+    Const | Name | Cast | Truth | BinOp | UnaryOp | Compare | BoolOp | IfExp | Call | CallJit
+    | MakeTuple | TupleGet
+)
+
+# ----------------------------------------------------------------- statements
+
+
+@record
+class Assign:
+    """``target = value``; ``value.type`` equals the local's type (Cast inserted)."""
+
+    target: str
+    value: Expr
+    span: Span
+
+
+@record
+class ExprStmt:
+    value: Expr
+    span: Span
+
+
+@record
+class If:
+    test: Expr  # a Truth (or a bool-typed expression)
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span
+
+
+@record
+class While:
+    test: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]  # runs when the loop ends without break
+    span: Span
+
+
+@record
+class ForRange:
+    """``for target in range(start, stop, step)`` with int64 bounds; ``step`` may be
+    negative and is checked for zero (ValueError) at run time unless constant."""
+
+    target: str
+    start: Expr
+    stop: Expr
+    step: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span
+
+
+@record
+class Break:
+    span: Span
+
+
+@record
+class Continue:
+    span: Span
+
+
+@record
+class Return:
+    """``value`` has the function's return type (Cast inserted); a bare ``return`` or
+    falling off the end returns ``Const(None)`` typed none."""
+
+    value: Expr
+    span: Span
+
+
+@record
+class Pass:
+    span: Span
+
+
+Stmt = Assign | ExprStmt | If | While | ForRange | Break | Continue | Return | Pass
+
+# ------------------------------------------------------------------ functions
+
+
+@record
+class Param:
+    """A parameter as the ABI passes it. When the body widens it (``x = x / 2`` with an
+    int ``x``) it is named ``x.in`` and the body starts with ``x = Cast(Name(x.in))``.
+    Other names starting with ``$`` are inference's temporaries: plain locals."""
+
+    name: str
+    type: Type
+
+
+@record
+class TypedFunction:
+    """One specialization: a function typed for one tuple of argument types."""
+
+    name: str  # the Python __name__
+    qualname: str
+    module: str
+    symbol: str  # unique linker name, types.mangle(module, qualname, arg types)
+    params: tuple[Param, ...]
+    return_type: Type
+    locals: tuple[tuple[str, Type], ...]  # every local (params included), sorted by name
+    body: tuple[Stmt, ...]
+    span: Span  # the def line
+    # Module globals folded in as constants: (name, repr of the value), sorted. Part of
+    # the native cache key, so that editing a constant recompiles.
+    captured: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def arg_types(self) -> tuple[Type, ...]:
+        return tuple(p.type for p in self.params)
+
+
+@record
+class CompileUnit:
+    """What one compilation produces: the specialization asked for (``root``) and every
+    specialization it calls, transitively (each exactly once; recursion included).
+    Lowered into one LLVM module: callees are private copies there, free to inline."""
+
+    root: TypedFunction
+    functions: tuple[TypedFunction, ...]  # root first
+    # Source files and texts of every function in the unit: (path, qualname, sha256 of
+    # the function's source), for the native cache's invalidation.
+    sources: tuple[tuple[str, str, str], ...] = ()
+
+
+_IR_MODULES = ("ember.native.ir.nodes", "ember.native.ir.arrays")
+
+
+def nodes(tree: object) -> Iterator[object]:
+    """Every typed-IR node in ``tree`` (a node, or a tuple or list of them), depth
+    first; the types and spans they carry are not nodes.
+
+    >>> [type(n).__name__ for n in nodes(Return(Name("x", INT64, span), span))]  # doctest: +SKIP
+    ['Return', 'Name']
+    """
+    todo: list[object] = [tree]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple | list):
+            todo.extend(reversed(n))
+        elif type(n).__module__ in _IR_MODULES:
+            yield n
+            fields = type(n).__record_fields__  # type: ignore[attr-defined]
+            todo.extend(getattr(n, f) for f in reversed(fields) if f not in ("type", "span"))

@@ -1,0 +1,215 @@
+"""The typed IR as text: a :class:`TypedFunction` (or a whole :class:`CompileUnit`) →
+Python-like source with a type on every variable and expression.
+
+    def total(n: int64) -> float64:
+        # symbol _ember_total_0c1d2e3f4a5b, line 3
+        # locals: i: int64, n: int64, s: float64
+        s = 0.0:float64
+        for i in range(0:int64, n:int64, 1:int64):
+            s = (s:float64 + (cast(i:int64):float64 * 0.5:float64):float64):float64
+        return s:float64
+
+Every expression prints as ``text:type``; ``cast(x)`` is an implicit conversion that
+inference inserted and ``truth(x)`` a truth test. The output is deterministic (no ids,
+no paths), so it is what ``f.inspect_types()``, ``ember explain`` and the golden tests
+show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ember.native.ir import arrays as A
+from ember.native.ir.nodes import (
+    Assign,
+    BinOp,
+    BoolOp,
+    Break,
+    Call,
+    CallJit,
+    Cast,
+    Compare,
+    CompileUnit,
+    Const,
+    Continue,
+    Expr,
+    ExprStmt,
+    ForRange,
+    If,
+    IfExp,
+    MakeTuple,
+    Name,
+    Pass,
+    Return,
+    Stmt,
+    Truth,
+    TupleGet,
+    TypedFunction,
+    UnaryOp,
+    While,
+)
+from ember.native.types import signature_text
+
+INDENT = "    "
+_CMP_TEXT = {"isnot": "is not", "notin": "not in"}
+
+
+def format_unit(unit: CompileUnit) -> str:
+    """Every function of ``unit``, root first; calls name their callee as
+    ``qualname(types)`` rather than by symbol.
+
+    >>> print(format_unit(infer_unit(fib, (INT64,), Options())))  # doctest: +SKIP
+    def fib(n: int64) -> int64:
+        ...
+    """
+    names = {f.symbol: f"{f.qualname}{signature_text(f.arg_types)}" for f in unit.functions}
+    return "\n".join(format_function(f, names) for f in unit.functions)
+
+
+def format_function(fn: TypedFunction, names: Mapping[str, str] | None = None) -> str:
+    """``fn`` as text ending in a newline; ``names`` maps callee symbols to the labels
+    to print for them (symbols are printed otherwise).
+
+    >>> print(format_function(unit.root))  # doctest: +SKIP
+    def f(x: float64) -> float64:
+        # symbol _ember_f_4b437a067c7e, line 3
+        # locals: x: float64
+        return (x:float64 * 2.0:float64):float64
+    """
+    printer = _Printer(names or {})
+    params = ", ".join(f"{p.name}: {p.type}" for p in fn.params)
+    lines = [f"def {fn.qualname}({params}) -> {fn.return_type}:"]
+    lines.append(f"{INDENT}# symbol {fn.symbol}, line {fn.span.line}")
+    lines.append(f"{INDENT}# locals: " + ", ".join(f"{n}: {t}" for n, t in fn.locals))
+    if fn.captured:
+        lines.append(f"{INDENT}# captured: " + ", ".join(f"{n} = {v}" for n, v in fn.captured))
+    printer.block(fn.body, 1, lines)
+    return "\n".join(lines) + "\n"
+
+
+def format_expr(expr: Expr, names: Mapping[str, str] | None = None) -> str:
+    """One expression as ``text:type``.
+
+    >>> format_expr(Const(2, INT64, span))  # doctest: +SKIP
+    '2:int64'
+    """
+    return _Printer(names or {}).expr(expr)
+
+
+class _Printer:
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = names
+
+    def block(self, body: tuple[Stmt, ...], depth: int, lines: list[str]) -> None:
+        if not body:
+            lines.append(INDENT * depth + "pass")
+        for stmt in body:
+            self.stmt(stmt, depth, lines)
+
+    def stmt(self, s: Stmt, depth: int, lines: list[str]) -> None:
+        pad = INDENT * depth
+        if isinstance(s, Assign):
+            lines.append(f"{pad}{s.target} = {self.expr(s.value)}")
+        elif isinstance(s, ExprStmt):
+            lines.append(pad + self.expr(s.value))
+        elif isinstance(s, Return):
+            lines.append(f"{pad}return {self.expr(s.value)}")
+        elif isinstance(s, If):
+            lines.append(f"{pad}if {self.expr(s.test)}:")
+            self.block(s.body, depth + 1, lines)
+            if s.orelse:
+                lines.append(f"{pad}else:")
+                self.block(s.orelse, depth + 1, lines)
+        elif isinstance(s, While):
+            lines.append(f"{pad}while {self.expr(s.test)}:")
+            self.block(s.body, depth + 1, lines)
+            self.orelse(s.orelse, depth, lines)
+        elif isinstance(s, ForRange):
+            bounds = ", ".join(self.expr(e) for e in (s.start, s.stop, s.step))
+            lines.append(f"{pad}for {s.target} in range({bounds}):")
+            self.block(s.body, depth + 1, lines)
+            self.orelse(s.orelse, depth, lines)
+        elif isinstance(s, Break):
+            lines.append(pad + "break")
+        elif isinstance(s, Continue):
+            lines.append(pad + "continue")
+        elif isinstance(s, Pass):
+            lines.append(pad + "pass")
+        elif isinstance(s, A.SetItem):
+            lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}")
+        elif isinstance(s, A.AugSetItem):
+            lines.append(f"{pad}{self.item(s.array, s.indices)} := {self.expr(s.value)}")
+        else:  # pragma: no cover - every statement node is listed above
+            lines.append(f"{pad}<{type(s).__name__}>")
+
+    def orelse(self, body: tuple[Stmt, ...], depth: int, lines: list[str]) -> None:
+        if body:
+            lines.append(INDENT * depth + "else:")
+            self.block(body, depth + 1, lines)
+
+    def expr(self, e: Expr) -> str:
+        return f"{self.text(e)}:{e.type}"
+
+    def text(self, e: Expr) -> str:
+        if isinstance(e, Const):
+            return repr(e.value)
+        if isinstance(e, Name):
+            return e.name
+        if isinstance(e, Cast):
+            return f"cast({self.expr(e.value)})"
+        if isinstance(e, Truth):
+            return f"truth({self.expr(e.value)})"
+        if isinstance(e, BinOp):
+            return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+        if isinstance(e, UnaryOp):
+            sep = " " if e.op == "not" else ""
+            return f"({e.op}{sep}{self.expr(e.value)})"
+        if isinstance(e, Compare):
+            parts = [self.expr(e.operands[0])]
+            for op, operand in zip(e.ops, e.operands[1:], strict=True):
+                parts += [_CMP_TEXT.get(op, op), self.expr(operand)]
+            return "(" + " ".join(parts) + ")"
+        if isinstance(e, BoolOp):
+            return "(" + f" {e.op} ".join(self.expr(v) for v in e.values) + ")"
+        if isinstance(e, IfExp):
+            return f"({self.expr(e.body)} if {self.expr(e.test)} else {self.expr(e.orelse)})"
+        if isinstance(e, Call):
+            return f"{e.func}({', '.join(self.expr(a) for a in e.args)})"
+        if isinstance(e, CallJit):
+            label = self.names.get(e.symbol, e.symbol)
+            return f"@{label}({', '.join(self.expr(a) for a in e.args)})"
+        if isinstance(e, MakeTuple):
+            inner = ", ".join(self.expr(v) for v in e.items)
+            return f"({inner},)" if len(e.items) == 1 else f"({inner})"
+        if isinstance(e, TupleGet):
+            return f"{self.expr(e.value)}[{e.index}]"
+        return self.array_text(e)
+
+    def item(self, array: object, indices: tuple[object, ...]) -> str:
+        return f"{self.expr(array)}[{', '.join(self.expr(i) for i in indices)}]"  # type: ignore[arg-type]
+
+    def array_text(self, e: object) -> str:
+        """The array nodes of :mod:`ember.native.ir.arrays`."""
+        if isinstance(e, A.Index):
+            return self.item(e.array, e.indices)
+        if isinstance(e, A.Element):
+            return "element"
+        if isinstance(e, A.ArrayDim):
+            return f"{self.expr(e.array)}.shape[{e.axis}]"  # type: ignore[arg-type]
+        if isinstance(e, A.ArrayAttr):
+            return f"{self.expr(e.array)}.{e.attr}"  # type: ignore[arg-type]
+        if isinstance(e, A.ArrayNew):
+            args = [self.expr(e.shape)]  # type: ignore[arg-type]
+            if e.fill is not None:
+                args.append(self.expr(e.fill))  # type: ignore[arg-type]
+            return f"array.{e.kind}({', '.join(args)})"
+        if isinstance(e, A.ArrayCopy):
+            return f"{self.expr(e.array)}.copy()"  # type: ignore[arg-type]
+        if isinstance(e, A.ArrayRange):
+            bounds = ", ".join(self.expr(x) for x in (e.start, e.stop, e.step))  # type: ignore[arg-type]
+            return f"array.arange({bounds})"
+        if isinstance(e, A.ArrayMap):
+            return f"np.{e.func}({self.expr(e.array)})"  # type: ignore[arg-type]
+        if isinstance(e, A.ArrayReduce):
+            return f"{self.expr(e.array)}.{e.op}()"  # type: ignore[arg-type]
+        return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above

@@ -1,0 +1,416 @@
+"""``@jit``: a Python function → a callable object whose calls run machine code.
+
+    >>> from ember import jit
+    >>> @jit
+    ... def hyp(a: float, b: float) -> float:   # annotated: compiled right here
+    ...     return (a * a + b * b) ** 0.5
+    >>> hyp(3.0, 4.0), hyp.signatures
+    (5.0, [(float64, float64)])
+
+The object is an instance of a per-function subclass of :class:`Dispatcher` whose
+*class attribute* ``__call__`` is the newest specialization's entry builtin (generated in
+LLVM IR by :mod:`ember.native.boundary.abi`). CPython calls a builtin found as a class attribute
+without binding it, so ``hyp(3.0, 4.0)`` goes type check → unbox → machine code → box
+with no Python bytecode and no ctypes. An entry that does not accept the arguments
+forwards the call, unchanged, to the previous entry; the last one forwards to
+:meth:`Dispatcher._slow_path`, which compiles a new specialization (or raises a
+TypeError naming the parameter).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from types import FunctionType
+
+from ember.native.options import Options
+from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, scalar_type, signature_text
+
+# `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import inspect
+    from typing import Any, TypeVar, overload
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ACCEPTED = "int, float, bool, None, tuples of these, and arrays"
+
+
+class EmberFallbackWarning(RuntimeWarning):
+    """``@jit(fallback=True)`` is running a function as plain Python."""
+
+
+class _Specialization:
+    """What the dispatcher keeps per signature."""
+
+    __slots__ = ("arg_types", "entry", "set_next", "compiled", "keepalive", "return_type")
+
+    def __init__(self, arg_types: tuple[Type, ...], entry: Any, set_next: Any,
+                 compiled: Any, keepalive: Any, return_type: str) -> None:
+        self.arg_types = arg_types
+        self.entry = entry
+        self.set_next = set_next
+        self.compiled = compiled  # compiler.Compiled, or None when loaded from the cache
+        self.keepalive = keepalive  # JIT library or extension module: keeps code mapped
+        self.return_type = return_type
+
+
+class Dispatcher:
+    """The object ``@jit`` returns; behaves like the function it wraps.
+
+    Attributes: ``__name__``, ``__qualname__``, ``__doc__``, ``__module__``,
+    ``__wrapped__``, ``py_func``, ``options``, ``signatures``; methods
+    ``inspect_types()``, ``inspect_llvm()``, ``inspect_asm()``.
+    """
+
+    __ember_jit__ = True
+
+    def __init__(self, py_func: Callable[..., Any], options: Options) -> None:
+        self.py_func = py_func
+        self.options = options
+        self.__wrapped__ = py_func
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            try:
+                setattr(self, attr, getattr(py_func, attr))
+            except AttributeError:
+                pass
+        self._specs: dict[tuple[Type, ...], _Specialization] = {}
+        self._lock = threading.RLock()
+        self._fallback_reason: str | None = None
+        code = py_func.__code__
+        self._params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        self._simple = not (code.co_flags & 0x0C) and not code.co_kwonlyargcount  # no *a, **k
+
+    @property
+    def _signature(self) -> inspect.Signature:
+        import inspect
+
+        return inspect.signature(self.py_func)
+
+    # The class attribute __call__ starts as this Python method; after the first compile
+    # it is the newest entry builtin (set on the per-function subclass).
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._slow_path(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<ember.jit function {self.__qualname__}>"
+
+    @property
+    def signatures(self) -> list[tuple[Type, ...]]:
+        """The argument types of every specialization, in compile order."""
+        return list(self._specs)
+
+    # ----------------------------------------------------------- slow path
+
+    def _slow_path(self, *args: Any, **kwargs: Any) -> Any:
+        """Every call no entry accepted lands here: keywords/defaults, a new type
+        signature (compile it), or arguments no specialization can take (TypeError)."""
+        if self._fallback_reason is not None:
+            return self.py_func(*args, **kwargs)
+        if kwargs or len(args) != len(self._params) or not self._simple:
+            args = self._bind(args, kwargs)
+        arg_types = self._arg_types(args)
+        spec = self._specs.get(arg_types)
+        if spec is None:
+            spec = self.compile(arg_types)
+            if spec is None:  # fell back to Python
+                return self.py_func(*args)
+        return spec.entry(*args)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.__name__}(): {exc}{self._method_hint()}") from None
+        bound.apply_defaults()
+        if bound.kwargs:
+            raise TypeError(f"{self.__name__}(): **kwargs parameters are not supported")
+        return tuple(bound.args)
+
+    def _arg_types(self, args: tuple[Any, ...]) -> tuple[Type, ...]:
+        return tuple(self._arg_type(i, v) for i, v in enumerate(args))
+
+    def _arg_type(self, i: int, value: Any) -> Type:
+        name = self._params[i] if i < len(self._params) else f"#{i + 1}"
+        t = scalar_type(value)
+        if t is not None:
+            if t == INT64 and not INT64_MIN <= value <= INT64_MAX:
+                raise OverflowError(
+                    f"{self.__name__}() argument '{name}': int {value} does not fit in "
+                    "64 bits (ember compiles int as int64)"
+                )
+            return t
+        if type(value) is tuple:
+            return Tuple(tuple(self._arg_type(i, v) for v in value))
+        arr = _array_type(value)
+        if arr is not None:
+            return arr
+        raise TypeError(
+            f"{self.__name__}() argument '{name}' must be {ACCEPTED}, "
+            f"not {type(value).__name__}{_suggestion(value)}"
+            + (self._method_hint() if i == 0 else "")
+        )
+
+    def _method_hint(self) -> str:
+        if self._params[:1] in (("self",), ("cls",)):
+            return (f" ({self.__name__} looks like a method: @jit compiles plain functions "
+                    "of numbers and arrays, not methods; call a module-level @jit function "
+                    "from the method instead)")
+        return ""
+
+    # ------------------------------------------------------------- compile
+
+    def compile(self, arg_types: tuple[Type, ...]) -> _Specialization | None:
+        """Compile (or load from the native cache) the specialization for
+        ``arg_types`` and make it the first entry tried. Returns None if the function
+        fell back to Python (``fallback=True``)."""
+        from ember.diagnostics import EmberError
+
+        with self._lock:
+            spec = self._specs.get(arg_types)
+            if spec is not None:
+                return spec
+            try:
+                spec = self._load_or_compile(arg_types)
+            except EmberError as exc:
+                if not self.options.fallback:
+                    # [arrays hook] same class: ReadOnlyArrayError is also a ValueError
+                    raise type(exc)(exc.diagnostic, exc.source) from None
+                self._fallback_reason = str(exc)
+                warnings.warn(
+                    f"ember: running {self.__qualname__} as plain Python: {exc}",
+                    EmberFallbackWarning,
+                    stacklevel=user_stacklevel(),
+                )
+                type(self).__call__ = staticmethod(self.py_func)  # type: ignore[method-assign]
+                return None
+            cls = type(self)
+            current = cls.__dict__.get("__call__")
+            # The chain: this entry forwards what it does not accept to the previous
+            # newest entry; the first entry forwards to the slow path.
+            spec.set_next(current if current is not None else self._slow_path)
+            cls.__call__ = spec.entry  # type: ignore[method-assign]
+            self._specs[arg_types] = spec
+            return spec
+
+    def _load_or_compile(self, arg_types: tuple[Type, ...]) -> _Specialization:
+        cache = None
+        if self.options.cache:
+            from ember.native.cache import lookup as cache_mod
+
+            cache = cache_mod
+            hit = cache.lookup(self.py_func, arg_types, self.options)
+            if hit is not None:
+                return self._from_hit(arg_types, hit)
+        from ember.native.runtime import compiler
+
+        c = compiler.compile_unit(self.py_func, arg_types, self.options)
+        if cache is not None:
+            _store_in_background(cache.store, self.py_func, arg_types, self.options, c.unit,
+                                 c.object_code)
+        return _Specialization(arg_types, c.entry, c.set_next, c, c.library,
+                               str(c.unit.root.return_type))
+
+    def _from_hit(self, arg_types: tuple[Type, ...], hit: Any) -> _Specialization:
+        rtype = str(hit.meta.get("return_type", "?"))
+        if hit.kind == "so":
+            entry = getattr(hit.module, self.__name__)
+            return _Specialization(arg_types, entry, hit.module.__ember_set_next__, None,
+                                   hit.module, rtype)
+        from ember.native.runtime import compiler
+
+        entry, set_next, library = compiler.load_object(hit.object_code, hit.symbol)
+        return _Specialization(arg_types, entry, set_next, None, library, rtype)
+
+    # ------------------------------------------------------------- inspect
+
+    def _compiled(self, signature: tuple[Type, ...] | None) -> list[Any]:
+        """Compiled units to show: one signature's, or every one's (compiling again,
+        without loading, those that came from the cache)."""
+        from ember.native.runtime import compiler
+
+        sigs = [tuple(signature)] if signature is not None else list(self._specs)
+        if not sigs:
+            raise ValueError(f"{self.__name__} has no compiled specialization yet: call it "
+                             "once, or pass a signature, e.g. inspect_types((int64,))")
+        out = []
+        for sig in sigs:
+            spec = self._specs.get(sig)
+            if spec is None or spec.compiled is None:
+                spec_c = compiler.compile_unit(self.py_func, sig, self.options)
+                if spec is not None:
+                    spec.compiled = spec_c
+            else:
+                spec_c = spec.compiled
+            out.append(spec_c)
+        return out
+
+    def inspect_types(self, signature: tuple[Type, ...] | None = None) -> str:
+        """The typed IR (a type on every variable and expression) of each specialization."""
+        from ember.native.ir.printer import format_unit
+
+        return "\n".join(format_unit(c.unit) for c in self._compiled(signature))
+
+    def inspect_llvm(self, signature: tuple[Type, ...] | None = None, optimized: bool = True) -> str:
+        """The LLVM IR of each specialization's unit (after O3 unless ``optimized=False``)."""
+        return "\n".join(
+            (c.optimized_ir if optimized else c.llvm_ir) for c in self._compiled(signature)
+        )
+
+    def inspect_asm(self, signature: tuple[Type, ...] | None = None) -> str:
+        """The host assembly of each specialization's unit."""
+        return "\n".join(c.assembly() for c in self._compiled(signature))
+
+
+_pending: list[threading.Thread] = []
+
+
+def _store_in_background(store: Callable[..., Any], *args: Any) -> None:
+    """Write a cache entry without making the caller wait for the system linker (tens
+    of ms); entries still being written are finished at interpreter exit."""
+    if not _pending:
+        import atexit
+        import weakref
+
+        # atexit runs hooks last-registered-first. weakref.finalize registers its own
+        # hook (which deletes TemporaryDirectory folders, e.g. the linker's) on first
+        # use: force that now, so the stores are joined BEFORE their folders vanish.
+        weakref.finalize(_finish_stores, int)
+        atexit.register(_finish_stores)
+    t = threading.Thread(target=store, args=args, name="ember-cache-store", daemon=True)
+    _pending.append(t)
+    t.start()
+
+
+def _finish_stores() -> None:
+    for t in _pending:
+        t.join(timeout=30)
+    _pending.clear()
+
+
+_EMBER_DIR = __file__[: -len("native/dispatch.py")]
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a warning raised in the caller of this function that makes
+    it point at the user's line (the first frame outside ember): the call or the
+    decoration that compiled, whichever path (eager, first call, a later entry) led here."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _suggestion(value: Any) -> str:
+    """What to pass instead, for the values people try first."""
+    if isinstance(value, (list, range)) or type(value).__name__ == "deque":
+        return " (pass a NumPy array or an array.array, e.g. array.array('d', values))"
+    if isinstance(value, (int, float, bool)):  # a subclass (IntEnum, np.float64...)
+        kind = "int" if isinstance(value, int) and not isinstance(value, bool) else None
+        kind = kind or ("bool" if isinstance(value, bool) else "float")
+        return f" (convert it with {kind}(...))"
+    dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    if dtype is not None and shape == () and type(value).__name__ != "ndarray":
+        return " (a NumPy scalar: convert it with int(...) or float(...))"
+    try:
+        from ember.native.buffers import describe_unsupported
+    except ImportError:  # pragma: no cover - the arrays stage is optional
+        return ""
+    why = describe_unsupported(value)
+    if why is None:
+        return ""
+    if dtype is not None and shape:  # name it as NumPy does, not by its buffer format
+        why = (f"arrays of dtype {dtype} are not supported "
+               "(dtypes: bool, int8-64, uint8-64, float32, float64)")
+    return f": {why}"
+
+
+def _array_type(value: Any) -> Type | None:
+    try:
+        from ember.native.buffers import typeof_array
+    except ImportError:  # pragma: no cover - the arrays stage is optional
+        return None
+    return typeof_array(value)  # type: ignore[no-any-return]
+
+
+_ANNOTATIONS: dict[object, Type] = {
+    int: INT64, float: FLOAT64, bool: BOOL, type(None): NONE, None: NONE,
+    "int": INT64, "float": FLOAT64, "bool": BOOL, "None": NONE,
+}  # fmt: skip
+
+
+def annotated_types(py_func: Callable[..., Any]) -> tuple[Type, ...] | None:
+    """The argument types when every parameter is annotated with a scalar type
+    (``def f(x: float, n: int)``), else None (compile lazily, per call)."""
+    code = getattr(py_func, "__code__", None)
+    if code is None or code.co_flags & 0x0C or code.co_kwonlyargcount:  # *args, **kwargs
+        return None
+    annotations = getattr(py_func, "__annotations__", {})
+    out: list[Type] = []
+    for name in code.co_varnames[: code.co_argcount]:
+        if name not in annotations:
+            return None
+        ann = annotations[name]
+        try:
+            t = _ANNOTATIONS.get(ann)
+        except TypeError:  # unhashable annotation
+            return None
+        if t is None:
+            return None
+        out.append(t)
+    return tuple(out)
+
+
+if TYPE_CHECKING:
+
+    @overload
+    def jit(func: F, /) -> F: ...
+    @overload
+    def jit(
+        *, fastmath: bool = ..., boundscheck: bool = ..., fallback: bool = ..., cache: bool = ...
+    ) -> Callable[[F], F]: ...
+
+
+def jit(func: Any = None, /, **options: Any) -> Any:
+    """Compile a function to machine code, per argument type signature.
+
+    ``@jit`` compiles at the first call for the types seen (or right away when every
+    parameter is annotated ``int``/``float``/``bool``); ``@jit(fastmath=True,
+    fallback=True, cache=False, boundscheck=False)`` sets :class:`Options`.
+
+    >>> @jit
+    ... def add(a, b):
+    ...     return a + b
+    >>> add(2, 3), add(2.5, 1)
+    (5, 3.5)
+    """
+    try:
+        opts = Options(**options)
+    except TypeError:
+        known = ", ".join(f for f in Options.__dataclass_fields__)
+        bad = ", ".join(sorted(set(options) - set(Options.__dataclass_fields__)))
+        raise TypeError(f"jit() got unknown option(s) {bad}; known options: {known}") from None
+    if func is None:
+        return lambda f: _make(f, opts)
+    return _make(func, opts)
+
+
+def _make(func: Any, options: Options) -> Dispatcher:
+    if getattr(func, "__ember_jit__", False):
+        func = func.py_func  # @jit on a dispatcher: rewrap the plain function
+    if not isinstance(func, FunctionType):
+        raise TypeError(f"@jit needs a plain Python function, not {type(func).__name__}")
+    cls = type(func.__name__, (Dispatcher,), {"__module__": func.__module__})
+    d = cls(func, options)
+    eager = annotated_types(func)
+    if eager is not None:
+        d.compile(eager)
+    return d
+
+
+__all__ = ["Dispatcher", "EmberFallbackWarning", "annotated_types", "jit", "signature_text"]
