@@ -18,7 +18,7 @@ is compiled.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ember._version import __version__
 __all__ = ["jit", "__version__"]
 
 # typing costs ~2 ms at start-up; this is how type checkers still see `jit`.

@@ -12,18 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-# name -> one-line summary; the module is ember.commands.<name with - as _>.
-COMMANDS: dict[str, str] = {
-    "tour": "walk through both layers on a bundled example app",
-    "build": "compile every .py under PATHs to its __pycache__ .pyc, in parallel",
-    "status": "say, for each source, whether the importer would use its cache and why",
-    "clean": "remove cache files (all, stale or orphaned) and empty __pycache__ folders",
-    "inspect": "decode a .pyc: header, verdict, code objects, disassembly, strings",
-    "run": "run a script (or -m module) like python does, loading it from its cache",
-    "startup": "measure start-up cold vs warm and the imports that dominate it",
-    "dist": "make a sourceless, single-Python copy of a package or app",
-    "explain": "show every compile stage of a @jit function: source, types, LLVM IR, asm",
-}
+from ember.commands import COMMANDS
 
 USAGE = "usage: ember [-h] [--version] COMMAND [ARGS...]"
 
@@ -61,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(_top_help())
         return 0 if args else 2
     if args[0] == "--version":
-        from ember import __version__
+        from ember._version import __version__
 
         print(f"ember {__version__}")
         return 0

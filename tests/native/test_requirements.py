@@ -16,7 +16,7 @@ import pytest
 
 from ember import jit
 from ember.diagnostics import EmberError
-from ember.native.runtime.compiler import ExplainError, parse_type_list
+from ember.insight.explain import ExplainError, parse_type_list
 from ember.native.runtime.dispatch import EmberFallbackWarning
 from ember.native.backend.engine import find_cc
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Array, DType, Tuple

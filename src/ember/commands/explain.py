@@ -1,5 +1,5 @@
 """``ember explain FILE.py:FUNC``: a @jit function → every compile stage as text
-(:func:`ember.native.runtime.compiler.explain`).
+(:func:`ember.insight.explain.explain`).
 
     $ ember explain app.py:mandel --types float,float,int --stage types,asm
 """
@@ -55,7 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ember.diagnostics import EmberError
-    from ember.native.runtime.compiler import STAGES, ExplainError, explain
+    from ember.insight.explain import STAGES, ExplainError, explain
 
     stages = tuple(s.strip() for s in args.stage.split(",") if s.strip())
     unknown = [s for s in stages if s not in STAGES]

@@ -141,7 +141,7 @@ def fast_main(argv: list[str]) -> int:
 def _slow_main(argv: list[str]) -> int:
     import argparse
 
-    from ember.cli import COMMANDS
+    from ember.commands import COMMANDS
 
     parser = argparse.ArgumentParser(prog="ember run", description=COMMANDS["run"])
     configure(parser)

@@ -396,7 +396,7 @@ def _copy(path: Path, target: Path) -> None:
 def _write_marker(
     root: Path, src: Path, layout: str, modules: tuple[DistModule, ...], optimize: int
 ) -> None:
-    from ember import __version__
+    from ember._version import __version__
 
     record = {
         "tool": f"ember dist {__version__}",

@@ -138,7 +138,7 @@ def environment_key() -> dict[str, str]:
     computable without LLVM. Compared on every load."""
     import importlib.machinery
 
-    from ember import __version__
+    from ember._version import __version__
 
     return {
         "ember": __version__,

@@ -24,7 +24,6 @@ from typing import Any
 
 from ember.diagnostics import Diagnostic, EmberError
 from ember.native.frontend.builtins import cast, truth, type_call
-from ember.native.ir.nodes import Assign, Call, Const, ForRange, MakeTuple, Name
 from ember.native.ir.arrays import (
     ArrayAttr,
     ArrayCopy,
@@ -39,6 +38,7 @@ from ember.native.ir.arrays import (
     SetItem,
     compute_type,
 )
+from ember.native.ir.nodes import Assign, Call, Const, ForRange, MakeTuple, Name
 from ember.native.types import (
     BOOL,
     DTYPE_NAMES,
@@ -161,7 +161,7 @@ def aug_setitem(typer: Any, node: ast.AugAssign, op: str, out: list[Any]) -> Non
     if is_unknown(rhs.type) or any(is_unknown(i.type) for i in indices):
         return
     element = Element(ct, typer.span(target))
-    result = typer._binop(op, element, rhs, node)
+    result = typer.binop(op, element, rhs, node)
     stored = store_value(typer, result, arr.type.dtype, node)
     out.append(AugSetItem(arr, indices, stored, typer.span(node)))
 
@@ -180,7 +180,7 @@ def attribute(typer: Any, node: ast.Attribute, value: Any) -> Any:
     """``a.shape``, ``a.ndim``, ``a.size``."""
     t = value.type
     if is_unknown(t):
-        return typer._unknown(node)
+        return typer.unknown(node)
     span = typer.span(node)
     if node.attr == "shape":
         return shape_tuple(value, t, span)
@@ -200,7 +200,7 @@ def method_call(typer: Any, node: ast.Call, value: Any) -> Any:
     name = node.func.attr
     t = value.type
     if is_unknown(t):
-        return typer._unknown(node)
+        return typer.unknown(node)
     if node.args or node.keywords:
         raise typer.error(node, f"{name}() takes no arguments in compiled code",
                           "reduce over the whole array, or write the loop")
@@ -249,7 +249,7 @@ def dtype_of(typer: Any, node: ast.expr) -> DType:
         obj: object = node.value
     else:
         try:
-            obj, dotted, _ = typer._static(node)
+            obj, dotted, _ = typer.static(node)
         except Exception:  # noqa: BLE001 - any failure means "not a constant dtype"
             raise typer.error(node, "the dtype must be a constant such as np.float64",
                               None) from None
@@ -313,11 +313,11 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
     if kind == "full":
         fill = typer.expr(args[1])
         if is_unknown(fill.type):
-            return typer._unknown(node)
+            return typer.unknown(node)
     if like:
         src = typer.expr(args[0])
         if is_unknown(src.type):
-            return typer._unknown(node)
+            return typer.unknown(node)
         if not isinstance(src.type, Array):
             raise typer.error(args[0], f"np.{name}() needs an array, not {src.type}")
         ndim = src.type.ndim
@@ -326,7 +326,7 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
     else:
         shape = _shape_expr(typer, args[0])
         if is_unknown(shape.type):
-            return typer._unknown(node)
+            return typer.unknown(node)
         ndim = len(shape.type.items)
         if dnode is not None:
             dtype = dtype_of(typer, dnode)
@@ -353,7 +353,7 @@ def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | Non
                           "and dtype=...")
     values = [typer.expr(a) for a in args]
     if any(is_unknown(v.type) for v in values):
-        return typer._unknown(node)
+        return typer.unknown(node)
     for a, v in zip(args, values, strict=True):
         if v.type not in NUMERIC:
             raise typer.error(a, f"np.arange() arguments must be numbers, not {v.type}")
@@ -405,7 +405,7 @@ def _map(typer: Any, name: str, node: ast.Call) -> Any:
     src = typer.expr(node.args[0])
     t = src.type
     if is_unknown(t):
-        return typer._unknown(node)
+        return typer.unknown(node)
     span = typer.span(node)
     if isinstance(t, Array):
         dtype = map_dtype(name, t.dtype)
@@ -433,8 +433,6 @@ def _map(typer: Any, name: str, node: ast.Call) -> Any:
 def for_array(typer: Any, node: ast.For, out: list[Any]) -> bool:
     """``for x in a`` over a 1-D array, as a counted loop over a hidden index; False
     when ``node.iter`` is not an array (infer then reports its own error)."""
-    from ember.native.frontend.statements import _meet  # the definite-assignment meet of infer
-
     if isinstance(node.iter, ast.Call):
         return False  # range(...) and friends: infer's own rule
     arr = typer.expr(node.iter)
@@ -451,25 +449,17 @@ def for_array(typer: Any, node: ast.For, out: list[Any]) -> bool:
     name = node.target.id
     # Hold the array in a temporary: rebinding `a` in the body must not change the loop.
     holder = typer.new_temp()
-    typer._bind_name(holder, arr, node.iter, out)
+    typer.bind_name(holder, arr, node.iter, out)
     held = Name(holder, t, typer.span(node.iter))
     ct = compute_type(t.dtype) if isinstance(t, Array) else t
     local = typer.declare(name, ct, node.target)
-    start = typer.assigned
-    typer.assigned = None if start is None else start | {name}
-    typer.loops.append([])
     index = typer.new_temp()
     typer.declare(index, INT64, node.target)
     prologue: tuple[Any, ...] = ()
     if isinstance(t, Array) and local is not None and not is_unknown(local):
         item = Index(held, (Name(index, INT64, span),), ct, span)
         prologue = (Assign(name, cast(item, local), span),)
-    body = prologue + typer._block(node.body)
-    breaks = typer.loops.pop()
-    typer.assigned = start
-    orelse = typer._block(node.orelse)
-    for state in breaks:
-        typer.assigned = _meet(typer.assigned, state)
+    body, orelse = typer.loop_body(node, name, prologue)
     if isinstance(t, Array):
         stop = ArrayDim(held, 0, INT64, span)
         out.append(ForRange(index, Const(0, INT64, span), stop, Const(1, INT64, span), body,

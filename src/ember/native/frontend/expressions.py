@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
-from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
+from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
 from ember.native.frontend.operators import RuleError, binop_types, compare_types, unary_types
+from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
 from ember.native.ir.nodes import (
     BinOp,
     BoolOp,
@@ -174,7 +175,7 @@ class ExprTyper:
         except RuleError as exc:
             raise self.error(node, exc.message, exc.hint) from None
 
-    def _unknown(self, node: ast.AST) -> Expr:
+    def unknown(self, node: ast.AST) -> Expr:
         return Const(None, UNKNOWN, self.span(node))
 
     def _e_Constant(self, node: ast.Constant) -> Expr:
@@ -220,7 +221,7 @@ class ExprTyper:
                              "math and @jit functions")
         return value
 
-    def _static(self, node: ast.expr) -> tuple[Any, str, bool]:
+    def static(self, node: ast.expr) -> tuple[Any, str, bool]:
         """The compile-time value of a global name or ``module.attr`` chain: (value,
         dotted name, whether it is a user's value that must be recorded as captured)."""
         if isinstance(node, ast.Name):
@@ -230,7 +231,7 @@ class ExprTyper:
             value = self._lookup(node.id, node)
             return value, node.id, not isinstance(value, types.ModuleType)
         if isinstance(node, ast.Attribute):
-            base, dotted, _ = self._static(node.value)
+            base, dotted, _ = self.static(node.value)
             dotted = f"{dotted}.{node.attr}"
             if not isinstance(base, (types.ModuleType, type)):
                 raise RuleError(f"attribute access on {type(base).__name__} values is not "
@@ -245,7 +246,7 @@ class ExprTyper:
     def _e_Attribute(self, node: ast.Attribute) -> Expr:
         if not self._is_static(node.value):
             return self._value_attribute(node, self.expr(node.value))
-        value, dotted, user = self._static(node)
+        value, dotted, user = self.static(node)
         return self._static_expr(value, node, dotted, capture=user)
 
     def _is_static(self, node: ast.expr) -> bool:
@@ -258,9 +259,7 @@ class ExprTyper:
     def _value_attribute(self, node: ast.Attribute, value: Expr) -> Expr:
         """``x.attr`` of a run-time value: only arrays have attributes."""
         if isinstance(value.type, Array) or value.type == UNKNOWN:
-            from ember.native.frontend import arrays as infer_arrays
-
-            return infer_arrays.attribute(self, node, value)  # type: ignore[no-any-return]
+            return array_rules.attribute(self, node, value)  # type: ignore[no-any-return]
         raise RuleError(
             f"{value.type} values have no attribute '{node.attr}' in compiled code",
             "only arrays have attributes here (.shape, .ndim, .size); for numbers use "
@@ -295,20 +294,18 @@ class ExprTyper:
                 raise self.error(e, "a tuple cannot hold a string",
                                  "strings are only supported as print() arguments")
         if any(i.type == UNKNOWN for i in items):
-            return self._unknown(node)
+            return self.unknown(node)
         return MakeTuple(items, Tuple(tuple(i.type for i in items)), self.span(node))
 
     def _e_Subscript(self, node: ast.Subscript) -> Expr:
         value = self.expr(node.value)
         if isinstance(value.type, Array):
-            from ember.native.frontend import arrays as infer_arrays
-
-            return infer_arrays.subscript(self, node, value)
+            return array_rules.subscript(self, node, value)
         if isinstance(node.slice, ast.Slice):
             raise self.error(node.slice, "slices are not supported", FALLBACK_HINT)
         index = self.expr(node.slice)
         if value.type == UNKNOWN:
-            return self._unknown(node)
+            return self.unknown(node)
         t = value.type
         if not isinstance(t, Tuple):
             raise RuleError(f"indexing a {t} is not supported", "only tuples can be indexed")
@@ -326,12 +323,12 @@ class ExprTyper:
         return TupleGet(value, i, t.items[i], self.span(node))
 
     def _e_BinOp(self, node: ast.BinOp) -> Expr:
-        return self._binop(BINOPS[type(node.op)], self.expr(node.left), self.expr(node.right),
+        return self.binop(BINOPS[type(node.op)], self.expr(node.left), self.expr(node.right),
                            node)
 
-    def _binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
+    def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         if UNKNOWN in (left.type, right.type):
-            return self._unknown(node)
+            return self.unknown(node)
         exponent = right.value if isinstance(right, Const) and right.type in NUMERIC else None
         try:
             operand, result = binop_types(op, left.type, right.type, exponent)  # type: ignore[arg-type]
@@ -349,7 +346,7 @@ class ExprTyper:
             return self._literal(folded, node)  # -9223372036854775808 fits; its digits don't
         value = self.expr(operand)
         if value.type == UNKNOWN:
-            return self._unknown(node)
+            return self.unknown(node)
         operand_t, result = unary_types(op, value.type)
         return UnaryOp(op, cast(value, operand_t), result, self.span(node))
 
@@ -357,7 +354,7 @@ class ExprTyper:
         op = "and" if isinstance(node.op, ast.And) else "or"
         values = tuple(self.expr(v) for v in node.values)
         if any(v.type == UNKNOWN for v in values):
-            return self._unknown(node)
+            return self.unknown(node)
         joined: Type | None = values[0].type
         for v in values:
             if v.type == STR:
@@ -373,7 +370,7 @@ class ExprTyper:
         ops = tuple(_CMPOPS[type(o)] for o in node.ops)
         operands = tuple(self.expr(e) for e in (node.left, *node.comparators))
         if any(v.type == UNKNOWN for v in operands):
-            return self._unknown(node)
+            return self.unknown(node)
         wanted = list(compare_types(ops, tuple(v.type for v in operands)))
         for i, v in enumerate(operands):
             # An int literal next to a float compares as that float when the conversion
@@ -389,7 +386,7 @@ class ExprTyper:
         test = self.condition(node.test)
         body, orelse = self.expr(node.body), self.expr(node.orelse)
         if test.type == UNKNOWN or body.type == orelse.type == UNKNOWN:
-            return self._unknown(node)
+            return self.unknown(node)
         if UNKNOWN in (body.type, orelse.type):
             # One branch waits for a recursive call's return type, which the next round
             # knows: the other branch's type stands in for now, so that `return a if
@@ -411,7 +408,7 @@ class ExprTyper:
         if isinstance(func, ast.Name) and func.id in self.local_names:
             return None
         try:
-            value, _, _ = self._static(func)
+            value, _, _ = self.static(func)
         except (RuleError, EmberError):
             return None
         return builtin_name(value)
@@ -423,9 +420,7 @@ class ExprTyper:
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
             value = self.expr(func.value)  # a method call: only arrays have methods
             if isinstance(value.type, Array) or value.type == UNKNOWN:
-                from ember.native.frontend import arrays as infer_arrays
-
-                return infer_arrays.method_call(self, node, value)  # type: ignore[no-any-return]
+                return array_rules.method_call(self, node, value)  # type: ignore[no-any-return]
             raise RuleError(
                 f"{value.type} values have no method '{func.attr}' in compiled code",
                 "only arrays have methods here (.copy(), .sum(), .min(), .max()); for numbers "
@@ -434,7 +429,7 @@ class ExprTyper:
         if not isinstance(func, (ast.Name, ast.Attribute)):
             raise RuleError("only builtins, math functions and @jit functions can be called",
                             "name the function directly: f(x), math.sqrt(x), np.zeros(n)")
-        value, dotted, _ = self._static(func)
+        value, dotted, _ = self.static(func)
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise self.error(a, "*-arguments are not supported", "pass arguments one by one")
@@ -446,17 +441,13 @@ class ExprTyper:
             args = [self.expr(a) for a in node.args]
             keywords = {k.arg: self.expr(k.value) for k in node.keywords if k.arg}
             if any(a.type == UNKNOWN for a in (*args, *keywords.values())):
-                return self._unknown(node)
+                return self.unknown(node)
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
-                from ember.native.frontend import arrays as infer_arrays
-
-                return infer_arrays.length(args[0], self.span(node))  # type: ignore[no-any-return]
+                return array_rules.length(args[0], self.span(node))  # type: ignore[no-any-return]
             return type_call(name, args, keywords, self.span(node))
         numpy_name = _numpy_name(value)
         if numpy_name is not None:
-            from ember.native.frontend import arrays as infer_arrays
-
-            return infer_arrays.numpy_call(self, numpy_name, node)  # type: ignore[no-any-return]
+            return array_rules.numpy_call(self, numpy_name, node)  # type: ignore[no-any-return]
         if getattr(value, "__ember_jit__", False):
             return self._call_jit(value.py_func, dotted, node)
         if isinstance(value, types.FunctionType) and self.unit.is_compiling(value):
@@ -504,10 +495,10 @@ class ExprTyper:
                 raise self.error(arg_node, "a string cannot be passed to a @jit function",
                                  "strings are only supported as print() arguments")
         if any(a.type == UNKNOWN for a in args):
-            return self._unknown(node)
+            return self.unknown(node)
         symbol, ret = self.unit.specialize(callee, tuple(a.type for a in args))
         if ret == UNKNOWN:
-            return self._unknown(node)
+            return self.unknown(node)
         return CallJit(symbol, tuple(args), ret, self.span(node))
 
 
@@ -526,9 +517,7 @@ def _numpy_name(value: object) -> str | None:
     without importing NumPy when the program has not."""
     if "numpy" not in sys.modules:
         return None
-    from ember.native.frontend import arrays as infer_arrays
-
-    return infer_arrays.numpy_function_name(value)  # type: ignore[no-any-return]
+    return array_rules.numpy_function_name(value)  # type: ignore[no-any-return]
 
 
 def _is_constant(value: object) -> bool:

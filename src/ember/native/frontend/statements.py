@@ -54,10 +54,10 @@ import ast
 import types
 
 from ember.diagnostics import Diagnostic, EmberError, Span
-from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
+from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import cast
 from ember.native.frontend.expressions import ANNOTATIONS, BINOPS, UNKNOWN, UNSUPPORTED, ExprTyper
-from ember.native.options import Options
+from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
 from ember.native.ir.nodes import (
     Assign,
     Break,
@@ -77,6 +77,7 @@ from ember.native.ir.nodes import (
     TypedFunction,
     While,
 )
+from ember.native.options import Options
 from ember.native.types import (
     BOOL,
     INT64,
@@ -274,7 +275,7 @@ class _FunctionTyper(ExprTyper):
         for name in [n for n in self.env if n.startswith("$")]:
             del self.env[name]  # temporaries are numbered afresh each pass
         self.loops, self.returns, self.captured, self.temps = [], [], {}, 0
-        body = self._block(self.tree.body)
+        body = self.block(self.tree.body)
         if self.assigned is not None:  # the end is reachable: Python returns None
             self.returns.append((NONE, None))
             body += (Return(self._return_value(Const(None, NONE, self.def_span)), self.def_span),)
@@ -390,7 +391,7 @@ class _FunctionTyper(ExprTyper):
 
     # -- statements
 
-    def _block(self, stmts: list[ast.stmt]) -> tuple[Stmt, ...]:
+    def block(self, stmts: list[ast.stmt]) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
         for node in stmts:
             if self.assigned is None:
@@ -420,23 +421,21 @@ class _FunctionTyper(ExprTyper):
         value = self.expr(node.value)
         if len(node.targets) > 1 and not isinstance(value, (Const, Name)):
             temp = self.new_temp()
-            self._bind_name(temp, value, node, out)
+            self.bind_name(temp, value, node, out)
             value = Name(temp, self.env.get(temp, UNKNOWN), value.span)
         for target in node.targets:
             self._bind(target, value, out)
 
     def _s_AugAssign(self, node: ast.AugAssign, out: list[Stmt]) -> None:
         if isinstance(node.target, ast.Subscript):
-            from ember.native.frontend import arrays as infer_arrays
-
-            infer_arrays.aug_setitem(self, node, BINOPS[type(node.op)], out)
+            array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
             return
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, "augmented assignment to this target is not supported",
                              "assign to a local variable")
         current = self._read_local(node.target.id, node.target)
         right = self.expr(node.value)
-        result = self._binop(BINOPS[type(node.op)], current, right, node)
+        result = self.binop(BINOPS[type(node.op)], current, right, node)
         self._bind(node.target, result, out)
 
     def _s_AnnAssign(self, node: ast.AnnAssign, out: list[Stmt]) -> None:
@@ -453,21 +452,19 @@ class _FunctionTyper(ExprTyper):
 
     def _bind(self, target: ast.expr, value: Expr, out: list[Stmt]) -> None:
         if isinstance(target, ast.Name):
-            self._bind_name(target.id, value, target, out)
+            self.bind_name(target.id, value, target, out)
             return
         if isinstance(target, (ast.Tuple, ast.List)):
             self._unpack(target, value, out)
             return
         if isinstance(target, ast.Subscript):
-            from ember.native.frontend import arrays as infer_arrays
-
-            infer_arrays.setitem(self, target, value, out)
+            array_rules.setitem(self, target, value, out)
             return
         what = {"Subscript": "an item", "Attribute": "an attribute", "Starred": "a *target"}
         raise self.error(target, f"assigning to {what.get(type(target).__name__, 'this')} is "
                          "not supported", "assign to a local variable")
 
-    def _bind_name(self, name: str, value: Expr, node: ast.AST, out: list[Stmt]) -> None:
+    def bind_name(self, name: str, value: Expr, node: ast.AST, out: list[Stmt]) -> None:
         local = self.declare(name, value.type, node)
         if self.assigned is not None:
             self.assigned = self.assigned | {name}
@@ -491,7 +488,7 @@ class _FunctionTyper(ExprTyper):
             raise self.error(target, f"cannot unpack a tuple of {len(t.items)} items into "
                              f"{n} variables")
         temp = self.new_temp()  # the value is computed once, before any target is bound
-        self._bind_name(temp, value, target, out)
+        self.bind_name(temp, value, target, out)
         holder = Name(temp, self.env.get(temp, t), value.span)
         for i, (elt, item_t) in enumerate(zip(target.elts, holder.type.items, strict=True)):  # type: ignore[union-attr]
             self._bind(elt, TupleGet(holder, i, item_t, value.span), out)
@@ -499,9 +496,9 @@ class _FunctionTyper(ExprTyper):
     def _s_If(self, node: ast.If, out: list[Stmt]) -> None:
         test = self.condition(node.test)
         start = self.assigned
-        body = self._block(node.body)
+        body = self.block(node.body)
         after_body, self.assigned = self.assigned, start
-        orelse = self._block(node.orelse)
+        orelse = self.block(node.orelse)
         self.assigned = _meet(after_body, self.assigned)
         out.append(If(test, body, orelse, self.span(node)))
 
@@ -510,23 +507,21 @@ class _FunctionTyper(ExprTyper):
         forever = isinstance(test, Const) and test.value is True
         start = self.assigned
         self.loops.append([])
-        body = self._block(node.body)
+        body = self.block(node.body)
         breaks = self.loops.pop()
         self.assigned = start
         orelse: tuple[Stmt, ...] = ()
         if forever:
             self.assigned = None  # only a break leaves `while True`
         else:
-            orelse = self._block(node.orelse)
+            orelse = self.block(node.orelse)
         for state in breaks:
             self.assigned = _meet(self.assigned, state)
         out.append(While(test, body, orelse, self.span(node)))
 
     def _s_For(self, node: ast.For, out: list[Stmt]) -> None:
         if not self._is_range_call(node.iter):
-            from ember.native.frontend import arrays as infer_arrays
-
-            if infer_arrays.for_array(self, node, out):
+            if array_rules.for_array(self, node, out):
                 return
         bounds = self._range_bounds(node.iter)
         if not isinstance(node.target, ast.Name):
@@ -534,9 +529,6 @@ class _FunctionTyper(ExprTyper):
                              "write: for i in range(n): and unpack inside the loop")
         name = node.target.id
         local = self.declare(name, INT64, node.target)
-        start = self.assigned
-        self.assigned = None if start is None else start | {name}
-        self.loops.append([])
         prologue: tuple[Stmt, ...] = ()
         var = name
         if local is not None and local != INT64:  # `i` is also assigned a float elsewhere
@@ -544,13 +536,24 @@ class _FunctionTyper(ExprTyper):
             self.declare(var, INT64, node.target)
             span = self.span(node.target)
             prologue = (Assign(name, cast(Name(var, INT64, span), local), span),)
-        body = prologue + self._block(node.body)
+        body, orelse = self.loop_body(node, name, prologue)
+        out.append(ForRange(var, *bounds, body, orelse, self.span(node)))
+
+    def loop_body(self, node: ast.For, target: str, prologue: tuple[Stmt, ...] = ()
+                  ) -> tuple[tuple[Stmt, ...], tuple[Stmt, ...]]:
+        """Type a for loop's body (after ``prologue``) and its ``else``, tracking which
+        names are definitely assigned: the target inside the body, and after the loop only
+        what holds on every exit (no iteration, the ``else``, each ``break``)."""
+        start = self.assigned
+        self.assigned = None if start is None else start | {target}
+        self.loops.append([])
+        body = prologue + self.block(node.body)
         breaks = self.loops.pop()
         self.assigned = start
-        orelse = self._block(node.orelse)
+        orelse = self.block(node.orelse)
         for state in breaks:
             self.assigned = _meet(self.assigned, state)
-        out.append(ForRange(var, *bounds, body, orelse, self.span(node)))
+        return body, orelse
 
     def _is_range_call(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Call) and self._callee_name(node.func) == "range"

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from types import FunctionType
 
 from ember.native.options import Options
+from ember.support.warnings import user_stacklevel
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, scalar_type, signature_text
 
 # `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
@@ -289,21 +290,6 @@ def _finish_stores() -> None:
     for t in _pending:
         t.join(timeout=30)
     _pending.clear()
-
-
-_EMBER_DIR = __file__[: -len("native/dispatch.py")]
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` for a warning raised in the caller of this function that makes
-    it point at the user's line (the first frame outside ember): the call or the
-    decoration that compiled, whichever path (eager, first call, a later entry) led here."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _suggestion(value: Any) -> str:

@@ -1,0 +1,190 @@
+"""Insight: every compile stage of the user's own function, as text.
+
+``ember explain FILE.py:FUNC`` lands here: the file is imported (as its own module, not
+``__main__``) to find FUNC, whose argument types come from ``--types`` or its
+annotations; then source, typed IR, LLVM IR as lowered, after O3, and host assembly.
+
+>>> parse_type_list("int, float64[::1]")
+(int64, array(float64, 1d, C))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.native.options import Options
+from ember.native.types import Type
+
+STAGES = ("source", "types", "llvm", "opt", "asm")
+_TYPE_NAMES = {"int": "INT64", "int64": "INT64", "float": "FLOAT64", "float64": "FLOAT64",
+               "bool": "BOOL", "none": "NONE", "None": "NONE"}
+
+
+class ExplainError(Exception):
+    """A user mistake in ``ember explain`` arguments (bad file, name or type)."""
+
+
+def parse_type_list(text: str) -> tuple[Type, ...]:
+    """``"int,float"`` → ``(int64, float64)``; arrays as NumPy-style slices of a dtype:
+    ``float64[:]`` (any layout), ``float64[:, ::1]`` (C order), ``uint8[::1, :]`` (F);
+    tuples in parentheses: ``(int, float)``.
+
+    >>> parse_type_list("int, float64[:, ::1], (int, bool)")
+    (int64, array(float64, 2d, C), tuple[int64, bool])
+    """
+    from ember.native import types as ty
+
+    out: list[Type] = []
+    word, depth = "", 0
+    for ch in text + ",":  # split on the commas outside brackets and parentheses
+        depth += (ch in "[(") - (ch in "])")
+        if depth < 0:
+            break
+        if ch == "," and depth == 0:
+            if word.strip():
+                out.append(_parse_type(word.strip(), ty))
+            word = ""
+        else:
+            word += ch
+    if depth != 0:
+        raise ExplainError(f"unbalanced brackets in --types {text!r}")
+    return tuple(out)
+
+
+def _parse_type(word: str, ty: Any) -> Type:
+    name = _TYPE_NAMES.get(word)
+    if name is not None:
+        return getattr(ty, name)  # type: ignore[no-any-return]
+    if word.startswith("(") and word.endswith(")"):
+        return ty.Tuple(parse_type_list(word[1:-1]))
+    dtype, bracket, rest = word.partition("[")
+    dtype = dtype.strip()
+    if bracket and rest.endswith("]") and dtype in ty.DTYPE_NAMES:
+        axes = [a.replace(" ", "") for a in rest[:-1].split(",")]
+        if axes and all(a in (":", "::1") for a in axes):
+            unit = [i for i, a in enumerate(axes) if a == "::1"]
+            layout = "A"
+            if unit == [len(axes) - 1]:
+                layout = "C"
+            elif unit == [0] and len(axes) > 1:
+                layout = "F"
+            elif unit:
+                raise ExplainError(f"{word!r}: '::1' goes on the last axis (C order) or the "
+                                   "first (Fortran order)")
+            return ty.Array(ty.DType(dtype), len(axes), layout)
+    raise ExplainError(
+        f"unknown type {word!r} in --types (use int, float, bool, None, a tuple such as "
+        f"(int, float), or an array such as float64[:] or int32[:, ::1]; dtypes: "
+        f"{', '.join(ty.DTYPE_NAMES)})"
+    )
+
+
+def load_function(target: str) -> Any:
+    """``FILE.py:FUNC`` → the function (a @jit object's ``py_func``). Runs the file's
+    top-level code, as importing it would (under its own module name, not __main__)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path_text, sep, name = target.rpartition(":")
+    if not sep or not path_text or not name:
+        raise ExplainError(f"expected FILE.py:FUNCTION, got {target!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise ExplainError(f"no such file: {path_text}")
+    modname = f"_ember_explain_{path.stem}"
+    spec = importlib.util.spec_from_file_location(modname, path)
+    if spec is None or spec.loader is None:
+        raise ExplainError(f"cannot load {path_text} as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    sys.path.insert(0, str(path.resolve().parent))  # its sibling imports
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:  # the user's file: a diagnostic, not our traceback
+        del sys.modules[modname]
+        raise EmberError(_syntax_diagnostic(path_text, exc)) from None
+    except EmberError:  # an annotated @jit function failed to compile at import
+        del sys.modules[modname]
+        raise
+    except Exception as exc:
+        del sys.modules[modname]
+        raise ExplainError(f"running {path_text} to find {name!r} raised "
+                           f"{_where(exc, path)}{type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.pop(0)
+    obj: Any = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            raise ExplainError(f"{path_text} has no function {name!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _syntax_diagnostic(path: str, exc: SyntaxError) -> Diagnostic:
+    col = max((exc.offset or 1) - 1, 0)
+    end_line = getattr(exc, "end_lineno", None)
+    end_col = getattr(exc, "end_offset", None)
+    return Diagnostic(
+        Span(exc.filename or path, exc.lineno or 1, col, end_line,
+             None if end_col is None else max(end_col - 1, 0)),
+        exc.msg or "invalid syntax",
+        "fix the syntax error (python cannot run this file either)",
+    )
+
+
+def _where(exc: BaseException, path: Any) -> str:
+    """``"FILE:LINE: "`` of the innermost frame in the user's file, to say where the
+    top-level code failed without printing ember's own frames."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename == str(path) or f.filename.endswith(str(path.name))]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+
+
+def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES) -> str:
+    """Every compile stage of ``FILE.py:FUNC`` for the given (or annotated) argument
+    types, as text: source, typed IR, LLVM IR before and after O3, host assembly.
+
+    Raises :class:`ExplainError` for bad arguments and :class:`EmberError` for code
+    outside the subset.
+    """
+    import inspect
+
+    from ember.native.backend import engine
+    from ember.native.frontend.statements import infer_unit
+    from ember.native.ir.printer import format_unit
+    from ember.native.runtime.compiler import lower_text
+    from ember.native.runtime.dispatch import annotated_types
+
+    obj = load_function(target)
+    options = getattr(obj, "options", Options())
+    func = obj.py_func if getattr(obj, "__ember_jit__", False) else obj
+    if not inspect.isfunction(func):
+        raise ExplainError(f"{target} is not a function")
+    arg_types = parse_type_list(type_text) if type_text is not None else annotated_types(func)
+    if arg_types is None:
+        raise ExplainError(f"{func.__name__} has unannotated parameters: give their types, "
+                           "e.g. --types int,float")
+    unit = infer_unit(func, arg_types, options)
+    sections: list[tuple[str, str]] = []
+    if "source" in stages:
+        lines, start = inspect.getsourcelines(func)
+        code = func.__code__
+        sections.append((f"source ({code.co_filename}:{start})", "".join(lines).rstrip("\n")))
+    if "types" in stages:
+        sections.append(("typed IR", format_unit(unit).rstrip("\n")))
+    text = lower_text(unit, options)
+    if "llvm" in stages:
+        sections.append(("LLVM IR (as lowered)", text.rstrip("\n")))
+    if "opt" in stages or "asm" in stages:
+        module = engine.optimize(text, unit.root.symbol)
+        h = engine.host()
+        if "opt" in stages:
+            sections.append((f"LLVM IR (after O3 for {h.cpu})", str(module).rstrip("\n")))
+        if "asm" in stages:
+            sections.append((f"assembly ({h.triple}, {h.cpu})",
+                             engine.emit_assembly(module).rstrip("\n")))
+    return "\n\n".join(f"== {title} ==\n{body}" for title, body in sections) + "\n"
