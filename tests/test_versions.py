@@ -191,7 +191,7 @@ def c_api_names() -> list[str]:
 
     pattern = re.compile(r"""["'](_?Py_?[A-Z][A-Za-z0-9_]*)["']""")
     names = set()
-    for path in sorted((SRC / "ember" / "native").glob("*.py")):
+    for path in sorted((SRC / "ember" / "native").rglob("*.py")):
         names.update(pattern.findall(path.read_text(encoding="utf-8")))
     # Not symbols: a config variable (Py_GIL_DISABLED), a module's own init function.
     return sorted(n for n in names if re.search("[a-z]", n.split("_", 1)[1])
@@ -208,8 +208,8 @@ def test_the_symbol_scan_sees_the_c_api() -> None:
                          ids=["this", *IDS])
 def test_every_c_api_symbol_links_or_has_a_shim(version: tuple[int, int]) -> None:
     """A function CPython has only as a static inline on some version (3.10's
-    PyObject_Vectorcall) links nowhere: abi.py must stand in for it there."""
-    from ember.native.boundary.abi import INLINE_BEFORE_3_11
+    PyObject_Vectorcall) links nowhere: boundary/capi.py must stand in for it there."""
+    from ember.native.boundary.capi import INLINE_BEFORE_3_11
 
     exe = sys.executable if version == sys.version_info[:2] else other(version)
     proc = run_bare(exe, "-c", SYMBOL_SCRIPT, *c_api_names())
@@ -231,10 +231,10 @@ def test_the_3_10_shims_work_on_this_version_too(monkeypatch: pytest.MonkeyPatch
     """The stand-ins for 3.10 run here as well (they use only functions every version
     exports), so the default CI run covers them: forwarding between specializations
     with and without keywords, and a Python method call with one argument."""
-    from ember.native.boundary import abi
+    from ember.native.boundary import capi
     from ember.native.runtime.dispatch import jit
 
-    monkeypatch.setattr(abi, "_SHIMMED", abi.INLINE_BEFORE_3_11)
+    monkeypatch.setattr(capi, "_SHIMMED", capi.INLINE_BEFORE_3_11)
     f = jit(cache=False)(_scaled)
     assert (f(3), f(1.5)) == (6, 3.0)  # two entries: int calls are forwarded
     assert (f(3), f(x=4), f(x=2.5, y=3), f(2, y=1.5)) == (6, 8, 7.5, 3.0)

@@ -19,6 +19,7 @@ is compiled.
 from __future__ import annotations
 
 from ember._version import __version__
+
 __all__ = ["jit", "__version__"]
 
 # typing costs ~2 ms at start-up; this is how type checkers still see `jit`.

@@ -414,8 +414,8 @@ def test_random_indices_2d(n: int, i: int, j: int, fortran: bool) -> None:
 
 
 def test_boundscheck_option_controls_the_checks_in_the_ir() -> None:
-    from ember.native.frontend import statements as infer
     from ember.native.codegen import function as lower
+    from ember.native.frontend import statements as infer
     from ember.native.options import Options
     from ember.native.types import INT64, Array, DType
 

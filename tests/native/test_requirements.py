@@ -17,8 +17,8 @@ import pytest
 from ember import jit
 from ember.diagnostics import EmberError
 from ember.insight.explain import ExplainError, parse_type_list
-from ember.native.runtime.dispatch import EmberFallbackWarning
 from ember.native.backend.engine import find_cc
+from ember.native.runtime.dispatch import EmberFallbackWarning
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Array, DType, Tuple
 
 SRC = Path(__file__).resolve().parents[2] / "src"

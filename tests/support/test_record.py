@@ -9,8 +9,8 @@ from dataclasses import FrozenInstanceError, dataclass
 
 import pytest
 
-from ember.support.record import record
 from ember.native.types import Array, DType
+from ember.support.record import record
 
 
 @record

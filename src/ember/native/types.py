@@ -185,3 +185,10 @@ def mangle(module: str, qualname: str, arg_types: tuple[Type, ...]) -> str:
     readable = "".join(c if c.isalnum() else "_" for c in qualname)[:40]
     digest = hashlib.sha256(f"{module}:{qualname}:{signature_text(arg_types)}".encode()).hexdigest()
     return f"_ember_{readable}_{digest[:12]}"
+
+
+# The range of Python ints that compiled code holds in an i64.
+INT64_MIN = -(2**63)
+
+
+INT64_MAX = 2**63 - 1

@@ -40,7 +40,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.support.fs import write_all, write_atomic
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -51,6 +50,7 @@ from ember.pyc.cache import (
     find_sources,
 )
 from ember.pyc.header import HEADER_SIZE, InvalidationMode, pack, source_hash
+from ember.support.fs import write_all, write_atomic
 
 # (index, absolute source, ((optimize level, cache path), ...))
 Task = tuple[int, str, tuple[tuple[int, str], ...]]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ember.native.ir import nodes as T
-from ember.native.runtime.dispatch import jit
-from ember.native.frontend.statements import infer_unit
 from ember.native.analysis.unbound import maybe_unbound
+from ember.native.frontend.statements import infer_unit
+from ember.native.ir import nodes as T
 from ember.native.options import Options
+from ember.native.runtime.dispatch import jit
 from ember.native.types import BOOL, INT64
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))

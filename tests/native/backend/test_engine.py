@@ -66,9 +66,8 @@ def test_emit_assembly_is_host_assembly() -> None:
 
 @pytest.mark.skipif(engine.find_cc() is None, reason="no system C compiler/linker")
 def test_link_shared_builds_a_loadable_extension(tmp_path: Path) -> None:
-    from native.boundary.test_abi import unit_module
-
     from ember.native.types import INT64
+    from native.boundary.test_abi import unit_module
 
     text = unit_module("ext_add", (INT64, INT64), INT64, lambda b, a: b.add(a[0], a[1]))
     obj = engine.emit_object(engine.optimize(text, "ext_add"))

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from llvmlite import ir
 
-from ember.native.boundary import abi
-
 from ember.native.backend import engine
+from ember.native.boundary import abi
+from ember.native.boundary.llvm import spec_type
 from ember.native.runtime.compiler import load_object
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type
 
@@ -22,7 +22,7 @@ def unit_module(symbol: str, arg_types: tuple[Type, ...], ret: Type,
     """LLVM IR of a hand-built unit: a root ``body`` plus its entry."""
     m = ir.Module(name=symbol)
     capi = abi.CApi(m)
-    spec = ir.Function(m, abi.spec_type(arg_types), symbol)
+    spec = ir.Function(m, spec_type(arg_types), symbol)
     b = ir.IRBuilder(spec.append_basic_block())
     value = body(b, list(spec.args[1:]))
     if value is not None:
@@ -105,7 +105,7 @@ def test_value_types() -> None:
     assert str(abi.value_type(FLOAT64)) == "double"
     assert str(abi.value_type(BOOL)) == "i1"
     assert str(abi.value_type(Tuple((INT64, BOOL)))) == "{i64, i1}"
-    assert str(abi.spec_type((INT64, FLOAT64))) == "i32 (ptr, i64, double)"
+    assert str(spec_type((INT64, FLOAT64))) == "i32 (ptr, i64, double)"
 
 
 def test_only_the_glue_skips_o3() -> None:
@@ -143,7 +143,7 @@ def test_overflow_error_replaces_a_pending_exception_unchained() -> None:
     symbol = f"abi_test_{next(_count)}"
     m = ir.Module(name=symbol)
     capi = abi.CApi(m)
-    spec = ir.Function(m, abi.spec_type((INT64,)), symbol)
+    spec = ir.Function(m, spec_type((INT64,)), symbol)
     b = ir.IRBuilder(spec.append_basic_block())
     capi.set_error(b, "ValueError", "first")
     capi.set_error(b, "OverflowError", "second")

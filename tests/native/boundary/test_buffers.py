@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from ember import jit
-from ember.native.boundary.buffers import MSG_BAD_EXTENT
+from ember.native.messages import MSG_BAD_EXTENT
 
 
 @contextmanager
@@ -71,8 +71,8 @@ def test_largest_valid_extent_passes_the_check() -> None:
 
 
 def _first_1d_ir() -> str:
-    from ember.native.frontend import statements as infer
     from ember.native.codegen import function as lower
+    from ember.native.frontend import statements as infer
     from ember.native.options import Options
     from ember.native.types import Array, DType
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from ember.native.boundary.llvm import spec_type
 from ember.native.types import INT64, mangle
 
 
@@ -17,14 +18,13 @@ def build_unit(py_func: Any, k: int) -> tuple[Any, bytes]:
     """(unit, object code) for ``py_func`` as ``n * k + 1``."""
     from llvmlite import ir
 
-    from ember.native.boundary import abi
-
     from ember.native.backend import engine
+    from ember.native.boundary import abi
 
     sym = mangle(py_func.__module__, py_func.__qualname__, (INT64,))
     m = ir.Module(name=sym)
     capi = abi.CApi(m)
-    spec = ir.Function(m, abi.spec_type((INT64,)), sym)
+    spec = ir.Function(m, spec_type((INT64,)), sym)
     b = ir.IRBuilder(spec.append_basic_block())
     value = b.add(b.mul(spec.args[1], ir.Constant(abi.I64, k)), ir.Constant(abi.I64, 1))
     b.store(value, spec.args[0])

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ember.native.cache import store as S
 from ember.native.backend.engine import find_cc
+from ember.native.cache import store as S
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 # These expect shared-object entries (the no-linker path is forced where tested).

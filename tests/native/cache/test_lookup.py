@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ember.native.backend.engine import find_cc
 from ember.native.cache import lookup as cache
 from ember.native.cache import store as S
-from ember.native.backend.engine import find_cc
 from ember.native.options import Options
 from ember.native.types import INT64
 

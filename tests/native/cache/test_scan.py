@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ember.native.backend.engine import find_cc
 from ember.native.cache import lookup as cache
 from ember.native.cache import store as S
 from ember.native.cache.scan import judge_entry, remove, scan_native_cache
-from ember.native.backend.engine import find_cc
 from ember.native.options import Options
 from ember.native.types import INT64
 

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ember.native.codegen import operators as lower_ops
-from ember.native.ir import nodes as T
-from ember.native.runtime.dispatch import jit
+from ember.native.analysis import loops as loop_facts
 from ember.native.frontend.statements import infer_unit
+from ember.native.ir import nodes as T
 from ember.native.options import Options
+from ember.native.runtime.dispatch import jit
 from ember.native.types import INT64
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -223,7 +223,7 @@ def test_counters_with_any_other_use_keep_their_checks() -> None:
 
 
 def _counters(func: Any, n_args: int) -> set[str]:
-    return lower_ops.silent_counters(first(T.While, typed_body(func, n_args)))
+    return loop_facts.silent_counters(first(T.While, typed_body(func, n_args)))
 
 
 def test_which_locals_are_silent_counters() -> None:
@@ -314,9 +314,9 @@ def test_a_conditional_accumulator_is_exact_and_still_raises(
 
 def test_which_locals_are_conditional_accumulators() -> None:
     loop = first(T.ForRange, typed_body(count_inside, 3))
-    assert lower_ops.bounded_accumulators(loop) == {"inside": 1}
+    assert loop_facts.bounded_accumulators(loop) == {"inside": 1}
     loop = first(T.ForRange, typed_body(count_flagged, 2))
-    assert lower_ops.bounded_accumulators(loop) == {"c": 1}
+    assert loop_facts.bounded_accumulators(loop) == {"c": 1}
 
 
 # ------------------------------------------------- k*x + c under a parity test
@@ -409,7 +409,7 @@ def test_parity_fused_checks_match_python(x: int) -> None:
 
 def test_parity_tests_are_recognised() -> None:
     def test_of(f: Any) -> tuple[str, bool] | None:
-        return lower_ops.parity_test(first(T.If, typed_body(f, 1)).test)
+        return loop_facts.parity_test(first(T.If, typed_body(f, 1)).test)
 
     assert test_of(step_even_first) == ("x", False)
     assert test_of(step_odd_first) == ("x", True)
@@ -433,7 +433,7 @@ def parity_of_another(x, y):
 
 
 def test_other_tests_keep_the_predicated_check() -> None:
-    assert lower_ops.parity_test(first(T.If, typed_body(not_parity, 2)).test) is None
+    assert loop_facts.parity_test(first(T.If, typed_body(not_parity, 2)).test) is None
     assert "llvm.fshr.i64" not in parity_of_another.inspect_llvm((INT64, INT64), optimized=False)
     assert "llvm.fshr.i64" in step_even_first.inspect_llvm((INT64,), optimized=False)
     big = (INT64_MAX - 1) // 3 + 1  # odd, 3*big + 1 leaves int64
@@ -455,7 +455,7 @@ def test_parity_range_is_exact_at_every_point_of_a_small_width() -> None:
     for lo in range(-half, half):
         for hi in range(lo, half):
             for odd in (True, False):
-                fused = lower_ops.parity_range(lo, hi, odd, bits=bits)
+                fused = loop_facts.parity_range(lo, hi, odd, bits=bits)
                 for x in range(-half, half):
                     want = (x % 2 == 1) == odd and not lo <= x <= hi
                     if fused is None:

@@ -9,10 +9,10 @@ import pytest
 
 from ember.diagnostics import Span
 from ember.native.backend import engine
-from ember.native.ir import nodes as T
-from ember.native.runtime.compiler import compile_typed
 from ember.native.codegen.function import lower_unit
+from ember.native.ir import nodes as T
 from ember.native.options import Options
+from ember.native.runtime.compiler import compile_typed
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Type
 from ember.native.types import STR as T_STR
 
@@ -194,7 +194,7 @@ def _countdown(symbol: str, callee: str) -> T.TypedFunction:
 
 
 def test_recursive_calls_are_the_calls_inside_a_strongly_connected_component() -> None:
-    from ember.native.codegen.calls import recursive_calls
+    from ember.native.analysis.recursion import recursive_calls
 
     even, odd, rec = _countdown("even", "odd"), _countdown("odd", "even"), _countdown("r", "r")
     leaf = fn((T.Return(c(1), S),), (("x", INT64),), INT64, symbol="leaf")

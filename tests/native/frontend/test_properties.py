@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ember.diagnostics import EmberError
-from ember.native.ir import nodes as ir
 from ember.native.frontend.statements import infer_unit
+from ember.native.ir import nodes as ir
 from ember.native.options import Options
 from ember.native.types import BOOL, FLOAT64, INT64
 

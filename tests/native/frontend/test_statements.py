@@ -10,10 +10,10 @@ from math import sqrt as square_root
 import pytest
 
 from ember.diagnostics import EmberError
-from ember.native.ir import nodes as ir
 from ember.native.frontend.statements import infer_unit
-from ember.native.options import Options
+from ember.native.ir import nodes as ir
 from ember.native.ir.printer import format_expr
+from ember.native.options import Options
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type
 
 K = 7

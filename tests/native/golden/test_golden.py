@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ember.native.frontend.statements import infer_unit
-from ember.native.options import Options
 from ember.native.ir.printer import format_unit
+from ember.native.options import Options
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in HERE.glob("*.py") if not p.name.startswith("test_"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ember.diagnostics import Span
-from ember.native.ir import nodes as ir
 from ember.native.ir import arrays as A
+from ember.native.ir import nodes as ir
 from ember.native.ir.printer import format_expr, format_function
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, STR, Array, DType, Tuple
 

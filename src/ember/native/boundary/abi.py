@@ -17,11 +17,12 @@ No ``ast`` here; llvmlite.ir only.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 from llvmlite import ir
 
+from ember.native.boundary.capi import CApi, glue_only
+from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
 from ember.native.types import (
     NONE,
     Array,
@@ -33,14 +34,6 @@ from ember.native.types import (
     Type,
 )
 
-I1 = ir.IntType(1)
-I8 = ir.IntType(8)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
-F64 = ir.DoubleType()
-PTR = ir.PointerType()
-VOID = ir.VoidType()
-
 METH_O = 0x0008
 METH_KEYWORDS = 0x0002
 METH_FASTCALL = 0x0080
@@ -50,232 +43,6 @@ OFF_TYPE = 8
 OFF_FVAL = 16
 OFF_SIZE = 16
 OFF_ITEMS = 24
-
-# name -> (return type, parameter types, variadic)
-_CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
-    "PyLong_AsLongLongAndOverflow": (I64, (PTR, PTR), False),
-    "PyLong_FromLongLong": (PTR, (I64,), False),
-    "PyFloat_FromDouble": (PTR, (F64,), False),
-    "PyFloat_AsDouble": (F64, (PTR,), False),
-    "PyBool_FromLong": (PTR, (I64,), False),
-    "Py_IncRef": (VOID, (PTR,), False),
-    "Py_DecRef": (VOID, (PTR,), False),
-    "PyTuple_New": (PTR, (I64,), False),
-    "PyTuple_SetItem": (I32, (PTR, I64, PTR), False),
-    "PyObject_Vectorcall": (PTR, (PTR, PTR, I64, PTR), False),
-    "PyObject_CallObject": (PTR, (PTR, PTR), False),
-    "PyObject_Call": (PTR, (PTR, PTR, PTR), False),
-    "PyDict_New": (PTR, (), False),
-    "PyDict_SetItemString": (I32, (PTR, PTR, PTR), False),
-    "PyObject_GetAttrString": (PTR, (PTR, PTR), False),
-    "PyObject_CallOneArg": (PTR, (PTR, PTR), False),
-    "PyNumber_TrueDivide": (PTR, (PTR, PTR), False),
-    "PyImport_ImportModule": (PTR, (PTR,), False),
-    "PyUnicode_DecodeUTF8": (PTR, (PTR, I64, PTR), False),
-    "PyErr_SetString": (VOID, (PTR, PTR), False),
-    "PyErr_Occurred": (PTR, (), False),
-    "PyCFunction_NewEx": (PTR, (PTR, PTR, PTR), False),
-    "PyModule_Create2": (PTR, (PTR, I32), False),
-    "PyLong_AsLongLong": (I64, (PTR,), False),
-    # Used by the 3.10 shims below.
-    "PyObject_VectorcallDict": (PTR, (PTR, PTR, I64, PTR), False),
-    "PyDict_SetItem": (I32, (PTR, PTR, PTR), False),
-    "PyTuple_Size": (I64, (PTR,), False),
-    "PyTuple_GetItem": (PTR, (PTR, I64), False),
-}
-
-# Static inline in CPython 3.10's headers, so no symbol to link against (exported from
-# 3.11): on 3.10 CApi.fn gives a private function of the same signature instead, built
-# on what 3.10 exports (see _define_shim).
-INLINE_BEFORE_3_11 = frozenset({"PyObject_Vectorcall", "PyObject_CallOneArg"})
-_SHIMMED = INLINE_BEFORE_3_11 if sys.version_info < (3, 11) else frozenset()
-
-
-def value_type(t: Type) -> ir.Type:
-    """The LLVM type of a native value in registers and in locals.
-
-    >>> str(value_type(Tuple((INT64, FLOAT64))))
-    '{i64, double}'
-    """
-    if isinstance(t, Int64):
-        return I64
-    if isinstance(t, Float64):
-        return F64
-    if isinstance(t, Bool):
-        return I1
-    if isinstance(t, NoneType):
-        return I8  # no value: a none is passed as i8 0
-    if isinstance(t, Tuple):
-        return ir.LiteralStructType([value_type(i) for i in t.items])
-    if isinstance(t, Array):
-        # [arrays hook] the array struct value {data, owner, shape, strides} (lower_arrays)
-        from ember.native.codegen.arrays import llvm_type
-
-        return llvm_type(t)
-    raise NotImplementedError(f"no machine representation for {t}")
-
-
-def zero_value(t: Type) -> ir.Constant:
-    """A placeholder value of type ``t`` (never observed: reads are guarded)."""
-    ty = value_type(t)
-    if isinstance(t, Tuple):
-        return ir.Constant(ty, [zero_value(i) for i in t.items])
-    if isinstance(t, Array):
-        return ir.Constant(ty, None)  # [arrays hook] a zeroed struct: owner NULL
-    return ir.Constant(ty, 0)
-
-
-def spec_type(arg_types: tuple[Type, ...]) -> ir.FunctionType:
-    """``i32 (ptr %result, params...)``: the ABI of every specialization."""
-    return ir.FunctionType(I32, [PTR, *[value_type(t) for t in arg_types]])
-
-
-class CApi:
-    """Declares (once per module) the C API functions, objects and strings code uses."""
-
-    def __init__(self, module: ir.Module) -> None:
-        self.module = module
-        self._strings: dict[bytes, ir.GlobalVariable] = {}
-
-    def fn(self, name: str) -> ir.Function:
-        symbol = f"ember.{name}" if name in _SHIMMED else name
-        g = self.module.globals.get(symbol)
-        if g is None:
-            ret, params, var = _CAPI[name]
-            g = ir.Function(self.module, ir.FunctionType(ret, params, var_arg=var), symbol)
-            if name in _SHIMMED:
-                _define_shim(self, g, name)
-        if name in _COLD:  # also when another stage declared it first
-            g.attributes.add("cold")  # type: ignore[attr-defined]
-        return g  # type: ignore[return-value]
-
-    def declare(self, name: str, ret: ir.Type, params: tuple[ir.Type, ...]) -> ir.Function:
-        """A function not in the C API table (libm, intrinsics)."""
-        g = self.module.globals.get(name)
-        if g is None:
-            g = ir.Function(self.module, ir.FunctionType(ret, params), name)
-        return g  # type: ignore[return-value]
-
-    def obj(self, name: str) -> ir.GlobalVariable:
-        """The address of an exported C global (``PyLong_Type``, ``PyExc_TypeError``)."""
-        g = self.module.globals.get(name)
-        if g is None:
-            g = ir.GlobalVariable(self.module, I8, name)
-            g.linkage = "external"
-        return g  # type: ignore[return-value]
-
-    def exc(self, builder: ir.IRBuilder, name: str) -> ir.Value:
-        """The exception class ``PyExc_<name>`` (a ``PyObject*`` stored in a global)."""
-        return builder.load(self.obj(f"PyExc_{name}"), typ=PTR)
-
-    def cstring(self, text: str | bytes) -> ir.GlobalVariable:
-        """A private NUL-terminated constant."""
-        data = text.encode() if isinstance(text, str) else text
-        g = self._strings.get(data)
-        if g is None:
-            arr = ir.ArrayType(I8, len(data) + 1)
-            g = ir.GlobalVariable(self.module, arr, self.module.get_unique_name(".str"))
-            g.linkage = "private"
-            g.global_constant = True
-            g.unnamed_addr = True
-            g.initializer = ir.Constant(arr, bytearray(data + b"\0"))
-            self._strings[data] = g
-        return g
-
-    def set_error(self, builder: ir.IRBuilder, exc: str, message: str) -> None:
-        """Raise ``exc(message)`` right here: ``PyErr_SetString(PyExc_<exc>, message)``,
-        declared ``cold`` so the blocks that raise are laid out of the hot path. An
-        OverflowError replaces any pending exception (the wrapped value caused it):
-        ``PyErr_Clear`` first, so the pending one is not chained as its ``__context__``.
-
-        Inline calls, not a shared ``@ember.raise`` helper: one function fewer per unit
-        (~0.25 ms of LLVM time), for one load more per raising block."""
-        if exc == "OverflowError":
-            builder.call(self.declare("PyErr_Clear", VOID, ()), [])
-        builder.call(self.fn("PyErr_SetString"), [self.exc(builder, exc), self.cstring(message)])
-
-
-_COLD = frozenset({"PyErr_SetString"})  # raising is never the hot path
-
-
-def _define_shim(capi: CApi, fn: ir.Function, name: str) -> None:
-    """The body of a private stand-in for a C API function 3.10 has only inline, from
-    public functions 3.10 exports: ``PyObject_VectorcallDict`` calls through vectorcall
-    (no tuple) when there are no keywords; keywords are passed as a dict."""
-    fn.linkage = "internal"
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
-    null = ir.Constant(PTR, None)
-    vcall = capi.fn("PyObject_VectorcallDict")
-    if name == "PyObject_CallOneArg":
-        callable_, arg = fn.args
-        slot = b.alloca(PTR)
-        b.store(arg, slot)
-        b.ret(b.call(vcall, [callable_, slot, ir.Constant(I64, 1), null]))
-        return
-    assert name == "PyObject_Vectorcall", name
-    callable_, args, nargsf, kwnames = fn.args
-    index = b.alloca(I64)
-    with b.if_then(b.icmp_unsigned("==", kwnames, null), likely=True):
-        b.ret(b.call(vcall, [callable_, args, nargsf, null]))
-    # PY_VECTORCALL_ARGUMENTS_OFFSET is the top bit of nargsf, not part of the count.
-    nargs = b.and_(nargsf, ir.Constant(I64, (1 << 63) - 1))
-    kwargs = b.call(capi.fn("PyDict_New"), [])
-    failed = fn.append_basic_block("failed")
-    loop = fn.append_basic_block("loop")
-    call = fn.append_basic_block("call")
-    b.cbranch(b.icmp_unsigned("==", kwargs, null), failed, loop)
-    b.position_at_end(failed)
-    b.ret(null)
-    b.position_at_end(loop)
-    count = b.call(capi.fn("PyTuple_Size"), [kwnames])
-    b.store(ir.Constant(I64, 0), index)
-    head = fn.append_basic_block("loop.head")
-    body = fn.append_basic_block("loop.body")
-    b.branch(head)
-    b.position_at_end(head)
-    i = b.load(index, typ=I64)
-    b.cbranch(b.icmp_signed("<", i, count), body, call)
-    b.position_at_end(body)
-    key = b.call(capi.fn("PyTuple_GetItem"), [kwnames, i])  # borrowed
-    value = b.load(b.gep(args, [b.add(nargs, i)], source_etype=PTR), typ=PTR)
-    rc = b.call(capi.fn("PyDict_SetItem"), [kwargs, key, value])  # no steal
-    b.store(b.add(i, ir.Constant(I64, 1)), index)
-    cleanup = fn.append_basic_block("cleanup")
-    b.cbranch(b.icmp_signed("<", rc, ir.Constant(I32, 0)), cleanup, head)
-    b.position_at_end(cleanup)
-    b.call(capi.fn("Py_DecRef"), [kwargs])
-    b.ret(null)
-    b.position_at_end(call)
-    result = b.call(vcall, [callable_, args, nargs, kwargs])
-    b.call(capi.fn("Py_DecRef"), [kwargs])
-    b.ret(result)
-
-
-def glue_only(fn: ir.Function) -> None:
-    """Skip LLVM's IR optimisation for a boundary function: ``optnone`` (which needs
-    ``noinline``). A small compile spends most of its O3 and codegen time on the glue
-    around the user's code (~2.5 ms of ~12 ms for a one-loop function); the glue is
-    written the way O3 would leave it (allocas in the entry block, no redundant loads)
-    and codegen still runs its instruction selection and register allocator on it, so
-    ``f(1)`` costs the same (measured ~45 ns/call either way). Never for the user's
-    code: that always gets the full O3 pipeline."""
-    fn.attributes.add("noinline")
-    fn.attributes.add("optnone")
-
-
-def entry_alloca(builder: ir.IRBuilder, typ: ir.Type) -> ir.Value:
-    """An ``alloca`` at the top of the current function's entry block: a fixed stack
-    slot, even in a function that is not optimised (elsewhere it is a dynamic
-    allocation, every time the block runs)."""
-    saved = builder.block
-    entry = builder.function.entry_basic_block
-    if entry.instructions:
-        builder.position_before(entry.instructions[0])
-    else:
-        builder.position_at_end(entry)
-    slot = builder.alloca(typ)
-    builder.position_at_end(saved)
-    return slot
 
 
 def field(builder: ir.IRBuilder, obj: ir.Value, offset: int, typ: ir.Type) -> ir.Value:

@@ -29,26 +29,9 @@ import sys
 
 import llvmlite.ir as ir
 
-from ember.native.buffers import (
-    BOOL_LETTERS,
-    FLOAT_LETTERS,
-    SIGNED_LETTERS,
-    UNSIGNED_LETTERS,
-    numpy_type_numbers,
-)
-from ember.native.codegen.arrays import (
-    I1,
-    I8,
-    I32,
-    I64,
-    PTR,
-    VOID,
-    cstring,
-    extern_function,
-    extern_global,
-    struct_type,
-)
-from ember.native.codegen.array_ops import (
+from ember.native.boundary.capi import cstring, extern_function, extern_global
+from ember.native.boundary.llvm import I1, I8, I32, I64, PTR, VOID, struct_type
+from ember.native.boundary.numpy import (
     API_NDARRAY_TYPE,
     DESCR_BYTEORDER,
     DESCR_TYPE_NUM,
@@ -61,6 +44,14 @@ from ember.native.codegen.array_ops import (
     api_table,
     numpy_api,
 )
+from ember.native.buffers import (
+    BOOL_LETTERS,
+    FLOAT_LETTERS,
+    SIGNED_LETTERS,
+    UNSIGNED_LETTERS,
+    numpy_type_numbers,
+)
+from ember.native.messages import MSG_BAD_EXTENT
 from ember.native.types import Array
 
 # Py_buffer: buf, obj, len, itemsize, readonly(int), ndim(int), format, shape, strides,
@@ -85,12 +76,6 @@ def _at(b: ir.IRBuilder, base: ir.Value, offset: int) -> ir.Value:
 
 def _load(b: ir.IRBuilder, base: ir.Value, offset: int, ty: ir.Type) -> ir.Value:
     return b.load(_at(b, base, offset), typ=ty)
-
-
-MSG_BAD_EXTENT = (
-    "array argument: the buffer's shape is invalid (an extent is negative or its size in "
-    "bytes exceeds the largest Py_ssize_t)"
-)
 
 
 def helper_name(t: Array) -> str:

@@ -33,10 +33,10 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ember.support import fs as _fs
 from ember.native.cache import key as K
 from ember.native.cache import store as S
 from ember.native.options import recursion_limit
+from ember.support import fs as _fs
 
 if TYPE_CHECKING:
     from ember.native.cache.scan import NativeRecord, judge_entry, remove, scan_native_cache

@@ -23,428 +23,35 @@ llvmlite.ir only (no binding).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 import llvmlite.ir as ir
 
-from ember.native.types import Array, DType
-
-I1 = ir.IntType(1)
-I8 = ir.IntType(8)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
-F32 = ir.FloatType()
-F64 = ir.DoubleType()
-PTR = ir.PointerType()
-VOID = ir.VoidType()
-
-INDEX_MESSAGE = "index %lld is out of bounds for axis %lld with size %lld"
-STORE_OVERFLOW_MESSAGE = "Python integer %lld out of bounds for %s"
-LOAD_OVERFLOW_MESSAGE = "array element %llu of a uint64 array does not fit in int64"
-
-
-class Context(Protocol):
-    """What the scalar lowering gives the array lowering for one function."""
-
-    builder: ir.IRBuilder
-    boundscheck: bool
-
-    def fail(self) -> None:
-        """A Python exception is set: branch to the function's error exit (which releases
-        the function's arrays). Leaves the builder in a terminated block."""
-
-
-def struct_type(ndim: int) -> ir.LiteralStructType:
-    """The LLVM type of an ``ndim``-dimensional array value."""
-    return ir.LiteralStructType([PTR, PTR, ir.ArrayType(I64, ndim), ir.ArrayType(I64, ndim)])
-
-
-def llvm_type(t: Array) -> ir.LiteralStructType:
-    return struct_type(t.ndim)
-
-
-def storage_type(dtype: DType) -> ir.Type:
-    """How one element is laid out in memory (bool is a byte)."""
-    if dtype.kind == "f":
-        return F32 if dtype.itemsize == 4 else F64
-    return ir.IntType(dtype.itemsize * 8)
-
-
-def compute_llvm_type(dtype: DType) -> ir.Type:
-    """The register type of an element's compute type (see typed_ir_arrays.compute_type)."""
-    if dtype.kind == "f":
-        return F64
-    if dtype.kind == "b":
-        return I1
-    return I64
-
+from ember.native.boundary.capi import py_decref, py_incref
+from ember.native.boundary.llvm import I1, I64, VOID, value_type
+from ember.native.codegen.array_access import (
+    convert_for_store,
+    dim_of,
+    element_pointer,
+    load_element,
+    owner_of,
+    size_of,
+    store_element,
+)
+from ember.native.types import Array
 
 # ------------------------------------------------------------ module helpers
-
-
-def extern_function(
-    module: ir.Module, name: str, ret: ir.Type, args: Sequence[ir.Type], var_arg: bool = False
-) -> ir.Function:
-    """Declare a C function once per module (the scalar lowering may have already)."""
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing
-    return ir.Function(module, ir.FunctionType(ret, list(args), var_arg=var_arg), name)
-
-
-def extern_global(module: ir.Module, name: str) -> ir.GlobalVariable:
-    """A ``PyObject*`` global of the C API, e.g. ``PyExc_IndexError`` (load it)."""
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing
-    g = ir.GlobalVariable(module, PTR, name)
-    g.linkage = "external"
-    return g
-
-
-def cstring(module: ir.Module, text: str) -> ir.GlobalVariable:
-    """A private NUL-terminated constant, shared by every use of the same text."""
-    data = text.encode() + b"\0"
-    name = "ember.str." + "".join(c if c.isalnum() else "_" for c in text)[:40]
-    # A stable digest (not hash(): salted per process), so the IR text is reproducible.
-    name += f".{zlib.crc32(data):08x}"
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing
-    ty = ir.ArrayType(I8, len(data))
-    g = ir.GlobalVariable(module, ty, name)
-    g.linkage = "private"
-    g.global_constant = True
-    g.unnamed_addr = True
-    g.initializer = ir.Constant(ty, bytearray(data))
-    return g
-
-
-def _cold_function(module: ir.Module, name: str, args: Sequence[ir.Type]) -> tuple[ir.Function, bool]:
-    """A private, cold, never-inlined, unoptimised helper (a few instructions that only
-    run to raise: O3 would only cost compile time); the flag says whether it needs a body."""
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing, False
-    fn = ir.Function(module, ir.FunctionType(VOID, list(args)), name)
-    fn.linkage = "private"
-    for attribute in ("cold", "noinline", "optnone"):
-        fn.attributes.add(attribute)
-    return fn, True
-
-
-def _format_error_helper(module: ir.Module, name: str, exc: str, fmt: str, args: Sequence[ir.Type]) -> ir.Function:
-    """``void name(args...)``: ``PyErr_Format(PyExc_<exc>, fmt, args...)``."""
-    fn, fresh = _cold_function(module, name, args)
-    if fresh:
-        b = ir.IRBuilder(fn.append_basic_block("entry"))
-        pyerr_format = extern_function(module, "PyErr_Format", PTR, [PTR, PTR], var_arg=True)
-        exc_obj = b.load(extern_global(module, f"PyExc_{exc}"), typ=PTR)
-        b.call(pyerr_format, [exc_obj, cstring(module, fmt), *fn.args])
-        b.ret_void()
-    return fn
-
-
-def raise_message(ctx: Context, exc: str, message: str) -> None:
-    """Set ``exc(message)`` and leave through the error exit."""
-    b = ctx.builder
-    module = b.module
-    setstring = extern_function(module, "PyErr_SetString", VOID, [PTR, PTR])
-    b.call(setstring, [b.load(extern_global(module, f"PyExc_{exc}"), typ=PTR), cstring(module, message)])
-    ctx.fail()
-
-
-@contextmanager
-def unlikely(ctx: Context, cond: ir.Value) -> Iterator[None]:
-    """``if cond:`` for a failure branch: weighted cold, so the hot path stays straight."""
-    with ctx.builder.if_then(cond, likely=False):
-        yield
-
-
-def entry_alloca(builder: ir.IRBuilder, ty: ir.Type, name: str = "") -> ir.Value:
-    """An alloca in the function's entry block (never inside a loop)."""
-    entry = builder.function.entry_basic_block
-    saved = builder.block
-    instrs = entry.instructions
-    if instrs:
-        builder.position_before(instrs[0])
-    else:
-        builder.position_at_end(entry)
-    slot = builder.alloca(ty, name=name)
-    builder.position_at_end(saved)
-    return slot
-
-
-def local_alloca(ctx: Any, ty: ir.Type, name: str = "") -> ir.Value:
-    """An entry-block alloca through the scalar lowering's own allocator when there is
-    one (two builders appending to one block would step on each other)."""
-    gen = getattr(ctx, "gen", None)
-    if gen is not None and hasattr(gen, "alloca"):
-        return gen.alloca(ty, name=name)
-    return entry_alloca(ctx.builder, ty, name=name)
-
-
-def py_incref(builder: ir.IRBuilder, obj: ir.Value) -> None:
-    """``Py_XINCREF`` through the C API function, right on every Python version
-    (immortal objects, free-threaded builds)."""
-    builder.call(extern_function(builder.module, "Py_IncRef", VOID, [PTR]), [obj])
-
-
-def py_decref(builder: ir.IRBuilder, obj: ir.Value) -> None:
-    """``Py_XDECREF`` (NULL is fine: an array local not assigned yet)."""
-    builder.call(extern_function(builder.module, "Py_DecRef", VOID, [PTR]), [obj])
 
 
 # ------------------------------------------------------------- struct access
 
 
-def data_of(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
-    return builder.extract_value(value, 0)
-
-
-def owner_of(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
-    return builder.extract_value(value, 1)
-
-
-def dim_of(builder: ir.IRBuilder, value: ir.Value, axis: int) -> ir.Value:
-    return builder.extract_value(value, [2, axis])
-
-
-def stride_of(builder: ir.IRBuilder, value: ir.Value, axis: int) -> ir.Value:
-    return builder.extract_value(value, [3, axis])
-
-
-def size_of(builder: ir.IRBuilder, value: ir.Value, ndim: int) -> ir.Value:
-    """The number of elements (product of the shape); cannot overflow for a real array."""
-    size: ir.Value = ir.Constant(I64, 1)
-    for axis in range(ndim):
-        size = builder.mul(size, dim_of(builder, value, axis), flags=["nsw"])
-    return size
-
-
-def make_value(
-    builder: ir.IRBuilder,
-    ndim: int,
-    data: ir.Value,
-    owner: ir.Value,
-    shape: Sequence[ir.Value],
-    strides: Sequence[ir.Value],
-) -> ir.Value:
-    value: ir.Value = ir.Constant(struct_type(ndim), None)
-    value = builder.insert_value(value, data, 0)
-    value = builder.insert_value(value, owner, 1)
-    for axis in range(ndim):
-        value = builder.insert_value(value, shape[axis], [2, axis])
-        value = builder.insert_value(value, strides[axis], [3, axis])
-    return value
-
-
-def contiguous_strides(
-    builder: ir.IRBuilder, shape: Sequence[ir.Value], itemsize: int, order: str = "C"
-) -> list[ir.Value]:
-    """Byte strides of a contiguous array of ``shape`` in C or Fortran order."""
-    ndim = len(shape)
-    strides: list[ir.Value] = [ir.Constant(I64, itemsize)] * ndim
-    axes = list(range(ndim - 1, -1, -1)) if order == "C" else list(range(ndim))
-    step: ir.Value = ir.Constant(I64, itemsize)
-    for axis in axes:
-        strides[axis] = step
-        step = builder.mul(step, shape[axis], flags=["nsw"])
-    return strides
-
-
 # ---------------------------------------------------------- element access
 
 
-def element_pointer(
-    ctx: Context, value: ir.Value, t: Array, indices: Sequence[ir.Value]
-) -> ir.Value:
-    """The address of ``value[indices]``: negative indices wrap, each axis is checked
-    (IndexError with NumPy's message) unless bounds checks are off.
-
-    For C and Fortran layouts the strides are implied by the shape and the address is
-    an element-typed GEP of the linear index, which is what lets LLVM see consecutive
-    accesses and vectorise; other layouts use the byte strides.
-    """
-    b = ctx.builder
-    fix: list[ir.Value] = []
-    dims = [dim_of(b, value, axis) for axis in range(t.ndim)]
-    for axis, index in enumerate(indices):
-        dim = dims[axis]
-        if ctx.boundscheck:
-            fix.append(_checked_index(ctx, index, dim, axis))
-        else:
-            negative = b.icmp_signed("<", index, ir.Constant(I64, 0))
-            fix.append(b.select(negative, b.add(index, dim), index))
-    data = data_of(b, value)
-    elem = storage_type(t.dtype)
-    if t.layout in ("C", "F"):
-        order = fix if t.layout == "C" else fix[::-1]
-        order_dims = dims if t.layout == "C" else dims[::-1]
-        linear = order[0]
-        for axis in range(1, t.ndim):
-            linear = b.add(b.mul(linear, order_dims[axis], flags=["nsw"]), order[axis], flags=["nsw"])
-        return b.gep(data, [linear], inbounds=True, source_etype=elem)
-    offset: ir.Value | None = None
-    for axis, index in enumerate(fix):
-        term = b.mul(index, stride_of(b, value, axis), flags=["nsw"])
-        offset = term if offset is None else b.add(offset, term, flags=["nsw"])
-    assert offset is not None
-    return b.gep(data, [offset], inbounds=True, source_etype=I8)
-
-
-def _checked_index(ctx: Context, index: ir.Value, dim: ir.Value, axis: int) -> ir.Value:
-    """``index`` checked against ``dim``, a negative one wrapped: one unsigned compare on
-    the common path (0 <= index < dim, ~5% faster than wrapping first in the sieve
-    benchmark); a negative or too large index takes a cold block that wraps it
-    (``index + dim``, unsigned-compared again: a still-negative or overflowed sum is
-    huge) or raises IndexError."""
-    b = ctx.builder
-    fn = b.function
-    common = b.block
-    wrap = fn.append_basic_block("index.wrap")
-    error = fn.append_basic_block("index.error")
-    done = fn.append_basic_block("index.ok")
-    b.cbranch(b.icmp_unsigned("<", index, dim), done, wrap).set_weights([99, 1])
-    b.position_at_end(wrap)
-    wrapped = b.add(index, dim)
-    b.cbranch(b.icmp_unsigned("<", wrapped, dim), done, error).set_weights([99, 1])
-    b.position_at_end(error)
-    helper = _format_error_helper(
-        b.module, "ember.index_error", "IndexError", INDEX_MESSAGE, [I64, I64, I64]
-    )
-    b.call(helper, [index, ir.Constant(I64, axis), dim])
-    ctx.fail()
-    b.position_at_end(done)
-    fixed = b.phi(I64)
-    fixed.add_incoming(index, common)
-    fixed.add_incoming(wrapped, wrap)
-    return fixed
-
-
-def load_element(ctx: Context, ptr: ir.Value, dtype: DType) -> ir.Value:
-    """Load one element and widen it to its compute type (float32 → double exactly,
-    small ints sign/zero-extended, bool byte → i1; a uint64 of 2**63 or more raises
-    OverflowError instead of silently turning negative)."""
-    b = ctx.builder
-    raw = b.load(ptr, typ=storage_type(dtype), align=1)
-    if dtype.kind == "f":
-        return raw if dtype.itemsize == 8 else b.fpext(raw, F64)
-    if dtype.kind == "b":
-        return b.icmp_unsigned("!=", raw, ir.Constant(I8, 0))
-    if dtype.itemsize == 8:
-        if dtype.kind == "u":
-            with unlikely(ctx, b.icmp_signed("<", raw, ir.Constant(I64, 0))):
-                helper = _format_error_helper(
-                    b.module, "ember.uint64_error", "OverflowError", LOAD_OVERFLOW_MESSAGE, [I64]
-                )
-                b.call(helper, [raw])
-                ctx.fail()
-        return raw
-    return b.sext(raw, I64) if dtype.kind == "i" else b.zext(raw, I64)
-
-
-def convert_for_store(ctx: Context, value: ir.Value, dtype: DType) -> ir.Value:
-    """A compute-type value → the element's storage value; integers out of the dtype's
-    range raise OverflowError as NumPy 2 does for Python ints."""
-    b = ctx.builder
-    if dtype.kind == "f":
-        return value if dtype.itemsize == 8 else b.fptrunc(value, F32)
-    if dtype.kind == "b":
-        return b.zext(value, I8)
-    bits = dtype.itemsize * 8
-    if dtype.kind == "u":
-        lo, hi = 0, (1 << bits) - 1
-    else:
-        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    if bits == 64:
-        if dtype.kind == "i":
-            return value
-        bad = b.icmp_signed("<", value, ir.Constant(I64, 0))
-    else:
-        # One unsigned compare checks both ends: value - lo must be <= hi - lo.
-        shifted = b.sub(value, ir.Constant(I64, lo))
-        bad = b.icmp_unsigned(">", shifted, ir.Constant(I64, hi - lo))
-    with unlikely(ctx, bad):
-        raise_store_overflow(ctx, value, dtype)
-    return value if bits == 64 else b.trunc(value, ir.IntType(bits))
-
-
-def raise_store_overflow(ctx: Context, value: ir.Value, dtype: DType) -> None:
-    """OverflowError "Python integer <value> out of bounds for <dtype>" (NumPy 2's
-    message) and leave through the error exit."""
-    b = ctx.builder
-    helper = _format_error_helper(
-        b.module, "ember.store_overflow", "OverflowError", STORE_OVERFLOW_MESSAGE, [I64, PTR]
-    )
-    b.call(helper, [value, cstring(b.module, dtype.name)])
-    ctx.fail()
-
-
-def store_element(ctx: Context, ptr: ir.Value, dtype: DType, value: ir.Value) -> None:
-    b = ctx.builder
-    stored = convert_for_store(ctx, value, dtype)
-    b.store(stored, ptr, align=1)
-
-
 # ------------------------------------------------------------------- loops
-
-
-@contextmanager
-def counted_loop(builder: ir.IRBuilder, count: ir.Value, name: str = "i") -> Iterator[ir.Value]:
-    """``for i in range(count)`` in IR (count >= 0); yields ``i``. The body must not
-    terminate its block."""
-    pre = builder.block
-    header = builder.append_basic_block(f"{name}.header")
-    body = builder.append_basic_block(f"{name}.body")
-    done = builder.append_basic_block(f"{name}.done")
-    builder.branch(header)
-    builder.position_at_end(header)
-    index = builder.phi(I64, name=name)
-    index.add_incoming(ir.Constant(I64, 0), pre)
-    builder.cbranch(builder.icmp_signed("<", index, count), body, done)
-    builder.position_at_end(body)
-    yield index
-    nxt = builder.add(index, ir.Constant(I64, 1), flags=["nsw", "nuw"])
-    index.add_incoming(nxt, builder.block)
-    builder.branch(header)
-    builder.position_at_end(done)
-
-
-@contextmanager
-def nested_loops(builder: ir.IRBuilder, shape: Sequence[ir.Value]) -> Iterator[list[ir.Value]]:
-    """Loops over every multi-index of ``shape`` in C order; yields the indices."""
-    with _nest(builder, list(shape), []) as indices:
-        yield indices
-
-
-@contextmanager
-def _nest(builder: ir.IRBuilder, shape: list[ir.Value], outer: list[ir.Value]) -> Iterator[list[ir.Value]]:
-    if not shape:
-        yield outer
-        return
-    with counted_loop(builder, shape[0], name=f"ax{len(outer)}") as i:
-        with _nest(builder, shape[1:], [*outer, i]) as indices:
-            yield indices
-
-
-def unchecked_pointer(builder: ir.IRBuilder, value: ir.Value, t: Array, indices: Sequence[ir.Value]) -> ir.Value:
-    """The address of an element whose indices are known in range (loops we generate)."""
-    off: ir.Value | None = None
-    for axis, index in enumerate(indices):
-        term = builder.mul(index, stride_of(builder, value, axis), flags=["nsw"])
-        off = term if off is None else builder.add(off, term, flags=["nsw"])
-    assert off is not None
-    return builder.gep(data_of(builder, value), [off], inbounds=True, source_etype=I8)
-
-
-def borrowed_or_new(node: Any) -> str:
-    """``"borrowed"`` for a read of a local, ``"new"`` for an expression that made a
-    reference the consumer must take over or release."""
-    return "borrowed" if type(node).__name__ == "Name" else "new"
 
 
 # ------------------------------------------------ the scalar lowering's hooks
@@ -601,13 +208,13 @@ def begin_function(gen: Any) -> None:
         if not holds_arrays(t):
             continue
         if name in params and isinstance(t, Array):
-            _assume_dims(b, b.load(slot, typ=llvm_value_type(t)), t)
+            _assume_dims(b, b.load(slot, typ=value_type(t)), t)
         if name in params:
             if name not in assigned:
                 continue  # borrowed for the whole call
-            incref_all(b, b.load(slot, typ=llvm_value_type(t)), t)
+            incref_all(b, b.load(slot, typ=value_type(t)), t)
         else:
-            b.store(ir.Constant(llvm_value_type(t), None), slot)
+            b.store(ir.Constant(value_type(t), None), slot)
         owned.append((slot, t))
     context(gen).owned = owned  # type: ignore[attr-defined]
 
@@ -637,14 +244,8 @@ def end_function(gen: Any) -> None:
             continue
         b.position_before(term)
         for slot, t in owned:
-            decref_all(b, b.load(slot, typ=llvm_value_type(t)), t)
+            decref_all(b, b.load(slot, typ=value_type(t)), t)
     b.position_at_end(saved)
-
-
-def llvm_value_type(t: Any) -> ir.Type:
-    from ember.native.boundary.abi import value_type
-
-    return value_type(t)
 
 
 @contextmanager
@@ -722,7 +323,7 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
     if kind == "ArrayReduce":
         with operand(ctx, e.array) as v:
             result = new.reduce(ctx, e.op, v, e.array.type)
-        if result.type != llvm_value_type(e.type):
+        if result.type != value_type(e.type):
             result = b.trunc(result, I1)  # min/max of a bool array
         return result
     raise NotImplementedError(f"lowering of {kind}")

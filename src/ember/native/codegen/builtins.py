@@ -14,21 +14,27 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
 from ember.native.boundary import abi
+from ember.native.boundary.llvm import F64, I1, I32, I64, PTR, value_type
+from ember.native.codegen.builder import Gen
 from ember.native.ir import nodes as T
-from ember.native.boundary.abi import F64, I1, I32, I64, PTR, value_type
-from ember.native.codegen.function import INT64_MIN, OVERFLOW, FunctionLowerer, Gen, _message
-from ember.native.types import FLOAT64, INT64, Bool, Float64, Int64, Str, Tuple, Type
+from ember.native.messages import (
+    MSG_DOMAIN,
+    MSG_FACTORIAL,
+    MSG_INF_TO_INT,
+    MSG_ISQRT,
+    MSG_NAN_TO_INT,
+    MSG_RANGE,
+    OVERFLOW,
+)
 
-MSG_NAN_TO_INT = _message("int(float('nan'))")
-MSG_INF_TO_INT = _message("int(float('inf'))")
-MSG_DOMAIN = "math domain error"
-MSG_RANGE = "math range error"
-MSG_FACTORIAL = _message("__import__('math').factorial(-1)")
-MSG_ISQRT = _message("__import__('math').isqrt(-1)")
+if TYPE_CHECKING:
+    from ember.native.codegen.function import FunctionLowerer
+from ember.native.types import FLOAT64, INT64, INT64_MIN, Bool, Float64, Int64, Str, Tuple, Type
 
 # math_1(x, func, can_overflow) in CPython's mathmodule.c: name -> (libm name, can_overflow)
 MATH_1: dict[str, tuple[str, bool]] = {
@@ -389,7 +395,7 @@ def math_call(g: Gen, name: str, args: list[ir.Value], types: list[Type], rt: Ty
         if len(xs) == 1:
             return num
         den = _log(g, xs[1])
-        from ember.native.codegen.function import MSG_FLOAT_DIV0
+        from ember.native.messages import MSG_FLOAT_DIV0
 
         g.guard(b.fcmp_ordered("==", den, g.f64(0.0)), "ZeroDivisionError", MSG_FLOAT_DIV0)
         return b.fdiv(num, den)
@@ -551,52 +557,3 @@ def _gcd_loop(g: Gen, a: ir.Value, c: ir.Value) -> ir.Value:
 # ------------------------------------------------------ check-free callees
 
 
-# A call of a check-free function is no check point: it cannot loop, recurse, call,
-# print or touch memory, so a wrapped argument can only give a wrong value (flagged) or
-# an exception (which the pending flag turns into OverflowError).
-_CHECK_FREE_CALLS = {"abs", "min", "max", "int", "float", "bool", "len"}
-_CHECK_FREE_MATH = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "fabs", "sqrt",
-                    "exp", "log", "sin", "cos", "tan", "atan", "copysign", "atan2"}
-
-
-def check_free(body: Sequence[T.Stmt]) -> bool:
-    """Whether a function body is *check-free* (see :mod:`ember.native.codegen.function`): calling
-    it with an overflow pending is safe, so the call needs no check point."""
-    for st in body:
-        if isinstance(st, T.If):
-            if not (check_free_expr(st.test) and check_free(st.body)
-                    and check_free(st.orelse)):
-                return False
-        elif isinstance(st, T.Assign | T.ExprStmt | T.Return):
-            if not check_free_expr(st.value):
-                return False
-        elif not isinstance(st, T.Pass):
-            return False  # loops, and every array statement
-    return True
-
-
-def check_free_expr(e: T.Expr) -> bool:
-    from ember.native.types import NoneType
-
-    if not isinstance(e.type, Int64 | Float64 | Bool | Tuple | NoneType):
-        return False
-    if isinstance(e, T.Const | T.Name):
-        return True
-    if isinstance(e, T.Call):
-        name = e.func
-        ok = name in _CHECK_FREE_CALLS or (
-            name.startswith("math.") and name[5:] in _CHECK_FREE_MATH
-        )
-        return ok and all(check_free_expr(a) for a in e.args)
-    if isinstance(e, T.Cast | T.Truth | T.UnaryOp | T.TupleGet):
-        return check_free_expr(e.value)
-    if isinstance(e, T.BinOp):
-        return check_free_expr(e.left) and check_free_expr(e.right)
-    if isinstance(e, T.Compare | T.BoolOp | T.MakeTuple):
-        items = e.operands if isinstance(e, T.Compare) else (
-            e.values if isinstance(e, T.BoolOp) else e.items
-        )
-        return all(check_free_expr(i) for i in items)
-    if isinstance(e, T.IfExp):
-        return all(check_free_expr(i) for i in (e.test, e.body, e.orelse))
-    return False  # calls of jit functions, array expressions

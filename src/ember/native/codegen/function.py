@@ -47,13 +47,13 @@ is judged by one compare, ``c <s entry`` (below its value at loop entry), which 
 every flag test inside the loop (check points, error exits: ``Gen._acc``) and the flag
 at the loop's exits (its end and ``break``; a ``return`` is a check point):
 
-- a *bounded accumulator* of a ``for`` loop (:func:`lower_ops.bounded_accumulators`):
+- a *bounded accumulator* of a ``for`` loop (:func:`loop_facts.bounded_accumulators`):
   its only assignment in the loop is one ``c += e``, run at most once per iteration
   (at the top level or in an ``if``, not in a nested loop), with ``0 <= e <= B`` and
   ``e`` not reading ``c``; the loop takes this copy only when its trip count is below
   ``2**63 / (B + 1)`` (a checked copy runs otherwise). The sum added is then below
   ``2**63``: ``c`` wrapped at most once, and did iff it ends below ``entry``.
-- a *silent counter* of a ``while`` loop (:func:`lower_ops.silent_counters`): the same
+- a *silent counter* of a ``while`` loop (:func:`loop_facts.silent_counters`): the same
   kind of ``c += e`` but with ``e`` in ``[0, 1]`` (``1``, ``True``, a bool), and ``c``
   read nowhere else in the loop (not in its test, not in any other statement). Its
   verdict is left out of the latch check: nothing in the loop reads ``c``, so its
@@ -83,13 +83,26 @@ UnboundLocalError) in :mod:`ember.native.analysis.unbound`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from llvmlite import ir
 
+from ember.native.analysis import loops as loop_facts
+from ember.native.analysis.effects import check_free as is_check_free
+from ember.native.analysis.recursion import recursive_calls
+from ember.native.analysis.unbound import maybe_unbound
 from ember.native.boundary import abi
+from ember.native.boundary.capi import CApi
+from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
+from ember.native.codegen import arrays as lower_arrays
+from ember.native.codegen import builtins as lower_math
+from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import loops as lower_loops
+from ember.native.codegen import operators as lower_ops
+from ember.native.codegen.arrays import holds_arrays
+from ember.native.codegen.builder import Gen
+from ember.native.codegen.calls import value_function, value_wrapper
 from ember.native.ir import nodes as T
-from ember.native.boundary.abi import F64, I1, I8, I32, I64, PTR, CApi, value_type
 from ember.native.options import Options
 from ember.native.types import (
     Bool,
@@ -99,322 +112,6 @@ from ember.native.types import (
     Tuple,
     Type,
 )
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-OVERFLOW = "integer overflow: result does not fit in 64 bits"
-
-
-def _message(expr: str) -> str:
-    """The running Python's own message for an error (texts differ across versions)."""
-    try:
-        eval(expr, {})
-    except Exception as exc:  # noqa: BLE001 - we want whatever CPython says
-        return str(exc)
-    raise AssertionError(f"{expr} did not raise")  # pragma: no cover
-
-
-MSG_INT_DIV0 = _message("(lambda a, b: a // b)(1, 0)")
-MSG_INT_MOD0 = _message("(lambda a, b: a % b)(1, 0)")
-MSG_INT_TRUEDIV0 = _message("(lambda a, b: a / b)(1, 0)")
-MSG_FLOAT_DIV0 = _message("(lambda a, b: a / b)(1.0, 0.0)")
-MSG_FLOAT_FLOORDIV0 = _message("(lambda a, b: a // b)(1.0, 0.0)")
-MSG_FLOAT_MOD0 = _message("(lambda a, b: a % b)(1.0, 0.0)")
-MSG_ZERO_NEG_POW = _message("(lambda a, b: a ** b)(0.0, -1.0)")
-MSG_NEG_SHIFT = _message("(lambda a, b: a << b)(1, -1)")
-MSG_RANGE_STEP0 = _message("range(0, 1, 0)")
-MSG_COMPLEX_POW = (
-    "negative number raised to a fractional power: CPython would return a complex "
-    "number, which ember does not support"
-)
-MSG_POW_OVERFLOW = "float ** overflowed: result out of range"
-
-
-class Gen:
-    """Code generation inside one LLVM function: the builder, allocas in the entry
-    block, the cold error exits (set an exception, return -1) and the sticky
-    overflow flag."""
-
-    #: Deferred ("sticky") int64 overflow checks; False checks every operation at once
-    #: (kept for comparisons and benchmarks: the results are the same).
-    defer_overflow = True
-
-    def __init__(self, module: ir.Module, capi: CApi, fn: ir.Function, options: Options) -> None:
-        self.module = module
-        self.capi = capi
-        self.fn = fn
-        self.options = options
-        # Allocas live in their own first block (appended to by ``_ab`` only), which
-        # :meth:`finish` links to the code; mem2reg promotes them even inside loops.
-        self.entry = fn.append_basic_block("entry")
-        self._ab = ir.IRBuilder(self.entry)
-        self.b = ir.IRBuilder(fn.append_basic_block("start"))
-        self._err_blocks: dict[tuple[str, str], ir.Block] = {}
-        self._fail: ir.Block | None = None
-        self.fmflags: tuple[str, ...] = ("fast",) if options.fastmath else ()
-        # The sticky overflow flag (see the module docstring): always made, since a
-        # check point may be lowered before the overflow that reaches it through a loop;
-        # where nothing sets it, mem2reg turns it into a constant and the checks fold.
-        self._overflow = self._ab.alloca(I1, name="overflow")
-        self._ab.store(ir.Constant(I1, 0), self._overflow)
-        # While an ``if`` arm is computed speculatively (lower_loops.if_select),
-        # the i1 under which it really runs: its errors and overflows count only then.
-        self.predicate: ir.Value | None = None
-        # With it, when the arm runs exactly if a local is odd (True) or even: (name, odd).
-        self.parity: tuple[str, bool] | None = None
-        # Internal functions (callees, helpers) hand a pending overflow to their caller
-        # (return 1) instead of raising; the root, called from Python, raises.
-        self.pending_return = fn.linkage == "internal" and self.defer_overflow
-        # Accumulators in flight (lower_loops.for_range): (slot, value at loop entry);
-        # while one is, its overflow is ``slot <s entry`` and joins every flag test.
-        self._acc: list[tuple[ir.Value, ir.Value]] = []
-        self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
-
-    # ----------------------------------------------------------- helpers
-
-    def block(self, name: str) -> ir.Block:
-        return self.fn.append_basic_block(name)
-
-    def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
-        """An alloca in the entry block (so mem2reg promotes it, even in loops)."""
-        return self._ab.alloca(ty, name=name)
-
-    def finish(self) -> None:
-        """Close the alloca block: jump to the code."""
-        self._ab.branch(self.fn.blocks[1])
-
-    def const(self, t: Type, value: object) -> ir.Constant:
-        return ir.Constant(value_type(t), value)
-
-    def i64(self, v: int) -> ir.Constant:
-        return ir.Constant(I64, v)
-
-    def f64(self, v: float) -> ir.Constant:
-        return ir.Constant(F64, v)
-
-    def _acc_overflow(self, b: ir.IRBuilder, accs: Sequence[tuple[ir.Value, ir.Value]]) -> None:
-        """Fold the in-flight accumulators' overflow into the flag (at ``b``)."""
-        bad = b.load(self._overflow, typ=I1)
-        for slot, entry in accs:
-            bad = b.or_(bad, b.icmp_signed("<", b.load(slot, typ=I64), entry))
-        b.store(bad, self._overflow)
-
-    def _pending(self) -> ir.Value:
-        """The flag, with the accumulators in flight."""
-        b = self.b
-        pending = b.load(self._overflow, typ=I1)
-        for slot, entry in self._acc:
-            pending = b.or_(pending, b.icmp_signed("<", b.load(slot, typ=I64), entry))
-        return pending
-
-    def fail_block(self) -> ir.Block:
-        """Return -1: an exception is already set (by a callee or helper). A pending
-        overflow replaces it with OverflowError: the wrapped value caused it."""
-        if self._acc:
-            key = ("propagate", *self._acc)
-            blk = self._acc_blocks.get(key)
-            if blk is None:
-                blk = self._acc_blocks[key] = self.block("propagate.acc")
-                b = ir.IRBuilder(blk)
-                self._acc_overflow(b, self._acc)
-                saved, self._acc = self._acc, []
-                b.branch(self.fail_block())
-                self._acc = saved
-            return blk
-        if self._fail is None:
-            self._fail = self.block("propagate")
-            b = ir.IRBuilder(self._fail)
-            replace, done = self.block("propagate.overflow"), self.block("propagate.ret")
-            b.cbranch(b.load(self._overflow, typ=I1), replace, done)
-            b.position_at_end(replace)
-            # set_error(OverflowError) clears the pending exception first
-            self.capi.set_error(b, "OverflowError", OVERFLOW)
-            b.branch(done)
-            b.position_at_end(done)
-            self.ret_status(b, ir.Constant(I32, -1))
-        return self._fail
-
-    def error_block(self, exc: str, message: str) -> ir.Block:
-        """Raise ``exc(message)``, or OverflowError when an overflow is pending."""
-        key = (exc, message)
-        if self._acc and exc != "OverflowError":
-            acc_key = (exc, message, *self._acc)
-            blk = self._acc_blocks.get(acc_key)
-            if blk is None:
-                blk = self._acc_blocks[acc_key] = self.block(f"raise.{exc}")
-                b = ir.IRBuilder(blk)
-                self.capi.set_error(b, exc, message)
-                b.branch(self.fail_block())
-            return blk
-        blk = self._err_blocks.get(key)
-        if blk is None:
-            blk = self.block(f"raise.{exc}")
-            b = ir.IRBuilder(blk)
-            self.capi.set_error(b, exc, message)
-            if exc == "OverflowError":
-                self.ret_status(b, ir.Constant(I32, -1))
-            else:
-                b.branch(self.fail_block())
-            self._err_blocks[key] = blk
-        return blk
-
-    def _cold_branch(self, bad: ir.Value, target: ir.Block) -> None:
-        cont = self.block("ok")
-        br = self.b.cbranch(bad, target, cont)
-        br.set_weights([1, 1 << 20])
-        self.b.position_at_end(cont)
-
-    def guard(self, bad: ir.Value, exc: str, message: str) -> None:
-        """Raise ``exc(message)`` when ``bad`` (an i1) is true; continue otherwise."""
-        if self.predicate is not None:
-            bad = self.b.and_(self.predicate, bad)
-        self._cold_branch(bad, self.error_block(exc, message))
-
-    def overflow(self, bad: ir.Value) -> None:
-        """Record a possible int64 overflow (an i1): the wrapped result flows on, and
-        the next check point raises OverflowError (see the module docstring)."""
-        if not self.defer_overflow:
-            self.guard(bad, "OverflowError", OVERFLOW)
-            return
-        b = self.b
-        if self.predicate is not None:
-            bad = b.and_(self.predicate, bad)
-        b.store(b.or_(b.load(self._overflow, typ=I1), bad), self._overflow)
-
-    def check_overflow(self, cleanup: Callable[[], None] | None = None) -> None:
-        """A check point: raise OverflowError now if an overflow is pending. ``cleanup``
-        (release temporaries) runs on the raising path only."""
-        if not self.defer_overflow:
-            return
-        pending = self._pending()
-        target = self.error_block("OverflowError", OVERFLOW)
-        if cleanup is not None:
-            blk = self.block("overflow.cleanup")
-            self._cold_branch(pending, blk)
-            cont = self.b.block
-            self.b.position_at_end(blk)
-            cleanup()
-            self.b.branch(target)
-            self.b.position_at_end(cont)
-            return
-        self._cold_branch(pending, target)
-
-    def check_rc(self, rc: ir.Value) -> None:
-        """Propagate a failure (-1) returned by a specialization or a helper; take over
-        its pending overflow (1) as our own."""
-        if self.defer_overflow:
-            self.overflow(self.b.icmp_signed("==", rc, ir.Constant(I32, 1)))
-            bad = self.b.icmp_signed("<", rc, ir.Constant(I32, 0))
-        else:
-            bad = self.b.icmp_signed("!=", rc, ir.Constant(I32, 0))
-        self._cold_branch(bad, self.fail_block())
-
-    def ret_ok(self) -> None:
-        """Return success: 0, or 1 from an internal function with an overflow pending
-        (the caller takes it over); the root raises it here, a check point."""
-        if self.pending_return:
-            self.ret_status(self.b, self.b.zext(self._pending(), I32))
-            return
-        self.check_overflow()
-        self.ret_status(self.b, ir.Constant(I32, 0))
-
-    def ret_status(self, b: ir.IRBuilder, status: ir.Value) -> None:
-        """Return ``status`` (0 done, 1 overflow pending, -1 raised) at ``b``; the
-        result, if any, is already stored."""
-        b.ret(status)
-
-    def raise_now(self, exc: str, message: str) -> None:
-        self.b.branch(self.error_block(exc, message))
-        self.b.position_at_end(self.block("dead"))
-
-    def call_helper(self, helper: ir.Function, out_ty: ir.Type, args: Sequence[ir.Value]) -> ir.Value:
-        """Call an ``i32 (ptr out, ...)`` helper, propagate its failure, load the result."""
-        out = self.alloca(out_ty)
-        self.check_rc(self.b.call(helper, [out, *args]))
-        return self.b.load(out, typ=out_ty)
-
-    def select_chain(self, cases: Sequence[tuple[ir.Value, ir.Value]], default: ir.Value) -> ir.Value:
-        v = default
-        for cond, val in reversed(cases):
-            v = self.b.select(cond, val, v)
-        return v
-
-    def intrinsic(self, name: str, ret: ir.Type, params: Sequence[ir.Type]) -> ir.Function:
-        return self.capi.declare(name, ret, tuple(params))
-
-    def fcall(self, name: str, *args: ir.Value) -> ir.Value:
-        """A libm/intrinsic double function by name (``llvm.floor.f64``, ``tgamma``)."""
-        fn = self.intrinsic(name, F64, [F64] * len(args))
-        # nobuiltin on libm declarations: LLVM would rewrite pow(x, 2.0) as x*x,
-        # pow(2.0, x) as exp2(x)..., which can differ in the last bit from the libm call
-        # CPython makes. (llvmlite accepts it on the function, not at the call site.)
-        if not name.startswith("llvm.") and "nobuiltin" not in fn.attributes:
-            fn.attributes.add("nobuiltin")
-        return self.b.call(fn, list(args))
-
-    def isnan(self, x: ir.Value) -> ir.Value:
-        return self.b.fcmp_unordered("uno", x, x)
-
-    def isinf(self, x: ir.Value) -> ir.Value:
-        return self.b.fcmp_ordered("==", self.fcall("llvm.fabs.f64", x), self.f64(float("inf")))
-
-    def isfinite(self, x: ir.Value) -> ir.Value:
-        return self.b.fcmp_ordered("<", self.fcall("llvm.fabs.f64", x), self.f64(float("inf")))
-
-    def truth(self, v: ir.Value, t: Type) -> ir.Value:
-        if isinstance(t, Bool):
-            return v
-        if isinstance(t, Int64):
-            return self.b.icmp_signed("!=", v, self.i64(0))
-        if isinstance(t, Float64):
-            return self.b.fcmp_unordered("!=", v, self.f64(0.0))  # bool(nan) is True
-        if isinstance(t, NoneType):
-            return ir.Constant(I1, 0)
-        if isinstance(t, Tuple):
-            return ir.Constant(I1, int(len(t.items) > 0))
-        raise NotImplementedError(f"truth of {t}")
-
-    def check_null(self, obj: ir.Value) -> None:
-        """Propagate a NULL returned by the C API (its exception is set)."""
-        self._cold_branch(self.b.icmp_unsigned("==", obj, ir.Constant(PTR, None)), self.fail_block())
-
-    def if_(self, cond: ir.Value, then: Callable[[], None]) -> None:
-        """Run ``then``'s code when ``cond``; both paths meet after it."""
-        t = self.block("then")
-        end = self.block("endif")
-        self.b.cbranch(cond, t, end)
-        self.b.position_at_end(t)
-        then()
-        if not self.b.block.is_terminated:
-            self.b.branch(end)
-        self.b.position_at_end(end)
-
-
-def helper_function(
-    module: ir.Module,
-    capi: CApi,
-    options: Options,
-    name: str,
-    out_ty: ir.Type,
-    params: Sequence[ir.Type],
-    body: Callable[[Gen, list[ir.Value]], ir.Value],
-) -> ir.Function:
-    """An internal ``i32 @name(ptr out, params...)`` built once per module: ``body``
-    returns the value to store (or raises through ``gen.guard``)."""
-    key = name + (".fast" if options.fastmath else "")
-    existing = module.globals.get(key)
-    if existing is not None:
-        return existing  # type: ignore[return-value]
-    fn = ir.Function(module, ir.FunctionType(I32, [PTR, *params]), key)
-    fn.linkage = "internal"
-    fn.attributes.add("nounwind")
-    g = Gen(module, capi, fn, options)
-    value = body(g, list(fn.args[1:]))
-    g.b.store(value, fn.args[0])
-    g.ret_ok()
-    g.finish()
-    return fn
-
 
 # ---------------------------------------------------------------- the unit
 
@@ -430,7 +127,7 @@ def lower_unit(unit: T.CompileUnit, options: Options) -> str:
 
 
 def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
-    from ember.native.codegen.calls import recursive_calls, root_wrapper
+    from ember.native.codegen.calls import root_wrapper
 
     module = ir.Module(name=unit.root.symbol)
     capi = CApi(module)
@@ -440,7 +137,7 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     }
     fns: dict[str, ir.Function] = {}
     for f in unit.functions:
-        ty = abi.spec_type(f.arg_types)
+        ty = spec_type(f.arg_types)
         if f.symbol in members:
             # A function that can recurse takes its recursion depth and its thread's
             # stack limit as last, extra parameters (see lower_calls); the root keeps
@@ -456,8 +153,6 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
             # twice (codegen time), for a saving of one direct call.
             fn.attributes.add("noinline")
         fns[f.symbol] = fn
-    from ember.native.codegen.builtins import check_free as is_check_free
-
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
         lowerer = FunctionLowerer(module, capi, fns, f, options, check_free, members)
@@ -486,8 +181,6 @@ class FunctionLowerer(Gen):
         check_free: frozenset[str] | set[str] = frozenset(),
         members: set[str] | frozenset[str] = frozenset(),
     ) -> None:
-        from ember.native.codegen.calls import value_function
-
         # A recursive function's scalar result comes back in registers: its body goes
         # into a twin returning {status, value}, and the declared function (out-pointer)
         # wraps the twin (lower_calls.value_function).
@@ -511,8 +204,6 @@ class FunctionLowerer(Gen):
         self.members = members
 
     def lower(self) -> None:
-        from ember.native.analysis.unbound import maybe_unbound
-
         f = self.func
         unbound = maybe_unbound(f)
         for name, t in f.locals:
@@ -529,8 +220,6 @@ class FunctionLowerer(Gen):
                 self.locals[p.name] = (self.alloca(value_type(p.type), name=p.name), p.type, None)
             self.b.store(arg, self.locals[p.name][0])
         if self._has_arrays():  # [arrays hook] reference counts of array locals
-            from ember.native.codegen import arrays as lower_arrays
-
             lower_arrays.begin_function(self)
         self.stmts(f.body)
         if not self.b.block.is_terminated:
@@ -540,13 +229,9 @@ class FunctionLowerer(Gen):
                 self.capi.set_error(self.b, "SystemError", f"ember: {f.name} ended without return")
                 self.ret_status(self.b, ir.Constant(I32, -1))
         if self._has_arrays():  # [arrays hook] release owned arrays before every ret
-            from ember.native.codegen import arrays as lower_arrays
-
             lower_arrays.end_function(self)
         self.finish()
         if self.twin is not None:
-            from ember.native.codegen.calls import value_wrapper
-
             value_wrapper(self.declared, self.twin)
 
     def ret_status(self, b: ir.IRBuilder, status: ir.Value) -> None:
@@ -559,8 +244,6 @@ class FunctionLowerer(Gen):
     def _has_arrays(self) -> bool:
         """[arrays hook] Whether any local holds an array (then lower_arrays manages
         their references)."""
-        from ember.native.codegen.arrays import holds_arrays
-
         return any(holds_arrays(t) for _name, t in self.func.locals)
 
     # -------------------------------------------------------- statements
@@ -611,8 +294,6 @@ class FunctionLowerer(Gen):
 
     def _array_stmt(self, s: object) -> bool:
         """[arrays hook] Statements that store, keep or drop arrays go to lower_arrays."""
-        from ember.native.codegen import arrays as lower_arrays
-
         if isinstance(s, T.Assign) and lower_arrays.holds_arrays(s.value.type):
             lower_arrays.assign(self, s.target, s.value)
         elif isinstance(s, T.ExprStmt) and lower_arrays.holds_arrays(s.value.type):
@@ -636,18 +317,12 @@ class FunctionLowerer(Gen):
             self.b.store(ir.Constant(I1, 1), flag)
 
     def if_stmt(self, s: T.If) -> None:
-        from ember.native.codegen import loops as lower_loops
-
         lower_loops.if_stmt(self, s)
 
     def while_stmt(self, s: T.While) -> None:
-        from ember.native.codegen import loops as lower_loops
-
         lower_loops.while_stmt(self, s)
 
     def for_range(self, s: T.ForRange) -> None:
-        from ember.native.codegen import loops as lower_loops
-
         lower_loops.for_range(self, s)
 
     # ------------------------------------------------------- expressions
@@ -659,8 +334,6 @@ class FunctionLowerer(Gen):
     def expr(self, e: T.Expr) -> ir.Value:
         method = getattr(self, f"e_{type(e).__name__}", None)
         if method is None:  # [arrays hook] the nodes of typed_ir_arrays
-            from ember.native.codegen import arrays as lower_arrays
-
             return lower_arrays.lower_expr(self, e)
         return method(e)
 
@@ -725,9 +398,7 @@ class FunctionLowerer(Gen):
         return self.truth(self.expr(e.value), e.value.type)
 
     def e_BinOp(self, e: T.BinOp) -> ir.Value:
-        from ember.native.codegen import operators as lower_ops
-
-        form = lower_ops.affine_form(e)
+        form = loop_facts.affine_form(e)
         if form is not None:
             x, k, c0 = form
             parity = None
@@ -738,13 +409,9 @@ class FunctionLowerer(Gen):
         return lower_ops.binop(self, e.op, a, c, e.left.type, e.type)
 
     def e_UnaryOp(self, e: T.UnaryOp) -> ir.Value:
-        from ember.native.codegen import operators as lower_ops
-
         return lower_ops.unaryop(self, e.op, self.expr(e.value), e.value.type, e.type)
 
     def e_Compare(self, e: T.Compare) -> ir.Value:
-        from ember.native.codegen import operators as lower_ops
-
         end = self.block("cmp.end")
         incoming: list[tuple[ir.Value, ir.Block]] = []
         left = self.expr(e.operands[0])
@@ -813,13 +480,9 @@ class FunctionLowerer(Gen):
         return phi
 
     def e_Call(self, e: T.Call) -> ir.Value:
-        from ember.native.codegen import builtins as lower_math
-
         return lower_math.call(self, e)
 
     def e_CallJit(self, e: T.CallJit) -> ir.Value:
-        from ember.native.codegen import calls as lower_calls
-
         return lower_calls.call_jit(self, e)
 
     def e_MakeTuple(self, e: T.MakeTuple) -> ir.Value:

@@ -30,17 +30,19 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
+from ember.native.analysis import loops as loop_facts
+from ember.native.boundary.llvm import I1, I64, value_type
 from ember.native.codegen import operators as lower_ops
 from ember.native.ir import nodes as T
-from ember.native.boundary.abi import I1, I64, value_type
-from ember.native.codegen.function import INT64_MIN, MSG_RANGE_STEP0
+from ember.native.messages import MSG_RANGE_STEP0
+from ember.native.types import INT64_MIN
 
 if TYPE_CHECKING:
     from ember.native.codegen.function import FunctionLowerer
 
 
 def if_stmt(g: FunctionLowerer, s: T.If) -> None:
-    if lower_ops.speculable_if(s):
+    if loop_facts.speculable_if(s):
         if_select(g, s)
         return
     cond = g.cond(s.test)
@@ -63,7 +65,7 @@ def if_select(g: FunctionLowerer, s: T.If) -> None:
     b = g.b
     c = g.cond(s.test)
     # ``if x % 2 == 0``: each arm knows x's parity (lower_ops.affine uses it).
-    parity = lower_ops.parity_test(s.test)
+    parity = loop_facts.parity_test(s.test)
     arms: list[dict[str, ir.Value]] = []
     steps: dict[str, ir.Value] = {}  # counters: their new value, no select needed
     for pred, body, other, when in (
@@ -76,7 +78,7 @@ def if_select(g: FunctionLowerer, s: T.If) -> None:
         for a in body:
             if not isinstance(a, T.Assign):
                 continue
-            step = lower_ops.counter_step(a)
+            step = loop_facts.counter_step(a)
             if step is not None and a.target not in others:
                 # ``if c: n += k`` → ``n + (c ? k : 0)``: adding 0 never overflows,
                 # so the overflow bit needs no predicate.
@@ -119,9 +121,9 @@ def while_stmt(g: FunctionLowerer, s: T.While) -> None:
         g.block("while.cond"), g.block("while.body"), g.block("while.latch"),
         g.block("while.else"), g.block("while.end"),
     )  # fmt: skip
-    # Silent counters (lower_ops.silent_counters): plain adds, judged like a for
+    # Silent counters (loop_facts.silent_counters): plain adds, judged like a for
     # loop's accumulators at every check point and exit of the loop but its latch.
-    counters = sorted(lower_ops.silent_counters(s)) if g.defer_overflow else []
+    counters = sorted(loop_facts.silent_counters(s)) if g.defer_overflow else []
     mine = _entry_values(g, counters)
     exit_ = g.block("while.break") if mine else end
     g._acc.extend(mine)
@@ -203,7 +205,7 @@ def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
         )
         count = b.select(nonempty, b.select(pos, up(), down()), g.i64(0))
     end = g.block("for.end")
-    accs = lower_ops.bounded_accumulators(s) if g.defer_overflow else {}
+    accs = loop_facts.bounded_accumulators(s) if g.defer_overflow else {}
     if not accs:
         _range_loop(g, s, start, stop, step, count, end, {})
     else:

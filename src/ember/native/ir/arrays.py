@@ -23,9 +23,9 @@ of typed_ir) or a *new reference* (everything built here that creates an array, 
 
 from __future__ import annotations
 
-from ember.support.record import record
 from ember.diagnostics import Span
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+from ember.support.record import record
 
 
 def compute_type(dtype: DType) -> Type:

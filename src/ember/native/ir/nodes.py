@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ember.support.record import record
 from ember.diagnostics import Span
 from ember.native.types import Type
+from ember.support.record import record
 
 # ---------------------------------------------------------------- expressions
 

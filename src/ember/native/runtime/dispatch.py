@@ -25,8 +25,8 @@ from collections.abc import Callable
 from types import FunctionType
 
 from ember.native.options import Options
-from ember.support.warnings import user_stacklevel
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, scalar_type, signature_text
+from ember.support.warnings import user_stacklevel
 
 # `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
 TYPE_CHECKING = False

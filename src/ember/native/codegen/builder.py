@@ -1,0 +1,301 @@
+"""The function builder every construct lowers through: one LLVM function under
+construction, its error exits (a cold block per exception, CPython's pending-error
+protocol), the deferred integer-overflow flag, guards, intrinsics and small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from llvmlite import ir
+
+from ember.native.boundary.capi import CApi
+from ember.native.boundary.llvm import F64, I1, I32, I64, PTR, value_type
+from ember.native.messages import OVERFLOW
+from ember.native.options import Options
+from ember.native.types import Bool, Float64, Int64, NoneType, Tuple, Type
+
+
+class Gen:
+    """Code generation inside one LLVM function: the builder, allocas in the entry
+    block, the cold error exits (set an exception, return -1) and the sticky
+    overflow flag."""
+
+    #: Deferred ("sticky") int64 overflow checks; False checks every operation at once
+    #: (kept for comparisons and benchmarks: the results are the same).
+    defer_overflow = True
+
+    def __init__(self, module: ir.Module, capi: CApi, fn: ir.Function, options: Options) -> None:
+        self.module = module
+        self.capi = capi
+        self.fn = fn
+        self.options = options
+        # Allocas live in their own first block (appended to by ``_ab`` only), which
+        # :meth:`finish` links to the code; mem2reg promotes them even inside loops.
+        self.entry = fn.append_basic_block("entry")
+        self._ab = ir.IRBuilder(self.entry)
+        self.b = ir.IRBuilder(fn.append_basic_block("start"))
+        self._err_blocks: dict[tuple[str, str], ir.Block] = {}
+        self._fail: ir.Block | None = None
+        self.fmflags: tuple[str, ...] = ("fast",) if options.fastmath else ()
+        # The sticky overflow flag (see the module docstring): always made, since a
+        # check point may be lowered before the overflow that reaches it through a loop;
+        # where nothing sets it, mem2reg turns it into a constant and the checks fold.
+        self._overflow = self._ab.alloca(I1, name="overflow")
+        self._ab.store(ir.Constant(I1, 0), self._overflow)
+        # While an ``if`` arm is computed speculatively (lower_loops.if_select),
+        # the i1 under which it really runs: its errors and overflows count only then.
+        self.predicate: ir.Value | None = None
+        # With it, when the arm runs exactly if a local is odd (True) or even: (name, odd).
+        self.parity: tuple[str, bool] | None = None
+        # Internal functions (callees, helpers) hand a pending overflow to their caller
+        # (return 1) instead of raising; the root, called from Python, raises.
+        self.pending_return = fn.linkage == "internal" and self.defer_overflow
+        # Accumulators in flight (lower_loops.for_range): (slot, value at loop entry);
+        # while one is, its overflow is ``slot <s entry`` and joins every flag test.
+        self._acc: list[tuple[ir.Value, ir.Value]] = []
+        self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
+
+    # ----------------------------------------------------------- helpers
+
+    def block(self, name: str) -> ir.Block:
+        return self.fn.append_basic_block(name)
+
+    def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
+        """An alloca in the entry block (so mem2reg promotes it, even in loops)."""
+        return self._ab.alloca(ty, name=name)
+
+    def finish(self) -> None:
+        """Close the alloca block: jump to the code."""
+        self._ab.branch(self.fn.blocks[1])
+
+    def const(self, t: Type, value: object) -> ir.Constant:
+        return ir.Constant(value_type(t), value)
+
+    def i64(self, v: int) -> ir.Constant:
+        return ir.Constant(I64, v)
+
+    def f64(self, v: float) -> ir.Constant:
+        return ir.Constant(F64, v)
+
+    def _acc_overflow(self, b: ir.IRBuilder, accs: Sequence[tuple[ir.Value, ir.Value]]) -> None:
+        """Fold the in-flight accumulators' overflow into the flag (at ``b``)."""
+        bad = b.load(self._overflow, typ=I1)
+        for slot, entry in accs:
+            bad = b.or_(bad, b.icmp_signed("<", b.load(slot, typ=I64), entry))
+        b.store(bad, self._overflow)
+
+    def _pending(self) -> ir.Value:
+        """The flag, with the accumulators in flight."""
+        b = self.b
+        pending = b.load(self._overflow, typ=I1)
+        for slot, entry in self._acc:
+            pending = b.or_(pending, b.icmp_signed("<", b.load(slot, typ=I64), entry))
+        return pending
+
+    def fail_block(self) -> ir.Block:
+        """Return -1: an exception is already set (by a callee or helper). A pending
+        overflow replaces it with OverflowError: the wrapped value caused it."""
+        if self._acc:
+            key = ("propagate", *self._acc)
+            blk = self._acc_blocks.get(key)
+            if blk is None:
+                blk = self._acc_blocks[key] = self.block("propagate.acc")
+                b = ir.IRBuilder(blk)
+                self._acc_overflow(b, self._acc)
+                saved, self._acc = self._acc, []
+                b.branch(self.fail_block())
+                self._acc = saved
+            return blk
+        if self._fail is None:
+            self._fail = self.block("propagate")
+            b = ir.IRBuilder(self._fail)
+            replace, done = self.block("propagate.overflow"), self.block("propagate.ret")
+            b.cbranch(b.load(self._overflow, typ=I1), replace, done)
+            b.position_at_end(replace)
+            # set_error(OverflowError) clears the pending exception first
+            self.capi.set_error(b, "OverflowError", OVERFLOW)
+            b.branch(done)
+            b.position_at_end(done)
+            self.ret_status(b, ir.Constant(I32, -1))
+        return self._fail
+
+    def error_block(self, exc: str, message: str) -> ir.Block:
+        """Raise ``exc(message)``, or OverflowError when an overflow is pending."""
+        key = (exc, message)
+        if self._acc and exc != "OverflowError":
+            acc_key = (exc, message, *self._acc)
+            blk = self._acc_blocks.get(acc_key)
+            if blk is None:
+                blk = self._acc_blocks[acc_key] = self.block(f"raise.{exc}")
+                b = ir.IRBuilder(blk)
+                self.capi.set_error(b, exc, message)
+                b.branch(self.fail_block())
+            return blk
+        blk = self._err_blocks.get(key)
+        if blk is None:
+            blk = self.block(f"raise.{exc}")
+            b = ir.IRBuilder(blk)
+            self.capi.set_error(b, exc, message)
+            if exc == "OverflowError":
+                self.ret_status(b, ir.Constant(I32, -1))
+            else:
+                b.branch(self.fail_block())
+            self._err_blocks[key] = blk
+        return blk
+
+    def _cold_branch(self, bad: ir.Value, target: ir.Block) -> None:
+        cont = self.block("ok")
+        br = self.b.cbranch(bad, target, cont)
+        br.set_weights([1, 1 << 20])
+        self.b.position_at_end(cont)
+
+    def guard(self, bad: ir.Value, exc: str, message: str) -> None:
+        """Raise ``exc(message)`` when ``bad`` (an i1) is true; continue otherwise."""
+        if self.predicate is not None:
+            bad = self.b.and_(self.predicate, bad)
+        self._cold_branch(bad, self.error_block(exc, message))
+
+    def overflow(self, bad: ir.Value) -> None:
+        """Record a possible int64 overflow (an i1): the wrapped result flows on, and
+        the next check point raises OverflowError (see the module docstring)."""
+        if not self.defer_overflow:
+            self.guard(bad, "OverflowError", OVERFLOW)
+            return
+        b = self.b
+        if self.predicate is not None:
+            bad = b.and_(self.predicate, bad)
+        b.store(b.or_(b.load(self._overflow, typ=I1), bad), self._overflow)
+
+    def check_overflow(self, cleanup: Callable[[], None] | None = None) -> None:
+        """A check point: raise OverflowError now if an overflow is pending. ``cleanup``
+        (release temporaries) runs on the raising path only."""
+        if not self.defer_overflow:
+            return
+        pending = self._pending()
+        target = self.error_block("OverflowError", OVERFLOW)
+        if cleanup is not None:
+            blk = self.block("overflow.cleanup")
+            self._cold_branch(pending, blk)
+            cont = self.b.block
+            self.b.position_at_end(blk)
+            cleanup()
+            self.b.branch(target)
+            self.b.position_at_end(cont)
+            return
+        self._cold_branch(pending, target)
+
+    def check_rc(self, rc: ir.Value) -> None:
+        """Propagate a failure (-1) returned by a specialization or a helper; take over
+        its pending overflow (1) as our own."""
+        if self.defer_overflow:
+            self.overflow(self.b.icmp_signed("==", rc, ir.Constant(I32, 1)))
+            bad = self.b.icmp_signed("<", rc, ir.Constant(I32, 0))
+        else:
+            bad = self.b.icmp_signed("!=", rc, ir.Constant(I32, 0))
+        self._cold_branch(bad, self.fail_block())
+
+    def ret_ok(self) -> None:
+        """Return success: 0, or 1 from an internal function with an overflow pending
+        (the caller takes it over); the root raises it here, a check point."""
+        if self.pending_return:
+            self.ret_status(self.b, self.b.zext(self._pending(), I32))
+            return
+        self.check_overflow()
+        self.ret_status(self.b, ir.Constant(I32, 0))
+
+    def ret_status(self, b: ir.IRBuilder, status: ir.Value) -> None:
+        """Return ``status`` (0 done, 1 overflow pending, -1 raised) at ``b``; the
+        result, if any, is already stored."""
+        b.ret(status)
+
+    def raise_now(self, exc: str, message: str) -> None:
+        self.b.branch(self.error_block(exc, message))
+        self.b.position_at_end(self.block("dead"))
+
+    def call_helper(self, helper: ir.Function, out_ty: ir.Type, args: Sequence[ir.Value]) -> ir.Value:
+        """Call an ``i32 (ptr out, ...)`` helper, propagate its failure, load the result."""
+        out = self.alloca(out_ty)
+        self.check_rc(self.b.call(helper, [out, *args]))
+        return self.b.load(out, typ=out_ty)
+
+    def select_chain(self, cases: Sequence[tuple[ir.Value, ir.Value]], default: ir.Value) -> ir.Value:
+        v = default
+        for cond, val in reversed(cases):
+            v = self.b.select(cond, val, v)
+        return v
+
+    def intrinsic(self, name: str, ret: ir.Type, params: Sequence[ir.Type]) -> ir.Function:
+        return self.capi.declare(name, ret, tuple(params))
+
+    def fcall(self, name: str, *args: ir.Value) -> ir.Value:
+        """A libm/intrinsic double function by name (``llvm.floor.f64``, ``tgamma``)."""
+        fn = self.intrinsic(name, F64, [F64] * len(args))
+        # nobuiltin on libm declarations: LLVM would rewrite pow(x, 2.0) as x*x,
+        # pow(2.0, x) as exp2(x)..., which can differ in the last bit from the libm call
+        # CPython makes. (llvmlite accepts it on the function, not at the call site.)
+        if not name.startswith("llvm.") and "nobuiltin" not in fn.attributes:
+            fn.attributes.add("nobuiltin")
+        return self.b.call(fn, list(args))
+
+    def isnan(self, x: ir.Value) -> ir.Value:
+        return self.b.fcmp_unordered("uno", x, x)
+
+    def isinf(self, x: ir.Value) -> ir.Value:
+        return self.b.fcmp_ordered("==", self.fcall("llvm.fabs.f64", x), self.f64(float("inf")))
+
+    def isfinite(self, x: ir.Value) -> ir.Value:
+        return self.b.fcmp_ordered("<", self.fcall("llvm.fabs.f64", x), self.f64(float("inf")))
+
+    def truth(self, v: ir.Value, t: Type) -> ir.Value:
+        if isinstance(t, Bool):
+            return v
+        if isinstance(t, Int64):
+            return self.b.icmp_signed("!=", v, self.i64(0))
+        if isinstance(t, Float64):
+            return self.b.fcmp_unordered("!=", v, self.f64(0.0))  # bool(nan) is True
+        if isinstance(t, NoneType):
+            return ir.Constant(I1, 0)
+        if isinstance(t, Tuple):
+            return ir.Constant(I1, int(len(t.items) > 0))
+        raise NotImplementedError(f"truth of {t}")
+
+    def check_null(self, obj: ir.Value) -> None:
+        """Propagate a NULL returned by the C API (its exception is set)."""
+        self._cold_branch(self.b.icmp_unsigned("==", obj, ir.Constant(PTR, None)), self.fail_block())
+
+    def if_(self, cond: ir.Value, then: Callable[[], None]) -> None:
+        """Run ``then``'s code when ``cond``; both paths meet after it."""
+        t = self.block("then")
+        end = self.block("endif")
+        self.b.cbranch(cond, t, end)
+        self.b.position_at_end(t)
+        then()
+        if not self.b.block.is_terminated:
+            self.b.branch(end)
+        self.b.position_at_end(end)
+
+
+def helper_function(
+    module: ir.Module,
+    capi: CApi,
+    options: Options,
+    name: str,
+    out_ty: ir.Type,
+    params: Sequence[ir.Type],
+    body: Callable[[Gen, list[ir.Value]], ir.Value],
+) -> ir.Function:
+    """An internal ``i32 @name(ptr out, params...)`` built once per module: ``body``
+    returns the value to store (or raises through ``gen.guard``)."""
+    key = name + (".fast" if options.fastmath else "")
+    existing = module.globals.get(key)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    fn = ir.Function(module, ir.FunctionType(I32, [PTR, *params]), key)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    g = Gen(module, capi, fn, options)
+    value = body(g, list(fn.args[1:]))
+    g.b.store(value, fn.args[0])
+    g.ret_ok()
+    g.finish()
+    return fn
