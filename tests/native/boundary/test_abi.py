@@ -9,7 +9,8 @@ import pytest
 from llvmlite import ir
 
 from ember.native.backend import engine
-from ember.native.boundary import abi
+from ember.native.boundary import abi, llvm
+from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import spec_type
 from ember.native.runtime.compiler import load_object
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type
@@ -21,13 +22,13 @@ def unit_module(symbol: str, arg_types: tuple[Type, ...], ret: Type,
                 body: Callable[[ir.IRBuilder, list[ir.Value]], ir.Value | None]) -> str:
     """LLVM IR of a hand-built unit: a root ``body`` plus its entry."""
     m = ir.Module(name=symbol)
-    capi = abi.CApi(m)
+    capi = CApi(m)
     spec = ir.Function(m, spec_type(arg_types), symbol)
     b = ir.IRBuilder(spec.append_basic_block())
     value = body(b, list(spec.args[1:]))
     if value is not None:
         b.store(value, spec.args[0])
-    b.ret(ir.Constant(abi.I32, 0))
+    b.ret(ir.Constant(llvm.I32, 0))
     abi.add_entry(m, capi, spec, symbol, symbol, arg_types, ret)
     return str(m)
 
@@ -72,7 +73,7 @@ def test_tuples_unbox_and_box() -> None:
     pair = Tuple((INT64, FLOAT64))
 
     def swap(b: ir.IRBuilder, a: list[ir.Value]) -> ir.Value:
-        out = ir.Constant(abi.value_type(Tuple((FLOAT64, INT64))), ir.Undefined)
+        out = ir.Constant(llvm.value_type(Tuple((FLOAT64, INT64))), ir.Undefined)
         out = b.insert_value(out, b.extract_value(a[0], 1), 0)
         return b.insert_value(out, b.extract_value(a[0], 0), 1)
 
@@ -101,10 +102,10 @@ def test_set_next_replaces_and_keeps_a_reference() -> None:
 
 
 def test_value_types() -> None:
-    assert str(abi.value_type(INT64)) == "i64"
-    assert str(abi.value_type(FLOAT64)) == "double"
-    assert str(abi.value_type(BOOL)) == "i1"
-    assert str(abi.value_type(Tuple((INT64, BOOL)))) == "{i64, i1}"
+    assert str(llvm.value_type(INT64)) == "i64"
+    assert str(llvm.value_type(FLOAT64)) == "double"
+    assert str(llvm.value_type(BOOL)) == "i1"
+    assert str(llvm.value_type(Tuple((INT64, BOOL)))) == "{i64, i1}"
     assert str(spec_type((INT64, FLOAT64))) == "i32 (ptr, i64, double)"
 
 
@@ -142,12 +143,12 @@ def test_overflow_error_replaces_a_pending_exception_unchained() -> None:
     """``set_error(OverflowError)`` clears what is pending first: no ``__context__``."""
     symbol = f"abi_test_{next(_count)}"
     m = ir.Module(name=symbol)
-    capi = abi.CApi(m)
+    capi = CApi(m)
     spec = ir.Function(m, spec_type((INT64,)), symbol)
     b = ir.IRBuilder(spec.append_basic_block())
     capi.set_error(b, "ValueError", "first")
     capi.set_error(b, "OverflowError", "second")
-    b.ret(ir.Constant(abi.I32, -1))
+    b.ret(ir.Constant(llvm.I32, -1))
     abi.add_entry(m, capi, spec, symbol, symbol, (INT64,), INT64)
     obj = engine.emit_object(engine.optimize(str(m), symbol))
     entry, _set_next, _lib = load_object(obj, symbol)

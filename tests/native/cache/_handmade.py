@@ -10,7 +10,6 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-from ember.native.boundary.llvm import spec_type
 from ember.native.types import INT64, mangle
 
 
@@ -19,16 +18,18 @@ def build_unit(py_func: Any, k: int) -> tuple[Any, bytes]:
     from llvmlite import ir
 
     from ember.native.backend import engine
-    from ember.native.boundary import abi
+    from ember.native.boundary import abi, llvm
+    from ember.native.boundary.capi import CApi
+    from ember.native.boundary.llvm import spec_type
 
     sym = mangle(py_func.__module__, py_func.__qualname__, (INT64,))
     m = ir.Module(name=sym)
-    capi = abi.CApi(m)
+    capi = CApi(m)
     spec = ir.Function(m, spec_type((INT64,)), sym)
     b = ir.IRBuilder(spec.append_basic_block())
-    value = b.add(b.mul(spec.args[1], ir.Constant(abi.I64, k)), ir.Constant(abi.I64, 1))
+    value = b.add(b.mul(spec.args[1], ir.Constant(llvm.I64, k)), ir.Constant(llvm.I64, 1))
     b.store(value, spec.args[0])
-    b.ret(ir.Constant(abi.I32, 0))
+    b.ret(ir.Constant(llvm.I32, 0))
     abi.add_entry(m, capi, spec, sym, py_func.__name__, (INT64,), INT64)
     obj = engine.emit_object(engine.optimize(str(m), sym))
     tf = SimpleNamespace(

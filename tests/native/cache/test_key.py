@@ -137,3 +137,20 @@ def test_find_live_function():
         assert K.find_live_function("ember_fake_mod", "k") is _sample
     finally:
         del sys.modules["ember_fake_mod"]
+
+
+def test_the_compiler_fingerprint_covers_every_stage_package(tmp_path):
+    """Entries written by another ember are refused: any module of native/ or of its
+    stage packages, edited, added or moved, changes the key."""
+    (tmp_path / "codegen").mkdir()
+    (tmp_path / "types.py").write_text("A = 1\n")
+    (tmp_path / "codegen" / "lower.py").write_text("B = 2\n")
+    before = K.compiler_fingerprint(str(tmp_path))
+    (tmp_path / "codegen" / "lower.py").write_text("B = 22\n")
+    edited = K.compiler_fingerprint.__wrapped__(str(tmp_path))
+    (tmp_path / "codegen" / "lower.py").rename(tmp_path / "lower.py")
+    moved = K.compiler_fingerprint.__wrapped__(str(tmp_path))
+    (tmp_path / "codegen" / "__pycache__").mkdir()
+    (tmp_path / "codegen" / "__pycache__" / "x.py").write_text("")
+    assert len({before, edited, moved}) == 3
+    assert K.compiler_fingerprint.__wrapped__(str(tmp_path)) == moved  # caches don't count

@@ -158,6 +158,19 @@ def test_bad_entries_are_refused_once_and_rebuilt(env, damage):
     assert hit is not None and not warned and _call(hit, 6) == 43
 
 
+def test_an_entry_of_another_ember_is_rebuilt_not_loaded(env):
+    """Written by an ember whose native modules differ (an upgrade, the layout move): stale,
+    like a .pyc after a new magic number — rebuilt without a warning, never loaded."""
+    mod = _kernel(env)
+    entry = store_entry(mod.f, k=5)
+    _rewrite_meta(entry, lambda m: m["env"].update(compiler="0" * 16))
+    hit, warned = lookup(mod.f)
+    assert hit is None and warned == []
+    store_entry(mod.f)
+    hit, warned = lookup(mod.f)
+    assert hit is not None and not warned and _call(hit, 6) == 43
+
+
 def test_edited_source_is_stale_and_touch_is_not(env, capfd, monkeypatch):
     monkeypatch.setenv("EMBER_DEBUG", "cache")
     mod = _kernel(env)

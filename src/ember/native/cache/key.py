@@ -89,29 +89,32 @@ def machine_fingerprint() -> str:
     return _short("\n".join(parts))
 
 
-def _stat_fingerprint(paths: Iterable[str]) -> str:
+def _stat_fingerprint(paths: Iterable[str], root: str | None = None) -> str:
     rows = []
     for path in paths:
+        name = os.path.basename(path) if root is None else os.path.relpath(path, root)
         try:
             st = os.stat(path)
         except OSError:
-            rows.append(f"{os.path.basename(path)}:-")
+            rows.append(f"{name}:-")
             continue
-        rows.append(f"{os.path.basename(path)}:{st.st_mtime_ns}:{st.st_size}")
+        rows.append(f"{name}:{st.st_mtime_ns}:{st.st_size}")
     return _short("\n".join(rows))
 
 
 @functools.cache
-def compiler_fingerprint() -> str:
-    """A stat fingerprint of every module of :mod:`ember.native` (not importing them):
-    editing any (a development checkout) makes every entry stale, as a new CPython magic
-    number makes every .pyc stale. ~20 stats; an installed ember never changes."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        names = sorted(n for n in os.listdir(here) if n.endswith(".py"))
-    except OSError:
-        names = []
-    return _stat_fingerprint(os.path.join(here, name) for name in names)
+def compiler_fingerprint(root: str | None = None) -> str:
+    """A stat fingerprint of every module of :mod:`ember.native` and its stage packages
+    (``root``, not importing them): editing, adding or moving any (a development checkout,
+    an upgrade) makes every entry stale, as a new CPython magic number makes every .pyc
+    stale. ~50 stats; an installed ember never changes."""
+    if root is None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths: list[str] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        paths += [os.path.join(folder, n) for n in sorted(files) if n.endswith(".py")]
+    return _stat_fingerprint(paths, root)
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from llvmlite import ir
 
 from ember.native.boundary import abi
-from ember.native.boundary.llvm import F64, I1, I32, I64, PTR, value_type
+from ember.native.boundary.llvm import F64, I1, I8, I32, I64, PTR, value_type
 from ember.native.codegen.builder import Gen
 from ember.native.ir import nodes as T
 from ember.native.messages import (
@@ -31,10 +31,10 @@ from ember.native.messages import (
     MSG_RANGE,
     OVERFLOW,
 )
-
-if TYPE_CHECKING:
-    from ember.native.codegen.function import FunctionLowerer
 from ember.native.types import FLOAT64, INT64, INT64_MIN, Bool, Float64, Int64, Str, Tuple, Type
+
+if TYPE_CHECKING:  # annotations only: function.py imports this module
+    from ember.native.codegen.function import FunctionLowerer
 
 # math_1(x, func, can_overflow) in CPython's mathmodule.c: name -> (libm name, can_overflow)
 MATH_1: dict[str, tuple[str, bool]] = {
@@ -301,7 +301,7 @@ def print_call(
     b.call(capi.fn("Py_DecRef"), [kwargs])  # Py_DecRef ignores NULL
     g.check_null(r)
     b.call(capi.fn("Py_DecRef"), [r])
-    return ir.Constant(abi.I8, 0)
+    return ir.Constant(I8, 0)
 
 
 # -------------------------------------------------------------------- math
