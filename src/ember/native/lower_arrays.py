@@ -464,7 +464,7 @@ class GenContext:
 
     def __init__(self, gen: Any) -> None:
         self.gen = gen
-        self.elements: list[ir.Value] = []  # AugSetItem's loaded element, innermost last
+        self.elements: list[ir.Value] = []  # values of Element nodes, innermost last
         self.pending: list[ir.Value] = []  # temporary new references to release on error
 
     @property
@@ -734,16 +734,26 @@ def lower_stmt(gen: Any, s: Any) -> None:
     kind = type(s).__name__
     t = s.array.type
     if kind == "SetItem":
-        indices = [gen.expr(i) for i in s.indices]
+        # Python's order: the value, the array, the indices; the conversion to the
+        # element type only after the bounds check (NumPy's IndexError comes first).
+        # Inference has put a computed array into a local, so ``v`` is borrowed here.
         value = gen.expr(s.value)
         with operand(ctx, s.array) as v:
+            indices = [gen.expr(i) for i in s.indices]
             ptr = element_pointer(ctx, v, t, indices)
             ctx.check_overflow()  # a check point: no wrapped value is ever stored
+            if s.stored is not None:
+                ctx.elements.append(value)
+                try:
+                    value = gen.expr(s.stored)
+                finally:
+                    ctx.elements.pop()
             store_element(ctx, ptr, t.dtype, value)
         return
     if kind == "AugSetItem":
-        indices = [gen.expr(i) for i in s.indices]
+        # The array, the indices, the load, the value, the store (Python's order).
         with operand(ctx, s.array) as v:
+            indices = [gen.expr(i) for i in s.indices]
             ptr = element_pointer(ctx, v, t, indices)
             ctx.elements.append(load_element(ctx, ptr, t.dtype))
             try:

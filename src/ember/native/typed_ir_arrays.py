@@ -2,8 +2,8 @@
 
 Inference (:mod:`ember.native.infer_arrays`) builds them; lowering
 (:mod:`ember.native.lower_arrays`) turns them into LLVM IR. As in the scalar IR every
-conversion is explicit: indices are int64, a stored value already has the element's
-*compute type*, and element reads give the compute type::
+conversion is explicit: indices are int64, a stored value is converted to the element's
+*compute type* by an explicit expression, and element reads give the compute type::
 
     def f(a, i):                 (a: array(float32, 1d, C), i: int64)
         a[i] += 1.0                 AugSetItem a[Name(i)] = BinOp(+, Element: float64,
@@ -58,8 +58,9 @@ class Index:
 
 @record
 class Element:
-    """The element an :class:`AugSetItem` updates, already loaded (typed as its compute
-    type); appears only inside that statement's ``value``."""
+    """A value its statement has already computed: in an :class:`AugSetItem`'s
+    ``value``, the element it updates, already loaded (typed as its compute type); in a
+    :class:`SetItem`'s ``stored``, the evaluated ``value`` before its conversion."""
 
     type: Type
     span: Span
@@ -153,12 +154,18 @@ class ArrayReduce:
 
 @record
 class SetItem:
-    """``array[i, ...] = value`` with ``value`` of the element's compute type."""
+    """``array[i, ...] = value``, evaluated in Python's order: ``value``, ``array``, the
+    indices (and their bounds check), then ``stored``, the conversion of the value (an
+    :class:`Element` of ``value``'s type) to the element's compute type, e.g.
+    ``Call(int, Element: float64)``; ``None`` when ``value`` already has that type. The
+    conversion comes after the bounds check because NumPy's does: ``a[5] = math.inf``
+    on a size-3 int array is an IndexError, not an OverflowError."""
 
     array: object
     indices: tuple[object, ...]
-    value: object
+    value: object  # Expr of any numeric type
     span: Span
+    stored: object | None = None  # Expr of the compute type, over an Element of value
 
 
 @record

@@ -136,7 +136,8 @@ class _Printer:
         elif isinstance(s, Pass):
             lines.append(pad + "pass")
         elif isinstance(s, A.SetItem):
-            lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}")
+            stored = "" if s.stored is None else f" as {self.expr(s.stored)}"
+            lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}{stored}")
         elif isinstance(s, A.AugSetItem):
             lines.append(f"{pad}{self.item(s.array, s.indices)} := {self.expr(s.value)}")
         else:  # pragma: no cover - every statement node is listed above

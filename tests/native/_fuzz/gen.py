@@ -23,8 +23,6 @@ from typing import Any
 # empty the set (or remove a name) once the fix is merged, and the CI run covers it.
 KNOWN_BROKEN: frozenset[str] = frozenset({
     "arange_edges",         # 10.3/10.4: np.arange lengths wrap at int64 edges, SIGFPE, nan/inf
-    "store_oob_convert",    # 10.4: a[5] = math.inf on a size-3 int array converts before bounds
-    "store_value_order",    # 10.4: a[i] = v evaluates i before v
     "int_sum",              # 10.4: integer a.sum() wraps where scalar code raises
     "float32_sum",          # 10.4: float32 sums are accumulated in float64
     "float_minmax",         # 10.4: a.min()/a.max() pick a different signed zero than NumPy
