@@ -387,6 +387,10 @@ class ExprTyper:
 
     def _e_IfExp(self, node: ast.IfExp) -> Expr:
         test = self.condition(node.test)
+        if isinstance(test, Const) and test.type == BOOL:
+            # Python evaluates only the live branch, so only it is typed: the dead one
+            # must not widen the result (`x/2 if False else x//1` is an int).
+            return self.expr(node.body if test.value else node.orelse)
         body, orelse = self.expr(node.body), self.expr(node.orelse)
         if test.type == UNKNOWN or body.type == orelse.type == UNKNOWN:
             return self._unknown(node)
