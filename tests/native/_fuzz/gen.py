@@ -27,7 +27,6 @@ KNOWN_BROKEN: frozenset[str] = frozenset({
     "float32_sum",          # 10.4: float32 sums are accumulated in float64
     "float_minmax",         # 10.4: a.min()/a.max() pick a different signed zero than NumPy
     "deep_recursion",       # 10.3: big frames overflow the stack before RecursionError
-    "annotated_recursion",  # 10.4: an annotated recursive function compiles at decoration
 })  # fmt: skip
 # (``(x/2 if False else x//1)``, also 10.4, never arises: both arms of a generated
 # conditional expression have the same type.)
