@@ -190,3 +190,35 @@ def test_an_in_bounds_store_converts_as_numpy(dtype: str, value: Any) -> None:
 def test_augmented_stores_check_bounds_then_convert(dtype: str, value: Any) -> None:
     check_store(aug_store_at, np.zeros(3, dtype), extra=(5, value))
     check_store(aug_store_at, np.ones(3, dtype), extra=(1, value))
+
+
+# ---------------------------------------------------- np.full: shape, then fill
+
+
+@jit(cache=False)
+def full_int8(n, v):
+    return np.full(n, v, np.int8)
+
+
+@jit(cache=False)
+def full_uint16_2d(n, m, v):
+    return np.full((n, m), v, np.uint16)
+
+
+@pytest.mark.parametrize("value", (300, -129, math.inf, math.nan, True, 7.9, -128), ids=repr)
+def test_full_with_a_negative_dimension_is_a_value_error_before_the_fill_converts(
+    value: Any,
+) -> None:
+    with pytest.raises(ValueError, match="negative dimensions are not allowed"):
+        full_int8(-1, value)  # NumPy checks the shape first: not an OverflowError
+    with pytest.raises(ValueError, match="negative dimensions are not allowed"):
+        full_uint16_2d(2, -3, value)
+    check_store(full_int8, extra=(-1, value))
+    check_store(full_uint16_2d, extra=(2, -3, value))
+
+
+@pytest.mark.parametrize("value", (300, -12, 7.9, -128, True), ids=repr)
+@pytest.mark.parametrize("n", (0, 3))
+def test_full_converts_the_fill_as_numpy(n: int, value: Any) -> None:
+    check_store(full_int8, extra=(n, value))
+    check_store(full_uint16_2d, extra=(n, 2, value))

@@ -361,9 +361,14 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
     ct = compute_type(dtype)
     if kind == "ones":
         kind, fill = "full", Const(True if ct == BOOL else (1.0 if ct == FLOAT64 else 1), ct, span)
-    elif fill is not None:
-        fill = store_value(typer, fill, dtype, node)
-    return ArrayNew(kind, shape, fill, t, span)
+        return ArrayNew(kind, shape, fill, t, span)
+    if fill is None:
+        return ArrayNew(kind, shape, None, t, span)
+    # The fill's conversion is kept apart (ArrayNew.stored): NumPy converts it only
+    # after checking the shape (np.full(-1, 300, np.int8) is a ValueError).
+    element = Element(fill.type, fill.span)
+    stored = store_value(typer, element, dtype, node)
+    return ArrayNew(kind, shape, fill, t, span, None if stored is element else stored)
 
 
 def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> Any:

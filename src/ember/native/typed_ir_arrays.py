@@ -58,9 +58,10 @@ class Index:
 
 @record
 class Element:
-    """A value its statement has already computed: in an :class:`AugSetItem`'s
-    ``value``, the element it updates, already loaded (typed as its compute type); in a
-    :class:`SetItem`'s ``stored``, the evaluated ``value`` before its conversion."""
+    """A value its node has already computed: in an :class:`AugSetItem`'s ``value``,
+    the element it updates, already loaded (typed as its compute type); in a
+    :class:`SetItem`'s (or :class:`ArrayNew`'s) ``stored``, the evaluated ``value``
+    (``fill``) before its conversion."""
 
     type: Type
     span: Span
@@ -91,13 +92,17 @@ class ArrayAttr:
 class ArrayNew:
     """A new array: ``kind`` is ``"empty"``, ``"zeros"`` or ``"full"`` (``ones`` is
     ``full`` with 1). ``shape`` is an int64 or a tuple of int64 (one per dimension);
-    ``fill`` has the element's compute type. Negative dimensions raise ValueError."""
+    ``fill`` is a number, converted to the element's compute type by ``stored`` (over an
+    :class:`Element` of ``fill``'s type; ``None`` when it has that type already) only
+    after the shape is checked, as NumPy does: negative dimensions raise ValueError
+    before a fill out of the dtype's range raises OverflowError."""
 
     kind: str
     shape: object  # Expr: int64 or tuple[int64, ...]
     fill: object | None  # Expr or None
     type: Array  # always layout "C", writable
     span: Span
+    stored: object | None = None  # Expr of the compute type, over an Element of fill
 
 
 @record

@@ -203,6 +203,8 @@ class _Printer:
             args = [self.expr(e.shape)]  # type: ignore[arg-type]
             if e.fill is not None:
                 args.append(self.expr(e.fill))  # type: ignore[arg-type]
+            if e.stored is not None:
+                args[-1] += f" as {self.expr(e.stored)}"  # type: ignore[arg-type]
             return f"array.{e.kind}({', '.join(args)})"
         if isinstance(e, A.ArrayCopy):
             return f"{self.expr(e.array)}.copy()"  # type: ignore[arg-type]
