@@ -185,6 +185,15 @@ def test_an_in_bounds_store_converts_as_numpy(dtype: str, value: Any) -> None:
     check_store(store_at, np.zeros(3, dtype), extra=(-1, value))
 
 
+def test_a_uint64_store_of_a_float_beyond_int64_raises_the_documented_overflow() -> None:
+    # uint64 computes in int64 (README): NumPy stores 2.0**63, compiled code raises
+    # rather than store a wrong value; just below it, both store the same.
+    with pytest.raises(OverflowError):
+        store_at(np.zeros(3, np.uint64), 0, 2.0**63)
+    check_store(store_at, np.zeros(3, np.uint64), extra=(0, 2.0**62))
+    check_store(store_at, np.zeros(3, np.uint64), extra=(7, 2.0**63))  # IndexError first
+
+
 @pytest.mark.parametrize("dtype", ("int8", "int64", "float32"))
 @pytest.mark.parametrize("value", (math.inf, math.nan, 300, 1.5), ids=repr)
 def test_augmented_stores_check_bounds_then_convert(dtype: str, value: Any) -> None:
