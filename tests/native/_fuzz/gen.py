@@ -28,8 +28,9 @@ KNOWN_BROKEN: frozenset[str] = frozenset({
     "float_minmax",         # 10.4: a.min()/a.max() pick a different signed zero than NumPy
     "deep_recursion",       # 10.3: big frames overflow the stack before RecursionError
 })  # fmt: skip
-# (``(x/2 if False else x//1)``, also 10.4, never arises: both arms of a generated
-# conditional expression have the same type.)
+# (A constant-test conditional expression with arms of two types, ``(x/2 if False else
+# x//1)``, never arises here: both arms of a generated one have the same type. It is
+# covered by test_differential.py instead.)
 
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 DTYPES = ("bool", *INT_DTYPES, "float32", "float64")
