@@ -42,7 +42,7 @@ def test_json(app, ember):
     # The document's shape is an interface: every key, always present.
     assert sorted(doc) == [
         "cache_tag", "compiled", "errors", "failed", "files", "fresh", "invalidation",
-        "levels", "notes", "prefix", "seconds", "warnings", "workers",
+        "levels", "notes", "prefix", "seconds", "skipped", "warnings", "workers",
     ]  # fmt: skip
     assert doc["prefix"] is None and doc["errors"] == [] and doc["failed"] == 0
     assert sorted(doc["files"][0]) == ["caches", "outcome", "source"]

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
+from ember.commands.build import add_tree_arguments, print_json, resolve_prefix, skipped_note
 
 EPILOG = """\
 Only files named like cache files (NAME.TAG[.opt-N].pyc, any Python's tag) inside
@@ -67,6 +67,7 @@ def main(args: argparse.Namespace) -> int:
         prefix=prefix,
         exclude=args.exclude,
         follow_symlinks=args.follow_symlinks,
+        default_excludes=args.default_excludes,
     )
     if args.json:
         print_json({**report.to_json(), "native_removed": native})
@@ -78,6 +79,8 @@ def main(args: argparse.Namespace) -> int:
     for failure in report.failures:
         print(failure.render(), file=sys.stderr)
     if not args.quiet:
+        if (skipped := skipped_note(report)) is not None:
+            print(skipped, file=sys.stderr)
         if args.verbose or args.dry_run:
             verb = "would remove" if args.dry_run else "removed"
             for path in (*native, *report.removed, *report.removed_dirs):

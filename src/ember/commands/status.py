@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
+from ember.commands.build import add_tree_arguments, print_json, resolve_prefix, skipped_note
 
 EPILOG = """\
 states (the importer's verdict on each cache):
@@ -68,7 +68,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="list only caches that are not fresh"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="list only caches that are not fresh (and no note of skipped folders)",
     )
 
 
@@ -87,6 +90,7 @@ def main(args: argparse.Namespace) -> int:
         follow_symlinks=args.follow_symlinks,
         check_body=not args.no_body_check,
         strict=args.strict,
+        default_excludes=args.default_excludes,
     )
     native = native_status_section(args.paths or [Path(".")])
     if native.records:
@@ -100,6 +104,8 @@ def main(args: argparse.Namespace) -> int:
         print(problem.render(), file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
+    if not args.quiet and (skipped := skipped_note(report)) is not None:
+        print(skipped, file=sys.stderr)
     for section in report.sections:
         sys.stdout.write(render_section(section, only_problems=args.quiet))
     if report.warnings:

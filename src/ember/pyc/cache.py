@@ -35,6 +35,7 @@ from ember.pyc.header import (
     check_timestamp,
     classify,
 )
+from ember.pyc.skips import Skipped, skip_reason, walks_everything
 
 STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
 PYCACHE = "__pycache__"
@@ -409,12 +410,14 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Discovery:
     """What :func:`find_sources` found: the de-duplicated sources, every directory
-    walked (absolute), problems (missing path, dangling symlink, ...) and notes."""
+    walked (absolute), problems (missing path, dangling symlink, ...), notes, and the
+    folders left out by the default excludes (:mod:`ember.pyc.skips`)."""
 
     sources: tuple[Source, ...]
     dirs: tuple[str, ...]
     problems: tuple[Diagnostic, ...]
     notes: tuple[str, ...]
+    skipped: tuple[Skipped, ...] = ()
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -449,11 +452,15 @@ def find_sources(
     *,
     exclude: Sequence[str] = (),
     follow_symlinks: bool = False,
+    default_excludes: bool = True,
 ) -> Discovery:
     """Every ``.py`` file under ``paths`` (files are taken as given), de-duplicated by
     real directory and name. ``exclude`` globs match a path relative to its PATH
     argument or a bare name, and prune whole directories. Symlinked directories are
     skipped unless ``follow_symlinks`` (each skip is a note; cycles are cut).
+    ``default_excludes``: also skip virtual environments, build output, VCS folders
+    and the like found below a PATH (:func:`ember.pyc.skips.skip_reason`); a PATH
+    itself is always walked, and below one inside an environment nothing is skipped.
 
     >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # doctest: +SKIP
     ['shop/__init__.py', 'shop/cart.py']
@@ -462,6 +469,7 @@ def find_sources(
     dirs: list[str] = []
     problems: list[Diagnostic] = []
     notes: list[str] = []
+    skipped: list[Skipped] = []
     seen_files: set[tuple[str, str]] = set()
     seen_dirs: set[str] = set()
 
@@ -480,7 +488,7 @@ def find_sources(
             "remove the link or restore its target",
         )
 
-    def walk(display: str, absolute: str, rel: str) -> None:
+    def walk(display: str, absolute: str, rel: str, skips: bool) -> None:
         real = os.path.realpath(absolute)
         if real in seen_dirs:
             return
@@ -511,7 +519,11 @@ def find_sources(
                         f"skipped symlinked directory {child_display} (use --follow-symlinks)"
                     )
                     continue
-                subdirs.append((child_display, entry.path, child_rel))
+                why = skip_reason(entry.path, name) if skips else None
+                if why is not None:
+                    skipped.append(Skipped(os.path.normpath(child_display), why))
+                    continue
+                subdirs.append((child_display, entry.path, child_rel, skips))
             elif name.endswith(".py"):
                 if is_link and not os.path.exists(entry.path):
                     problems.append(dangling(child_display))
@@ -524,7 +536,7 @@ def find_sources(
         display = os.fspath(given)
         absolute = os.path.abspath(display)
         if os.path.isdir(absolute):
-            walk(display, absolute, "")
+            walk(display, absolute, "", default_excludes and not walks_everything(absolute))
         elif os.path.isfile(absolute):
             if not display.endswith(".py"):
                 problems.append(
@@ -544,7 +556,7 @@ def find_sources(
                     display, "no such file or directory", "check the path (typo? wrong directory?)"
                 )
             )
-    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes))
+    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes), tuple(skipped))
 
 
 def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]:

@@ -32,6 +32,7 @@ from ember.pyc.cache import (
     shown,
     source_for_cache,
 )
+from ember.pyc.skips import Skipped
 
 # The exit policy. These states are reported but pass the gate: the importer uses the
 # cache and it matches the source as far as can be known. same-second is what a fresh
@@ -85,6 +86,7 @@ class StatusReport:
     problems: tuple[Diagnostic, ...] = ()
     notes: tuple[str, ...] = ()
     strict: bool = False
+    skipped: tuple[Skipped, ...] = ()  # folders the default excludes left out
 
     def _records(self) -> list[Verdict]:
         return [r for s in self.sections for r in s.records]
@@ -112,6 +114,7 @@ class StatusReport:
             "sections": [s.to_json() for s in self.sections],
             "errors": [diagnostic_json(p) for p in self.problems],
             "notes": list(self.notes),
+            "skipped": [s.to_json() for s in self.skipped],
         }
 
 
@@ -124,15 +127,20 @@ def status(
     follow_symlinks: bool = False,
     check_body: bool = True,
     strict: bool = False,
+    default_excludes: bool = True,
 ) -> StatusReport:
     """The importer's verdict on every source's cache under ``paths`` at each level,
     then the orphaned cache files (any Python's) in the cache folders walked.
     ``strict``: the report is ok only when every record is fresh.
+    ``default_excludes``: skip virtual environments, build output and the like below a
+    PATH (see :mod:`ember.pyc.skips`).
 
     >>> status([Path("app")]).ok  # doctest: +SKIP
     False
     """
-    found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
+    found = find_sources(
+        paths, exclude=exclude, follow_symlinks=follow_symlinks, default_excludes=default_excludes
+    )
     sources = [Path(s.absolute) for s in found.sources]
     displays = {Path(s.absolute): s.path for s in found.sources}
     records: list[Verdict] = []
@@ -148,7 +156,7 @@ def status(
     tag = cache_tag()
     where = "in __pycache__" if prefix is None else f"under {prefix}"
     section = StatusSection(f"bytecode caches ({tag}, {where})", tuple(records))
-    return StatusReport((section,), found.problems, found.notes, strict)
+    return StatusReport((section,), found.problems, found.notes, strict, found.skipped)
 
 
 def find_orphans(
