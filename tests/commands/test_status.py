@@ -97,3 +97,24 @@ def test_help_documents_the_exit_policy(capsys):
     assert "exit status (a CI gate)" in text and "--strict" in text
     assert "same-second, unchecked and orphan are warnings" in text
     assert "examples:" in text
+
+
+def test_default_excludes_golden(cluttered, ember):
+    # pip's fresh install in .venv reports nothing; the note says what was skipped,
+    # once; -q silences it; --json lists the folders.
+    ember("build", "-j1", "-q", "--no-default-excludes")
+    assert ember("status", "-q") == (
+        0,
+        "bytecode caches (TAG, in __pycache__)\n9 caches: 9 fresh\n",
+        "",
+    )
+    status, out, err = ember("status")
+    assert (status, out.splitlines()[-1]) == (0, "9 caches: 9 fresh")
+    assert err == (
+        "note: skipped .venv and env2 (a virtual environment), build (build output), "
+        "node_modules (JavaScript packages); --no-default-excludes walks them\n"
+    )
+    doc = json.loads(ember("status", "--json")[1])
+    assert [s["path"] for s in doc["skipped"]] == [".git", ".venv", "build", "env2", "node_modules"]
+    assert ember("status", "-q", "--no-default-excludes")[1].endswith("15 caches: 15 fresh\n")
+    assert ember("status", "-q", ".venv")[1].endswith("2 caches: 2 fresh\n")
