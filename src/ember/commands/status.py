@@ -17,7 +17,11 @@ from ember.commands.build import add_tree_arguments, print_json, resolve_prefix,
 EPILOG = """\
 states (the importer's verdict on each cache):
   fresh        the importer uses the cache and it matches the source
-  missing      no cache file: the importer compiles the source on every run
+  missing      no cache file: the importer compiles the source on every run. The
+               reason says why there is none: PYTHONDONTWRITEBYTECODE is set, the
+               folder is not writable by you, it is a main script (python never
+               caches the script it runs; ember run does), a pycache prefix is in
+               force (caches live under it), or it was never imported or built
   stale        source mtime, size or hash differs from what the cache records (or an
                unchecked-hash cache no longer matches: import still loads it)
   foreign      written by another Python (its magic number is decoded)
