@@ -160,8 +160,7 @@ def test_missing_reason_dont_write_bytecode(tmp_path, monkeypatch, writing_env):
     Path("tool.py").write_text("if __name__ == '__main__':\n    pass\n")
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     assert missing_reasons(status([Path(".")])) == {
-        "tool.py": "no cache file: python writes none while PYTHONDONTWRITEBYTECODE is set "
-        "(ember build does)"
+        "tool.py": "no cache file: python writes none while PYTHONDONTWRITEBYTECODE is set"
     }
 
 

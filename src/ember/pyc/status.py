@@ -207,7 +207,7 @@ class MissingReasons:
 
     def why(self, source: Path, cache: Path) -> str:
         if self.no_write:
-            return "python writes none while PYTHONDONTWRITEBYTECODE is set (ember build does)"
+            return "python writes none while PYTHONDONTWRITEBYTECODE is set"
         unwritable = self._unwritable(cache.parent)
         if unwritable is not None:
             return unwritable
