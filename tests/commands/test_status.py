@@ -131,8 +131,8 @@ def test_missing_reasons_table_golden(app, ember, monkeypatch):
     assert out == (
         "bytecode caches (TAG, in __pycache__)\n"
         "  STATE        FILE              REASON\n"
-        "  missing      main.py           no cache file: a script run as `python main.py` is "
-        "never cached; `ember run main.py` caches it\n"
+        "  missing      main.py           no cache file: a script run as `python FILE` is "
+        "never cached; `ember run FILE` caches it\n"
         "  missing      shop/__init__.py  no cache file: never imported or built\n"
         "  missing      shop/pricing.py   no cache file: never imported or built\n"
         "  missing      shop/receipt.py   no cache file: never imported or built\n"

@@ -145,10 +145,10 @@ def test_missing_reasons_golden(tmp_path, monkeypatch, writing_env):
     Path("pkg/quoted.py").write_text('TEXT = """\n  if __name__ == "__main__":\n"""\n')
     assert missing_reasons(status([Path(".")])) == {
         "lib.py": "no cache file: never imported or built",
-        "odd.py": "no cache file: a script run as `python odd.py` is never cached; "
-        "`ember run odd.py` caches it",
-        "tool.py": "no cache file: a script run as `python tool.py` is never cached; "
-        "`ember run tool.py` caches it",
+        "odd.py": "no cache file: a script run as `python FILE` is never cached; "
+        "`ember run FILE` caches it",
+        "tool.py": "no cache file: a script run as `python FILE` is never cached; "
+        "`ember run FILE` caches it",
         # python -m pkg imports __main__.py (cached); an indented guard is not a guard.
         "pkg/__main__.py": "no cache file: never imported or built",
         "pkg/quoted.py": "no cache file: never imported or built",

@@ -213,10 +213,8 @@ class MissingReasons:
             return unwritable
         if source.name != "__main__.py" and _is_script(source):
             # `python -m pkg` and `python pkgdir` import __main__.py: that one is cached.
-            return (
-                f"a script run as `python {source.name}` is never cached; "
-                f"`ember run {source.name}` caches it"
-            )
+            # FILE, not the name: the row already names it, and a path would double it.
+            return "a script run as `python FILE` is never cached; `ember run FILE` caches it"
         if self.prefix is not None:
             beside = cache_path(source)
             also = (
