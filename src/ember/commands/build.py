@@ -182,7 +182,7 @@ def add_tree_arguments(parser: argparse.ArgumentParser, *, levels: str | None = 
 
 def skipped_note(report: object) -> str | None:
     """The one ``note: skipped ...`` line for a report's ``skipped`` folders, if any."""
-    from ember.pyc.skips import skipped_note as note
+    from ember._skips import skipped_note as note
 
     text = note(getattr(report, "skipped", ()))
     return None if text is None else f"note: {text}"

@@ -57,7 +57,11 @@ def main(args: argparse.Namespace) -> int:
     # Native entries first: they share __pycache__ folders, which the bytecode clean
     # then removes once they are empty.
     native = clean_native(
-        args.paths or [Path(".")], orphans=args.orphans, stale=args.stale, dry_run=args.dry_run
+        args.paths or [Path(".")],
+        orphans=args.orphans,
+        stale=args.stale,
+        dry_run=args.dry_run,
+        default_excludes=args.default_excludes,
     )
     report = clean(
         args.paths or [Path(".")],

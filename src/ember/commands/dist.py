@@ -96,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(json.dumps(to_json(result), indent=2))
     else:
-        from ember.pyc.skips import skipped_note
+        from ember._skips import skipped_note
 
         if (note := skipped_note(result.skipped)) is not None:
             sys.stderr.write(f"note: {note}\n")

@@ -96,7 +96,9 @@ def main(args: argparse.Namespace) -> int:
         strict=args.strict,
         default_excludes=args.default_excludes,
     )
-    native = native_status_section(args.paths or [Path(".")])
+    native = native_status_section(
+        args.paths or [Path(".")], default_excludes=args.default_excludes
+    )
     if native.records:
         report = replace(report, sections=(*report.sections, native))
     if args.json:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember._fs import write_all, write_atomic
+from ember._skips import Skipped
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -51,7 +52,6 @@ from ember.pyc.cache import (
     find_sources,
 )
 from ember.pyc.header import HEADER_SIZE, InvalidationMode, pack, source_hash
-from ember.pyc.skips import Skipped
 
 # (index, absolute source, ((optimize level, cache path), ...))
 Task = tuple[int, str, tuple[tuple[int, str], ...]]
@@ -172,7 +172,7 @@ def build(
     ``jobs`` worker processes (default: all CPUs; 1 runs in this process).
     ``progress(done, total)`` is called as files finish. ``default_excludes``: skip
     virtual environments, build output and the like below a PATH (see
-    :mod:`ember.pyc.skips`).
+    :mod:`ember._skips`).
 
     >>> build([Path("app")], levels=(0, 1)).ok  # doctest: +SKIP
     True

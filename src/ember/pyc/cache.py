@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ember._skips import Skipped, skip_reason, walks_everything
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.header import (
     HEADER_SIZE,
@@ -35,7 +36,6 @@ from ember.pyc.header import (
     check_timestamp,
     classify,
 )
-from ember.pyc.skips import Skipped, skip_reason, walks_everything
 
 STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
 PYCACHE = "__pycache__"
@@ -411,7 +411,7 @@ class Source:
 class Discovery:
     """What :func:`find_sources` found: the de-duplicated sources, every directory
     walked (absolute), problems (missing path, dangling symlink, ...), notes, and the
-    folders left out by the default excludes (:mod:`ember.pyc.skips`)."""
+    folders left out by the default excludes (:mod:`ember._skips`)."""
 
     sources: tuple[Source, ...]
     dirs: tuple[str, ...]
@@ -459,7 +459,7 @@ def find_sources(
     argument or a bare name, and prune whole directories. Symlinked directories are
     skipped unless ``follow_symlinks`` (each skip is a note; cycles are cut).
     ``default_excludes``: also skip virtual environments, build output, VCS folders
-    and the like found below a PATH (:func:`ember.pyc.skips.skip_reason`); a PATH
+    and the like found below a PATH (:func:`ember._skips.skip_reason`); a PATH
     itself is always walked, and below one inside an environment nothing is skipped.
 
     >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # doctest: +SKIP

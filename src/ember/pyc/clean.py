@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember._skips import Skipped
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Discovery,
@@ -36,7 +37,6 @@ from ember.pyc.cache import (
     shown,
     source_for_cache,
 )
-from ember.pyc.skips import Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def clean(
     """Remove the cache files under ``paths`` (all of them unless ``orphans`` and/or
     ``stale`` narrow it), then the cache folders left empty. ``default_excludes``:
     leave virtual environments, build output and the like below a PATH alone (see
-    :mod:`ember.pyc.skips`).
+    :mod:`ember._skips`).
 
     >>> clean([Path("app")], orphans=True).summary()  # doctest: +SKIP
     'removed 1 cache file and 0 empty cache folders'

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
 
+from ember._skips import Skipped, skip_reason, walks_everything
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
 from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
-from ember.pyc.skips import Skipped, skip_reason, walks_everything
 
 MARKER = "EMBER-DIST.json"
 LAUNCHER_MARK = "# Written by `ember dist`"
@@ -157,7 +157,7 @@ def _walk_src(
     """(.py files, other files, folders that cannot be listed, folders skipped) under
     src, sorted, skipping caches and VCS folders, and (``default_excludes``) virtual
     environments, build output and the like, as every tree walk does
-    (:mod:`ember.pyc.skips`). A folder left out by failure would silently drop its
+    (:mod:`ember._skips`). A folder left out by failure would silently drop its
     modules from OUT, so each one is an error."""
     sources: list[Path] = []
     others: list[Path] = []
@@ -298,7 +298,7 @@ def make_dist(
     """Write the sourceless copy of ``src`` to ``out`` (see the module docstring) and,
     with ``verify``, import every module from it in a fresh interpreter.
     ``default_excludes``: leave out the virtual environments, build output and the like
-    found in SRC (:mod:`ember.pyc.skips`); they are listed in ``skipped``.
+    found in SRC (:mod:`ember._skips`); they are listed in ``skipped``.
 
     Raises :class:`DistError` before writing anything if the paths are refused or a
     source does not compile. OUT appears whole: it is built in a temporary folder

@@ -21,6 +21,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember._skips import Skipped
 from ember.diagnostics import Diagnostic
 from ember.pyc.cache import (
     Verdict,
@@ -35,7 +36,6 @@ from ember.pyc.cache import (
     shown,
     source_for_cache,
 )
-from ember.pyc.skips import Skipped
 
 # The exit policy. These states are reported but pass the gate: the importer uses the
 # cache and it matches the source as far as can be known. same-second is what a fresh
@@ -136,7 +136,7 @@ def status(
     then the orphaned cache files (any Python's) in the cache folders walked.
     ``strict``: the report is ok only when every record is fresh.
     ``default_excludes``: skip virtual environments, build output and the like below a
-    PATH (see :mod:`ember.pyc.skips`).
+    PATH (see :mod:`ember._skips`).
 
     >>> status([Path("app")]).ok  # doctest: +SKIP
     False

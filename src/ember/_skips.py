@@ -3,10 +3,11 @@ why it is skipped (or None), and the one-line note that names what was skipped::
 
     >>> skip_reason("/repo/node_modules", "node_modules")
     'JavaScript packages'
-    >>> skipped_note([Skipped(".venv", VENV), Skipped("build", BUILD), Skipped("dist", BUILD)])
-    'skipped .venv (a virtual environment), build and dist (build output); --no-default-excludes walks them'
+    >>> skipped_note([Skipped(".venv", VENV), Skipped("dist", BUILD)])
+    'skipped .venv (a virtual environment), dist (build output); --no-default-excludes walks them'
 
-Shared by build, status, clean and dist, so that ``ember clean -n .`` at a repository
+Shared by build, status, clean and dist (and the native cache's walk of the same
+trees), so that ``ember clean -n .`` at a repository
 root never lists the 1,890 caches of ``.venv`` and ``ember status -q .`` never reports
 pip's own install. A PATH named on the command line is always walked, whatever its
 name; below one that is (or lies inside) a virtual environment or an installed-packages

@@ -1,4 +1,4 @@
-"""The default excludes of every tree walk (ember.pyc.skips, used by find_sources)."""
+"""The default excludes of every tree walk (ember._skips, used by find_sources)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ember._skips import BUILD, VENV, Skipped, skip_reason, skipped_note, walks_everything
 from ember.pyc.cache import find_sources
-from ember.pyc.skips import BUILD, VENV, Skipped, skip_reason, skipped_note, walks_everything
 
 
 def make(root: Path, *rels: str) -> None:
