@@ -58,6 +58,16 @@ def test_walks_everything_inside_an_environment(tmp_path):
     assert not walks_everything(str(tmp_path / "proj"))
 
 
+def test_walks_everything_in_a_python_library(tmp_path):
+    # `ember build /usr/lib/python3.11`: the stdlib and its site-packages, as compileall.
+    make(tmp_path, "usr/lib/python3.11/os.py", "usr/lib/python3.11/site-packages/p/x.py")
+    assert walks_everything(str(tmp_path / "usr" / "lib" / "python3.11"))
+    assert walks_everything(str(tmp_path / "usr" / "lib" / "python3.11" / "json"))
+    assert not walks_everything(str(tmp_path / "usr" / "lib"))
+    found = find_sources([tmp_path / "usr" / "lib" / "python3.11"])
+    assert len(found.sources) == 2 and found.skipped == ()
+
+
 def test_note_groups_by_reason_and_is_silent_about_vcs():
     assert skipped_note([Skipped(".git", "version control")]) is None
     assert skipped_note([]) is None

@@ -18,6 +18,7 @@ all of it. Stdlib only, cheap: one ``stat`` per folder walked (for ``pyvenv.cfg`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ _BY_NAME = {
 }
 # Below these (or a pyvenv.cfg folder) a walk is of installed code, asked for on purpose.
 _ENVIRONMENT_NAMES = frozenset({"site-packages", "dist-packages", ".tox", ".nox"})
+_LIBRARY = re.compile(r"python\d+\.\d+t?")  # lib/python3.13t: a free-threaded build's
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +71,15 @@ def skip_reason(path: str, name: str) -> str | None:
 
 def walks_everything(root: str) -> bool:
     """Whether ``root`` (a PATH given on the command line) is, or lies inside, a
-    virtual environment or an installed-packages folder: then a walk below it skips
-    nothing by default (the user asked for installed code by naming it)."""
+    virtual environment, an installed-packages folder or a Python's library
+    (``lib/python3.11``, whose ``site-packages`` is part of the install): then a walk
+    below it skips nothing by default (the user asked for installed code by naming it)."""
     here = os.path.abspath(root)
     while True:
         name = os.path.basename(here)
         if name in _ENVIRONMENT_NAMES or os.path.isfile(os.path.join(here, "pyvenv.cfg")):
+            return True
+        if _LIBRARY.fullmatch(name) and os.path.basename(os.path.dirname(here)) == "lib":
             return True
         parent = os.path.dirname(here)
         if parent == here:
