@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def test_dry_run_then_clean(app, ember):
     ember("build", "-j1")
@@ -38,6 +40,8 @@ def test_default_excludes_leave_environments_alone(cluttered, ember):
         "note: skipped .venv and env2 (a virtual environment), build (build output), "
         "node_modules (JavaScript packages); --no-default-excludes walks them\n"
     )
+    doc = json.loads(ember("clean", "-n", "--json")[1])
+    assert [s["path"] for s in doc["skipped"]] == [".git", ".venv", "build", "env2", "node_modules"]
     assert ember("clean", "-q") == (0, "", "")
     assert list((cluttered / ".venv").rglob("*.pyc"))
     # Named, it is cleaned; and --no-default-excludes cleans the rest.

@@ -36,8 +36,8 @@ Below a PATH, virtual environments (.venv, venv, any folder with a pyvenv.cfg), 
 .nox, build, dist, node_modules, site-packages and .git are skipped, as other tools
 skip them, with one note naming them; a folder among those names that holds an
 __init__.py is a package and is walked. Below a PATH that is (or lies inside) a
-virtual environment or site-packages, nothing is skipped. --no-default-excludes walks
-everything.
+virtual environment, site-packages or a Python's lib/python3.X, nothing is skipped.
+--no-default-excludes walks everything.
 
 exit status: 0 when every file compiled or was fresh, 1 when any failed.
 """

@@ -20,6 +20,10 @@ NAME.FUNC.KEY.ember-TAG.so in __pycache__ or the per-user cache) go the same way
 --orphans and --stale meaning the same. Sources, legacy foo.pyc files beside their source,
 symlinks and anything else are never touched.
 
+Virtual environments, build output, node_modules, site-packages and .git below a PATH
+are left alone, with one note on stderr; --no-default-excludes cleans them too, and a
+PATH you name (ember clean .venv) is always walked.
+
 examples:
   ember clean                     remove every cache under the current folder
   ember clean --dry-run src/      list what would be removed

@@ -42,6 +42,10 @@ fail only with --strict; else 0.
 
 Bodies are unmarshalled in a separate process, so a hostile .pyc cannot crash ember.
 
+Virtual environments, build output, node_modules, site-packages and .git below a PATH
+are skipped, with one note on stderr (-q silences it; --json lists them under
+"skipped"); --no-default-excludes walks them. A PATH you name is always walked.
+
 examples:
   ember status                    the current folder
   ember status src/ -O 0 -O 1     check two optimisation levels
