@@ -103,3 +103,12 @@ def test_explicit_exclude_still_applies_below_an_environment(tmp_path, monkeypat
     make(tmp_path, ".venv/pyvenv.cfg", ".venv/lib/m.py", ".venv/lib/t/n.py")
     found = find_sources([Path(".venv")], exclude=["t"])
     assert [str(s.path) for s in found.sources] == [".venv/lib/m.py"]
+
+
+def test_a_skipped_folder_also_named_is_walked_and_not_reported(tmp_path, monkeypatch):
+    # `ember build . .venv`: the second PATH asks for it.
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path, "a.py", ".venv/pyvenv.cfg", ".venv/m.py", "build/b.py")
+    found = find_sources([Path("."), Path(".venv")])
+    assert [str(s.path) for s in found.sources] == ["a.py", ".venv/m.py"]
+    assert [s.path for s in found.skipped] == ["build"]

@@ -142,3 +142,10 @@ def test_default_excludes_match_the_bytecode_walk(entry, tmp_path):
     assert scan_native_cache([tmp_path]) == []
     assert len(scan_native_cache([tmp_path], default_excludes=False)) == 1
     assert len(scan_native_cache([tmp_path / "src"])) == 1
+
+
+def test_no_default_excludes_walks_dot_folders_too(entry, tmp_path):
+    # A dot folder is skipped by default (as before), walked with default_excludes=False.
+    os.rename(tmp_path / "src", tmp_path / ".hidden")
+    assert scan_native_cache([tmp_path]) == []
+    assert len(scan_native_cache([tmp_path], default_excludes=False)) == 1

@@ -99,9 +99,8 @@ def _walk_source_dirs(
                 subdirs[:] = [
                     d
                     for d in subdirs
-                    if not d.startswith(".")
-                    and d != S.PYCACHE
-                    and not (skips and skip_reason(os.path.join(root, d), d))
+                    if d != S.PYCACHE
+                    and not (skips and (d.startswith(".") or skip_reason(os.path.join(root, d), d)))
                 ]
                 dirs.append(root)
         else:

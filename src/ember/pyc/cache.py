@@ -469,7 +469,7 @@ def find_sources(
     dirs: list[str] = []
     problems: list[Diagnostic] = []
     notes: list[str] = []
-    skipped: list[Skipped] = []
+    skipped: list[tuple[Skipped, str]] = []  # with the folder's absolute path
     seen_files: set[tuple[str, str]] = set()
     seen_dirs: set[str] = set()
 
@@ -521,7 +521,7 @@ def find_sources(
                     continue
                 why = skip_reason(entry.path, name) if skips else None
                 if why is not None:
-                    skipped.append(Skipped(os.path.normpath(child_display), why))
+                    skipped.append((Skipped(os.path.normpath(child_display), why), entry.path))
                     continue
                 subdirs.append((child_display, entry.path, child_rel, skips))
             elif name.endswith(".py"):
@@ -556,7 +556,9 @@ def find_sources(
                     display, "no such file or directory", "check the path (typo? wrong directory?)"
                 )
             )
-    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes), tuple(skipped))
+    # `ember build . .venv`: skipped below ".", then walked as named; not skipped after all.
+    left_out = tuple(s for s, path in skipped if os.path.realpath(path) not in seen_dirs)
+    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes), left_out)
 
 
 def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]:

@@ -194,6 +194,7 @@ class MissingReasons:
         self.no_write = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
         self.python_prefix = sys.pycache_prefix
         self._writable: dict[str, bool] = {}
+        self._scripts: dict[Path, bool] = {}
 
     def explain(self, verdict: Verdict) -> Verdict:
         """``verdict`` with the reason of a plain ``no cache file`` made specific."""
@@ -211,7 +212,7 @@ class MissingReasons:
         unwritable = self._unwritable(cache.parent)
         if unwritable is not None:
             return unwritable
-        if source.name != "__main__.py" and _is_script(source):
+        if source.name != "__main__.py" and self._is_script(source):
             # `python -m pkg` and `python pkgdir` import __main__.py: that one is cached.
             # FILE, not the name: the row already names it, and a path would double it.
             return "a script run as `python FILE` is never cached; `ember run FILE` caches it"
@@ -229,6 +230,17 @@ class MissingReasons:
                 f"{self.python_prefix}, not in __pycache__"
             )
         return "never imported or built"
+
+    def _is_script(self, source: Path) -> bool:
+        """Whether ``source`` looks like a script: a main guard at top level (read
+        once however many levels are checked)."""
+        if source not in self._scripts:
+            try:
+                with open(source, "rb") as f:
+                    self._scripts[source] = _MAIN_GUARD.search(f.read()) is not None
+            except OSError:
+                self._scripts[source] = False
+        return self._scripts[source]
 
     def _unwritable(self, cdir: Path) -> str | None:
         """Why the importer cannot write into ``cdir`` (created as needed), or None."""
@@ -248,15 +260,6 @@ class MissingReasons:
             f"{cdir.name} cannot be created: {shown(Path(folder))} is not writable by you "
             "(permission)"
         )
-
-
-def _is_script(source: Path) -> bool:
-    """Whether ``source`` looks like a script: a main guard at top level."""
-    try:
-        with open(source, "rb") as f:
-            return _MAIN_GUARD.search(f.read()) is not None
-    except OSError:
-        return False
 
 
 def find_orphans(
