@@ -39,6 +39,8 @@ from ember.pyc.header import (
 
 STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
 PYCACHE = "__pycache__"
+# The reason of a plain missing cache, which `ember status` then explains further.
+NO_CACHE = "no cache file"
 # The states in which the importer goes on to unmarshal the body (sourceless: a
 # legacy pyc with no source beside it, which `ember inspect` names).
 LOADS_BODY = frozenset({"fresh", "unchecked", "same-second", "sourceless"})
@@ -236,7 +238,7 @@ def judge_header_only(source: Path, cache: Path) -> tuple[Verdict, bool]:
             cache_st = os.fstat(f.fileno())
             data = f.read(HEADER_SIZE)
     except FileNotFoundError:
-        return Verdict("missing", "no cache file", source, cache, None), False
+        return Verdict("missing", NO_CACHE, source, cache, None), False
     except IsADirectoryError:
         return Verdict("corrupt", "cache path is a directory", source, cache, None), False
     except NotADirectoryError:

@@ -24,6 +24,7 @@ from pathlib import Path
 from ember._skips import Skipped
 from ember.diagnostics import Diagnostic
 from ember.pyc.cache import (
+    NO_CACHE,
     Verdict,
     cache_dirs,
     cache_path,
@@ -198,15 +199,16 @@ class MissingReasons:
 
     def explain(self, verdict: Verdict) -> Verdict:
         """``verdict`` with the reason of a plain ``no cache file`` made specific."""
-        if verdict.state != "missing" or verdict.reason != "no cache file":
+        if verdict.state != "missing" or verdict.reason != NO_CACHE:
             return verdict
         if verdict.source is None:  # pragma: no cover - a missing verdict has a source
             return verdict
         from dataclasses import replace
 
-        return replace(verdict, reason=f"no cache file: {self.why(verdict.source, verdict.cache)}")
+        return replace(verdict, reason=f"{NO_CACHE}: {self.why(verdict.source, verdict.cache)}")
 
     def why(self, source: Path, cache: Path) -> str:
+        """The first reason that applies to ``source`` (its cache file ``cache``)."""
         if self.no_write:
             return "python writes none while PYTHONDONTWRITEBYTECODE is set"
         unwritable = self._unwritable(cache.parent)
