@@ -19,7 +19,9 @@ Each foo.py becomes foo.pyc beside where it was (the legacy location: the plain
 importer and zipimport load it with no source), with co_filename set to its path
 relative to OUT so tracebacks name the module. Other files are copied; SRC is only
 read. OUT must be outside SRC, and a non-empty OUT is replaced only with --force and
-only if it is an earlier ember dist output.
+only if it is an earlier ember dist output. Virtual environments, build output,
+node_modules, site-packages and VCS folders inside SRC are left out, with one note
+(--no-default-excludes copies them too; VCS folders never).
 
 The output runs on this Python version only. Each way into it (top-level modules and
 top-level packages) gets a tiny source launcher beside its .pyc that checks the Python
@@ -56,6 +58,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-verify", action="store_true", help="skip importing every module afterwards"
     )
+    parser.add_argument(
+        "--no-default-excludes",
+        "--include-venvs",
+        dest="default_excludes",
+        action="store_false",
+        help="also copy what is skipped by default in SRC (and named in one note): "
+        "virtual environments (.venv, venv, any folder with a pyvenv.cfg), .tox, .nox, "
+        "build, dist, node_modules, site-packages",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -75,6 +86,7 @@ def main(args: argparse.Namespace) -> int:
             optimize=args.optimize,
             force=args.force,
             verify=not args.no_verify,
+            default_excludes=args.default_excludes,
         )
     except DistError as exc:
         sys.stderr.write(exc.render() + "\n")
@@ -84,5 +96,9 @@ def main(args: argparse.Namespace) -> int:
 
         print(json.dumps(to_json(result), indent=2))
     else:
+        from ember._skips import skipped_note
+
+        if (note := skipped_note(result.skipped)) is not None:
+            sys.stderr.write(f"note: {note}\n")
         sys.stdout.write(render(result))
     return 1 if result.verify_failures else 0

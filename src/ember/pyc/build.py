@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember._fs import write_all, write_atomic
+from ember._skips import Skipped
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -97,6 +98,7 @@ class BuildReport:
     mode: InvalidationMode = InvalidationMode.TIMESTAMP
     levels: tuple[int, ...] = (0,)
     prefix: Path | None = None
+    skipped: tuple[Skipped, ...] = ()  # folders the default excludes left out
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -137,6 +139,7 @@ class BuildReport:
             "errors": [diagnostic_json(d) for d in self.errors],
             "warnings": [diagnostic_json(d) for d in self.warnings],
             "notes": list(self.notes),
+            "skipped": [s.to_json() for s in self.skipped],
         }
 
 
@@ -161,12 +164,15 @@ def build(
     prefix: Path | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    default_excludes: bool = True,
 ) -> BuildReport:
     """Compile every ``.py`` under ``paths`` whose cache is not fresh for ``mode``
     (default as py_compile: timestamp, checked-hash when SOURCE_DATE_EPOCH is set) at
     each optimisation level. ``prefix`` writes a PYTHONPYCACHEPREFIX-style tree.
     ``jobs`` worker processes (default: all CPUs; 1 runs in this process).
-    ``progress(done, total)`` is called as files finish.
+    ``progress(done, total)`` is called as files finish. ``default_excludes``: skip
+    virtual environments, build output and the like below a PATH (see
+    :mod:`ember._skips`).
 
     >>> build([Path("app")], levels=(0, 1)).ok  # doctest: +SKIP
     True
@@ -177,7 +183,9 @@ def build(
     for level in levels:
         if level not in (0, 1, 2):
             raise ValueError(f"optimisation level must be 0, 1 or 2, not {level}")
-    found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
+    found = find_sources(
+        paths, exclude=exclude, follow_symlinks=follow_symlinks, default_excludes=default_excludes
+    )
     plan = _plan(found.sources, mode, levels, force, prefix)
 
     records: dict[int, Record] = {}
@@ -228,6 +236,7 @@ def build(
         mode=mode,
         levels=levels,
         prefix=prefix,
+        skipped=found.skipped,
     )
 
 

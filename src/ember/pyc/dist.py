@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
 
+from ember._skips import Skipped, skip_reason, walks_everything
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
@@ -105,6 +106,7 @@ class DistResult:
     readable: Readable
     verify_failures: dict[str, str] = field(default_factory=dict)
     verified: bool = False
+    skipped: tuple[Skipped, ...] = ()  # folders of SRC the default excludes left out
 
     @property
     def python(self) -> str:
@@ -149,13 +151,19 @@ def _check_paths(src: Path, out: Path, force: bool) -> None:
 # -- compiling ------------------------------------------------------------------------
 
 
-def _walk_src(src: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
-    """(.py files, other files, folders that cannot be listed) under src, sorted,
-    skipping caches and VCS folders. A folder left out would silently drop its
+def _walk_src(
+    src: Path, default_excludes: bool = True
+) -> tuple[list[Path], list[Path], list[Diagnostic], list[Skipped]]:
+    """(.py files, other files, folders that cannot be listed, folders skipped) under
+    src, sorted, skipping caches and VCS folders, and (``default_excludes``) virtual
+    environments, build output and the like, as every tree walk does
+    (:mod:`ember._skips`). A folder left out by failure would silently drop its
     modules from OUT, so each one is an error."""
     sources: list[Path] = []
     others: list[Path] = []
     problems: list[Diagnostic] = []
+    skipped: list[Skipped] = []
+    skips = default_excludes and not walks_everything(str(src))
 
     def unlistable(exc: OSError) -> None:
         where = str(exc.filename) if exc.filename else str(src)
@@ -165,15 +173,23 @@ def _walk_src(src: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
             )
         )
 
+    def kept(dirpath: str, name: str) -> bool:
+        if name in SKIP_DIRS:
+            return False
+        why = skip_reason(os.path.join(dirpath, name), name) if skips else None
+        if why is not None:
+            skipped.append(Skipped(os.path.join(dirpath, name), why))
+        return why is None
+
     for dirpath, dirnames, filenames in os.walk(src, onerror=unlistable):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        dirnames[:] = [d for d in sorted(dirnames) if kept(dirpath, d)]
         for name in sorted(filenames):
             path = Path(dirpath, name)
             if name.endswith(".py"):
                 sources.append(path)
             elif path.suffix not in SKIP_SUFFIXES:
                 others.append(path)
-    return sources, others, problems
+    return sources, others, problems, skipped
 
 
 def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
@@ -271,10 +287,18 @@ def launcher_text(module: str, pyc_name: str, lines: int) -> str:
 
 
 def make_dist(
-    src: Path, out: Path, *, optimize: int = 0, force: bool = False, verify: bool = True
+    src: Path,
+    out: Path,
+    *,
+    optimize: int = 0,
+    force: bool = False,
+    verify: bool = True,
+    default_excludes: bool = True,
 ) -> DistResult:
     """Write the sourceless copy of ``src`` to ``out`` (see the module docstring) and,
     with ``verify``, import every module from it in a fresh interpreter.
+    ``default_excludes``: leave out the virtual environments, build output and the like
+    found in SRC (:mod:`ember._skips`); they are listed in ``skipped``.
 
     Raises :class:`DistError` before writing anything if the paths are refused or a
     source does not compile. OUT appears whole: it is built in a temporary folder
@@ -289,7 +313,7 @@ def make_dist(
             f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
         )
     base = PurePosixPath(src.resolve().name) if layout == "package" else PurePosixPath()
-    sources, others, problems = _walk_src(src)
+    sources, others, problems, skipped = _walk_src(src, default_excludes)
     rels = {p: base / PurePosixPath(p.relative_to(src).as_posix()) for p in sources}
     package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
 
@@ -362,6 +386,7 @@ def make_dist(
         tuple(copied),
         optimize,
         readable([code for _m, code, _d in compiled]),
+        skipped=tuple(skipped),
     )
     if verify:
         failures = verify_imports(out, modules)
@@ -632,6 +657,7 @@ def to_json(result: DistResult) -> dict[str, object]:
         "copied": [str(p) for p in result.copied],
         "verified": result.verified,
         "verify_failures": result.verify_failures,
+        "skipped": [s.to_json() for s in result.skipped],
         "readable": {
             "definitions": list(r.definitions),
             "global_names": r.global_names,

@@ -50,14 +50,18 @@ _THIS_FILE = __file__
 _displaced_main: list[object] = []
 
 
-def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None = None) -> int:
+def run_script(
+    path: str, args: Sequence[str] = (), *, write_cache: bool | None = None, quiet: bool = False
+) -> int:
     """Run ``path`` as ``python path *args`` would and return the exit status.
 
     The script's ``sys.argv``, ``sys.path[0]`` (its real folder), ``__file__``,
     ``__name__``, tracebacks and exit status are python's; its code comes from the pyc
     when fresh. ``write_cache=None`` follows ``sys.dont_write_bytecode`` (``-B`` /
     ``PYTHONDONTWRITEBYTECODE``). ``SystemExit`` from the script propagates, so the
-    interpreter exits as it would under python.
+    interpreter exits as it would under python. Unless ``quiet``, one note on stderr
+    says when the environment (not ``write_cache=False``) kept a compiled script's pyc
+    from being written, since every run then pays for the compile.
 
     >>> run_script("hello.py", ["--name", "ada"])  # doctest: +SKIP
     hello ada
@@ -84,7 +88,7 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
     _set_path0(os.path.dirname(os.path.realpath(filename)))
 
     try:
-        code, cached = load_main_code(filename, regular=_is_regular(st.st_mode))
+        code, cached, compiled = _load_main(filename, _is_regular(st.st_mode))
     except BaseException as exc:  # noqa: BLE001 - reported like python: no traceback
         if isinstance(exc, SystemExit):
             raise
@@ -95,6 +99,8 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
             _exit_by_sigint()
         return 1
 
+    if compiled and write_cache is None and sys.dont_write_bytecode and not quiet:
+        _note_not_cached(path)
     main = type(sys)("__main__")
     g = main.__dict__
     g["__file__"] = filename
@@ -135,15 +141,37 @@ def load_main_code(filename: str, *, regular: bool = True) -> tuple[CodeType, st
     what it writes changes: a checked-hash pyc (:class:`_MainLoader`). Non-regular
     files (pipes, ``/dev/stdin``) are compiled and never cached.
     """
+    code, cached, _compiled = _load_main(filename, regular)
+    return code, cached
+
+
+def _load_main(filename: str, regular: bool) -> tuple[CodeType, str | None, bool]:
+    """:func:`load_main_code`, and whether the source was compiled (no usable pyc)."""
     if not regular:
         with open(filename, "rb") as f:
-            return compile(f.read(), filename, "exec", dont_inherit=True), None
-    code = _MainLoader("__main__", filename).get_code("__main__")
+            return compile(f.read(), filename, "exec", dont_inherit=True), None, False
+    loader = _MainLoader("__main__", filename)
+    code = loader.get_code("__main__")
     try:
         pyc = cache_from_source(filename)
     except (NotImplementedError, ValueError):  # no cache tag, or a bad optimization level
-        return code, None
-    return code, (pyc if os.path.exists(pyc) else None)
+        return code, None, loader.compiled
+    return code, (pyc if os.path.exists(pyc) else None), loader.compiled
+
+
+def _note_not_cached(path: str) -> None:
+    # Said because it is the one way `ember run` silently loses its point: with the
+    # variable set in a shell profile, every run compiles, as python does.
+    why = (
+        "PYTHONDONTWRITEBYTECODE is set"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        else "python runs with -B"
+    )
+    sys.stderr.write(
+        f"ember run: note: {why}, so {path}'s cache is not written and every run compiles "
+        f"it; `ember build {path}` writes it once (-q hides this note)\n"
+    )
+    sys.stderr.flush()
 
 
 class _MainLoader(SourceFileLoader):  # type: ignore[misc]
@@ -152,6 +180,11 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
     timestamp pyc (mtime in whole seconds + size) can miss an edit."""
 
     _source: bytes | None = None
+    compiled = False  # set when get_code had to compile the source (no usable pyc)
+
+    def source_to_code(self, data: bytes, path: str, *, _optimize: int = -1) -> CodeType:
+        self.compiled = True
+        return super().source_to_code(data, path, _optimize=_optimize)  # type: ignore[no-any-return]
 
     def get_data(self, path: str) -> bytes:
         data: bytes = super().get_data(path)
