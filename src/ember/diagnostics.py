@@ -19,7 +19,9 @@ from dataclasses import dataclass
 class Span:
     """A source range. ``line`` is 1-based and ``col`` 0-based, as in :mod:`ast`;
     rendering shows the column 1-based, as editors do. ``line`` 0 means the path as a
-    whole (a folder, an unreadable file): rendered as ``path: error: ...``."""
+    whole (a folder, an unreadable file): rendered as ``path: error: ...``; with an
+    empty ``path`` too, the message is about no file at all (a missing optional
+    dependency): rendered as a plain ``error: ...``."""
 
     path: str
     line: int
@@ -54,7 +56,8 @@ class Diagnostic:
         is read (and the source line left out if it cannot be)."""
         s = self.span
         if s.line < 1:  # about a path as a whole (an OS error): no position, no line
-            out = [f"{s.path}: {self.severity}: {self.message}"]
+            where = f"{s.path}: " if s.path else ""
+            out = [f"{where}{self.severity}: {self.message}"]
             return "\n".join([*out, f"hint: {self.hint}"] if self.hint else out)
         out = [f"{s.path}:{s.line}:{s.col + 1}: {self.severity}: {self.message}"]
         line = source_line(s.path, s.line, source)
