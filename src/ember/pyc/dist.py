@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
 
-from ember.diagnostics import Diagnostic, Span
+from ember.diagnostics import Diagnostic, Span, dangling_symlink, undecodable_source
 from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
 from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
@@ -180,6 +180,15 @@ def _walk_src(src: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
 
 
 def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
+    if (exc.msg or "").startswith("(unicode error)"):
+        # Worded once (diagnostics) for build, dist and run alike; re-read, as only
+        # this error path needs the bytes.
+        try:
+            found = undecodable_source(path.read_bytes())
+        except OSError:
+            found = None
+        if found is not None:
+            return found.diagnostic(str(path))
     line = exc.lineno or 1
     col = max((exc.offset or 1) - 1, 0)
     end_line = getattr(exc, "end_lineno", None)
@@ -189,10 +198,14 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
         exc.msg,
         hint="fix it (python cannot run it either), or move it out of SRC: "
         "ember dist compiles every .py",
+        indentation=isinstance(exc, IndentationError),
     )
 
 
 def _unreadable(path: Path, exc: OSError) -> Diagnostic:
+    dangling = dangling_symlink(path)
+    if dangling is not None:
+        return path_problem(str(path), dangling, "remove the link or restore its target")
     return path_problem(
         str(path),
         f"cannot read ({exc.strerror or exc})",

@@ -106,11 +106,11 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
     path = Path(given)
     if path.suffix == ".pyc" or (path.is_file() and path.suffix != ".py" and _looks_pyc(path)):
         if not path.is_file():
-            raise InspectError(f"{given}: no such file", hint=_NAME_HINT)
+            raise _no_such_file(given)
         return Target(path, _source_of(path), given)
     if path.suffix == ".py" or path.is_file():
         if not path.is_file():
-            raise InspectError(f"{given}: no such file", hint=_NAME_HINT)
+            raise _no_such_file(given)
         return _target_for_source(path, given, optimization)
     if path.is_dir():
         raise InspectError(
@@ -121,6 +121,15 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
 
 
 _NAME_HINT = "name a .pyc, a .py (its cache for this Python) or an importable module"
+
+
+def _no_such_file(given: str) -> InspectError:
+    from ember.diagnostics import dangling_symlink
+
+    dangling = dangling_symlink(given)
+    if dangling is not None:
+        return InspectError(f"{given}: {dangling}", hint="remove the link or restore its target")
+    return InspectError(f"{given}: no such file", hint=_NAME_HINT)
 
 
 def _looks_pyc(path: Path) -> bool:

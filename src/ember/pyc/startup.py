@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.diagnostics import Diagnostic, EmberError, Span, dangling_symlink
 
 # How a module's code was obtained, as the importer's -v messages tell it.
 COMPILED = "compiled"  # from its source: no usable pyc
@@ -208,11 +208,14 @@ def measure(
     python = python or sys.executable
     workdir = Path(cwd) if cwd is not None else Path.cwd()
     if target.script is not None and not (workdir / target.script).exists():
+        dangling = dangling_symlink(workdir / target.script)
         raise EmberError(
             Diagnostic(
                 Span(target.script, 0),  # no such file: no source line to point at
-                f"can't open file {target.script!r}: no such file",
-                hint="give the path of a Python script, or -m MODULE",
+                f"can't open file {target.script!r}: {dangling or 'no such file'}",
+                hint="remove the link or restore its target"
+                if dangling
+                else "give the path of a Python script, or -m MODULE",
             )
         )
     cmd = [python, *target.argv]
