@@ -89,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
 
     parsed = target_of(args)
     if isinstance(parsed, str):
-        return _usage(parsed)
+        return _usage(parsed, as_json=args.json)
     module, script, rest = parsed
     target = startup.Target(script=script, module=module, args=tuple(rest))
     try:
@@ -127,9 +127,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _usage(message: str) -> int:
-    sys.stderr.write(
-        f"usage: ember startup [options] SCRIPT [ARGS] | -m MODULE [ARGS]\n"
-        f"ember startup: error: {message}\n"
-    )
-    return 2
+def _usage(message: str, *, as_json: bool = False) -> int:
+    from ember.commands.errors import USAGE, fail
+
+    sys.stderr.write("usage: ember startup [options] SCRIPT [ARGS] | -m MODULE [ARGS]\n")
+    return fail("ember startup", message, as_json=as_json, status=USAGE)
