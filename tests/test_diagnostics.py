@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ember.diagnostics import (
@@ -113,9 +114,14 @@ def test_undecodable_source_without_a_declaration() -> None:
     found = undecodable_source(b'x = 1\ns = "caf\xe9"\n')
     assert found == DecodeProblem(2, 8, 0xE9, "utf-8", False)
     assert found.message.startswith("Non-UTF-8 code starting with '\\xe9', but no encoding")
+    url = (  # the address python itself prints, which moved in 3.11
+        "https://peps.python.org/pep-0263/"
+        if sys.version_info >= (3, 11)
+        else "https://python.org/dev/peps/pep-0263/"
+    )
     assert found.python_message("/a/m.py") == (
         "Non-UTF-8 code starting with '\\xe9' in file /a/m.py on line 2, but no encoding "
-        "declared; see https://peps.python.org/pep-0263/ for details"
+        f"declared; see {url} for details"
     )
 
 

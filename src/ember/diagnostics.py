@@ -192,20 +192,29 @@ class DecodeProblem:
             # python's own wording (run `python x.py`), less the place the prefix has.
             return (
                 f"Non-UTF-8 code starting with '\\x{self.byte:02x}', but no encoding "
-                "declared; see https://peps.python.org/pep-0263/ for details"
+                f"declared; see {_pep263_url()} for details"
             )
         return f"source is not valid {self.encoding}: byte {self.byte:#04x} cannot be decoded"
 
     def python_message(self, filename: str) -> str:
-        """The SyntaxError message ``python FILE`` prints for an undeclared encoding."""
+        """The SyntaxError message ``python FILE`` prints for an undeclared encoding
+        (with the right line: 3.10's is one too many for a bad byte after line 1)."""
         return (
             f"Non-UTF-8 code starting with '\\x{self.byte:02x}' in file {filename} on line "
-            f"{self.line}, but no encoding declared; see https://peps.python.org/pep-0263/ "
-            "for details"
+            f"{self.line}, but no encoding declared; see {_pep263_url()} for details"
         )
 
     def diagnostic(self, path: str) -> Diagnostic:
         return Diagnostic(Span(path, self.line, self.col), self.message, hint=PEP263_HINT)
+
+
+def _pep263_url() -> str:
+    import sys
+
+    # The address python itself prints, which moved in 3.11.
+    if sys.version_info < (3, 11):
+        return "https://python.org/dev/peps/pep-0263/"
+    return "https://peps.python.org/pep-0263/"
 
 
 def undecodable_source(data: bytes) -> DecodeProblem | None:
