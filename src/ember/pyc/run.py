@@ -140,9 +140,7 @@ def load_main_code(filename: str, *, regular: bool = True) -> tuple[CodeType, st
     """
     if not regular:
         with open(filename, "rb") as f:
-            data = f.read()
-        check_decodes(data, filename)
-        return compile(data, filename, "exec", dont_inherit=True), None
+            return compile(f.read(), filename, "exec", dont_inherit=True), None
     code = _MainLoader("__main__", filename).get_code("__main__")
     try:
         pyc = cache_from_source(filename)
