@@ -12,13 +12,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-# Not `from typing import TYPE_CHECKING`: `ember run` starts here, and typing is not
-# worth importing for annotations alone (type checkers know this constant's name).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
-    from typing import NoReturn
-
 # name -> one-line summary; the module is ember.commands.<name with - as _>.
 COMMANDS: dict[str, str] = {
     "tour": "walk through both layers on a bundled example app",
@@ -94,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"ember {name}", description=COMMANDS[name])
     module.configure(parser)
     if "--json" in rest:
-        _json_usage_errors(parser)
+        from ember.commands.errors import json_usage_errors
+
+        json_usage_errors(parser)
     parsed = parser.parse_args(rest)
     try:
         return int(module.main(parsed))
@@ -104,17 +99,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into `head` and closed: not an error worth a traceback.
         return 0
-
-
-def _json_usage_errors(parser: argparse.ArgumentParser) -> None:
-    """Under --json a usage error is JSON on stdout too (CI parses stdout), still
-    exit status 2, with argparse's usage and message on stderr as always."""
-
-    def error(message: str) -> NoReturn:
-        from ember.commands.errors import USAGE, fail
-
-        parser.print_usage(sys.stderr)
-        fail(parser.prog, message, as_json=True, status=USAGE)
-        sys.exit(USAGE)
-
-    parser.error = error  # type: ignore[method-assign]

@@ -10,9 +10,11 @@ gets JSON and can branch on its ``"error"`` field as on the exit status.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    import argparse
+
     from ember.diagnostics import Diagnostic
 
 # Exit statuses shared by the commands (each command's --help lists its own).
@@ -58,3 +60,15 @@ def fail_diagnostic(diagnostic: Diagnostic, *, as_json: bool, status: int = FAIL
     else:
         sys.stderr.write(text + "\n")
     return status
+
+
+def json_usage_errors(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser``'s usage errors JSON on stdout too (CI parses stdout), still
+    exit status 2, with argparse's usage line on stderr as always."""
+
+    def error(message: str) -> NoReturn:
+        parser.print_usage(sys.stderr)
+        fail(parser.prog, message, as_json=True, status=USAGE)
+        sys.exit(USAGE)
+
+    parser.error = error  # type: ignore[method-assign]

@@ -41,13 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember._fs import write_all, write_atomic
-from ember.diagnostics import (
-    PEP263_HINT,
-    Diagnostic,
-    Span,
-    byte_position,
-    undecodable_source,
-)
+from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
     cache_dir,
@@ -446,6 +440,9 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
     """Diagnostic fields ``(line, col, end_line, end_col, message, hint)`` for a
     compile failure, with the position found by hand where CPython gives none (or a
     different one per version): null bytes, undecodable bytes, unknown encodings."""
+    # Worded once, in diagnostics, for build, dist and run alike (an error path only).
+    from ember.diagnostics import PEP263_HINT, byte_position, undecodable_source
+
     text = str(exc)
     if "null bytes" in text:
         return (
@@ -466,7 +463,6 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
             "declare an encoding Python knows (e.g. utf-8) or remove the coding line",
         )
     if isinstance(exc, SyntaxError) and (exc.msg or "").startswith("(unicode error)"):
-        # Worded once (diagnostics) for build, dist and run alike.
         found = undecodable_source(data)
         if found is not None:
             return (found.line, found.col, None, None, found.message, PEP263_HINT)
