@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
 
-from ember.diagnostics import Diagnostic, Span, dangling_symlink, undecodable_source
+from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
 from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
@@ -104,10 +104,11 @@ class DistResult:
     optimize: int
     readable: Readable
     verify_failures: dict[str, str] = field(default_factory=dict)
-    verified: bool = False
     # module → the top-level module it needs that is not installed here (and is not
     # part of the tree): an optional dependency, not a broken copy; not a failure.
     verify_missing: dict[str, str] = field(default_factory=dict)
+
+    verified: bool = False
 
     @property
     def python(self) -> str:
@@ -183,6 +184,8 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
     if (exc.msg or "").startswith("(unicode error)"):
         # Worded once (diagnostics) for build, dist and run alike; re-read, as only
         # this error path needs the bytes.
+        from ember.diagnostics import undecodable_source
+
         try:
             found = undecodable_source(path.read_bytes())
         except OSError:
@@ -203,6 +206,8 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
 
 
 def _unreadable(path: Path, exc: OSError) -> Diagnostic:
+    from ember.diagnostics import dangling_symlink  # worded once, for every command
+
     dangling = dangling_symlink(path)
     if dangling is not None:
         return path_problem(str(path), dangling, "remove the link or restore its target")
@@ -694,8 +699,8 @@ def to_json(result: DistResult) -> dict[str, object]:
         ],
         "copied": [str(p) for p in result.copied],
         "verified": result.verified,
-        "verify_failures": result.verify_failures,
         "verify_missing": result.verify_missing,
+        "verify_failures": result.verify_failures,
         "readable": {
             "definitions": list(r.definitions),
             "global_names": r.global_names,
