@@ -32,7 +32,14 @@ interpreter to check the output.
 This is not protection: names and string constants stay readable in a .pyc (ember
 inspect --strings shows them), and decompilers recover most of the logic.
 
-exit status: 0 when written and every module imports, 1 otherwise.
+A module whose import fails only because it needs a top-level module that is not
+installed here (and is not part of SRC) is counted apart: "needs a module not
+installed here", not a failure of the copy.
+
+exit status: 0 when written and every module imports (or needs only modules not
+installed here), 1 otherwise, 2 for a usage error. With --json, stdout is JSON
+either way: the result, or {"error": ..., "exit_status": ...} (and "diagnostics",
+one rendered message each, for sources that do not compile).
 """
 
 
@@ -74,11 +81,11 @@ def main(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from ember.commands.errors import USAGE, fail
     from ember.pyc.dist import DistError, make_dist, render, to_json
 
     if args.optimize > 2:
-        sys.stderr.write("ember dist: error: -O at most twice (-OO)\n")
-        return 2
+        return fail("ember dist", "-O at most twice (-OO)", as_json=args.json, status=USAGE)
     try:
         result = make_dist(
             Path(args.src),
@@ -89,7 +96,17 @@ def main(args: argparse.Namespace) -> int:
             default_excludes=args.default_excludes,
         )
     except DistError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        if not args.json:
+            sys.stderr.write(exc.render() + "\n")
+            return 1
+        from ember.commands.build import print_json
+
+        document: dict[str, object] = {"error": exc.message, "exit_status": 1}
+        if exc.hint:
+            document["hint"] = exc.hint
+        if exc.diagnostics:
+            document["diagnostics"] = [d.render() for d in exc.diagnostics]
+        print_json(document)
         return 1
     if args.json:
         import json

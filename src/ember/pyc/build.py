@@ -224,7 +224,14 @@ def build(
             line, col, end_line, end_col, message, hint, where = record[2]
             # A folder as the path: the renderer then shows no (irrelevant) source line.
             path = display if where == "source" else os.path.dirname(caches[0])
-            diag = Diagnostic(Span(path, line, col, end_line, end_col), message, hint=hint)
+            # Where the indentation is what is wrong, the quoted line keeps it.
+            indentation = message.startswith(("IndentationError:", "TabError:"))
+            diag = Diagnostic(
+                Span(path, line, col, end_line, end_col),
+                message,
+                hint=hint,
+                indentation=indentation,
+            )
             files.append(FileResult(src.path, caches, "failed", diag))
     return BuildReport(
         files=tuple(files),
@@ -442,10 +449,13 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
     """Diagnostic fields ``(line, col, end_line, end_col, message, hint)`` for a
     compile failure, with the position found by hand where CPython gives none (or a
     different one per version): null bytes, undecodable bytes, unknown encodings."""
+    # Worded once, in diagnostics, for build, dist and run alike (an error path only).
+    from ember.diagnostics import PEP263_HINT, byte_position, undecodable_source
+
     text = str(exc)
     if "null bytes" in text:
         return (
-            *_byte_position(data, data.find(b"\0")),
+            *byte_position(data, data.find(b"\0")),
             None,
             None,
             "source contains a null byte",
@@ -462,18 +472,9 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
             "declare an encoding Python knows (e.g. utf-8) or remove the coding line",
         )
     if isinstance(exc, SyntaxError) and (exc.msg or "").startswith("(unicode error)"):
-        found = _decode_error(data)
+        found = undecodable_source(data)
         if found is not None:
-            line, col, encoding, byte = found
-            return (
-                line,
-                col,
-                None,
-                None,
-                f"source is not valid {encoding}: byte {byte:#04x} cannot be decoded",
-                "save the file as UTF-8, or declare its encoding on line 1 or 2 "
-                "(PEP 263, e.g. '# -*- coding: latin-1 -*-')",
-            )
+            return (found.line, found.col, None, None, found.message, PEP263_HINT)
     if isinstance(exc, SyntaxError):
         line = exc.lineno or 1
         col = max(0, (exc.offset or 1) - 1)
@@ -497,34 +498,6 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
         f"{type(exc).__name__}: {text}",
         "the compiler could not handle this file; simplify the offending code",
     )
-
-
-def _byte_position(data: bytes, pos: int) -> tuple[int, int]:
-    pos = max(pos, 0)
-    line = data.count(b"\n", 0, pos) + 1
-    start = data.rfind(b"\n", 0, pos) + 1
-    # Columns count characters as the caret renderer sees them (bad bytes as U+FFFD).
-    return line, len(data[start:pos].decode("utf-8", "replace"))
-
-
-def _decode_error(data: bytes) -> tuple[int, int, str, int] | None:
-    import io
-    import tokenize
-
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        # No (valid) coding cookie and a first line that is not UTF-8: tokenize gives
-        # up, the compiler reads it as UTF-8, the default.
-        encoding = "utf-8"
-    try:
-        data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
-    except UnicodeDecodeError as err:
-        line, col = _byte_position(data, err.start)
-        return line, col, encoding, data[err.start]
-    except LookupError:
-        return None
-    return None
 
 
 # --- scheduling -------------------------------------------------------------------------

@@ -75,9 +75,12 @@ def run_script(
     try:
         st = os.stat(filename)
     except OSError as exc:
-        sys.stderr.write(
-            f"{sys.executable}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}\n"
-        )
+        from ember.diagnostics import dangling_symlink
+
+        # python's line, but naming a dangling link as such ("no such file" sends a
+        # user looking for a file `ls` shows them).
+        why = dangling_symlink(filename) or f"[Errno {exc.errno}] {exc.strerror}"
+        sys.stderr.write(f"{sys.executable}: can't open file {filename!r}: {why}\n")
         return 2
     sys.argv[:] = [path, *args]
     if _is_dir_or_zip(filename, st.st_mode):
@@ -197,6 +200,10 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
             raise OSError(f"{path}: timestamp pyc written in its source's second")
         return data
 
+    def source_to_code(self, data: bytes, path: str, *, _optimize: int = -1) -> CodeType:  # type: ignore[override]
+        check_decodes(data, path)
+        return super().source_to_code(data, path, _optimize=_optimize)  # type: ignore[no-any-return]
+
     def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
         if self._source is not None:
             from ember.pyc.header import InvalidationMode, body, pack, source_hash
@@ -206,6 +213,23 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
         # The importer's writer: makes __pycache__, temp file + replace, silent on
         # an unwritable folder.
         super().set_data(path, data, _mode=_mode)
+
+
+def check_decodes(data: bytes, filename: str) -> None:
+    """Raise python's SyntaxError for a script whose bytes are not UTF-8 and that
+    declares no encoding. compile() of bytes words it differently ("(unicode error)")
+    or, for bad bytes in a comment, accepts it; `python FILE` refuses it with
+    "Non-UTF-8 code starting with ...", and so does ember run."""
+    try:
+        data.decode("utf-8")  # the common case, and cheap: nothing to say
+        return
+    except UnicodeDecodeError:
+        pass
+    from ember.diagnostics import undecodable_source
+
+    found = undecodable_source(data)
+    if found is not None and not found.declared:
+        raise SyntaxError(found.python_message(filename))
 
 
 def _written_in_recorded_second(pyc: str, data: bytes) -> bool:
