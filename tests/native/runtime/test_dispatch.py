@@ -271,9 +271,7 @@ def other(n):
 def test_a_cached_object_the_jit_cannot_load_is_refused_and_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "cache"))
     from _handmade import build_unit, import_file
 
     from ember.native.backend import engine

@@ -133,7 +133,7 @@ def _hoist(typer: Any, value: Any, node: ast.AST, out: list[Any]) -> Any:
     the statement order it is evaluated (and an array temporary is then an owned local,
     released on every exit, error exits included)."""
     temp = typer.new_temp()
-    typer._bind_name(temp, value, node, out)
+    typer.bind_name(temp, value, node, out)
     return Name(temp, typer.env.get(temp, value.type), value.span)
 
 
