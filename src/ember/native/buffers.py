@@ -15,7 +15,7 @@ whether it is read-only::
 
 The dispatcher's slow path calls :func:`typeof_array` for any argument that is not a
 scalar; the compiled entry repeats the same classification in machine code
-(:mod:`ember.native.boundary.buffers`), so both agree on which specialization an argument
+(:mod:`ember.native.boundary.arrays`), so both agree on which specialization an argument
 takes. NumPy is never imported here: plain buffers work without it.
 """
 

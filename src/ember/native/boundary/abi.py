@@ -74,7 +74,7 @@ def box(builder: ir.IRBuilder, capi: CApi, value: ir.Value, t: Type) -> ir.Value
     if isinstance(t, Tuple):
         return _box_tuple(builder, capi, value, t)
     if isinstance(t, Array):  # [arrays hook] the owner, whose reference is handed over
-        from ember.native.boundary.buffers import box_array
+        from ember.native.boundary.arrays import box_array
 
         return box_array(builder, value)
     raise NotImplementedError(f"cannot return a {t} to Python yet")
@@ -153,7 +153,7 @@ def unbox(
             agg = builder.insert_value(agg, unbox(builder, capi, item, item_t, mismatch), i)
         return agg
     if isinstance(t, Array):  # [arrays hook] buffer protocol / ndarray fast path
-        from ember.native.boundary.buffers import unbox_arg
+        from ember.native.boundary.arrays import unbox_arg
 
         return unbox_arg(builder, capi, obj, t, mismatch)
     if isinstance(t, Array) and ARRAY_UNBOXER is not None:
@@ -262,7 +262,7 @@ def _entry_function(
 def _release_array_views(builder: ir.IRBuilder) -> None:
     """[arrays hook] Release the buffer views the entry's array arguments hold."""
     if getattr(builder.function, "_ember_views", None):
-        from ember.native.boundary.buffers import release_views
+        from ember.native.boundary.arrays import release_views
 
         release_views(builder)
 

@@ -44,6 +44,13 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyCFunction_NewEx": (PTR, (PTR, PTR, PTR), False),
     "PyModule_Create2": (PTR, (PTR, I32), False),
     "PyLong_AsLongLong": (I64, (PTR,), False),
+    "PyErr_Clear": (VOID, (), False),
+    "PyErr_Format": (PTR, (PTR, PTR), True),
+    "PyCapsule_GetPointer": (PTR, (PTR, PTR), False),
+    "PyObject_GetBuffer": (I32, (PTR, PTR, I32), False),
+    "PyBuffer_Release": (VOID, (PTR,), False),
+    "PyThreadState_Get": (PTR, (), False),
+    "PyThreadState_GetID": (I64, (PTR,), False),
     # Used by the 3.10 shims below.
     "PyObject_VectorcallDict": (PTR, (PTR, PTR, I64, PTR), False),
     "PyDict_SetItem": (I32, (PTR, PTR, PTR), False),
@@ -62,68 +69,61 @@ _SHIMMED = INLINE_BEFORE_3_11 if sys.version_info < (3, 11) else frozenset()
 
 
 class CApi:
-    """Declares (once per module) the C API functions, objects and strings code uses."""
+    """The C API for one LLVM module: what the scalar lowering and the boundary hold; a
+    facade over this module's functions, which every stage shares (one declaration per
+    name per module, whoever asks first)."""
 
     def __init__(self, module: ir.Module) -> None:
         self.module = module
-        self._strings: dict[bytes, ir.GlobalVariable] = {}
 
     def fn(self, name: str) -> ir.Function:
-        symbol = f"ember.{name}" if name in _SHIMMED else name
-        g = self.module.globals.get(symbol)
-        if g is None:
-            ret, params, var = _CAPI[name]
-            g = ir.Function(self.module, ir.FunctionType(ret, params, var_arg=var), symbol)
-            if name in _SHIMMED:
-                _define_shim(self, g, name)
-        if name in _COLD:  # also when another stage declared it first
-            g.attributes.add("cold")  # type: ignore[attr-defined]
-        return g  # type: ignore[return-value]
+        return capi_function(self.module, name)
 
-    def declare(self, name: str, ret: ir.Type, params: tuple[ir.Type, ...]) -> ir.Function:
-        """A function not in the C API table (libm, intrinsics)."""
-        g = self.module.globals.get(name)
-        if g is None:
-            g = ir.Function(self.module, ir.FunctionType(ret, params), name)
-        return g  # type: ignore[return-value]
+    def declare(self, name: str, ret: ir.Type, params: Sequence[ir.Type]) -> ir.Function:
+        return extern_function(self.module, name, ret, params)
 
     def obj(self, name: str) -> ir.GlobalVariable:
-        """The address of an exported C global (``PyLong_Type``, ``PyExc_TypeError``)."""
-        g = self.module.globals.get(name)
-        if g is None:
-            g = ir.GlobalVariable(self.module, I8, name)
-            g.linkage = "external"
-        return g  # type: ignore[return-value]
+        return extern_global(self.module, name)
 
     def exc(self, builder: ir.IRBuilder, name: str) -> ir.Value:
         """The exception class ``PyExc_<name>`` (a ``PyObject*`` stored in a global)."""
-        return builder.load(self.obj(f"PyExc_{name}"), typ=PTR)
+        return builder.load(extern_global(self.module, f"PyExc_{name}"), typ=PTR)
 
     def cstring(self, text: str | bytes) -> ir.GlobalVariable:
-        """A private NUL-terminated constant."""
-        data = text.encode() if isinstance(text, str) else text
-        g = self._strings.get(data)
-        if g is None:
-            arr = ir.ArrayType(I8, len(data) + 1)
-            g = ir.GlobalVariable(self.module, arr, self.module.get_unique_name(".str"))
-            g.linkage = "private"
-            g.global_constant = True
-            g.unnamed_addr = True
-            g.initializer = ir.Constant(arr, bytearray(data + b"\0"))
-            self._strings[data] = g
-        return g
+        return cstring(self.module, text)
 
     def set_error(self, builder: ir.IRBuilder, exc: str, message: str) -> None:
-        """Raise ``exc(message)`` right here: ``PyErr_SetString(PyExc_<exc>, message)``,
-        declared ``cold`` so the blocks that raise are laid out of the hot path. An
-        OverflowError replaces any pending exception (the wrapped value caused it):
-        ``PyErr_Clear`` first, so the pending one is not chained as its ``__context__``.
+        set_error(builder, exc, message)
 
-        Inline calls, not a shared ``@ember.raise`` helper: one function fewer per unit
-        (~0.25 ms of LLVM time), for one load more per raising block."""
-        if exc == "OverflowError":
-            builder.call(self.declare("PyErr_Clear", VOID, ()), [])
-        builder.call(self.fn("PyErr_SetString"), [self.exc(builder, exc), self.cstring(message)])
+
+def capi_function(module: ir.Module, name: str) -> ir.Function:
+    """The C API function ``name`` of the table above, declared once per module (on 3.10,
+    a private stand-in for one that 3.10 has only inline)."""
+    symbol = f"ember.{name}" if name in _SHIMMED else name
+    g = module.globals.get(symbol)
+    if g is None:
+        ret, params, var = _CAPI[name]
+        g = ir.Function(module, ir.FunctionType(ret, params, var_arg=var), symbol)
+        if name in _SHIMMED:
+            _define_shim(CApi(module), g, name)
+    if name in _COLD:  # also when another stage declared it first
+        g.attributes.add("cold")  # type: ignore[attr-defined]
+    return g  # type: ignore[return-value]
+
+
+def set_error(builder: ir.IRBuilder, exc: str, message: str) -> None:
+    """Raise ``exc(message)`` right here: ``PyErr_SetString(PyExc_<exc>, message)``,
+    declared ``cold`` so the blocks that raise are laid out of the hot path. An
+    OverflowError replaces any pending exception (the wrapped value caused it):
+    ``PyErr_Clear`` first, so the pending one is not chained as its ``__context__``.
+
+    Inline calls, not a shared ``@ember.raise`` helper: one function fewer per unit
+    (~0.25 ms of LLVM time), for one load more per raising block."""
+    module = builder.module
+    if exc == "OverflowError":
+        builder.call(capi_function(module, "PyErr_Clear"), [])
+    error = builder.load(extern_global(module, f"PyExc_{exc}"), typ=PTR)
+    builder.call(capi_function(module, "PyErr_SetString"), [error, cstring(module, message)])
 
 
 _COLD = frozenset({"PyErr_SetString"})  # raising is never the hot path
@@ -197,27 +197,30 @@ def glue_only(fn: ir.Function) -> None:
 def extern_function(
     module: ir.Module, name: str, ret: ir.Type, args: Sequence[ir.Type], var_arg: bool = False
 ) -> ir.Function:
-    """Declare a C function once per module (the scalar lowering may have already)."""
+    """Declare, once per module, a C function outside the C API table (libm, LLVM
+    intrinsics, pthread)."""
     existing = module.globals.get(name)
     if existing is not None:
-        return existing
+        return existing  # type: ignore[return-value]
     return ir.Function(module, ir.FunctionType(ret, list(args), var_arg=var_arg), name)
 
 
 def extern_global(module: ir.Module, name: str) -> ir.GlobalVariable:
-    """A ``PyObject*`` global of the C API, e.g. ``PyExc_IndexError`` (load it)."""
+    """The address of an exported C global: an object (``PyLong_Type``) or a
+    ``PyObject*`` variable to load (``PyExc_IndexError``)."""
     existing = module.globals.get(name)
     if existing is not None:
-        return existing
-    g = ir.GlobalVariable(module, PTR, name)
+        return existing  # type: ignore[return-value]
+    g = ir.GlobalVariable(module, I8, name)
     g.linkage = "external"
     return g
 
 
-def cstring(module: ir.Module, text: str) -> ir.GlobalVariable:
+def cstring(module: ir.Module, text: str | bytes) -> ir.GlobalVariable:
     """A private NUL-terminated constant, shared by every use of the same text."""
-    data = text.encode() + b"\0"
-    name = "ember.str." + "".join(c if c.isalnum() else "_" for c in text)[:40]
+    data = (text.encode() if isinstance(text, str) else text) + b"\0"
+    shown = text if isinstance(text, str) else text.decode("latin-1")
+    name = "ember.str." + "".join(c if c.isalnum() else "_" for c in shown)[:40]
     # A stable digest (not hash(): salted per process), so the IR text is reproducible.
     name += f".{zlib.crc32(data):08x}"
     existing = module.globals.get(name)
@@ -250,7 +253,7 @@ def format_error_helper(module: ir.Module, name: str, exc: str, fmt: str, args: 
     fn, fresh = cold_function(module, name, args)
     if fresh:
         b = ir.IRBuilder(fn.append_basic_block("entry"))
-        pyerr_format = extern_function(module, "PyErr_Format", PTR, [PTR, PTR], var_arg=True)
+        pyerr_format = capi_function(module, "PyErr_Format")
         exc_obj = b.load(extern_global(module, f"PyExc_{exc}"), typ=PTR)
         b.call(pyerr_format, [exc_obj, cstring(module, fmt), *fn.args])
         b.ret_void()
@@ -260,9 +263,9 @@ def format_error_helper(module: ir.Module, name: str, exc: str, fmt: str, args: 
 def py_incref(builder: ir.IRBuilder, obj: ir.Value) -> None:
     """``Py_XINCREF`` through the C API function, right on every Python version
     (immortal objects, free-threaded builds)."""
-    builder.call(extern_function(builder.module, "Py_IncRef", VOID, [PTR]), [obj])
+    builder.call(capi_function(builder.module, "Py_IncRef"), [obj])
 
 
 def py_decref(builder: ir.IRBuilder, obj: ir.Value) -> None:
     """``Py_XDECREF`` (NULL is fine: an array local not assigned yet)."""
-    builder.call(extern_function(builder.module, "Py_DecRef", VOID, [PTR]), [obj])
+    builder.call(capi_function(builder.module, "Py_DecRef"), [obj])

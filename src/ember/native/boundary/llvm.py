@@ -73,7 +73,7 @@ def spec_type(arg_types: tuple[Type, ...]) -> ir.FunctionType:
     return ir.FunctionType(I32, [PTR, *[value_type(t) for t in arg_types]])
 
 
-def entry_alloca(builder: ir.IRBuilder, typ: ir.Type) -> ir.Value:
+def entry_alloca(builder: ir.IRBuilder, typ: ir.Type, name: str = "") -> ir.Value:
     """An ``alloca`` at the top of the current function's entry block: a fixed stack
     slot, even in a function that is not optimised (elsewhere it is a dynamic
     allocation, every time the block runs)."""
@@ -83,7 +83,7 @@ def entry_alloca(builder: ir.IRBuilder, typ: ir.Type) -> ir.Value:
         builder.position_before(entry.instructions[0])
     else:
         builder.position_at_end(entry)
-    slot = builder.alloca(typ)
+    slot = builder.alloca(typ, name=name)
     builder.position_at_end(saved)
     return slot
 

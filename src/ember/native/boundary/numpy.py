@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ember.native.boundary.capi import cstring, extern_function, py_decref
-from ember.native.boundary.llvm import PTR, VOID
+from ember.native.boundary.capi import capi_function, cstring, py_decref
+from ember.native.boundary.llvm import PTR
 
 # Slots of NumPy's C API table (stable across NumPy 1.x and 2.x).
 API_NDARRAY_TYPE = 2
@@ -87,10 +87,10 @@ def numpy_api(module: ir.Module) -> ir.Function:
     b.ret(cached)
 
     b.position_at_end(load_it)
-    importer = extern_function(module, "PyImport_ImportModule", PTR, [PTR])
-    getattr_ = extern_function(module, "PyObject_GetAttrString", PTR, [PTR, PTR])
-    capsule_ptr = extern_function(module, "PyCapsule_GetPointer", PTR, [PTR, PTR])
-    clear = extern_function(module, "PyErr_Clear", VOID, [])
+    importer = capi_function(module, "PyImport_ImportModule")
+    getattr_ = capi_function(module, "PyObject_GetAttrString")
+    capsule_ptr = capi_function(module, "PyCapsule_GetPointer")
+    clear = capi_function(module, "PyErr_Clear")
     fail = fn.append_basic_block("fail")
     got = fn.append_basic_block("got")
     retry = fn.append_basic_block("numpy1")

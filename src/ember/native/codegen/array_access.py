@@ -10,18 +10,22 @@ from typing import Any, Protocol
 
 import llvmlite.ir as ir
 
-from ember.native.boundary.capi import cstring, extern_function, extern_global, format_error_helper
+from ember.native.boundary.capi import (
+    cstring,
+    format_error_helper,
+    set_error,
+)
 from ember.native.boundary.llvm import (
     F32,
     F64,
     I8,
     I64,
     PTR,
-    VOID,
     entry_alloca,
     storage_type,
     struct_type,
 )
+from ember.native.codegen.builder import LIKELY, UNLIKELY
 from ember.native.messages import INDEX_MESSAGE, LOAD_OVERFLOW_MESSAGE, STORE_OVERFLOW_MESSAGE
 from ember.native.types import Array, DType
 
@@ -39,18 +43,21 @@ class Context(Protocol):
 
 def raise_message(ctx: Context, exc: str, message: str) -> None:
     """Set ``exc(message)`` and leave through the error exit."""
-    b = ctx.builder
-    module = b.module
-    setstring = extern_function(module, "PyErr_SetString", VOID, [PTR, PTR])
-    b.call(setstring, [b.load(extern_global(module, f"PyExc_{exc}"), typ=PTR), cstring(module, message)])
+    set_error(ctx.builder, exc, message)
     ctx.fail()
 
 
 @contextmanager
 def unlikely(ctx: Context, cond: ir.Value) -> Iterator[None]:
     """``if cond:`` for a failure branch: weighted cold, so the hot path stays straight."""
-    with ctx.builder.if_then(cond, likely=False):
-        yield
+    b = ctx.builder
+    then, after = b.append_basic_block("unlikely"), b.append_basic_block("likely")
+    b.cbranch(cond, then, after).set_weights(UNLIKELY)
+    b.position_at_end(then)
+    yield
+    if not b.block.is_terminated:
+        b.branch(after)
+    b.position_at_end(after)
 
 
 def local_alloca(ctx: Any, ty: ir.Type, name: str = "") -> ir.Value:
@@ -166,10 +173,11 @@ def _checked_index(ctx: Context, index: ir.Value, dim: ir.Value, axis: int) -> i
     wrap = fn.append_basic_block("index.wrap")
     error = fn.append_basic_block("index.error")
     done = fn.append_basic_block("index.ok")
+    # A negative index is ordinary Python (a[-1]): less likely, not a failure.
     b.cbranch(b.icmp_unsigned("<", index, dim), done, wrap).set_weights([99, 1])
     b.position_at_end(wrap)
     wrapped = b.add(index, dim)
-    b.cbranch(b.icmp_unsigned("<", wrapped, dim), done, error).set_weights([99, 1])
+    b.cbranch(b.icmp_unsigned("<", wrapped, dim), done, error).set_weights(LIKELY)
     b.position_at_end(error)
     helper = format_error_helper(
         b.module, "ember.index_error", "IndexError", INDEX_MESSAGE, [I64, I64, I64]

@@ -14,6 +14,19 @@ from ember.native.messages import OVERFLOW
 from ember.native.options import Options
 from ember.native.types import Bool, Float64, Int64, NoneType, Tuple, Type
 
+# The one weighting of every failure branch (raise, overflow, out of bounds, a failed
+# call): taken about once in a million, so LLVM lays it out of the hot path.
+UNLIKELY = [1, 1 << 20]  # (taken, not taken)
+LIKELY = [1 << 20, 1]
+
+
+def cold_branch(builder: ir.IRBuilder, bad: ir.Value, target: ir.Block) -> None:
+    """Branch to ``target`` when ``bad`` (a failure), weighted :data:`UNLIKELY`; the
+    builder continues in a new block where ``bad`` is false."""
+    cont = builder.append_basic_block("ok")
+    builder.cbranch(bad, target, cont).set_weights(UNLIKELY)
+    builder.position_at_end(cont)
+
 
 class Gen:
     """Code generation inside one LLVM function: the builder, allocas in the entry
@@ -144,10 +157,7 @@ class Gen:
         return blk
 
     def _cold_branch(self, bad: ir.Value, target: ir.Block) -> None:
-        cont = self.block("ok")
-        br = self.b.cbranch(bad, target, cont)
-        br.set_weights([1, 1 << 20])
-        self.b.position_at_end(cont)
+        cold_branch(self.b, bad, target)
 
     def guard(self, bad: ir.Value, exc: str, message: str) -> None:
         """Raise ``exc(message)`` when ``bad`` (an i1) is true; continue otherwise."""

@@ -198,8 +198,8 @@ def stack_limit(module: ir.Module, capi: CApi) -> ir.Function:
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    tstate = b.call(capi.declare("PyThreadState_Get", PTR, ()), [])
-    tid = b.call(capi.declare("PyThreadState_GetID", I64, (PTR,)), [tstate])
+    tstate = b.call(capi.fn("PyThreadState_Get"), [])
+    tid = b.call(capi.fn("PyThreadState_GetID"), [tstate])
     slot = b.and_(tid, ir.Constant(I64, STACK_SLOTS - 1))
     # No source_etype: llvmlite then types the result i64* (with it, [8 x i64]*).
     id_at, limit_at = (b.gep(t, [ir.Constant(I64, 0), slot], inbounds=True)

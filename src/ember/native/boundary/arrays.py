@@ -29,7 +29,12 @@ import sys
 
 import llvmlite.ir as ir
 
-from ember.native.boundary.capi import cstring, extern_function, extern_global
+from ember.native.boundary.capi import (
+    capi_function,
+    cstring,
+    extern_function,
+    set_error,
+)
 from ember.native.boundary.llvm import I1, I8, I32, I64, PTR, VOID, struct_type
 from ember.native.boundary.numpy import (
     API_NDARRAY_TYPE,
@@ -163,8 +168,8 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     mismatch = fn.append_basic_block("mismatch")
     with b.if_then(b.icmp_unsigned("==", b.load(api_table(module), typ=PTR), null)):
         _maybe_fetch_numpy(b, module, _load(b, obj, OB_TYPE, PTR))
-    getbuffer = extern_function(module, "PyObject_GetBuffer", I32, [PTR, PTR, I32])
-    clear = extern_function(module, "PyErr_Clear", VOID, [])
+    getbuffer = capi_function(module, "PyObject_GetBuffer")
+    clear = capi_function(module, "PyErr_Clear")
     rc = b.call(getbuffer, [obj, view, ir.Constant(I32, PYBUF_RECORDS_RO)])
     got = fn.append_basic_block("buffer.got")
     no_buffer = fn.append_basic_block("buffer.none")
@@ -212,9 +217,7 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     too_big = fn.append_basic_block("buffer.too_big")
     b.cbranch(sane, buffer_fill, too_big)
     b.position_at_end(too_big)
-    setstring = extern_function(module, "PyErr_SetString", VOID, [PTR, PTR])
-    exc = b.load(extern_global(module, "PyExc_ValueError"), typ=PTR)
-    b.call(setstring, [exc, cstring(module, MSG_BAD_EXTENT)])
+    set_error(b, "ValueError", MSG_BAD_EXTENT)
     b.call(release_function(module), [view])
     b.ret(ir.Constant(I32, -1))
     b.position_at_end(buffer_fill)
@@ -240,7 +243,7 @@ def release_function(module: ir.Module) -> ir.Function:
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     held = b.icmp_unsigned("!=", _load(b, fn.args[0], VIEW_OBJ, PTR), ir.Constant(PTR, None))
     with b.if_then(held):
-        release = extern_function(module, "PyBuffer_Release", VOID, [PTR])
+        release = capi_function(module, "PyBuffer_Release")
         b.call(release, [fn.args[0]])
         b.store(ir.Constant(PTR, None), _at(b, fn.args[0], VIEW_OBJ))
     b.ret_void()
@@ -341,7 +344,7 @@ def _maybe_fetch_numpy(b: ir.IRBuilder, module: ir.Module, tp: ir.Value) -> None
     with b.if_then(same):
         api = b.call(numpy_api(module), [])
         with b.if_then(b.icmp_unsigned("==", api, ir.Constant(PTR, None))):
-            b.call(extern_function(module, "PyErr_Clear", VOID, []), [])
+            b.call(capi_function(module, "PyErr_Clear"), [])
 
 
 # ------------------------------------------------- abi.py's entry: the hooks
