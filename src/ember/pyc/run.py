@@ -185,10 +185,6 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
     _source: bytes | None = None
     compiled = False  # set when get_code had to compile the source (no usable pyc)
 
-    def source_to_code(self, data: bytes, path: str, *, _optimize: int = -1) -> CodeType:
-        self.compiled = True
-        return super().source_to_code(data, path, _optimize=_optimize)  # type: ignore[no-any-return]
-
     def get_data(self, path: str) -> bytes:
         data: bytes = super().get_data(path)
         if path == self.path:
@@ -201,6 +197,7 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
         return data
 
     def source_to_code(self, data: bytes, path: str, *, _optimize: int = -1) -> CodeType:  # type: ignore[override]
+        self.compiled = True
         check_decodes(data, path)
         return super().source_to_code(data, path, _optimize=_optimize)  # type: ignore[no-any-return]
 
