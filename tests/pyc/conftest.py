@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for _unprivileged
+from _unprivileged import nobody_python  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLEAPP = REPO / "examples" / "sampleapp"
 OLD = 1_600_000_000  # 2020-09-13: far from "now", so caches are never same-second
@@ -109,35 +112,13 @@ def unlistable(monkeypatch: pytest.MonkeyPatch):
     return lambda folder: locked.add(os.path.abspath(folder))
 
 
-def nobody_preexec() -> object:
-    """A ``preexec_fn`` that makes a child run as user ``nobody``, or skip the test
-    when that cannot work here (not root, no such user, or this Python is where
-    nobody may not run it)."""
-    import pwd
-
-    if os.geteuid() != 0:
-        pytest.skip("needs root to switch to user nobody")
-    try:
-        user = pwd.getpwnam("nobody")
-    except KeyError:
-        pytest.skip("no user nobody")
-
-    def drop() -> None:
-        os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
-
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import ember; open({str(REPO / 'src' / 'ember' / '__init__.py')!r})",
-        ],
-        preexec_fn=drop,  # noqa: PLW1509 - the child only execs python
-        env=ember_env(),
-        capture_output=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        pytest.skip("user nobody cannot run this Python or read ember here")
-    return drop
+@pytest.fixture(scope="session")
+def nobody():
+    """An :class:`_unprivileged.Unprivileged` running this Python and ember as user
+    nobody (root ignores permission bits), or skip when that cannot work here.
+    Session-scoped: it hard-links the interpreter once (a fraction of a second)."""
+    who = nobody_python()
+    if isinstance(who, str):
+        pytest.skip(who)
+    yield who
+    shutil.rmtree(who.root, ignore_errors=True)

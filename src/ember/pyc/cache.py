@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -444,6 +445,16 @@ def path_problem(path: str, message: str, hint: str | None = None) -> Diagnostic
     return Diagnostic(Span(path, 0), message, hint=hint)
 
 
+def unlistable(folder: str | Path, exc: OSError) -> Diagnostic:
+    """``folder: error: cannot list directory (...)``: the one message every command
+    gives for a folder it may not read."""
+    return path_problem(
+        str(shown(Path(folder))),
+        f"cannot list directory ({exc.strerror or exc})",
+        "check its permissions",
+    )
+
+
 def find_sources(
     paths: Sequence[Path],
     *,
@@ -552,7 +563,13 @@ def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]
     found = []
     for d in dirs:
         cdir = Path(cache_dir(d, prefix=prefix))
-        if cdir.is_dir() and not cdir.is_symlink():
+        try:
+            st = os.lstat(cdir)
+        except OSError:
+            # Missing, or under a folder the user may not enter: the walk has already
+            # reported that folder, and there is nothing of ours to see in it.
+            continue
+        if stat.S_ISDIR(st.st_mode):
             found.append(cdir)
     return found
 
