@@ -282,7 +282,13 @@ def make_dist(
     """
     if optimize not in (0, 1, 2):
         raise DistError(f"optimization level {optimize} is not 0, 1 or 2")
-    _check_paths(src, out, force)
+    try:
+        _check_paths(src, out, force)
+    except OSError as exc:  # OUT (or its folder) may not be looked into
+        raise DistError(
+            f"cannot check OUT {out} ({exc.strerror or exc})",
+            hint="check the permissions of OUT and the folders above it",
+        ) from None
     layout = "package" if (src / "__init__.py").is_file() else "app"
     if layout == "package" and not src.resolve().name.isidentifier():
         raise DistError(
@@ -334,10 +340,21 @@ def make_dist(
             diagnostics=tuple(problems),
         )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     import tempfile
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ember-dist-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ember-dist-", dir=out.parent))
+    except OSError as exc:
+        # OUT is built beside itself and renamed into place: its folder must be writable.
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            why = f": {exc.filename} is a file, not a folder"
+        else:
+            why = f" ({exc.strerror or exc})"
+        raise DistError(
+            f"cannot write in {out.parent}, OUT's folder{why}",
+            hint="choose an OUT in a folder you may write to",
+        ) from None
     try:
         for module, code, data in compiled:
             _write_module(tmp, module, code, data)
@@ -349,10 +366,18 @@ def make_dist(
         modules = tuple(m for m, _c, _d in compiled)
         _write_marker(tmp, src, layout, modules, optimize)
         _swap_into_place(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # disk full, quota, a folder that vanished
+            where = os.fspath(exc.filename or tmp)
+            # Name the file as it would have been in OUT: the temporary folder is ours.
+            where = where.replace(os.fspath(tmp), os.fspath(out), 1)
+            raise DistError(
+                f"cannot write {where} ({exc.strerror or exc}); OUT {out} was left as it was",
+                hint="free some space or check permissions, then run again",
+            ) from None
         raise
     result = DistResult(
         src,
