@@ -61,19 +61,46 @@ def main(args: argparse.Namespace) -> int:
         print(f"ember tour: error: {app} has no main.py", file=sys.stderr)
         print("hint: pass an app folder, e.g. 'ember tour examples/sampleapp'", file=sys.stderr)
         return 2
-    work = args.keep or Path(tempfile.mkdtemp(prefix="ember-tour-"))
-    work.mkdir(parents=True, exist_ok=True)
     try:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="ember-tour-"))
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = args.keep or tempfile.gettempdir()
+        print(f"{where}: error: cannot create the tour's folder ({exc.strerror})", file=sys.stderr)
+        return 1
+    try:
+        try:
+            shutil.copytree(
+                app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        except shutil.Error as exc:  # every path that could not be copied, then stop
+            for src, _dst, why in exc.args[0]:
+                if os.path.islink(src) and not os.path.exists(src):
+                    why = f"dangling symlink (points to {os.readlink(src)}, which does not exist)"
+                else:
+                    why = f"cannot copy ({_strerror(why)})"
+                print(f"{src}: error: {why}", file=sys.stderr)
+            print(f"ember tour: error: {app} could not be copied whole", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"{exc.filename}: error: cannot copy ({exc.strerror})", file=sys.stderr)
+            return 1
         return _tour(app, work, native=not args.no_native)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _strerror(why: str) -> str:
+    """``[Errno 13] Permission denied: 'x'`` → ``Permission denied`` (shutil.Error keeps
+    only the text of each OSError)."""
+    import re
+
+    found = re.match(r"\[Errno \d+\] ([^:]+)", why)
+    return found.group(1) if found else why
+
+
 def _tour(app: Path, work: Path, *, native: bool) -> int:
-    shutil.copytree(
-        app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
-    )
     env = dict(os.environ)
     # Many images set this; the tour wants the importer to write caches like a laptop does.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

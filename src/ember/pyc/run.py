@@ -71,10 +71,7 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
     try:
         st = os.stat(filename)
     except OSError as exc:
-        sys.stderr.write(
-            f"{sys.executable}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}\n"
-        )
-        return 2
+        return _cannot_open(filename, exc)
     sys.argv[:] = [path, *args]
     if _is_dir_or_zip(filename, st.st_mode):
         # `python DIR` / `python app.zip` run DIR/__main__.py through runpy, with the
@@ -88,6 +85,8 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
     except BaseException as exc:  # noqa: BLE001 - reported like python: no traceback
         if isinstance(exc, SystemExit):
             raise
+        if isinstance(exc, OSError) and exc.filename == filename:  # e.g. not readable
+            return _cannot_open(filename, exc)
         # No traceback at all: python reports a script's SyntaxError by itself.
         sys.excepthook(type(exc), exc.with_traceback(None), None)
         if isinstance(exc, KeyboardInterrupt):
@@ -105,6 +104,14 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
     _displaced_main.append(sys.modules.get("__main__"))
     sys.modules["__main__"] = main
     return _run_guarded(exec, code, g)
+
+
+def _cannot_open(filename: str, exc: OSError) -> int:
+    """python's own words and status for a script it cannot open."""
+    sys.stderr.write(
+        f"{sys.executable}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}\n"
+    )
+    return 2
 
 
 def run_module(name: str, args: Sequence[str] = (), *, write_cache: bool | None = None) -> int:
