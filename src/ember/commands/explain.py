@@ -70,6 +70,10 @@ def main(args: argparse.Namespace) -> int:
     except ExplainError as exc:
         sys.stderr.write(f"ember explain: error: {exc}\n")
         return 2
+    except OSError as exc:  # FILE, or a folder above it, that the user may not read
+        where = exc.filename or args.target
+        sys.stderr.write(f"{where}: error: cannot read ({exc.strerror or exc})\n")
+        return 2
     except EmberError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1

@@ -71,6 +71,10 @@ def main(args: argparse.Namespace) -> int:
     except InspectError as exc:
         sys.stderr.write(f"ember inspect: {exc.render()}\n")
         return 1
+    except OSError as exc:  # e.g. under a folder the user may not enter
+        where = exc.filename or args.target
+        sys.stderr.write(f"{where}: error: cannot read ({exc.strerror or exc})\n")
+        return 1
     if args.json:
         import json
 

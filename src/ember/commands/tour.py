@@ -73,6 +73,10 @@ def main(args: argparse.Namespace) -> int:
             shutil.copytree(
                 app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
             )
+            # The copy is the tour's to build in, even when the app folder is read-only.
+            for folder in [work / "app", *(work / "app").rglob("*")]:
+                if folder.is_dir() and not folder.is_symlink():
+                    folder.chmod(folder.stat().st_mode | 0o700)
         except shutil.Error as exc:  # every path that could not be copied, then stop
             for src, _dst, why in exc.args[0]:
                 if os.path.islink(src) and not os.path.exists(src):

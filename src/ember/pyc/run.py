@@ -145,7 +145,16 @@ def load_main_code(filename: str, *, regular: bool = True) -> tuple[CodeType, st
     if not regular:
         with open(filename, "rb") as f:
             return compile(f.read(), filename, "exec", dont_inherit=True), None
-    code = _MainLoader("__main__", filename).get_code("__main__")
+    try:
+        code = _MainLoader("__main__", filename).get_code("__main__")
+    except (EOFError, ValueError, TypeError):
+        # A pyc whose header passes but whose body does not unmarshal (truncated,
+        # damaged): python never reads the script's pyc, so it must not stop us.
+        # Recompile, as the importer does for an unreadable pyc, and replace it (the
+        # same error again comes from the source, and is the user's).
+        loader = _MainLoader("__main__", filename)
+        loader.distrust_cache = True
+        code = loader.get_code("__main__")
     try:
         pyc = cache_from_source(filename)
     except (NotImplementedError, ValueError):  # no cache tag, or a bad optimization level
@@ -159,8 +168,11 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
     timestamp pyc (mtime in whole seconds + size) can miss an edit."""
 
     _source: bytes | None = None
+    distrust_cache = False  # set after the pyc's body failed to load
 
     def get_data(self, path: str) -> bytes:
+        if path != self.path and self.distrust_cache:
+            raise OSError(f"{path}: body does not unmarshal")
         data: bytes = super().get_data(path)
         if path == self.path:
             self._source = data  # kept for the hash when the pyc is written
