@@ -25,7 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "steps: status of a fresh tree, build, a no-op rebuild, an edit made stale,\n"
         "inspect a .pyc, run the main script from its cache, and a @jit kernel run\n"
         "twice (compiled, then loaded from the native cache).\n\n"
-        "example:\n  ember tour\n  ember tour --keep /tmp/ember-tour   # keep the copy to explore"
+        "example:\n  ember tour\n  ember tour --keep /tmp/ember-tour   # keep the copy to explore\n\n"
+        "exit status: 0 when the build step succeeds; 1 when it fails or the app cannot be\n"
+        "copied whole (each path that cannot is named); 2 when the app folder does not exist\n"
+        "or has no main.py."
     )
     parser.add_argument(
         "app",
