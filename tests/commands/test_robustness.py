@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -45,9 +46,9 @@ class Runner:
     def tree(self, name: str) -> Path:
         if self.who is not None:
             return self.who.workdir(name)
-        path = self.root / name
-        path.mkdir()
-        return path
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
 
     def ember(self, *argv: str, cwd: Path, env: dict[str, str] | None = None):
         base = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
@@ -244,6 +245,12 @@ def test_no_traceback_documented_status_and_only_caches_touched(
     if expected is not None:
         assert done.returncode == expected, (done.returncode, done.stdout, done.stderr)
     assert fingerprint(pkg) == before
+    # An OS error names its path, with no line:col: there is no source line.
+    assert not re.search(r":\d+:\d+: error: (cannot|dangling|no such)", done.stderr), done.stderr
+    if runner.permissions_hold and argv[0] in ("build", "status", "clean") and argv[1] == "pkg":
+        if "--json" not in argv:
+            assert "pkg/locked: error: cannot list directory (Permission denied)" in done.stderr
+            assert "pkg/dangling.py: error: dangling symlink" in done.stderr
     if "--json" in argv:
         json.loads(done.stdout)  # JSON on stdout, errors included
     if argv[0] == "explain" and expected == 0:
