@@ -68,6 +68,11 @@ def main(args: argparse.Namespace) -> int:
     if args.optimize > 2:
         sys.stderr.write("ember dist: error: -O at most twice (-OO)\n")
         return 2
+    from ember.commands.build import Progress
+
+    # Only on a terminal, once it passes a second: never in a pipe or under --json.
+    tty = not args.json and sys.stderr.isatty()
+    progress = Progress("ember dist: step", minimum=0, delay=1.0) if tty else None
     try:
         result = make_dist(
             Path(args.src),
@@ -75,10 +80,15 @@ def main(args: argparse.Namespace) -> int:
             optimize=args.optimize,
             force=args.force,
             verify=not args.no_verify,
+            progress=progress,
         )
     except DistError as exc:
+        if progress is not None:
+            progress.clear()
         sys.stderr.write(exc.render() + "\n")
         return 1
+    if progress is not None:
+        progress.clear()
     if args.json:
         import json
 

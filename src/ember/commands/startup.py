@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from ember.commands.build import Progress
 from ember.commands.run import add_target_arguments, target_of
 
 EPILOG = """\
@@ -88,13 +89,19 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.plot:
             startup.check_plot_path(args.plot)  # before minutes of measuring
-        report = startup.measure(
-            target,
-            runs=args.runs,
-            profile_runs=args.profile_runs,
-            python=args.python,
-            timeout=args.timeout,
-        )
+        progress = _progress(args.json)
+        try:
+            report = startup.measure(
+                target,
+                runs=args.runs,
+                profile_runs=args.profile_runs,
+                python=args.python,
+                timeout=args.timeout,
+                progress=progress,
+            )
+        finally:
+            if progress is not None:
+                progress.clear()
         if args.json:
             print(json.dumps(report.to_json(args.top), indent=2))
         else:
@@ -111,6 +118,14 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{where}: error: cannot read ({exc.strerror or exc})\n")
         return 1
     return 0
+
+
+def _progress(as_json: bool) -> Progress | None:
+    """``measuring 3/15 (20%)`` on stderr once a measurement passes a second, only
+    when stderr is a terminal: never in a pipe, a log or under --json."""
+    if as_json or not sys.stderr.isatty():
+        return None
+    return Progress("measuring: run", minimum=0, delay=1.0)
 
 
 def _positive(text: str) -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
@@ -271,10 +272,18 @@ def launcher_text(module: str, pyc_name: str, lines: int) -> str:
 
 
 def make_dist(
-    src: Path, out: Path, *, optimize: int = 0, force: bool = False, verify: bool = True
+    src: Path,
+    out: Path,
+    *,
+    optimize: int = 0,
+    force: bool = False,
+    verify: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DistResult:
     """Write the sourceless copy of ``src`` to ``out`` (see the module docstring) and,
     with ``verify``, import every module from it in a fresh interpreter.
+    ``progress(done, total)`` is called after each source compiled, after writing
+    and after verifying.
 
     Raises :class:`DistError` before writing anything if the paths are refused or a
     source does not compile. OUT appears whole: it is built in a temporary folder
@@ -300,7 +309,10 @@ def make_dist(
     package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
 
     compiled: list[tuple[DistModule, CodeType, bytes]] = []
-    for path in sources:
+    steps = len(sources) + 1 + int(verify)
+    for done, path in enumerate(sources, 1):
+        if progress is not None:
+            progress(done, steps)
         rel = rels[path]
         try:
             code, data = _compile(path, str(rel), optimize)
@@ -388,8 +400,12 @@ def make_dist(
         optimize,
         readable([code for _m, code, _d in compiled]),
     )
+    if progress is not None:
+        progress(len(sources) + 1, steps)
     if verify:
         failures = verify_imports(out, modules)
+        if progress is not None:
+            progress(steps, steps)
         from dataclasses import replace
 
         result = replace(result, verify_failures=failures, verified=True)
