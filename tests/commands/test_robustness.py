@@ -176,6 +176,14 @@ CASES = [
     ("clean-dry-run", ["clean", "-n", "pkg"], 1),
     ("clean", ["clean", "pkg"], 1),
     ("clean-stale", ["clean", "--stale", "pkg"], 1),
+    ("build-unreadable-file", ["build", "pkg/secret.py"], 1),
+    ("build-locked-path", ["build", "pkg/locked"], 1),
+    ("build-not-a-directory", ["build", "pkg/good.py/x.py"], 1),
+    ("status-unreadable-file", ["status", "pkg/secret.py"], 1),
+    ("status-locked-path", ["status", "pkg/locked", "pkg/locked/b.py"], 1),
+    ("clean-locked-path", ["clean", "pkg/locked", "pkg/shut"], 1),
+    ("inspect-unreadable", ["inspect", "pkg/secret.py"], 1),
+    ("inspect-pyc-in-locked", ["inspect", f"pkg/shut/__pycache__/s.{TAG}.pyc"], 1),
     ("inspect-truncated", ["inspect", f"pkg/__pycache__/good.{TAG}.pyc"], 1),
     ("inspect-foreign", ["inspect", "pkg/other.py"], 1),
     ("inspect-latin", ["inspect", "pkg/latin.py"], 1),
@@ -200,6 +208,8 @@ CASES = [
     ("status-prefix-locked", ["status", "--prefix", "pkg/locked", "pkg/ro"], 1),
     ("clean-prefix-locked", ["clean", "--prefix", "pkg/locked", "pkg/ro"], 1),
     ("dist", ["dist", "pkg", "OUT/copy"], 1),
+    ("dist-locked-src", ["dist", "pkg/locked", "OUT/copy"], 1),
+    ("dist-unreadable-out", ["dist", "pkg/ro", "pkg/shut/__pycache__/copy"], 1),
     ("dist-read-only-src", ["dist", "pkg/ro", "OUT/copy"], 0),
     ("dist-out-read-only", ["dist", "pkg/sub", "pkg/ro/copy"], 1),
     ("explain", ["explain", "pkg/kern.py:twice"], 0),
@@ -209,6 +219,15 @@ CASES = [
     ("tour-read-only", ["tour", "--no-native", "pkg/ro"], 0),
 ]
 NEEDS_PERMISSIONS = {
+    "build-unreadable-file",
+    "build-locked-path",
+    "status-unreadable-file",
+    "status-locked-path",
+    "clean-locked-path",
+    "inspect-unreadable",
+    "inspect-pyc-in-locked",
+    "dist-locked-src",
+    "dist-unreadable-out",
     "run-locked",
     "run-unreadable",
     "startup-unreadable",
@@ -218,6 +237,20 @@ NEEDS_PERMISSIONS = {
     "clean-prefix-locked",
     "run-launcher-read-only",
     "dist-out-read-only",
+}
+
+
+# The one line each of these must print (the path, then what the OS said).
+NAMED = {
+    "build-not-a-directory": "pkg/good.py/x.py: error: cannot read (Not a directory)",
+    "status-locked-path": "pkg/locked/b.py: error: cannot read (Permission denied)",
+    "inspect-pyc-in-locked": f"pkg/shut/__pycache__/s.{TAG}.pyc: error: cannot read (Permission",
+    "explain-locked": "pkg/locked/b.py: error: cannot read (Permission denied)",
+    "run-unreadable": "can't open file",
+    "dist-locked-src": "ember dist: error: cannot read SRC pkg/locked (Permission denied)",
+    "dist-out-read-only": "ember dist: error: cannot write in pkg/ro, OUT's folder (Permission",
+    "tour": "pkg/dangling.py: error: dangling symlink (points to nowhere.py",
+    "run-launcher-read-only": "pkg/ro/launch: error: cannot write the launcher (Permission",
 }
 
 
@@ -251,6 +284,8 @@ def test_no_traceback_documented_status_and_only_caches_touched(
         if "--json" not in argv:
             assert "pkg/locked: error: cannot list directory (Permission denied)" in done.stderr
             assert "pkg/dangling.py: error: dangling symlink" in done.stderr
+    if case in NAMED and runner.permissions_hold:
+        assert NAMED[case] in done.stderr, done.stderr
     if "--json" in argv:
         json.loads(done.stdout)  # JSON on stdout, errors included
     if argv[0] == "explain" and expected == 0:

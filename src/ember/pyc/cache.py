@@ -550,12 +550,30 @@ def find_sources(
         elif os.path.islink(absolute):
             problems.append(dangling(display))
         else:
-            problems.append(
-                path_problem(
-                    display, "no such file or directory", "check the path (typo? wrong directory?)"
-                )
-            )
+            problems.append(_unreachable(display, absolute))
     return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes))
+
+
+def _unreachable(display: str, absolute: str) -> Diagnostic:
+    """Why a PATH is neither a file nor a folder, in the OS's words: isdir/isfile say
+    False for a path under a folder the user may not enter, too."""
+    try:
+        os.stat(absolute)
+    except PermissionError as exc:
+        return path_problem(
+            display,
+            f"cannot read ({exc.strerror})",
+            "check the permissions of the folders above it",
+        )
+    except NotADirectoryError as exc:
+        return path_problem(
+            display, f"cannot read ({exc.strerror})", "a file stands where this path needs a folder"
+        )
+    except OSError:
+        pass
+    return path_problem(
+        display, "no such file or directory", "check the path (typo? wrong directory?)"
+    )
 
 
 def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]:

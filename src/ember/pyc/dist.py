@@ -298,7 +298,10 @@ def make_dist(
             f"cannot check OUT {out} ({exc.strerror or exc})",
             hint="check the permissions of OUT and the folders above it",
         ) from None
-    layout = "package" if (src / "__init__.py").is_file() else "app"
+    try:
+        layout = "package" if (src / "__init__.py").is_file() else "app"
+    except OSError as exc:  # a SRC the user may not enter
+        raise DistError(f"cannot read SRC {src} ({exc.strerror or exc})") from None
     if layout == "package" and not src.resolve().name.isidentifier():
         raise DistError(
             f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
