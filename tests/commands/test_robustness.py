@@ -290,3 +290,62 @@ def test_no_traceback_documented_status_and_only_caches_touched(
         json.loads(done.stdout)  # JSON on stdout, errors included
     if argv[0] == "explain" and expected == 0:
         assert "define" in done.stdout  # the LLVM IR is there: the rest went on
+
+
+# -- a full disk, simulated in-process (no test machine has one to spare) --------------
+
+
+def _enospc(path: object = "") -> OSError:
+    import errno
+
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))  # type: ignore[arg-type]
+
+
+def test_disk_full_build_names_each_cache_and_goes_on(tmp_path, monkeypatch, capsys):
+    import ember.pyc.build as pyc_build
+    from ember.cli import main
+
+    (tmp_path / "a.py").write_text("A = 1\n")
+    (tmp_path / "b.py").write_text("B = 1\n")
+
+    def full(path: object, *_a: object, **_k: object) -> None:
+        raise _enospc(path)
+
+    monkeypatch.setattr(pyc_build, "write_atomic", full)
+    assert main(["build", "-j1", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("(No space left on device)") == 2  # both files tried, both named
+
+
+def test_disk_full_launcher_is_one_error(tmp_path, monkeypatch, capsys):
+    import ember._fs
+    from ember.cli import main
+
+    def full(path: object, *_a: object, **_k: object) -> None:
+        raise _enospc(path)
+
+    monkeypatch.setattr(ember._fs, "write_atomic", full)
+    assert main(["run", "--install-launcher", str(tmp_path / "launch")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"{tmp_path / 'launch'}: error: cannot write the launcher (No space left on device)\n"
+    )
+
+
+def test_disk_full_startup_is_one_error(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    from ember.cli import main
+
+    (tmp_path / "app.py").write_text("pass\n")
+    monkeypatch.chdir(tmp_path)
+
+    def full(*_a: object, **_k: object) -> None:
+        raise _enospc(tempfile.gettempdir())
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", full)
+    assert main(["startup", "-n", "1", "app.py"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"{tempfile.gettempdir()}: error: No space left on device\n"

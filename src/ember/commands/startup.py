@@ -113,9 +113,9 @@ def main(args: argparse.Namespace) -> int:
     except EmberError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    except OSError as exc:  # a SCRIPT under a folder the user may not enter, say
+    except OSError as exc:  # a SCRIPT under a folder the user may not enter, a full disk
         where = exc.filename or args.script or args.module
-        sys.stderr.write(f"{where}: error: cannot read ({exc.strerror or exc})\n")
+        sys.stderr.write(f"{where}: error: {exc.strerror or exc}\n")
         return 1
     return 0
 
