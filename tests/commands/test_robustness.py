@@ -1,6 +1,7 @@
 """Every subcommand against a hostile tree (issue 19, "Must hold"): an unreadable folder,
-an unreadable ``__pycache__``, a dangling symlink, a ``__pycache__`` that is a file, a
-non-UTF-8 source, a truncated pyc, a foreign-version pyc and a read-only folder.
+an unreadable file and ``__pycache__``, a dangling symlink and a link loop, a FIFO named
+like a source, a ``__pycache__`` that is a file, a non-UTF-8 source, a truncated pyc, a
+foreign-version pyc and a read-only folder.
 
 Each command runs in a subprocess, as user nobody where the test can switch to one
 (root ignores permission bits, so the permission cases mean nothing as root): no
@@ -60,14 +61,14 @@ class Runner:
             **(env or {}),
         )
         if self.who is not None:
-            return self.who.run(["-m", "ember", *argv], cwd=cwd, env=base, timeout=300)
+            return self.who.run(["-m", "ember", *argv], cwd=cwd, env=base, timeout=120)
         return subprocess.run(
             [sys.executable, "-m", "ember", *argv],
             cwd=cwd,
             env=base,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=120,
             check=False,
         )
 
@@ -115,6 +116,8 @@ def make_tree(root: Path, *, permissions: bool) -> Path:
     )
     (pkg / "latin.py").write_bytes(b's = "caf\xe9"\n')  # no coding line: not UTF-8
     (pkg / "dangling.py").symlink_to("nowhere.py")
+    (pkg / "loop.py").symlink_to("loop.py")  # ELOOP, not ENOENT
+    os.mkfifo(pkg / "fifo.py")  # opening it would wait for a writer forever
     (pkg / "locked" / "b.py").write_text("B = 3\n")
     (pkg / "secret.py").write_text("SECRET = 7\n")
     (pkg / "shut" / "s.py").write_text("S = 4\n")
@@ -160,6 +163,8 @@ def fingerprint(pkg: Path) -> dict[str, str]:
             rel = str(path.relative_to(pkg))
             if path.is_symlink():
                 out[rel] = f"link {os.readlink(path)}"
+            elif not stat.S_ISREG(path.lstat().st_mode):
+                out[rel] = stat.filemode(path.lstat().st_mode)  # a FIFO: never read it
             elif name != "__pycache__" or not path.is_dir():
                 mode = stat.filemode(path.lstat().st_mode)
                 out[rel] = f"{mode} {hashlib.sha256(path.read_bytes()).hexdigest()}"
@@ -192,6 +197,7 @@ CASES = [
     ("inspect-pycache-file", ["inspect", "pkg/sub/mod.py"], 1),
     ("run", ["run", "pkg/main.py"], 0),
     ("run-truncated-cache", ["run", "pkg/good.py"], 0),  # python ignores it: so must we
+    ("run-loop", ["run", "pkg/loop.py"], 2),
     ("run-read-only", ["run", "pkg/ro/r.py"], 0),
     ("run-latin", ["run", "pkg/latin.py"], 1),  # python's SyntaxError status
     ("run-dangling", ["run", "pkg/dangling.py"], 2),  # python's "can't open file"
@@ -247,6 +253,8 @@ NAMED = {
     "inspect-pyc-in-locked": f"pkg/shut/__pycache__/s.{TAG}.pyc: error: cannot read (Permission",
     "explain-locked": "pkg/locked/b.py: error: cannot read (Permission denied)",
     "run-unreadable": "can't open file",
+    "run-loop": "[Errno 40] Too many levels of symbolic links",
+    "dist": "pkg/fifo.py: error: not a regular file",
     "dist-locked-src": "ember dist: error: cannot read SRC pkg/locked (Permission denied)",
     "dist-out-read-only": "ember dist: error: cannot write in pkg/ro, OUT's folder (Permission",
     "tour": "pkg/dangling.py: error: dangling symlink (points to nowhere.py",
@@ -284,6 +292,7 @@ def test_no_traceback_documented_status_and_only_caches_touched(
         if "--json" not in argv:
             assert "pkg/locked: error: cannot list directory (Permission denied)" in done.stderr
             assert "pkg/dangling.py: error: dangling symlink" in done.stderr
+            assert "pkg/loop.py: error: dangling symlink (points to loop.py, a loop" in done.stderr
     if case in NAMED and runner.permissions_hold:
         assert NAMED[case] in done.stderr, done.stderr
     if "--json" in argv:

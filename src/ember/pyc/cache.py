@@ -18,6 +18,7 @@ subprocess, batched over all files, and restarts it past a file that kills it.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -485,9 +486,15 @@ def find_sources(
 
     def dangling(display: str) -> Diagnostic:
         target = os.readlink(display)
+        try:
+            os.stat(display)
+            gone = "which does not exist"
+        except OSError as exc:
+            # ELOOP: the link leads back to itself; not the same fix as a missing target.
+            gone = "a loop of links" if exc.errno == errno.ELOOP else "which does not exist"
         return path_problem(
             display,
-            f"dangling symlink (points to {target}, which does not exist)",
+            f"dangling symlink (points to {target}, {gone})",
             "remove the link or restore its target",
         )
 
@@ -514,7 +521,11 @@ def find_sources(
             if exclude and _excluded(child_rel, name, exclude):
                 continue
             is_link = entry.is_symlink()
-            if entry.is_dir():
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # ELOOP: a link to itself; reported below as dangling
+                is_dir = False
+            if is_dir:
                 if name == PYCACHE:
                     continue
                 if is_link and not follow_symlinks:

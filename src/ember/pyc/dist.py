@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -318,6 +319,16 @@ def make_dist(
             progress(done, steps)
         rel = rels[path]
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                # Opening a FIFO named x.py would wait forever for a writer.
+                problems.append(
+                    path_problem(
+                        str(path),
+                        "not a regular file (a FIFO, socket or device): not compiled",
+                        "move it out of SRC",
+                    )
+                )
+                continue
             code, data = _compile(path, str(rel), optimize)
         except SyntaxError as exc:
             problems.append(_syntax_diagnostic(path, exc))
