@@ -358,3 +358,33 @@ def test_disk_full_startup_is_one_error(tmp_path, monkeypatch, capsys):
     assert main(["startup", "-n", "1", "app.py"]) == 1
     err = capsys.readouterr().err
     assert err == f"{tempfile.gettempdir()}: error: No space left on device\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [["status", "pkg"], ["build", "pkg"], ["clean", "-n", "pkg"], ["status", "--json", "pkg"]],
+)
+def test_output_to_a_full_disk_is_one_error(tmp_path: Path, argv: list[str]) -> None:
+    # Regression: a command's own output on a full disk raised OSError(ENOSPC) from
+    # print, with a traceback (and another from the flush at exit).
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=str(REPO / "src"), PYTHONDONTWRITEBYTECODE="1")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "ember", *argv],
+            cwd=tmp_path,
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert (
+        done.stderr
+        == f"ember {argv[0]}: error: cannot write its output (No space left on device)\n"
+    )
+    assert done.returncode == 1
