@@ -216,12 +216,14 @@ CASES = [
     ("dist", ["dist", "pkg", "OUT/copy"], 1),
     ("dist-locked-src", ["dist", "pkg/locked", "OUT/copy"], 1),
     ("dist-unreadable-out", ["dist", "pkg/ro", "pkg/shut/__pycache__/copy"], 1),
+    ("dist-dangling", ["dist", "pkg", "OUT/copy"], 1),
     ("dist-read-only-src", ["dist", "pkg/ro", "OUT/copy"], 0),
     ("dist-out-read-only", ["dist", "pkg/sub", "pkg/ro/copy"], 1),
     ("explain", ["explain", "pkg/kern.py:twice"], 0),
     ("explain-latin", ["explain", "pkg/latin.py:f"], 1),
     ("explain-locked", ["explain", "pkg/locked/b.py:f"], 2),  # as for a missing FILE
     ("tour", ["tour", "--no-native", "pkg"], 1),
+    ("tour-loop", ["tour", "--no-native", "pkg"], 1),
     ("tour-read-only", ["tour", "--no-native", "pkg/ro"], 0),
 ]
 NEEDS_PERMISSIONS = {
@@ -255,6 +257,8 @@ NAMED = {
     "run-unreadable": "can't open file",
     "run-loop": "[Errno 40] Too many levels of symbolic links",
     "dist": "pkg/fifo.py: error: not a regular file",
+    "dist-dangling": "pkg/loop.py: error: dangling symlink (points to loop.py, a loop of links)",
+    "tour-loop": "pkg/loop.py: error: dangling symlink (points to loop.py, a loop of links)",
     "dist-locked-src": "ember dist: error: cannot read SRC pkg/locked (Permission denied)",
     "dist-out-read-only": "ember dist: error: cannot write in pkg/ro, OUT's folder (Permission",
     "tour": "pkg/dangling.py: error: dangling symlink (points to nowhere.py",

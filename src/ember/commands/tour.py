@@ -83,7 +83,9 @@ def main(args: argparse.Namespace) -> int:
         except shutil.Error as exc:  # every path that could not be copied, then stop
             for src, _dst, why in exc.args[0]:
                 if os.path.islink(src) and not os.path.exists(src):
-                    why = f"dangling symlink (points to {os.readlink(src)}, which does not exist)"
+                    from ember.pyc.cache import dangling_link
+
+                    why = dangling_link(src)
                 else:
                     why = f"cannot copy ({_strerror(why)})"
                 print(f"{src}: error: {why}", file=sys.stderr)

@@ -446,6 +446,19 @@ def path_problem(path: str, message: str, hint: str | None = None) -> Diagnostic
     return Diagnostic(Span(path, 0), message, hint=hint)
 
 
+def dangling_link(path: str | os.PathLike[str]) -> str:
+    """``dangling symlink (points to T, which does not exist)``, or ``..., a loop of
+    links)``: what every command says about a link that leads nowhere."""
+    target = os.readlink(path)
+    try:
+        os.stat(path)
+        gone = "which does not exist"
+    except OSError as exc:
+        # ELOOP: the link leads back to itself; not the same fix as a missing target.
+        gone = "a loop of links" if exc.errno == errno.ELOOP else "which does not exist"
+    return f"dangling symlink (points to {target}, {gone})"
+
+
 def unlistable(folder: str | Path, exc: OSError) -> Diagnostic:
     """``folder: error: cannot list directory (...)``: the one message every command
     gives for a folder it may not read."""
@@ -485,16 +498,9 @@ def find_sources(
             sources.append(Source(Path(display), absolute))
 
     def dangling(display: str) -> Diagnostic:
-        target = os.readlink(display)
-        try:
-            os.stat(display)
-            gone = "which does not exist"
-        except OSError as exc:
-            # ELOOP: the link leads back to itself; not the same fix as a missing target.
-            gone = "a loop of links" if exc.errno == errno.ELOOP else "which does not exist"
         return path_problem(
             display,
-            f"dangling symlink (points to {target}, {gone})",
+            dangling_link(display),
             "remove the link or restore its target",
         )
 

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from types import CodeType
 
 from ember.diagnostics import Diagnostic, Span
-from ember.pyc.cache import path_problem
+from ember.pyc.cache import dangling_link, path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
 from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
 
@@ -192,6 +192,8 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
 
 
 def _unreadable(path: Path, exc: OSError) -> Diagnostic:
+    if path.is_symlink() and not os.path.exists(path):
+        return path_problem(str(path), dangling_link(path), "remove the link or restore its target")
     return path_problem(
         str(path),
         f"cannot read ({exc.strerror or exc})",
