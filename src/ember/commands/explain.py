@@ -28,7 +28,8 @@ Types: int (int64), float (float64), bool, None, tuples (int, float), and arrays
 DTYPE[:], DTYPE[:, :], ... with DTYPE one of bool, int8-64, uint8-64, float32, float64.
 
 exit status: 0 on success, 1 when the function cannot be compiled (a diagnostic
-file:line:col: error: ... is printed), 2 for a usage error.
+file:line:col: error: ... is printed), 2 for a usage error (a FILE that does not
+exist or cannot be read included).
 """
 
 
