@@ -112,7 +112,12 @@ def _os_error(name: str, exc: OSError) -> int:
     import errno
 
     if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
-        sys.stderr.write(f"ember {name}: error: {exc.strerror or exc}\n")
+        why = exc.strerror or str(exc)
+        try:
+            os.getcwd()
+        except OSError:  # relative paths are shown relative to a folder that is gone
+            why = "the current folder no longer exists (cd to one that does)"
+        sys.stderr.write(f"ember {name}: error: {why}\n")
         return 1
     sys.stderr.write(f"ember {name}: error: cannot write its output ({exc.strerror})\n")
     try:  # what is still buffered would fail again at exit, with a traceback

@@ -392,3 +392,40 @@ def test_output_to_a_full_disk_is_one_error(tmp_path: Path, argv: list[str]) -> 
         == f"ember {argv[0]}: error: cannot write its output (No space left on device)\n"
     )
     assert done.returncode == 1
+
+
+@pytest.mark.parametrize("command", [["status"], ["clean", "-n"]], ids=["status", "clean"])
+def test_a_deleted_current_folder_does_not_stop_the_work(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # Regression: os.getcwd() (for paths shown relative to it) raised FileNotFoundError;
+    # absolute PATHs need no current folder, so the command just shows them absolute.
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / f"a.{TAG}.pyc").write_bytes(b"\0" * 16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=str(REPO / "src"), PYTHONDONTWRITEBYTECODE="1")
+    script = 'mkdir gone && cd gone && rmdir ../gone && exec "$0" -m ember "$@"'
+    done = subprocess.run(
+        [
+            "sh",
+            "-c",
+            script,
+            sys.executable,
+            *command,
+            str(tmp_path / "pkg"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr and "error" not in done.stderr, done.stderr
+    cache = str(tmp_path / "pkg" / "__pycache__" / f"a.{TAG}.pyc")
+    if command[0] == "status":
+        assert "corrupt" in done.stdout and done.returncode == 1  # as documented
+    else:
+        assert f"would remove {cache}" in done.stdout and done.returncode == 0

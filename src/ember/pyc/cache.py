@@ -611,5 +611,8 @@ def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]
 
 def shown(path: Path) -> Path:
     """``path`` as a user reads it: relative to the current folder when below it."""
-    text = os.path.relpath(path) if os.path.isabs(path) else str(path)
+    try:
+        text = os.path.relpath(path) if os.path.isabs(path) else str(path)
+    except OSError:  # the current folder was deleted: nothing to be relative to
+        return path
     return Path(text) if not text.startswith("..") else path
