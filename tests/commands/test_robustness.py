@@ -133,6 +133,10 @@ def make_tree(root: Path, *, permissions: bool) -> Path:
         py_compile.compile(
             str(pkg / f"{name}.py"), cfile=str(pkg / "__pycache__" / f"{name}.{TAG}.pyc")
         )
+    (pkg / "ro" / "__pycache__").mkdir()
+    py_compile.compile(
+        str(pkg / "ro" / "r.py"), cfile=str(pkg / "ro" / "__pycache__" / f"r.{TAG}.pyc")
+    )
     truncated = pkg / "__pycache__" / f"good.{TAG}.pyc"
     truncated.write_bytes(truncated.read_bytes()[:40])
     foreign = pkg / "__pycache__" / f"other.{TAG}.pyc"
@@ -145,6 +149,7 @@ def make_tree(root: Path, *, permissions: bool) -> Path:
         (pkg / "secret.py").chmod(0)
         (pkg / "shut" / "__pycache__").chmod(0)
         (pkg / "ro").chmod(0o555)
+        (pkg / "ro" / "__pycache__").chmod(0o555)  # its cache cannot be removed
     return pkg
 
 
@@ -257,6 +262,7 @@ NAMED = {
     "run-unreadable": "can't open file",
     "run-loop": "[Errno 40] Too many levels of symbolic links",
     "dist": "pkg/fifo.py: error: not a regular file",
+    "clean": f"pkg/ro/__pycache__: error: cannot remove r.{TAG}.pyc (Permission denied)",
     "dist-dangling": "pkg/loop.py: error: dangling symlink (points to loop.py, a loop of links)",
     "tour-loop": "pkg/loop.py: error: dangling symlink (points to loop.py, a loop of links)",
     "dist-locked-src": "ember dist: error: cannot read SRC pkg/locked (Permission denied)",
