@@ -142,3 +142,44 @@ def test_arange_of_int64_min_by_minus_one_does_not_trap(tmp_path: Path) -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "int64 []"
+
+
+@jit
+def full_u16(n, v):
+    return np.full(n, v, np.uint16)
+
+
+@jit
+def full_2d_i8(n, m, v):
+    return np.full((n, m), v, np.int8)
+
+
+@jit
+def empty_n(n):
+    return np.empty(n)
+
+
+@jit
+def zeros_2n(n):
+    return np.zeros((2, n))
+
+
+@jit
+def ones_n(n):
+    return np.ones(n, np.int32)
+
+
+@pytest.mark.parametrize(("n", "v"), [(-1, 70000), (-1, -1), (-1, 5), (3, 70000), (3, -1),
+                                      (2, 7)])
+def test_full_checks_the_shape_before_converting_the_fill(n: int, v: int) -> None:
+    expected = outcome(lambda: np.full(n, v, np.uint16))
+    assert outcome(full_u16, n, v) == expected
+    expected = outcome(lambda: np.full((2, n), v, np.int8))
+    assert outcome(full_2d_i8, 2, n, v) == expected
+
+
+@pytest.mark.parametrize("creator", [empty_n, zeros_2n, ones_n], ids=lambda f: f.__name__)
+def test_creators_reject_negative_shapes(creator: Any) -> None:
+    with pytest.raises(ValueError, match="negative dimensions are not allowed"):
+        creator(-2)
+    assert creator(3).size in (3, 6)

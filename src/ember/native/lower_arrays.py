@@ -696,12 +696,15 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
     if kind == "ArrayNew":
         shape_value = gen.expr(e.shape)
         shape = [b.extract_value(shape_value, k) for k in range(e.type.ndim)]
-        stored = None
-        if e.fill is not None:
-            stored = convert_for_store(ctx, gen.expr(e.fill), e.type.dtype)
+        fill = None if e.fill is None else gen.expr(e.fill)
         ctx.check_overflow()  # no allocation sized by a wrapped value
         value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
-        if stored is not None:
+        if fill is not None:
+            # NumPy's np.full is empty(shape) then copyto(fill): a bad shape raises
+            # before the fill value is converted (and may raise OverflowError).
+            ctx.pending.append(owner_of(b, value))
+            stored = convert_for_store(ctx, fill, e.type.dtype)
+            ctx.pending.pop()
             new.fill(ctx, value, e.type, stored)
         return value
     if kind == "ArrayCopy":
