@@ -4,6 +4,7 @@ compared with the installed NumPy (values bit for bit, dtype, exception type and
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import sys
@@ -183,3 +184,102 @@ def test_creators_reject_negative_shapes(creator: Any) -> None:
     with pytest.raises(ValueError, match="negative dimensions are not allowed"):
         creator(-2)
     assert creator(3).size in (3, 6)
+
+
+# ------------------------------------------------------------------ reductions
+
+
+@jit
+def total(a):
+    return a.sum()
+
+
+@jit
+def smallest(a):
+    return a.min()
+
+
+@jit
+def largest(a):
+    return a.max()
+
+
+def make_array(values: np.ndarray, layout: str) -> np.ndarray:
+    """``values`` (C order) as an argument of the given layout."""
+    if layout == "F":
+        return np.asfortranarray(values)
+    if layout == "strided":  # every other element of a bigger array
+        big = np.zeros(values.shape[:-1] + (2 * values.shape[-1],), values.dtype)
+        big[..., ::2] = values
+        return big[..., ::2]
+    if layout == "rows":  # every other row: not one run in memory
+        big = np.zeros((2 * values.shape[0], *values.shape[1:]), values.dtype)
+        big[::2] = values
+        return big[::2]
+    if layout == "reversed":
+        return np.ascontiguousarray(values[::-1])[::-1]
+    return values
+
+
+def float_values(dtype: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Magnitudes spread over twelve decades: the order of the additions shows in the
+    last bits of a sum."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-1, 1, shape) * 10.0 ** rng.integers(-6, 7, shape)
+    return values.astype(dtype)
+
+
+SHAPES = [(0,), (1,), (7,), (8,), (9,), (127,), (128,), (129,), (1000,), (5001,), (3, 4),
+          (20, 50), (300, 3), (129, 7), (0, 3)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "rows", "reversed"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_float_sum_is_numpys_pairwise_sum(dtype: str, layout: str,
+                                         shape: tuple[int, ...]) -> None:
+    a = make_array(float_values(dtype, shape, seed=len(shape) * 1000 + sum(shape)), layout)
+    got = total(a)
+    assert type(got) is float
+    assert np.float64(got).tobytes() == np.float64(a.sum()).tobytes()
+
+
+def test_float32_sum_accumulates_in_float32() -> None:
+    a = np.full(10, 0.1, np.float32)
+    assert total(a) == float(a.sum()) != float(a.astype(np.float64).sum())
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16", "int32",
+                                   "uint32", "int64", "uint64"])
+def test_int_sum_is_exact(dtype: str) -> None:
+    a = (np.arange(60) * 7 % 11).astype(dtype)
+    assert total(make_array(a, "reversed")) == int(a.sum())
+    assert total(make_array(a.reshape(6, 10), "rows")) == int(a.sum())
+
+
+@pytest.mark.parametrize("values", [[2**62, 2**62], [-(2**63), -1], [INT64_MAX, 1]])
+def test_int64_sum_overflow_raises(values: list[int]) -> None:
+    from ember.native.lower import OVERFLOW  # ember's scalar int overflow message
+
+    with pytest.raises(OverflowError, match=OVERFLOW):
+        total(np.array(values, np.int64))
+
+
+def test_int_sum_overflows_only_when_the_total_does() -> None:
+    # NumPy's wrapping accumulator is right when the total fits: so is ember's.
+    assert total(np.array([2**62, 2**62, -(2**62), -(2**62), 5])) == 5
+    assert total(np.array([INT64_MIN, 0])) == INT64_MIN
+    assert total(np.array([INT64_MAX], np.uint64)) == INT64_MAX
+    with pytest.raises(OverflowError):
+        total(np.array([2**63, 1], np.uint64))  # NumPy's uint64 result has no int64
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("order", list(itertools.permutations([0.0, -0.0, math.nan, 1.0])),
+                         ids=repr)
+def test_min_max_ties_and_nan_like_numpy(dtype: str, order: tuple[float, ...]) -> None:
+    for prefix in range(1, len(order) + 1):
+        a = np.array(order[:prefix], dtype)
+        for compiled, op in ((smallest, "min"), (largest, "max")):
+            want = np.float64(getattr(a, op)()).tobytes()
+            assert np.float64(compiled(a)).tobytes() == want, (op, a)

@@ -37,7 +37,6 @@ from ember.native.lower_arrays import (
     data_of,
     dim_of,
     extern_function,
-    load_element,
     local_alloca,
     make_value,
     nested_loops,
@@ -47,9 +46,11 @@ from ember.native.lower_arrays import (
     raise_store_overflow,
     size_of,
     storage_type,
+    stride_of,
     unchecked_pointer,
     unlikely,
 )
+from ember.native.lower_reductions import int_sum, min_max, pairwise_sum
 from ember.native.types import Array, DType
 
 # Slots of NumPy's C API table (stable across NumPy 1.x and 2.x).
@@ -484,45 +485,25 @@ def _int_length_function(module: ir.Module) -> ir.Function:
 
 
 def reduce(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
-    """``a.sum()`` / ``a.min()`` / ``a.max()`` in the compute type, in C order. Integer
-    sums wrap in 64 bits as NumPy's do; min/max propagate NaN as NumPy's do and raise
-    ValueError on an empty array."""
+    """``a.sum()`` / ``a.min()`` / ``a.max()`` with NumPy's answers (see
+    :mod:`ember.native.lower_reductions`), in the compute type."""
+    if op != "sum":
+        return min_max(ctx, op, value, t)
+    if t.dtype.kind != "f":
+        return int_sum(ctx, value, t)
     b = ctx.builder
-    dtype: DType = t.dtype
-    ty = F64 if dtype.kind == "f" else I64
+    itemsize = ir.Constant(I64, t.dtype.itemsize)
+    if t.ndim == 1:  # NumPy sums a 1-d array pairwise along its strides, any sign
+        return pairwise_sum(ctx, data_of(b, value), dim_of(b, value, 0),
+                            stride_of(b, value, 0), t.dtype)
+    n = size_of(b, value, t.ndim)
+    if t.layout in ("C", "F"):  # one run in memory order: NumPy's iterator coalesces it
+        return pairwise_sum(ctx, data_of(b, value), n, itemsize, t.dtype)
+    # Any other layout: NumPy's buffered iterator hands the pairwise loop the elements in
+    # C order (exactly so up to its 8192-element buffer); a C-ordered copy does the same.
     shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
-    acc = local_alloca(ctx, ty, name="acc")
-    if op == "sum":
-        b.store(ir.Constant(ty, 0.0 if ty is F64 else 0), acc)
-    else:
-        empty = b.icmp_signed("==", size_of(b, value, t.ndim), ir.Constant(I64, 0))
-        name = "minimum" if op == "min" else "maximum"
-        with unlikely(ctx, empty):
-            raise_message(
-                ctx, "ValueError",
-                f"zero-size array to reduction operation {name} which has no identity",
-            )
-        first = load_element(ctx, unchecked_pointer(b, value, t, [ir.Constant(I64, 0)] * t.ndim),
-                             dtype)
-        b.store(_widen(b, first, ty), acc)
-    with nested_loops(b, shape) as indices:
-        x = _widen(b, load_element(ctx, unchecked_pointer(b, value, t, indices), dtype), ty)
-        cur = b.load(acc, typ=ty)
-        if op == "sum":
-            new = b.fadd(cur, x) if ty is F64 else b.add(cur, x)
-        elif ty is F64:
-            # NaN wins (NumPy): keep cur if it is NaN, take x if x is NaN or better.
-            better = b.fcmp_unordered("<" if op == "min" else ">", x, cur)
-            keep_nan = b.fcmp_unordered("uno", cur, cur)
-            new = b.select(keep_nan, cur, b.select(better, x, cur))
-        else:
-            better = b.icmp_signed("<" if op == "min" else ">", x, cur)
-            new = b.select(better, x, cur)
-        b.store(new, acc)
-    return b.load(acc, typ=ty)
-
-
-def _widen(b: ir.IRBuilder, x: ir.Value, ty: ir.Type) -> ir.Value:
-    if x.type == ty:
-        return x
-    return b.zext(x, ty)  # bool → int64
+    tmp = new_array(ctx, Array(t.dtype, t.ndim, "C"), shape, zero=False)
+    copy_into(ctx, tmp, value, t)
+    total = pairwise_sum(ctx, data_of(b, tmp), n, itemsize, t.dtype)
+    py_decref(b, owner_of(b, tmp))
+    return total

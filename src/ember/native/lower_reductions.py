@@ -1,0 +1,205 @@
+"""Whole-array reductions with NumPy's answers: an array value → one number::
+
+    a.sum()    float: NumPy's pairwise summation, in the dtype (float32 adds in float32)
+               int:   exact; OverflowError when the sum does not fit in int64
+    a.min()    NaN propagates (the first one); on a tie of signed zeros the later
+    a.max()    element wins, as NumPy's scalar loop does
+
+The pairwise sum is one private function per float type, ``@ember.pairwise_sum.f64(ptr
+data, i64 n, i64 stride)``, recursive on halves above 128 elements, eight partial sums
+below (the shape NumPy's ``pairwise_sum`` has, so the rounding is the same).
+"""
+
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ember.native.lower_arrays import (
+    F32,
+    F64,
+    I1,
+    I64,
+    PTR,
+    Context,
+    counted_loop,
+    dim_of,
+    load_element,
+    local_alloca,
+    nested_loops,
+    raise_message,
+    size_of,
+    storage_type,
+    unchecked_pointer,
+    unlikely,
+)
+from ember.native.types import Array, DType
+
+I128 = ir.IntType(128)
+BLOCK = 128  # NumPy's PW_BLOCKSIZE: below it, eight running partial sums
+LANES = 8
+# Below 2**31 elements, a sum of 32-bit (or narrower) integers fits in int64: no wider
+# accumulator is needed (|x| <= 2**32, so |sum| < 2**63).
+NARROW_SUM_LIMIT = 1 << 31
+
+
+def pairwise_sum(ctx: Context, data: ir.Value, n: ir.Value, stride: ir.Value,
+                 dtype: DType) -> ir.Value:
+    """NumPy's ``add.reduce`` of ``n`` elements ``stride`` bytes apart: ``0 +
+    pairwise(...)`` in the dtype's own float type, returned as a double (exact)."""
+    b = ctx.builder
+    fn = pairwise_function(b.module, storage_type(dtype))
+    total = b.fadd(ir.Constant(fn.return_value.type, 0.0), b.call(fn, [data, n, stride]))
+    return total if total.type == F64 else b.fpext(total, F64)
+
+
+def pairwise_function(module: ir.Module, ty: ir.Type) -> ir.Function:
+    """``ty @ember.pairwise_sum.<ty>(ptr p, i64 n, i64 stride)``: n < 8 adds in order;
+    n <= 128 keeps eight partial sums r[j] += p[i + j], combines them as ((r0 + r1) +
+    (r2 + r3)) + ((r4 + r5) + (r6 + r7)) and adds the tail; larger n splits at n2 = n / 2
+    rounded down to a multiple of 8 and adds the two halves' sums."""
+    name = f"ember.pairwise_sum.{'f32' if ty == F32 else 'f64'}"
+    existing = module.globals.get(name)
+    if existing is not None:
+        return existing
+    fn = ir.Function(module, ir.FunctionType(ty, [PTR, I64, I64]), name)
+    fn.linkage = "private"
+    p, n, stride = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    small = fn.append_basic_block("small")
+    not_small = fn.append_basic_block("not_small")
+    block = fn.append_basic_block("block")
+    split = fn.append_basic_block("split")
+    b.cbranch(b.icmp_signed("<", n, ir.Constant(I64, LANES)), small, not_small)
+    b.position_at_end(not_small)
+    b.cbranch(b.icmp_signed("<=", n, ir.Constant(I64, BLOCK)), block, split)
+
+    def at(i: ir.Value) -> ir.Value:
+        offset = b.mul(i, stride)
+        return b.load(b.gep(p, [offset], source_etype=ir.IntType(8)), typ=ty, align=1)
+
+    def running_sum(first: ir.Value, begin: ir.Value, end: ir.Value) -> ir.Value:
+        """first + p[begin] + ... + p[end - 1], in order."""
+        acc = local_alloca_in(b, ty)
+        b.store(first, acc)
+        with counted_loop(b, b.sub(end, begin), name="tail") as k:
+            b.store(b.fadd(b.load(acc, typ=ty), at(b.add(begin, k))), acc)
+        return b.load(acc, typ=ty)
+
+    b.position_at_end(small)
+    b.ret(running_sum(ir.Constant(ty, -0.0), ir.Constant(I64, 0), n))
+
+    b.position_at_end(block)
+    partial = [local_alloca_in(b, ty) for _ in range(LANES)]
+    for j, slot in enumerate(partial):
+        b.store(at(ir.Constant(I64, j)), slot)
+    whole = b.and_(n, ir.Constant(I64, -LANES))  # n - n % 8
+    rounds = b.sub(b.lshr(whole, ir.Constant(I64, 3)), ir.Constant(I64, 1))
+    with counted_loop(b, rounds, name="lanes") as r:
+        base = b.shl(b.add(r, ir.Constant(I64, 1)), ir.Constant(I64, 3))
+        for j, slot in enumerate(partial):
+            x = at(b.add(base, ir.Constant(I64, j)))
+            b.store(b.fadd(b.load(slot, typ=ty), x), slot)
+    v = [b.load(slot, typ=ty) for slot in partial]
+    combined = b.fadd(b.fadd(b.fadd(v[0], v[1]), b.fadd(v[2], v[3])),
+                      b.fadd(b.fadd(v[4], v[5]), b.fadd(v[6], v[7])))
+    b.ret(running_sum(combined, whole, n))
+
+    b.position_at_end(split)
+    half = b.and_(b.lshr(n, ir.Constant(I64, 1)), ir.Constant(I64, -LANES))
+    left = b.call(fn, [p, half, stride])
+    rest = b.gep(p, [b.mul(half, stride)], source_etype=ir.IntType(8))
+    right = b.call(fn, [rest, b.sub(n, half), stride])
+    b.ret(b.fadd(left, right))
+    return fn
+
+
+def local_alloca_in(b: ir.IRBuilder, ty: ir.Type) -> ir.Value:
+    """An alloca in the entry block of ``b``'s own function (a helper function has no
+    scalar lowering to ask)."""
+    entry = b.function.entry_basic_block
+    saved = b.block
+    b.position_at_start(entry)
+    slot = b.alloca(ty)
+    b.position_at_end(saved)
+    return slot
+
+
+def int_sum(ctx: Context, value: ir.Value, t: Array) -> ir.Value:
+    """The exact sum of an integer or bool array as an int64; OverflowError (ember's
+    scalar message) when it does not fit. NumPy's int64 / uint64 accumulators wrap
+    silently; ember's int cannot, and a uint64 sum of 2**63 or more has no int64 either."""
+    from ember.native.lower import OVERFLOW  # the message of ember's scalar int overflow
+
+    b = ctx.builder
+    dtype = t.dtype
+    if dtype.itemsize <= 4:
+        narrow = b.icmp_signed("<", size_of(b, value, t.ndim), ir.Constant(I64, NARROW_SUM_LIMIT))
+        with b.if_else(narrow, likely=True) as (then, otherwise):
+            with then:
+                fast = b.sext(_sum_loop(ctx, value, t, I64), I128)  # cannot overflow
+                fast_block = b.block
+            with otherwise:
+                wide = _sum_loop(ctx, value, t, I128)
+                wide_block = b.block
+        total = b.phi(I128)
+        total.add_incoming(fast, fast_block)
+        total.add_incoming(wide, wide_block)
+    else:
+        total = _sum_loop(ctx, value, t, I128)
+    low = b.trunc(total, I64)
+    with unlikely(ctx, b.icmp_signed("!=", b.sext(low, I128), total)):
+        raise_message(ctx, "OverflowError", OVERFLOW)
+    return low
+
+
+def _sum_loop(ctx: Context, value: ir.Value, t: Array, acc_type: ir.IntType) -> ir.Value:
+    """Every element, sign- or zero-extended to ``acc_type``, added up (in C order)."""
+    b = ctx.builder
+    elem = storage_type(t.dtype)
+    acc = local_alloca(ctx, acc_type, name="sum")
+    b.store(ir.Constant(acc_type, 0), acc)
+    shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
+    with nested_loops(b, shape) as indices:
+        raw = b.load(unchecked_pointer(b, value, t, indices), typ=elem, align=1)
+        x = b.sext(raw, acc_type) if t.dtype.kind == "i" else b.zext(raw, acc_type)
+        b.store(b.add(b.load(acc, typ=acc_type), x), acc)
+    return b.load(acc, typ=acc_type)
+
+
+def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
+    """``a.min()`` / ``a.max()`` in the compute type (C order); ValueError on an empty
+    array. NumPy's scalar loop for floats: ``cur = x if (x <= cur or x is NaN) else cur``
+    unless ``cur`` is already NaN, so the first NaN stays and, of equal values (0.0 and
+    -0.0), the later one wins."""
+    b = ctx.builder
+    dtype: DType = t.dtype
+    ty = F64 if dtype.kind == "f" else I64
+    empty = b.icmp_signed("==", size_of(b, value, t.ndim), ir.Constant(I64, 0))
+    name = "minimum" if op == "min" else "maximum"
+    with unlikely(ctx, empty):
+        raise_message(ctx, "ValueError",
+                      f"zero-size array to reduction operation {name} which has no identity")
+    acc = local_alloca(ctx, ty, name="acc")
+    first = load_element(ctx, unchecked_pointer(b, value, t, [ir.Constant(I64, 0)] * t.ndim),
+                         dtype)
+    b.store(_widen(b, first, ty), acc)
+    shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
+    with nested_loops(b, shape) as indices:
+        x = _widen(b, load_element(ctx, unchecked_pointer(b, value, t, indices), dtype), ty)
+        cur = b.load(acc, typ=ty)
+        if ty is F64:
+            take = b.fcmp_unordered("<=" if op == "min" else ">=", x, cur)
+            keep_nan = b.fcmp_unordered("uno", cur, cur)
+            new = b.select(keep_nan, cur, b.select(take, x, cur))
+        else:
+            new = b.select(b.icmp_signed("<" if op == "min" else ">", x, cur), x, cur)
+        b.store(new, acc)
+    return b.load(acc, typ=ty)
+
+
+def _widen(b: ir.IRBuilder, x: ir.Value, ty: ir.Type) -> ir.Value:
+    if x.type == ty:
+        return x
+    assert x.type == I1
+    return b.zext(x, ty)  # bool → int64
+
