@@ -500,10 +500,26 @@ def reduce(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
     if t.layout in ("C", "F"):  # one run in memory order: NumPy's iterator coalesces it
         return pairwise_sum(ctx, data_of(b, value), n, itemsize, t.dtype)
     # Any other layout: NumPy's buffered iterator hands the pairwise loop the elements in
-    # C order (exactly so up to its 8192-element buffer); a C-ordered copy does the same.
+    # C order (exactly so up to its 8192-element buffer); a C-ordered copy does the same,
+    # and an array that is C-contiguous after all needs none.
     shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
-    tmp = new_array(ctx, Array(t.dtype, t.ndim, "C"), shape, zero=False)
-    copy_into(ctx, tmp, value, t)
-    total = pairwise_sum(ctx, data_of(b, tmp), n, itemsize, t.dtype)
-    py_decref(b, owner_of(b, tmp))
+    contiguous = ir.Constant(I1, 1)
+    expected: ir.Value = itemsize
+    for axis in reversed(range(t.ndim)):
+        same = b.icmp_signed("==", stride_of(b, value, axis), expected)
+        contiguous = b.and_(contiguous, same)
+        expected = b.mul(expected, shape[axis])
+    with b.if_else(contiguous) as (then, otherwise):
+        with then:
+            direct = pairwise_sum(ctx, data_of(b, value), n, itemsize, t.dtype)
+            direct_block = b.block
+        with otherwise:
+            tmp = new_array(ctx, Array(t.dtype, t.ndim, "C"), shape, zero=False)
+            copy_into(ctx, tmp, value, t)
+            copied = pairwise_sum(ctx, data_of(b, tmp), n, itemsize, t.dtype)
+            py_decref(b, owner_of(b, tmp))
+            copied_block = b.block
+    total = b.phi(F64)
+    total.add_incoming(direct, direct_block)
+    total.add_incoming(copied, copied_block)
     return total
