@@ -218,23 +218,34 @@ def make_array(values: np.ndarray, layout: str) -> np.ndarray:
         return big[::2]
     if layout == "reversed":
         return np.ascontiguousarray(values[::-1])[::-1]
+    if layout == "padded":  # rows end before the next begins
+        big = np.zeros((*values.shape[:-1], values.shape[-1] + 3), values.dtype)
+        big[..., : values.shape[-1]] = values
+        return big[..., : values.shape[-1]]
+    if layout == "F rows":  # every other row of a Fortran array: the inner axis is axis 0
+        big = np.asfortranarray(np.zeros((2 * values.shape[0], *values.shape[1:]), values.dtype))
+        big[::2] = values
+        return big[::2]
     return values
 
 
 def float_values(dtype: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """Magnitudes spread over twelve decades: the order of the additions shows in the
-    last bits of a sum."""
+    """Values of both signs within a factor of 16: the order of the additions shows in
+    the last bits of a sum (widely spread magnitudes would hide it)."""
     rng = np.random.default_rng(seed)
-    values = rng.uniform(-1, 1, shape) * 10.0 ** rng.integers(-6, 7, shape)
-    return values.astype(dtype)
+    values = rng.uniform(1, 2, shape) * 2.0 ** rng.integers(0, 4, shape)
+    return (values * rng.choice([-1.0, 1.0], shape)).astype(dtype)
 
 
-SHAPES = [(0,), (1,), (7,), (8,), (9,), (127,), (128,), (129,), (1000,), (5001,), (3, 4),
-          (20, 50), (300, 3), (129, 7), (0, 3)]
+# Small and large (beyond NumPy's 8192-element buffer), rows shorter and longer than it.
+SHAPES = [(0,), (1,), (7,), (8,), (9,), (127,), (128,), (129,), (1000,), (20001,), (3, 4),
+          (20, 50), (300, 3), (129, 7), (0, 3), (300, 300), (20000, 3), (3, 20000),
+          (2, 8193), (9000, 1)]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("layout", ["C", "F", "strided", "rows", "reversed"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "rows", "reversed", "padded",
+                                    "F rows"])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_float_sum_is_numpys_pairwise_sum(dtype: str, layout: str,
                                          shape: tuple[int, ...]) -> None:

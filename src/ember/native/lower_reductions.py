@@ -12,6 +12,8 @@ below (the shape NumPy's ``pairwise_sum`` has, so the rounding is the same).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import llvmlite.ir as ir
 
 from ember.native.lower_arrays import (
@@ -26,6 +28,7 @@ from ember.native.lower_arrays import (
     load_element,
     local_alloca,
     nested_loops,
+    py_decref,
     raise_message,
     size_of,
     storage_type,
@@ -37,6 +40,7 @@ from ember.native.types import Array, DType
 I128 = ir.IntType(128)
 BLOCK = 128  # NumPy's PW_BLOCKSIZE: below it, eight running partial sums
 LANES = 8
+BUFFER = 8192  # NumPy's default iterator buffer, in elements
 # Below 2**31 elements, a sum of 32-bit (or narrower) integers fits in int64: no wider
 # accumulator is needed (|x| <= 2**32, so |sum| < 2**63).
 NARROW_SUM_LIMIT = 1 << 31
@@ -111,6 +115,66 @@ def pairwise_function(module: ir.Module, ty: ir.Type) -> ir.Function:
     right = b.call(fn, [rest, b.sub(n, half), stride])
     b.ret(b.fadd(left, right))
     return fn
+
+
+def sum_2d_any(ctx: Context, value: ir.Value, t: Array,
+               new_buffer: Callable[[ir.Value], ir.Value]) -> ir.Value:
+    """The float sum of a 2-d array of any strides, as NumPy's iterator does it: the
+    axis of the smaller stride is the inner one; a run that coalesces (a length-1 axis,
+    or rows end to end) is one pairwise sum along the inner stride; otherwise the rows
+    go through an 8192-element buffer, as many whole rows at a time as fit (at least
+    one), and each buffer's pairwise sum is added to a running total in the dtype.
+    ``new_buffer(n)`` makes a C array of n elements (a new reference)."""
+    b = ctx.builder
+    ty = storage_type(t.dtype)
+    fn = pairwise_function(b.module, ty)
+    itemsize = ir.Constant(I64, t.dtype.itemsize)
+    data = b.extract_value(value, 0)
+    d0, d1 = dim_of(b, value, 0), dim_of(b, value, 1)
+    s0, s1 = (b.extract_value(value, [3, axis]) for axis in (0, 1))
+
+    def magnitude(x: ir.Value) -> ir.Value:
+        return b.select(b.icmp_signed("<", x, ir.Constant(I64, 0)), b.neg(x), x)
+
+    swap = b.icmp_signed("<", magnitude(s0), magnitude(s1))
+    outer_d, inner_d = b.select(swap, d1, d0), b.select(swap, d0, d1)
+    outer_s, inner_s = b.select(swap, s1, s0), b.select(swap, s0, s1)
+    one = ir.Constant(I64, 1)
+    run_n = b.mul(outer_d, inner_d)
+    coalesced = b.or_(b.or_(b.icmp_signed("==", inner_d, one), b.icmp_signed("==", outer_d, one)),
+                      b.or_(b.icmp_signed("==", outer_s, b.mul(inner_d, inner_s)),
+                            b.icmp_signed("==", run_n, ir.Constant(I64, 0))))
+    run_s = b.select(b.icmp_signed("==", inner_d, one), outer_s, inner_s)
+    result = local_alloca(ctx, ty, name="sum2d")
+    with b.if_else(coalesced) as (then, otherwise):
+        with then:
+            b.store(b.fadd(ir.Constant(ty, 0.0), b.call(fn, [data, run_n, run_s])), result)
+        with otherwise:
+            b.store(ir.Constant(ty, 0.0), result)
+            per = b.udiv(ir.Constant(I64, BUFFER), inner_d)  # inner_d >= 2 here
+            per = b.select(b.icmp_signed("<", per, one), one, per)
+            chunks = b.udiv(b.sub(b.add(outer_d, per), one), per)
+            buffer = new_buffer(b.mul(b.select(b.icmp_signed("<", outer_d, per), outer_d, per),
+                                      inner_d))
+            buf_data = b.extract_value(buffer, 0)
+            with counted_loop(b, chunks, name="chunk") as c:
+                first = b.mul(c, per)
+                rows = b.sub(outer_d, first)
+                rows = b.select(b.icmp_signed("<", rows, per), rows, per)
+                start = b.gep(data, [b.mul(first, outer_s)], source_etype=ir.IntType(8))
+                with counted_loop(b, rows, name="row") as r:
+                    src_row = b.gep(start, [b.mul(r, outer_s)], source_etype=ir.IntType(8))
+                    base = b.mul(r, inner_d)
+                    with counted_loop(b, inner_d, name="col") as j:
+                        x = b.load(b.gep(src_row, [b.mul(j, inner_s)],
+                                         source_etype=ir.IntType(8)), typ=ty, align=1)
+                        b.store(x, b.gep(buf_data, [b.add(base, j)], source_etype=ty),
+                                align=1)
+                part = b.call(fn, [buf_data, b.mul(rows, inner_d), itemsize])
+                b.store(b.fadd(b.load(result, typ=ty), part), result)
+            py_decref(b, b.extract_value(buffer, 1))
+    total = b.load(result, typ=ty)
+    return total if ty == F64 else b.fpext(total, F64)
 
 
 def local_alloca_in(b: ir.IRBuilder, ty: ir.Type) -> ir.Value:
