@@ -294,3 +294,11 @@ def test_min_max_ties_and_nan_like_numpy(dtype: str, order: tuple[float, ...]) -
         for compiled, op in ((smallest, "min"), (largest, "max")):
             want = np.float64(getattr(a, op)()).tobytes()
             assert np.float64(compiled(a)).tobytes() == want, (op, a)
+
+
+def test_uint64_min_max_compare_unsigned() -> None:
+    a = np.array([5, 2**64 - 1, 3], np.uint64)
+    assert smallest(a) == 3
+    with pytest.raises(OverflowError, match="does not fit in int64"):
+        largest(a)  # NumPy's 2**64 - 1 has no int64
+    assert largest(np.array([INT64_MAX, 0], np.uint64)) == INT64_MAX

@@ -234,7 +234,8 @@ def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
     """``a.min()`` / ``a.max()`` in the compute type (C order); ValueError on an empty
     array. NumPy's scalar loop for floats: ``cur = x if (x <= cur or x is NaN) else cur``
     unless ``cur`` is already NaN, so the first NaN stays and, of equal values (0.0 and
-    -0.0), the later one wins."""
+    -0.0), the later one wins. uint64 compares unsigned: only a result of 2**63 or more
+    raises (OverflowError, as loading such an element does), not any element."""
     b = ctx.builder
     dtype: DType = t.dtype
     ty = F64 if dtype.kind == "f" else I64
@@ -243,21 +244,31 @@ def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
     with unlikely(ctx, empty):
         raise_message(ctx, "ValueError",
                       f"zero-size array to reduction operation {name} which has no identity")
+    wide_unsigned = dtype.kind == "u" and dtype.itemsize == 8
+
+    def element(indices: list[ir.Value]) -> ir.Value:
+        ptr = unchecked_pointer(b, value, t, indices)
+        if wide_unsigned:
+            return b.load(ptr, typ=I64, align=1)
+        return _widen(b, load_element(ctx, ptr, dtype), ty)
+
     acc = local_alloca(ctx, ty, name="acc")
-    first = load_element(ctx, unchecked_pointer(b, value, t, [ir.Constant(I64, 0)] * t.ndim),
-                         dtype)
-    b.store(_widen(b, first, ty), acc)
+    b.store(element([ir.Constant(I64, 0)] * t.ndim), acc)
     shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
     with nested_loops(b, shape) as indices:
-        x = _widen(b, load_element(ctx, unchecked_pointer(b, value, t, indices), dtype), ty)
+        x = element(indices)
         cur = b.load(acc, typ=ty)
         if ty is F64:
             take = b.fcmp_unordered("<=" if op == "min" else ">=", x, cur)
             keep_nan = b.fcmp_unordered("uno", cur, cur)
             new = b.select(keep_nan, cur, b.select(take, x, cur))
+        elif wide_unsigned:
+            new = b.select(b.icmp_unsigned("<" if op == "min" else ">", x, cur), x, cur)
         else:
             new = b.select(b.icmp_signed("<" if op == "min" else ">", x, cur), x, cur)
         b.store(new, acc)
+    if wide_unsigned:
+        return load_element(ctx, acc, dtype)  # the uint64 → int check of a loaded element
     return b.load(acc, typ=ty)
 
 
