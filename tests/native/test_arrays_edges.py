@@ -302,3 +302,29 @@ def test_uint64_min_max_compare_unsigned() -> None:
     with pytest.raises(OverflowError, match="does not fit in int64"):
         largest(a)  # NumPy's 2**64 - 1 has no int64
     assert largest(np.array([INT64_MAX, 0], np.uint64)) == INT64_MAX
+
+
+def views_3d(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Non-contiguous 3-d views of ``values``: skipped planes or rows, padded rows,
+    reversed, axes permuted in memory."""
+    out = {}
+    for axis in (0, 1):
+        shape = list(values.shape)
+        shape[axis] *= 2
+        big = np.zeros(shape, values.dtype)
+        every_other = tuple(slice(None, None, 2) if k == axis else slice(None) for k in range(3))
+        big[every_other] = values
+        out[f"skip{axis}"] = big[every_other]
+    out["padded"] = make_array(values, "padded")
+    out["reversed"] = make_array(values, "reversed")
+    out["F rows"] = make_array(values, "F rows")
+    out["permuted"] = np.ascontiguousarray(values.transpose(2, 0, 1)).transpose(1, 2, 0)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(30, 40, 50), (2, 3, 9000), (100, 2, 100), (1, 300, 300),
+                                   (20, 1, 3000), (0, 3, 4), (3, 1, 1)], ids=str)
+def test_float_sum_3d_any_layout(dtype: str, shape: tuple[int, ...]) -> None:
+    for name, a in views_3d(float_values(dtype, shape, seed=sum(shape))).items():
+        assert np.float64(total(a)).tobytes() == np.float64(a.sum()).tobytes(), name

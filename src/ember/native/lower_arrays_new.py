@@ -50,7 +50,7 @@ from ember.native.lower_arrays import (
     unchecked_pointer,
     unlikely,
 )
-from ember.native.lower_reductions import int_sum, min_max, pairwise_sum, sum_2d_any
+from ember.native.lower_reductions import int_sum, min_max, pairwise_sum, sum_any_layout
 from ember.native.types import Array, DType
 
 # Slots of NumPy's C API table (stable across NumPy 1.x and 2.x).
@@ -499,30 +499,6 @@ def reduce(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
     n = size_of(b, value, t.ndim)
     if t.layout in ("C", "F"):  # one run in memory order: NumPy's iterator coalesces it
         return pairwise_sum(ctx, data_of(b, value), n, itemsize, t.dtype)
-    if t.ndim == 2:
-        return sum_2d_any(ctx, value, t, lambda count: new_array(
-            ctx, Array(t.dtype, 1, "C"), [count], zero=False))
-    # Three or more dimensions, any strides: NumPy's buffered iterator hands the pairwise
-    # loop the elements in C order (exactly so up to its 8192-element buffer); a C-ordered
-    # copy does the same, and an array that is C-contiguous after all needs none.
-    shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
-    contiguous = ir.Constant(I1, 1)
-    expected: ir.Value = itemsize
-    for axis in reversed(range(t.ndim)):
-        same = b.icmp_signed("==", stride_of(b, value, axis), expected)
-        contiguous = b.and_(contiguous, same)
-        expected = b.mul(expected, shape[axis])
-    with b.if_else(contiguous) as (then, otherwise):
-        with then:
-            direct = pairwise_sum(ctx, data_of(b, value), n, itemsize, t.dtype)
-            direct_block = b.block
-        with otherwise:
-            tmp = new_array(ctx, Array(t.dtype, t.ndim, "C"), shape, zero=False)
-            copy_into(ctx, tmp, value, t)
-            copied = pairwise_sum(ctx, data_of(b, tmp), n, itemsize, t.dtype)
-            py_decref(b, owner_of(b, tmp))
-            copied_block = b.block
-    total = b.phi(F64)
-    total.add_incoming(direct, direct_block)
-    total.add_incoming(copied, copied_block)
-    return total
+    # Any other layout: NumPy's iterator order, rows through its buffer.
+    return sum_any_layout(ctx, value, t, lambda count: new_array(
+        ctx, Array(t.dtype, 1, "C"), [count], zero=False))

@@ -117,64 +117,104 @@ def pairwise_function(module: ir.Module, ty: ir.Type) -> ir.Function:
     return fn
 
 
-def sum_2d_any(ctx: Context, value: ir.Value, t: Array,
-               new_buffer: Callable[[ir.Value], ir.Value]) -> ir.Value:
-    """The float sum of a 2-d array of any strides, as NumPy's iterator does it: the
-    axis of the smaller stride is the inner one; a run that coalesces (a length-1 axis,
-    or rows end to end) is one pairwise sum along the inner stride; otherwise the rows
-    go through an 8192-element buffer, as many whole rows at a time as fit (at least
-    one), and each buffer's pairwise sum is added to a running total in the dtype.
-    ``new_buffer(n)`` makes a C array of n elements (a new reference)."""
+def sum_any_layout(ctx: Context, value: ir.Value, t: Array,
+                   new_buffer: Callable[[ir.Value], ir.Value]) -> ir.Value:
+    """The float sum of an n-d array of any strides, in NumPy's iterator order: axes
+    sorted by decreasing |stride| (stably; length-1 axes drop out), then coalesced from
+    the inner end while each axis's stride is the extent of the run inside it. One run
+    left is one pairwise sum along the inner stride; otherwise the rows (the inner run,
+    in C order of the outer axes) go through an 8192-element buffer, as many whole rows
+    at a time as fit (at least one), each buffer's pairwise sum added to a running total
+    in the dtype. ``new_buffer(n)`` makes a C array of n elements (a new reference)."""
     b = ctx.builder
     ty = storage_type(t.dtype)
     fn = pairwise_function(b.module, ty)
-    itemsize = ir.Constant(I64, t.dtype.itemsize)
+    one, zero = ir.Constant(I64, 1), ir.Constant(I64, 0)
     data = b.extract_value(value, 0)
-    d0, d1 = dim_of(b, value, 0), dim_of(b, value, 1)
-    s0, s1 = (b.extract_value(value, [3, axis]) for axis in (0, 1))
-
-    def magnitude(x: ir.Value) -> ir.Value:
-        return b.select(b.icmp_signed("<", x, ir.Constant(I64, 0)), b.neg(x), x)
-
-    swap = b.icmp_signed("<", magnitude(s0), magnitude(s1))
-    outer_d, inner_d = b.select(swap, d1, d0), b.select(swap, d0, d1)
-    outer_s, inner_s = b.select(swap, s1, s0), b.select(swap, s0, s1)
-    one = ir.Constant(I64, 1)
-    run_n = b.mul(outer_d, inner_d)
-    coalesced = b.or_(b.or_(b.icmp_signed("==", inner_d, one), b.icmp_signed("==", outer_d, one)),
-                      b.or_(b.icmp_signed("==", outer_s, b.mul(inner_d, inner_s)),
-                            b.icmp_signed("==", run_n, ir.Constant(I64, 0))))
-    run_s = b.select(b.icmp_signed("==", inner_d, one), outer_s, inner_s)
-    result = local_alloca(ctx, ty, name="sum2d")
-    with b.if_else(coalesced) as (then, otherwise):
+    dims = [dim_of(b, value, axis) for axis in range(t.ndim)]
+    strides = [b.extract_value(value, [3, axis]) for axis in range(t.ndim)]
+    # The sort key: |stride|, or the largest key for a length-1 axis (it goes outermost,
+    # where a loop of one iteration changes nothing).
+    keys = [b.select(b.icmp_signed("==", d, one), ir.Constant(I64, (1 << 63) - 1),
+                     b.select(b.icmp_signed("<", st, zero), b.neg(st), st))
+            for d, st in zip(dims, strides, strict=True)]
+    for i in range(t.ndim):  # bubble sort, compare-and-swap on strictly smaller: stable
+        for j in range(t.ndim - 1 - i):
+            swap = b.icmp_unsigned("<", keys[j], keys[j + 1])
+            for lst in (keys, dims, strides):
+                lst[j], lst[j + 1] = (b.select(swap, lst[j + 1], lst[j]),
+                                      b.select(swap, lst[j], lst[j + 1]))
+    inner_n, inner_s = dims[-1], strides[-1]
+    merging = ir.Constant(I1, 1)
+    outer = dims[:-1]
+    for k in reversed(range(t.ndim - 1)):
+        can = b.and_(merging, b.or_(b.icmp_signed("==", dims[k], one),
+                                    b.icmp_signed("==", strides[k], b.mul(inner_n, inner_s))))
+        inner_n = b.select(can, b.mul(inner_n, dims[k]), inner_n)
+        outer[k] = b.select(can, one, dims[k])
+        merging = can
+    n = b.mul(inner_n, _product(b, outer))
+    result = local_alloca(ctx, ty, name="sum.any")
+    b.store(ir.Constant(ty, 0.0), result)
+    single = b.or_(b.icmp_signed("==", n, inner_n), b.icmp_signed("==", n, zero))
+    with b.if_else(single) as (then, otherwise):
         with then:
-            b.store(b.fadd(ir.Constant(ty, 0.0), b.call(fn, [data, run_n, run_s])), result)
+            b.store(b.fadd(ir.Constant(ty, 0.0), b.call(fn, [data, n, inner_s])), result)
         with otherwise:
-            b.store(ir.Constant(ty, 0.0), result)
-            per = b.udiv(ir.Constant(I64, BUFFER), inner_d)  # inner_d >= 2 here
-            per = b.select(b.icmp_signed("<", per, one), one, per)
-            chunks = b.udiv(b.sub(b.add(outer_d, per), one), per)
-            buffer = new_buffer(b.mul(b.select(b.icmp_signed("<", outer_d, per), outer_d, per),
-                                      inner_d))
-            buf_data = b.extract_value(buffer, 0)
-            with counted_loop(b, chunks, name="chunk") as c:
-                first = b.mul(c, per)
-                rows = b.sub(outer_d, first)
-                rows = b.select(b.icmp_signed("<", rows, per), rows, per)
-                start = b.gep(data, [b.mul(first, outer_s)], source_etype=ir.IntType(8))
-                with counted_loop(b, rows, name="row") as r:
-                    src_row = b.gep(start, [b.mul(r, outer_s)], source_etype=ir.IntType(8))
-                    base = b.mul(r, inner_d)
-                    with counted_loop(b, inner_d, name="col") as j:
-                        x = b.load(b.gep(src_row, [b.mul(j, inner_s)],
-                                         source_etype=ir.IntType(8)), typ=ty, align=1)
-                        b.store(x, b.gep(buf_data, [b.add(base, j)], source_etype=ty),
-                                align=1)
-                part = b.call(fn, [buf_data, b.mul(rows, inner_d), itemsize])
-                b.store(b.fadd(b.load(result, typ=ty), part), result)
-            py_decref(b, b.extract_value(buffer, 1))
+            _buffered_rows(ctx, fn, data, outer, strides[:-1], inner_n, inner_s, result,
+                           new_buffer, t.dtype.itemsize)
     total = b.load(result, typ=ty)
     return total if ty == F64 else b.fpext(total, F64)
+
+
+def _product(b: ir.IRBuilder, values: list[ir.Value]) -> ir.Value:
+    out: ir.Value = ir.Constant(I64, 1)
+    for v in values:
+        out = b.mul(out, v)
+    return out
+
+
+def _buffered_rows(ctx: Context, fn: ir.Function, data: ir.Value, outer: list[ir.Value],
+                   outer_strides: list[ir.Value], inner_n: ir.Value, inner_s: ir.Value,
+                   result: ir.Value, new_buffer: Callable[[ir.Value], ir.Value],
+                   itemsize: int) -> None:
+    """``result += pairwise(buffer)`` per bufferful of whole rows (see sum_any_layout)."""
+    b = ctx.builder
+    ty = fn.return_value.type
+    one = ir.Constant(I64, 1)
+    byte = ir.IntType(8)
+    per = b.udiv(ir.Constant(I64, BUFFER), inner_n)  # inner_n >= 2 here
+    per = b.select(b.icmp_signed("<", per, one), one, per)
+    rows = _product(b, outer)
+    buffer = new_buffer(b.mul(b.select(b.icmp_signed("<", rows, per), rows, per), inner_n))
+    buf = b.extract_value(buffer, 0)
+    filled = local_alloca(ctx, I64, name="rows.filled")
+    b.store(ir.Constant(I64, 0), filled)
+    size = ir.Constant(I64, itemsize)
+
+    def flush(count: ir.Value) -> None:
+        part = b.call(fn, [buf, b.mul(count, inner_n), size])
+        b.store(b.fadd(b.load(result, typ=ty), part), result)
+
+    with nested_loops(b, outer) as indices:
+        offset: ir.Value = ir.Constant(I64, 0)
+        for index, stride in zip(indices, outer_strides, strict=True):
+            offset = b.add(offset, b.mul(index, stride))
+        row = b.gep(data, [offset], source_etype=byte)
+        got = b.load(filled, typ=I64)
+        base = b.mul(got, inner_n)
+        with counted_loop(b, inner_n, name="col") as j:
+            x = b.load(b.gep(row, [b.mul(j, inner_s)], source_etype=byte), typ=ty, align=1)
+            b.store(x, b.gep(buf, [b.add(base, j)], source_etype=ty), align=1)
+        got = b.add(got, one)
+        full = b.icmp_signed("==", got, per)
+        b.store(b.select(full, ir.Constant(I64, 0), got), filled)
+        with b.if_then(full):
+            flush(per)
+    left = b.load(filled, typ=I64)
+    with b.if_then(b.icmp_signed(">", left, ir.Constant(I64, 0))):
+        flush(left)
+    py_decref(b, b.extract_value(buffer, 1))
 
 
 def local_alloca_in(b: ir.IRBuilder, ty: ir.Type) -> ir.Value:
