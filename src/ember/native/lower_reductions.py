@@ -51,23 +51,26 @@ def pairwise_sum(ctx: Context, data: ir.Value, n: ir.Value, stride: ir.Value,
     """NumPy's ``add.reduce`` of ``n`` elements ``stride`` bytes apart: ``0 +
     pairwise(...)`` in the dtype's own float type, returned as a double (exact)."""
     b = ctx.builder
-    fn = pairwise_function(b.module, storage_type(dtype))
+    contiguous = isinstance(stride, ir.Constant) and stride.constant == dtype.itemsize
+    fn = pairwise_function(b.module, storage_type(dtype), contiguous)
     total = b.fadd(ir.Constant(fn.return_value.type, 0.0), b.call(fn, [data, n, stride]))
     return total if total.type == F64 else b.fpext(total, F64)
 
 
-def pairwise_function(module: ir.Module, ty: ir.Type) -> ir.Function:
+def pairwise_function(module: ir.Module, ty: ir.Type, contiguous: bool = False) -> ir.Function:
     """``ty @ember.pairwise_sum.<ty>(ptr p, i64 n, i64 stride)``: n < 8 adds in order;
     n <= 128 keeps eight partial sums r[j] += p[i + j], combines them as ((r0 + r1) +
     (r2 + r3)) + ((r4 + r5) + (r6 + r7)) and adds the tail; larger n splits at n2 = n / 2
     rounded down to a multiple of 8 and adds the two halves' sums."""
-    name = f"ember.pairwise_sum.{'f32' if ty == F32 else 'f64'}"
+    name = f"ember.pairwise_sum.{'f32' if ty == F32 else 'f64'}{'.contiguous' * contiguous}"
     existing = module.globals.get(name)
     if existing is not None:
         return existing
     fn = ir.Function(module, ir.FunctionType(ty, [PTR, I64, I64]), name)
     fn.linkage = "private"
     p, n, stride = fn.args
+    if contiguous:  # a constant stride: the eight partial sums become one vector add
+        stride = ir.Constant(I64, 4 if ty == F32 else 8)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     small = fn.append_basic_block("small")
     not_small = fn.append_basic_block("not_small")
@@ -161,7 +164,7 @@ def sum_any_layout(ctx: Context, value: ir.Value, t: Array,
         with then:
             b.store(b.fadd(ir.Constant(ty, 0.0), b.call(fn, [data, n, inner_s])), result)
         with otherwise:
-            _buffered_rows(ctx, fn, data, outer, strides[:-1], inner_n, inner_s, result,
+            _buffered_rows(ctx, pairwise_function(b.module, ty, contiguous=True), data, outer, strides[:-1], inner_n, inner_s, result,
                            new_buffer, t.dtype.itemsize)
     total = b.load(result, typ=ty)
     return total if ty == F64 else b.fpext(total, F64)
