@@ -81,10 +81,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         json_usage_errors(parser)
     parsed = parser.parse_args(rest)
     try:
-        return int(module.main(parsed))
+        status = int(module.main(parsed))
+        sys.stdout.flush()  # a full disk under stdout fails here, not at exit
+        return status
     except KeyboardInterrupt:
         sys.stderr.write("ember: interrupted\n")
         return 130
     except BrokenPipeError:
         # Output piped into `head` and closed: not an error worth a traceback.
         return 0
+    except OSError as exc:
+        # The last guard: an OS error no command expected (its output going to a full
+        # disk, say) is still one line, never a traceback.
+        return _os_error(name, exc)
+
+
+def _os_error(name: str, exc: OSError) -> int:
+    import os
+
+    if exc.filename is not None:
+        sys.stderr.write(f"{exc.filename}: error: {exc.strerror or exc}\n")
+        return 1
+    import errno
+
+    if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+        why = exc.strerror or str(exc)
+        try:
+            os.getcwd()
+        except OSError:  # relative paths are shown relative to a folder that is gone
+            why = "the current folder no longer exists (cd to one that does)"
+        sys.stderr.write(f"ember {name}: error: {why}\n")
+        return 1
+    sys.stderr.write(f"ember {name}: error: cannot write its output ({exc.strerror})\n")
+    try:  # what is still buffered would fail again at exit, with a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 1

@@ -12,6 +12,7 @@ the way compilers do, so a user sees where and what to do.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 
@@ -255,13 +256,19 @@ def byte_position(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def dangling_symlink(path: str | os.PathLike[str]) -> str | None:
-    """``"dangling symlink (points to T, which does not exist)"`` when ``path`` is a
-    symbolic link to nothing, else None: "no such file" would send a user looking for
-    a file they can see in ``ls``."""
+    """``"dangling symlink (points to T, which does not exist)"`` (or ``..., a loop of
+    links)``) when ``path`` is a symbolic link that leads nowhere, else None: "no such
+    file" would send a user looking for a file they can see in ``ls``."""
     try:
-        if not os.path.islink(path) or os.path.exists(path):
+        if not os.path.islink(path):
             return None
         target = os.readlink(path)
     except OSError:
         return None
-    return f"dangling symlink (points to {target}, which does not exist)"
+    try:
+        os.stat(path)
+        return None
+    except OSError as exc:
+        # ELOOP: the link leads back to itself; not the same fix as a missing target.
+        gone = "a loop of links" if exc.errno == errno.ELOOP else "which does not exist"
+    return f"dangling symlink (points to {target}, {gone})"

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for _unprivileged
+from _unprivileged import nobody_python  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLEAPP = REPO / "examples" / "sampleapp"
 OLD = 1_600_000_000  # 2020-09-13: far from "now", so caches are never same-second
@@ -159,3 +162,13 @@ def as_nobody() -> tuple[str, object]:
             except pytest.skip.Exception:
                 continue
     pytest.skip("user nobody cannot run a Python of this version here")
+@pytest.fixture(scope="session")
+def nobody():
+    """An :class:`_unprivileged.Unprivileged` running this Python and ember as user
+    nobody (root ignores permission bits), or skip when that cannot work here.
+    Session-scoped: it hard-links the interpreter once (a fraction of a second)."""
+    who = nobody_python()
+    if isinstance(who, str):
+        pytest.skip(who)
+    yield who
+    shutil.rmtree(who.root, ignore_errors=True)

@@ -120,3 +120,25 @@ def test_a_symlinked_pycache_is_never_followed_out_of_the_tree(tmp_path, monkeyp
     report = clean([Path(given)])
     assert report.removed == ()
     assert sorted(p.name for p in victim.iterdir()) == [f"m.{tag}.pyc", f"n.{tag}.pyc"]
+
+
+def test_unreadable_folders_are_one_line_errors_as_nobody(nobody):
+    # Regression (issue 19, item 4): PermissionError tracebacks from a folder the user
+    # may not enter; an unreadable __pycache__ was silently "removed 0".
+    from conftest import ember_env
+    from test_status import _locked_tree
+
+    tree = nobody.workdir("clean")
+    _locked_tree(tree)
+    (tree / "pkg" / "__pycache__").mkdir()
+    mine = tree / "pkg" / "__pycache__" / "ok.cpython-311.pyc"
+    mine.write_bytes(b"x" * 20)
+    for folder in (tree / "pkg", tree / "pkg" / "__pycache__"):
+        os.chown(folder, nobody.uid, nobody.gid)  # nobody may remove what is there
+    for argv in (["clean", "-n", "pkg"], ["clean", "pkg"]):
+        done = nobody.run(["-m", "ember", *argv], cwd=tree, env=ember_env())
+        assert "Traceback" not in done.stderr
+        assert done.returncode == 1
+        assert "pkg/locked: error: cannot list directory (Permission denied)" in done.stderr
+        assert "pkg/shut/__pycache__: error: cannot list directory" in done.stderr
+    assert not mine.exists()  # what could be removed was

@@ -440,3 +440,43 @@ def test_inspect_knows_a_launcher_runs_the_pyc(app, tmp_path):
     core = inspect_target(str(out / "pkg" / "core.pyc"))
     assert core.verdict is not None and core.verdict.state == "sourceless"
     assert any(s.value == "hunter2-secret" for s in core.strings)
+
+
+def test_out_in_a_folder_nobody_may_write_is_one_error(nobody):
+    # Regression (issue 19, item 4): mkdtemp beside OUT raised a PermissionError
+    # traceback; a file where OUT's folder should be raised FileExistsError.
+    from conftest import ember_env
+
+    tree = nobody.workdir("dist")
+    shutil.copytree(SAMPLEAPP, tree / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    (tree / "shut").mkdir()  # root's, mode 755: nobody may not write in it
+    (tree / "afile").write_text("")
+    for out, message in (
+        ("shut/out", "ember dist: error: cannot write in shut, OUT's folder (Permission denied)"),
+        ("afile/out", "cannot write in afile, OUT's folder: afile is a file, not a folder"),
+    ):
+        done = nobody.run(["-m", "ember", "dist", "app", out], cwd=tree, env=ember_env())
+        assert "Traceback" not in done.stderr
+        assert done.returncode == 1, done.stderr
+        assert message in done.stderr
+
+
+def test_disk_full_while_writing_is_one_error_and_out_is_untouched(app, tmp_path, monkeypatch):
+    # Regression (issue 19, item 4): ENOSPC while writing OUT escaped as a traceback.
+    import errno
+
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.suffix == ".pyc":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    out = tmp_path / "out"
+    with pytest.raises(DistError) as caught:
+        make_dist(app, out, verify=False)
+    text = caught.value.render()
+    assert "No space left on device" in text and str(out) in text
+    assert ".ember-dist-" not in text  # the temporary folder is not the user's business
+    assert not out.exists() and not list(tmp_path.glob(".out.ember-dist-*"))

@@ -234,3 +234,29 @@ def test_missing_reason_unwritable_as_another_user(as_nobody):
         "lib.py",
         "no cache file: __pycache__ cannot be created: . is not writable by you (permission)",
     ]
+def _locked_tree(root: Path) -> None:
+    """pkg/ok.py, pkg/locked/ (mode 000) and pkg/shut/__pycache__ (mode 000)."""
+    (root / "pkg" / "locked").mkdir(parents=True)
+    (root / "pkg" / "shut" / "__pycache__").mkdir(parents=True)
+    (root / "pkg" / "ok.py").write_text("X = 1\n")
+    (root / "pkg" / "locked" / "b.py").write_text("B = 1\n")
+    (root / "pkg" / "shut" / "m.py").write_text("M = 1\n")
+    (root / "pkg" / "shut" / "__pycache__" / "gone.cpython-311.pyc").write_bytes(b"x" * 20)
+    (root / "pkg" / "locked").chmod(0)
+    (root / "pkg" / "shut" / "__pycache__").chmod(0)
+
+
+def test_unreadable_folders_are_one_line_errors_as_nobody(nobody):
+    # Regression (issue 19, item 4): a folder the user may not enter was stat'ed for
+    # its __pycache__, and an unreadable __pycache__ listed: PermissionError tracebacks.
+    from conftest import ember_env
+
+    tree = nobody.workdir("status")
+    _locked_tree(tree)
+    done = nobody.run(["-m", "ember", "status", "pkg"], cwd=tree, env=ember_env())
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1  # a bad PATH fails the gate, as documented
+    assert "pkg/locked: error: cannot list directory (Permission denied)" in done.stderr
+    shut = "pkg/shut/__pycache__: error: cannot list directory (Permission denied)"
+    assert shut in done.stderr
+    assert "pkg/ok.py" in done.stdout  # the rest of the tree is still judged

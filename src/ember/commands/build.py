@@ -221,17 +221,22 @@ def print_json(document: object) -> None:
 
 
 class Progress:
-    """``done/total`` on one stderr line, redrawn at most ten times a second."""
+    """``done/total`` on one stderr line, redrawn at most ten times a second; not
+    before ``delay`` seconds have passed (a quick command prints no progress)."""
 
-    def __init__(self, verb: str, minimum: int = 50) -> None:
+    def __init__(self, verb: str, minimum: int = 50, delay: float = 0.0) -> None:
         self.verb = verb
         self.minimum = minimum
+        self.delay = delay
+        self.started = time.monotonic()
         self.last = 0.0
         self.shown = False
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
         if total < self.minimum or (now - self.last < 0.1 and done < total):
+            return
+        if now - self.started < self.delay:
             return
         self.last = now
         self.shown = True

@@ -30,6 +30,10 @@ examples:
   ember clean --orphans .         only caches whose source was deleted or renamed
   ember clean --stale .           only this Python's caches that are stale, corrupt,
                                   foreign, or unchecked-hash and out of date
+
+exit status: 0 when every PATH could be walked and every chosen cache removed (or, with
+-n, listed); 1 when a PATH, folder or cache folder could not be read, or a cache could
+not be removed (each is named on stderr; everything else is still cleaned).
 """
 
 

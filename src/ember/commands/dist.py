@@ -86,6 +86,11 @@ def main(args: argparse.Namespace) -> int:
 
     if args.optimize > 2:
         return fail("ember dist", "-O at most twice (-OO)", as_json=args.json, status=USAGE)
+    from ember.commands.build import Progress
+
+    # Only on a terminal, once it passes a second: never in a pipe or under --json.
+    tty = not args.json and sys.stderr.isatty()
+    progress = Progress("ember dist: step", minimum=0, delay=1.0) if tty else None
     try:
         result = make_dist(
             Path(args.src),
@@ -94,8 +99,11 @@ def main(args: argparse.Namespace) -> int:
             force=args.force,
             verify=not args.no_verify,
             default_excludes=args.default_excludes,
+            progress=progress,
         )
     except DistError as exc:
+        if progress is not None:
+            progress.clear()
         if not args.json:
             sys.stderr.write(exc.render() + "\n")
             return 1
@@ -108,6 +116,8 @@ def main(args: argparse.Namespace) -> int:
             document["diagnostics"] = [d.render() for d in exc.diagnostics]
         print_json(document)
         return 1
+    if progress is not None:
+        progress.clear()
     if args.json:
         import json
 

@@ -28,7 +28,8 @@ Types: int (int64), float (float64), bool, None, tuples (int, float), and arrays
 DTYPE[:], DTYPE[:, :], ... with DTYPE one of bool, int8-64, uint8-64, float32, float64.
 
 exit status: 0 on success, 1 when the function cannot be compiled (a diagnostic
-file:line:col: error: ... is printed), 2 for a usage error.
+file:line:col: error: ... is printed), 2 for a usage error (a FILE that does not
+exist or cannot be read included).
 """
 
 
@@ -69,6 +70,10 @@ def main(args: argparse.Namespace) -> int:
         sys.stdout.write(explain(args.target, args.types, stages))
     except ExplainError as exc:
         sys.stderr.write(f"ember explain: error: {exc}\n")
+        return 2
+    except OSError as exc:  # FILE, or a folder above it, that the user may not read
+        where = exc.filename or args.target
+        sys.stderr.write(f"{where}: error: cannot read ({exc.strerror or exc})\n")
         return 2
     except EmberError as exc:
         sys.stderr.write(f"{exc}\n")

@@ -77,6 +77,13 @@ def main(args: argparse.Namespace) -> int:
         )
     except InspectError as exc:
         return fail("ember inspect", exc.message, hint=exc.hint, as_json=args.json)
+    except OSError as exc:  # e.g. under a folder the user may not enter
+        where = exc.filename or args.target
+        if args.json:
+            return fail("ember inspect", f"{where}: cannot read ({exc.strerror or exc})",
+                        as_json=True)
+        sys.stderr.write(f"{where}: error: cannot read ({exc.strerror or exc})\n")
+        return 1
     if args.json:
         import json
 

@@ -108,6 +108,10 @@ def main(args: argparse.Namespace) -> int:
         except EmberError as exc:
             sys.stderr.write(f"{exc}\n")
             return 2
+        except OSError as exc:  # a folder that is not writable, or not there
+            where = args.install_launcher
+            sys.stderr.write(f"{where}: error: cannot write the launcher ({exc.strerror or exc})\n")
+            return 1
         print(f"wrote {path}")
         print(f"usage: {path} SCRIPT [ARGS...]   (same as: ember run SCRIPT [ARGS...])")
         return 0

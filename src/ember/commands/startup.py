@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from ember.commands.build import Progress
 from ember.commands.run import add_target_arguments, target_of
 
 EPILOG = """\
@@ -83,7 +84,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ember.commands.errors import FAILED, OK, TIMED_OUT, USAGE, fail_diagnostic
+    from ember.commands.errors import FAILED, OK, TIMED_OUT, USAGE, fail, fail_diagnostic
     from ember.diagnostics import EmberError
     from ember.pyc import startup
 
@@ -95,13 +96,19 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.plot:
             startup.check_plot_path(args.plot)  # before minutes of measuring
-        report = startup.measure(
-            target,
-            runs=args.runs,
-            profile_runs=args.profile_runs,
-            python=args.python,
-            timeout=args.timeout,
-        )
+        progress = _progress(args.json)
+        try:
+            report = startup.measure(
+                target,
+                runs=args.runs,
+                profile_runs=args.profile_runs,
+                python=args.python,
+                timeout=args.timeout,
+                progress=progress,
+            )
+        finally:
+            if progress is not None:
+                progress.clear()
         if args.json:
             print(json.dumps(report.to_json(args.top), indent=2))
         else:
@@ -116,8 +123,22 @@ def main(args: argparse.Namespace) -> int:
         return fail_diagnostic(exc.diagnostic, as_json=args.json, status=USAGE)
     except EmberError as exc:  # no such script, no matplotlib: not usage errors
         return fail_diagnostic(exc.diagnostic, as_json=args.json, status=FAILED)
+    except OSError as exc:  # a SCRIPT under a folder the user may not enter, a full disk
+        where = exc.filename or args.script or args.module
+        if args.json:
+            return fail("ember startup", f"{where}: {exc.strerror or exc}", as_json=True)
+        sys.stderr.write(f"{where}: error: {exc.strerror or exc}\n")
+        return FAILED
     # A CI job measuring start-up must notice a program that no longer starts.
     return FAILED if report.returncode else OK
+
+
+def _progress(as_json: bool) -> Progress | None:
+    """``measuring 3/15 (20%)`` on stderr once a measurement passes a second, only
+    when stderr is a terminal: never in a pipe, a log or under --json."""
+    if as_json or not sys.stderr.isatty():
+        return None
+    return Progress("measuring: run", minimum=0, delay=1.0)
 
 
 def _positive(text: str) -> int:

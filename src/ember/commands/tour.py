@@ -25,7 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "steps: status of a fresh tree, build, a no-op rebuild, an edit made stale,\n"
         "inspect a .pyc, run the main script from its cache, and a @jit kernel run\n"
         "twice (compiled, then loaded from the native cache).\n\n"
-        "example:\n  ember tour\n  ember tour --keep /tmp/ember-tour   # keep the copy to explore"
+        "example:\n  ember tour\n  ember tour --keep /tmp/ember-tour   # keep the copy to explore\n\n"
+        "exit status: 0 when the build step succeeds; 1 when it fails or the app cannot be\n"
+        "copied whole (each path that cannot is named); 2 when the app folder does not exist\n"
+        "or has no main.py."
     )
     parser.add_argument(
         "app",
@@ -61,19 +64,52 @@ def main(args: argparse.Namespace) -> int:
         print(f"ember tour: error: {app} has no main.py", file=sys.stderr)
         print("hint: pass an app folder, e.g. 'ember tour examples/sampleapp'", file=sys.stderr)
         return 2
-    work = args.keep or Path(tempfile.mkdtemp(prefix="ember-tour-"))
-    work.mkdir(parents=True, exist_ok=True)
     try:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="ember-tour-"))
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = args.keep or tempfile.gettempdir()
+        print(f"{where}: error: cannot create the tour's folder ({exc.strerror})", file=sys.stderr)
+        return 1
+    try:
+        try:
+            shutil.copytree(
+                app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
+            # The copy is the tour's to build in, even when the app folder is read-only.
+            for folder in [work / "app", *(work / "app").rglob("*")]:
+                if folder.is_dir() and not folder.is_symlink():
+                    folder.chmod(folder.stat().st_mode | 0o700)
+        except shutil.Error as exc:  # every path that could not be copied, then stop
+            for src, _dst, why in exc.args[0]:
+                if os.path.islink(src) and not os.path.exists(src):
+                    from ember.diagnostics import dangling_symlink
+
+                    why = dangling_symlink(src) or f"cannot reach {src}"
+                else:
+                    why = f"cannot copy ({_strerror(why)})"
+                print(f"{src}: error: {why}", file=sys.stderr)
+            print(f"ember tour: error: {app} could not be copied whole", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"{exc.filename}: error: cannot copy ({exc.strerror})", file=sys.stderr)
+            return 1
         return _tour(app, work, native=not args.no_native)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _strerror(why: str) -> str:
+    """``[Errno 13] Permission denied: 'x'`` → ``Permission denied`` (shutil.Error keeps
+    only the text of each OSError)."""
+    import re
+
+    found = re.match(r"\[Errno \d+\] ([^:]+)", why)
+    return found.group(1) if found else why
+
+
 def _tour(app: Path, work: Path, *, native: bool) -> int:
-    shutil.copytree(
-        app, work / "app", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
-    )
     env = dict(os.environ)
     # Many images set this; the tour wants the importer to write caches like a laptop does.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

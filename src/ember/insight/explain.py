@@ -93,6 +93,7 @@ def load_function(target: str) -> Any:
     path = Path(path_text)
     if not path.is_file():
         raise ExplainError(f"no such file: {path_text}")
+    path.open("rb").close()  # unreadable: the caller's one-line OSError, not "running it raised"
     modname = f"_ember_explain_{path.stem}"
     spec = importlib.util.spec_from_file_location(modname, path)
     if spec is None or spec.loader is None:

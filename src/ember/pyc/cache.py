@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ember.diagnostics import Diagnostic, Span
+from ember.diagnostics import Diagnostic, Span, dangling_symlink
 from ember.pyc.header import (
     HEADER_SIZE,
     HeaderError,
@@ -449,6 +450,16 @@ def path_problem(path: str, message: str, hint: str | None = None) -> Diagnostic
     return Diagnostic(Span(path, 0), message, hint=hint)
 
 
+def unlistable(folder: str | Path, exc: OSError) -> Diagnostic:
+    """``folder: error: cannot list directory (...)``: the one message every command
+    gives for a folder it may not read."""
+    return path_problem(
+        str(shown(Path(folder))),
+        f"cannot list directory ({exc.strerror or exc})",
+        "check its permissions",
+    )
+
+
 def find_sources(
     paths: Sequence[Path],
     *,
@@ -483,10 +494,9 @@ def find_sources(
             sources.append(Source(Path(display), absolute))
 
     def dangling(display: str) -> Diagnostic:
-        target = os.readlink(display)
         return path_problem(
             display,
-            f"dangling symlink (points to {target}, which does not exist)",
+            dangling_symlink(display) or f"cannot reach {display}",
             "remove the link or restore its target",
         )
 
@@ -513,7 +523,11 @@ def find_sources(
             if exclude and _excluded(child_rel, name, exclude):
                 continue
             is_link = entry.is_symlink()
-            if entry.is_dir():
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # ELOOP: a link to itself; reported below as dangling
+                is_dir = False
+            if is_dir:
                 if name == PYCACHE:
                     continue
                 if is_link and not follow_symlinks:
@@ -553,14 +567,32 @@ def find_sources(
         elif os.path.islink(absolute):
             problems.append(dangling(display))
         else:
-            problems.append(
-                path_problem(
-                    display, "no such file or directory", "check the path (typo? wrong directory?)"
-                )
-            )
+            problems.append(_unreachable(display, absolute))
     # `ember build . .venv`: skipped below ".", then walked as named; not skipped after all.
     left_out = tuple(s for s, path in skipped if os.path.realpath(path) not in seen_dirs)
     return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes), left_out)
+
+
+def _unreachable(display: str, absolute: str) -> Diagnostic:
+    """Why a PATH is neither a file nor a folder, in the OS's words: isdir/isfile say
+    False for a path under a folder the user may not enter, too."""
+    try:
+        os.stat(absolute)
+    except PermissionError as exc:
+        return path_problem(
+            display,
+            f"cannot read ({exc.strerror})",
+            "check the permissions of the folders above it",
+        )
+    except NotADirectoryError as exc:
+        return path_problem(
+            display, f"cannot read ({exc.strerror})", "a file stands where this path needs a folder"
+        )
+    except OSError:
+        pass
+    return path_problem(
+        display, "no such file or directory", "check the path (typo? wrong directory?)"
+    )
 
 
 def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]:
@@ -568,12 +600,21 @@ def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]
     found = []
     for d in dirs:
         cdir = Path(cache_dir(d, prefix=prefix))
-        if cdir.is_dir() and not cdir.is_symlink():
+        try:
+            st = os.lstat(cdir)
+        except OSError:
+            # Missing, or under a folder the user may not enter: the walk has already
+            # reported that folder, and there is nothing of ours to see in it.
+            continue
+        if stat.S_ISDIR(st.st_mode):
             found.append(cdir)
     return found
 
 
 def shown(path: Path) -> Path:
     """``path`` as a user reads it: relative to the current folder when below it."""
-    text = os.path.relpath(path) if os.path.isabs(path) else str(path)
+    try:
+        text = os.path.relpath(path) if os.path.isabs(path) else str(path)
+    except OSError:  # the current folder was deleted: nothing to be relative to
+        return path
     return Path(text) if not text.startswith("..") else path

@@ -17,6 +17,7 @@ Both together: the union.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from ember.pyc.cache import (
     parse_cache_name,
     shown,
     source_for_cache,
+    unlistable,
 )
 from ember.support.skips import Skipped
 
@@ -100,9 +102,10 @@ def clean(
     # files are listed and removed relative to that descriptor: a __pycache__ that is
     # (or is swapped for) a link out of the tree leads nowhere.
     fds: dict[Path, int] = {}
+    unlisted: list[Diagnostic] = []
     dirs = cache_dirs(found.dirs, prefix=prefix)
     for cdir in dirs:
-        candidates.extend(_cache_files(cdir, prefix, fds))
+        candidates.extend(_cache_files(cdir, prefix, fds, unlisted))
     # Explicit file arguments: their own caches, wherever their folder was not walked.
     walked = {str(d) for d in dirs}
     for src in found.sources:
@@ -111,14 +114,19 @@ def clean(
         if str(cdir) not in walked:
             candidates.extend(
                 c
-                for c in _cache_files(cdir, prefix, fds)
+                for c in _cache_files(cdir, prefix, fds, unlisted)
                 if parse_cache_name(c[0].name)[0] == name[:-3]
             )
     try:
-        return _remove(found, candidates, fds, orphans, stale, dry_run, prefix, dirs)
+        report = _remove(found, candidates, fds, orphans, stale, dry_run, prefix, dirs)
     finally:
         for fd in fds.values():
             os.close(fd)
+    if not unlisted:
+        return report
+    from dataclasses import replace
+
+    return replace(report, problems=(*report.problems, *unlisted))
 
 
 def _remove(
@@ -166,21 +174,27 @@ def _remove(
 
 
 def _cache_files(
-    cdir: Path, prefix: Path | None, fds: dict[Path, int]
+    cdir: Path, prefix: Path | None, fds: dict[Path, int], problems: list[Diagnostic]
 ) -> list[tuple[Path, Path | None]]:
     """Regular files named like caches in ``cdir``, each with its source path; ``cdir``
-    is opened (into ``fds``) only if it is a real folder, not a symlink to one."""
+    is opened (into ``fds``) only if it is a real folder, not a symlink to one. A
+    folder the user may not read goes to ``problems``: "removed 0" would be a lie."""
     out: list[tuple[Path, Path | None]] = []
     fd = fds.get(cdir)
     if fd is None:
         try:
             fd = os.open(cdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
-            return out  # missing, not a folder, or a symlink: nothing of ours there
+        except (FileNotFoundError, NotADirectoryError):
+            return out  # nothing of ours there
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # ELOOP: a symlink, never followed
+                problems.append(unlistable(cdir, exc))
+            return out
         fds[cdir] = fd
     try:
         entries = sorted(os.scandir(fd), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        problems.append(unlistable(cdir, exc))
         return out
     for entry in entries:
         if entry.is_file(follow_symlinks=False) and parse_cache_name(entry.name) is not None:

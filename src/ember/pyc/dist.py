@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
@@ -315,11 +317,14 @@ def make_dist(
     force: bool = False,
     verify: bool = True,
     default_excludes: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DistResult:
     """Write the sourceless copy of ``src`` to ``out`` (see the module docstring) and,
     with ``verify``, import every module from it in a fresh interpreter.
     ``default_excludes``: leave out the virtual environments, build output and the like
     found in SRC (:mod:`ember.support.skips`); they are listed in ``skipped``.
+    ``progress(done, total)`` is called after each source compiled, after writing
+    and after verifying.
 
     Raises :class:`DistError` before writing anything if the paths are refused or a
     source does not compile. OUT appears whole: it is built in a temporary folder
@@ -327,8 +332,17 @@ def make_dist(
     """
     if optimize not in (0, 1, 2):
         raise DistError(f"optimization level {optimize} is not 0, 1 or 2")
-    _check_paths(src, out, force)
-    layout = "package" if (src / "__init__.py").is_file() else "app"
+    try:
+        _check_paths(src, out, force)
+    except OSError as exc:  # OUT (or its folder) may not be looked into
+        raise DistError(
+            f"cannot check OUT {out} ({exc.strerror or exc})",
+            hint="check the permissions of OUT and the folders above it",
+        ) from None
+    try:
+        layout = "package" if (src / "__init__.py").is_file() else "app"
+    except OSError as exc:  # a SRC the user may not enter
+        raise DistError(f"cannot read SRC {src} ({exc.strerror or exc})") from None
     if layout == "package" and not src.resolve().name.isidentifier():
         raise DistError(
             f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
@@ -339,9 +353,22 @@ def make_dist(
     package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
 
     compiled: list[tuple[DistModule, CodeType, bytes]] = []
-    for path in sources:
+    steps = len(sources) + 1 + int(verify)
+    for done, path in enumerate(sources, 1):
+        if progress is not None:
+            progress(done, steps)
         rel = rels[path]
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                # Opening a FIFO named x.py would wait forever for a writer.
+                problems.append(
+                    path_problem(
+                        str(path),
+                        "not a regular file (a FIFO, socket or device): not compiled",
+                        "move it out of SRC",
+                    )
+                )
+                continue
             code, data = _compile(path, str(rel), optimize)
         except SyntaxError as exc:
             problems.append(_syntax_diagnostic(path, exc))
@@ -379,10 +406,21 @@ def make_dist(
             diagnostics=tuple(problems),
         )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     import tempfile
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ember-dist-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ember-dist-", dir=out.parent))
+    except OSError as exc:
+        # OUT is built beside itself and renamed into place: its folder must be writable.
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            why = f": {exc.filename} is a file, not a folder"
+        else:
+            why = f" ({exc.strerror or exc})"
+        raise DistError(
+            f"cannot write in {out.parent}, OUT's folder{why}",
+            hint="choose an OUT in a folder you may write to",
+        ) from None
     try:
         for module, code, data in compiled:
             _write_module(tmp, module, code, data)
@@ -394,10 +432,18 @@ def make_dist(
         modules = tuple(m for m, _c, _d in compiled)
         _write_marker(tmp, src, layout, modules, optimize)
         _swap_into_place(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # disk full, quota, a folder that vanished
+            where = os.fspath(exc.filename or tmp)
+            # Name the file as it would have been in OUT: the temporary folder is ours.
+            where = where.replace(os.fspath(tmp), os.fspath(out), 1)
+            raise DistError(
+                f"cannot write {where} ({exc.strerror or exc}); OUT {out} was left as it was",
+                hint="free some space or check permissions, then run again",
+            ) from None
         raise
     result = DistResult(
         src,
@@ -409,8 +455,12 @@ def make_dist(
         readable([code for _m, code, _d in compiled]),
         skipped=tuple(skipped),
     )
+    if progress is not None:
+        progress(len(sources) + 1, steps)
     if verify:
         verification = verify_imports(out, modules)
+        if progress is not None:
+            progress(steps, steps)
         from dataclasses import replace
 
         result = replace(

@@ -531,16 +531,18 @@ def find_python(version: str) -> str | None:
     import shutil
 
     root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    if root.is_dir():
 
-        def key(p: Path) -> tuple[int, ...]:
-            return tuple(int(x) for x in p.name.split(".") if x.isdigit())
+    def key(p: Path) -> tuple[int, ...]:
+        return tuple(int(x) for x in p.name.split(".") if x.isdigit())
 
-        found = sorted(root.glob(f"{version}.*"), key=key, reverse=True)
+    try:
+        found = sorted(root.glob(f"{version}.*"), key=key, reverse=True) if root.is_dir() else []
         for candidate in found:
             exe = candidate / "bin" / "python"
             if exe.is_file() and os.access(exe, os.X_OK) and candidate.name.count(".") == 2:
                 return str(exe)
+    except OSError:
+        pass  # another user's pyenv (e.g. under a 0700 /root): not ours to use
     return shutil.which(f"python{version}")
 
 

@@ -75,13 +75,7 @@ def run_script(
     try:
         st = os.stat(filename)
     except OSError as exc:
-        from ember.diagnostics import dangling_symlink
-
-        # python's line, but naming a dangling link as such ("no such file" sends a
-        # user looking for a file `ls` shows them).
-        why = dangling_symlink(filename) or f"[Errno {exc.errno}] {exc.strerror}"
-        sys.stderr.write(f"{sys.executable}: can't open file {filename!r}: {why}\n")
-        return 2
+        return _cannot_open(filename, exc)
     sys.argv[:] = [path, *args]
     if _is_dir_or_zip(filename, st.st_mode):
         # `python DIR` / `python app.zip` run DIR/__main__.py through runpy, with the
@@ -95,6 +89,8 @@ def run_script(
     except BaseException as exc:  # noqa: BLE001 - reported like python: no traceback
         if isinstance(exc, SystemExit):
             raise
+        if isinstance(exc, OSError) and exc.filename == filename:  # e.g. not readable
+            return _cannot_open(filename, exc)
         # No traceback at all: python reports a script's SyntaxError by itself.
         sys.excepthook(type(exc), exc.with_traceback(None), None)
         if isinstance(exc, KeyboardInterrupt):
@@ -114,6 +110,16 @@ def run_script(
     _displaced_main.append(sys.modules.get("__main__"))
     sys.modules["__main__"] = main
     return _run_guarded(exec, code, g)
+
+
+def _cannot_open(filename: str, exc: OSError) -> int:
+    """python's own words and status for a script it cannot open, but naming a dangling
+    link as such ("no such file" sends a user looking for a file `ls` shows them)."""
+    from ember.diagnostics import dangling_symlink
+
+    why = dangling_symlink(filename) or f"[Errno {exc.errno}] {exc.strerror}"
+    sys.stderr.write(f"{sys.executable}: can't open file {filename!r}: {why}\n")
+    return 2
 
 
 def run_module(name: str, args: Sequence[str] = (), *, write_cache: bool | None = None) -> int:
@@ -154,7 +160,16 @@ def _load_main(filename: str, regular: bool) -> tuple[CodeType, str | None, bool
         with open(filename, "rb") as f:
             return compile(f.read(), filename, "exec", dont_inherit=True), None, False
     loader = _MainLoader("__main__", filename)
-    code = loader.get_code("__main__")
+    try:
+        code = loader.get_code("__main__")
+    except (EOFError, ValueError, TypeError):
+        # A pyc whose header passes but whose body does not unmarshal (truncated,
+        # damaged): python never reads the script's pyc, so it must not stop us.
+        # Recompile, as the importer does for an unreadable pyc, and replace it (the
+        # same error again comes from the source, and is the user's).
+        loader = _MainLoader("__main__", filename)
+        loader.distrust_cache = True
+        code = loader.get_code("__main__")
     try:
         pyc = cache_from_source(filename)
     except (NotImplementedError, ValueError):  # no cache tag, or a bad optimization level
@@ -184,8 +199,11 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
 
     _source: bytes | None = None
     compiled = False  # set when get_code had to compile the source (no usable pyc)
+    distrust_cache = False  # set after the pyc's body failed to load
 
     def get_data(self, path: str) -> bytes:
+        if path != self.path and self.distrust_cache:
+            raise OSError(f"{path}: body does not unmarshal")
         data: bytes = super().get_data(path)
         if path == self.path:
             self._source = data  # kept for the hash when the pyc is written

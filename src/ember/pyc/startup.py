@@ -29,11 +29,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ember.diagnostics import Diagnostic, EmberError, Span, dangling_symlink
+
+_T = TypeVar("_T")
 
 # How a module's code was obtained, as the importer's -v messages tell it.
 COMPILED = "compiled"  # from its source: no usable pyc
@@ -192,6 +195,7 @@ def measure(
     python: str | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StartupReport:
     """Start ``target`` ``runs`` times cold and ``runs`` times warm (interleaved, so
     drift hits both alike), then profile it ``profile_runs`` times each way.
@@ -219,20 +223,32 @@ def measure(
             )
         )
     cmd = [python, *target.argv]
+    total = 1 + 2 * runs + 2 * profile_runs  # every run of the program, for progress
+    done = 0
+
+    def step(result: _T) -> _T:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return result
+
     with tempfile.TemporaryDirectory(prefix="ember-startup-") as tmp:
         warm_env = _env(Path(tmp) / "warm", write=True)
-        populate = _run(cmd, warm_env, workdir, timeout)  # untimed: fills the warm prefix
+        # untimed: fills the warm prefix
+        populate = step(_run(cmd, warm_env, workdir, timeout))
         cold: list[float] = []
         warm: list[float] = []
         for i in range(runs):
-            cold.append(_timed(cmd, _env(Path(tmp) / f"cold-{i}", write=False), workdir, timeout))
-            warm.append(_timed(cmd, warm_env, workdir, timeout))
+            cold_env = _env(Path(tmp) / f"cold-{i}", write=False)
+            cold.append(step(_timed(cmd, cold_env, workdir, timeout)))
+            warm.append(step(_timed(cmd, warm_env, workdir, timeout)))
         prof_cmd = [python, "-X", "importtime", "-v", *target.argv]
         cold_prof = [
-            _run(prof_cmd, _env(Path(tmp) / f"cold-prof-{i}", write=False), workdir, timeout)
+            step(_run(prof_cmd, _env(Path(tmp) / f"cold-prof-{i}", write=False), workdir, timeout))
             for i in range(profile_runs)
         ]
-        warm_prof = [_run(prof_cmd, warm_env, workdir, timeout) for _ in range(profile_runs)]
+        warm_prof = [step(_run(prof_cmd, warm_env, workdir, timeout)) for _ in range(profile_runs)]
     version = subprocess.run(
         [python, "-c", "import sys; print(sys.version.split()[0])"],
         capture_output=True,

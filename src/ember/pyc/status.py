@@ -35,6 +35,7 @@ from ember.pyc.cache import (
     parse_cache_name,
     shown,
     source_for_cache,
+    unlistable,
 )
 from ember.support.skips import Skipped
 
@@ -156,12 +157,13 @@ def status(
         for verdict in verdicts:
             shown = displays.get(verdict.source) if verdict.source else None
             records.append(_relative(why_missing.explain(verdict), shown))
-    orphans = find_orphans(found.dirs, prefix=prefix, known=set(displays))
+    unlisted: list[Diagnostic] = []
+    orphans = find_orphans(found.dirs, prefix=prefix, known=set(displays), problems=unlisted)
     records.extend(_relative(v, None) for v in orphans)
     tag = cache_tag()
     where = "in __pycache__" if prefix is None else f"under {prefix}"
     section = StatusSection(f"bytecode caches ({tag}, {where})", tuple(records))
-    return StatusReport((section,), found.problems, found.notes, strict, found.skipped)
+    return StatusReport((section,), (*found.problems, *unlisted), found.notes, strict, found.skipped)
 
 
 # --- why a cache is missing -------------------------------------------------------------
@@ -265,13 +267,24 @@ class MissingReasons:
 
 
 def find_orphans(
-    dirs: Sequence[str], *, prefix: Path | None = None, known: Set[Path] = frozenset()
+    dirs: Sequence[str],
+    *,
+    prefix: Path | None = None,
+    known: Set[Path] = frozenset(),
+    problems: list[Diagnostic] | None = None,
 ) -> list[Verdict]:
     """Cache files (any tag, any level) in the cache folders of ``dirs`` whose source
-    does not exist (``known`` sources were just found, so exist: no stat for them)."""
+    does not exist (``known`` sources were just found, so exist: no stat for them).
+    A cache folder that cannot be listed is added to ``problems`` and skipped."""
     orphans = []
     for cdir in cache_dirs(dirs, prefix=prefix):
-        for entry in sorted(os.scandir(cdir), key=lambda e: e.name):
+        try:
+            entries = sorted(os.scandir(cdir), key=lambda e: e.name)
+        except OSError as exc:
+            if problems is not None:
+                problems.append(unlistable(cdir, exc))
+            continue
+        for entry in entries:
             if not entry.is_file(follow_symlinks=False) or parse_cache_name(entry.name) is None:
                 continue
             cache = Path(entry.path)

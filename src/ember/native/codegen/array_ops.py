@@ -34,10 +34,10 @@ from ember.native.buffers import numpy_type_number
 from ember.native.codegen.array_access import (
     Context,
     contiguous_strides,
+    convert_for_store,
     counted_loop,
     data_of,
     dim_of,
-    load_element,
     local_alloca,
     make_value,
     nested_loops,
@@ -45,9 +45,11 @@ from ember.native.codegen.array_access import (
     raise_message,
     raise_store_overflow,
     size_of,
+    stride_of,
     unchecked_pointer,
     unlikely,
 )
+from ember.native.codegen.reductions import int_sum, min_max, pairwise_sum, sum_any_layout
 from ember.native.types import Array, DType
 
 
@@ -215,84 +217,197 @@ def map_element(
 
 
 def arange(ctx: Context, t: Array, start: ir.Value, stop: ir.Value, step: ir.Value) -> ir.Value:
-    """``np.arange``: length ``ceil((stop - start) / step)`` clamped at 0, elements
-    ``start + i * step`` (NumPy's rule; float steps use ``(start + step) - start``)."""
+    """``np.arange``: NumPy 2's length rule (:func:`arange_length`), then NumPy's fill:
+    element 0 is ``start`` and element 1 is ``start + step`` (each converted as a store,
+    so an int dtype raises OverflowError as NumPy's does), the rest ``x0 + i * (x1 - x0)``
+    computed in the dtype itself (float32 arithmetic for float32, wrapping ints)."""
     b = ctx.builder
-    if t.dtype.kind == "f":
-        with unlikely(ctx, b.fcmp_ordered("==", step, ir.Constant(F64, 0.0))):
-            raise_message(ctx, "ZeroDivisionError", "float division by zero")
-        ceil = extern_function(b.module, "llvm.ceil.f64", F64, [F64])
-        span = b.call(ceil, [b.fdiv(b.fsub(stop, start), step)])
-        positive = b.fcmp_ordered(">", span, ir.Constant(F64, 0.0))
-        length = b.select(positive, b.fptosi(span, I64), ir.Constant(I64, 0))
-        delta = b.fsub(b.fadd(start, step), start)
-    else:
-        with unlikely(ctx, b.icmp_signed("==", step, ir.Constant(I64, 0))):
-            raise_message(ctx, "ZeroDivisionError", "division by zero")
-        # ceil(d / s) for integers = -((-d) // s) with floor division.
-        diff = b.sub(stop, start)
-        q = b.sdiv(diff, step)
-        r = b.srem(diff, step)
-        up = b.and_(b.icmp_signed("!=", r, ir.Constant(I64, 0)),
-                    b.icmp_signed("==", b.icmp_signed("<", r, ir.Constant(I64, 0)),
-                                  b.icmp_signed("<", step, ir.Constant(I64, 0))))
-        q = b.add(q, b.zext(up, I64))
-        length = b.select(b.icmp_signed(">", q, ir.Constant(I64, 0)), q, ir.Constant(I64, 0))
-        delta = step
+    length = arange_length(ctx, start, stop, step)
     value = new_array(ctx, t, [length], zero=False)
     data = data_of(b, value)
     elem = storage_type(t.dtype)
-    with counted_loop(b, length, name="arange") as i:
-        if t.dtype.kind == "f":
-            x = b.fadd(start, b.fmul(b.sitofp(i, F64), delta))
-        else:
-            x = b.add(start, b.mul(i, delta))
-        if x.type != elem:  # float32 rounds, narrow ints wrap (NumPy); never a wide store
-            x = b.fptrunc(x, elem) if t.dtype.kind == "f" else b.trunc(x, elem)
-        b.store(x, b.gep(data, [i], inbounds=True, source_etype=elem), align=1)
+    ctx.pending.append(owner_of(b, value))  # released if storing start / next raises
+    kind = t.dtype.kind
+    ct = F64 if kind == "f" else I64
+
+    def compute(x: ir.Value) -> ir.Value:  # a Python number → the dtype's compute type
+        if x.type == ct:
+            return x
+        return b.sitofp(x, F64)  # int → float (NumPy converts through a double, too)
+
+    if all(x.type == I64 for x in (start, step)):
+        nxt_py = b.add(start, step)  # exact: length >= 2 means it lies before stop
+        nxt = compute(nxt_py)
+    else:
+        nxt = b.fadd(compute(start), compute(step))
+    with b.if_then(b.icmp_signed(">", length, ir.Constant(I64, 0))):
+        x0 = convert_for_store(ctx, compute(start), t.dtype)
+        b.store(x0, b.gep(data, [ir.Constant(I64, 0)], inbounds=True, source_etype=elem),
+                align=1)
+    with b.if_then(b.icmp_signed(">", length, ir.Constant(I64, 1))):
+        x1 = convert_for_store(ctx, nxt, t.dtype)
+        b.store(x1, b.gep(data, [ir.Constant(I64, 1)], inbounds=True, source_etype=elem),
+                align=1)
+    ctx.pending.pop()
+    with b.if_then(b.icmp_signed(">", length, ir.Constant(I64, 2))):
+        zero = ir.Constant(I64, 0)
+        first = b.load(b.gep(data, [zero], inbounds=True, source_etype=elem), typ=elem,
+                       align=1)
+        second = b.load(b.gep(data, [ir.Constant(I64, 1)], inbounds=True, source_etype=elem),
+                        typ=elem, align=1)
+        delta = b.fsub(second, first) if kind == "f" else b.sub(second, first)
+        with counted_loop(b, b.sub(length, ir.Constant(I64, 2)), name="arange") as j:
+            i = b.add(j, ir.Constant(I64, 2), flags=["nsw"])
+            if kind == "f":
+                x = b.fadd(first, b.fmul(b.sitofp(i, elem), delta))
+            else:  # in the element's own width: wraps as NumPy's C fill does
+                x = b.add(first, b.mul(b.trunc(i, elem) if elem != I64 else i, delta))
+            b.store(x, b.gep(data, [i], inbounds=True, source_etype=elem), align=1)
     return value
 
 
-def reduce(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
-    """``a.sum()`` / ``a.min()`` / ``a.max()`` in the compute type, in C order. Integer
-    sums wrap in 64 bits as NumPy's do; min/max propagate NaN as NumPy's do and raise
-    ValueError on an empty array."""
+# Where NumPy's length rule changes its answer near 2**63 (the doubles there are 1024
+# apart): ceil(RN(x)) is 2**63 for x in [2**63 - 512, 2**63 + 1024], more above.
+_ROUNDS_TO_2_63 = (1 << 63) - 512
+_ROUNDS_ABOVE_2_63 = (1 << 63) + 1024
+
+
+def arange_length(ctx: Context, start: ir.Value, stop: ir.Value, step: ir.Value) -> ir.Value:
+    """NumPy 2's ``len(np.arange(start, stop, step))`` (``_calc_length``): with ``d =
+    stop - start`` (exact) and ``v = d / step`` (Python's true division, one rounding):
+    a zero step raises ZeroDivisionError; ``d == 0`` gives 0; a NaN ``v`` raises
+    ValueError; ``v == 0`` (an underflow or a division by inf) gives 1 unless ``v`` is
+    -0.0; else ``c = ceil(v)``: outside ``[-2**63, 2**63]`` raises ValueError, ``2**63``
+    gives 0 (NumPy's cast wraps it negative), otherwise ``max(c, 0)``.
+
+    Each of start, stop and step is an i64 (a Python int) or a double. Never a trapping
+    division: all-int arguments use the unsigned quotient of the magnitudes."""
     b = ctx.builder
-    dtype: DType = t.dtype
-    ty = F64 if dtype.kind == "f" else I64
-    shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
-    acc = local_alloca(ctx, ty, name="acc")
-    if op == "sum":
-        b.store(ir.Constant(ty, 0.0 if ty is F64 else 0), acc)
+    floaty = any(x.type == F64 for x in (start, stop, step))
+    zero_step = (b.fcmp_ordered("==", step, ir.Constant(F64, 0.0)) if step.type == F64
+                 else b.icmp_signed("==", step, ir.Constant(I64, 0)))
+    with unlikely(ctx, zero_step):
+        # The running Python's message for d / step (NumPy divides Python numbers).
+        from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0
+
+        raise_message(ctx, "ZeroDivisionError", MSG_FLOAT_DIV0 if floaty else MSG_INT_TRUEDIV0)
+    if not floaty:
+        length = b.call(_int_length_function(b.module), [start, stop, step])
+        with unlikely(ctx, b.icmp_signed("<", length, ir.Constant(I64, 0))):
+            raise_message(ctx, "ValueError", "Maximum allowed size exceeded")
+        return length
+    if start.type == I64 and stop.type == I64:
+        diff = _exact_difference(b, start, stop)
     else:
-        empty = b.icmp_signed("==", size_of(b, value, t.ndim), ir.Constant(I64, 0))
-        name = "minimum" if op == "min" else "maximum"
-        with unlikely(ctx, empty):
-            raise_message(
-                ctx, "ValueError",
-                f"zero-size array to reduction operation {name} which has no identity",
-            )
-        first = load_element(ctx, unchecked_pointer(b, value, t, [ir.Constant(I64, 0)] * t.ndim),
-                             dtype)
-        b.store(_widen(b, first, ty), acc)
-    with nested_loops(b, shape) as indices:
-        x = _widen(b, load_element(ctx, unchecked_pointer(b, value, t, indices), dtype), ty)
-        cur = b.load(acc, typ=ty)
-        if op == "sum":
-            new = b.fadd(cur, x) if ty is F64 else b.add(cur, x)
-        elif ty is F64:
-            # NaN wins (NumPy): keep cur if it is NaN, take x if x is NaN or better.
-            better = b.fcmp_unordered("<" if op == "min" else ">", x, cur)
-            keep_nan = b.fcmp_unordered("uno", cur, cur)
-            new = b.select(keep_nan, cur, b.select(better, x, cur))
-        else:
-            better = b.icmp_signed("<" if op == "min" else ">", x, cur)
-            new = b.select(better, x, cur)
-        b.store(new, acc)
-    return b.load(acc, typ=ty)
+        as_f = [x if x.type == F64 else b.sitofp(x, F64) for x in (start, stop)]
+        diff = b.fsub(as_f[1], as_f[0])
+    value = b.fdiv(diff, step if step.type == F64 else b.sitofp(step, F64))
+    with unlikely(ctx, b.fcmp_unordered("uno", value, value)):
+        raise_message(ctx, "ValueError", "arange: cannot compute length")
+    ceil = extern_function(b.module, "llvm.ceil.f64", F64, [F64])
+    c = b.call(ceil, [value])
+    limit = float(1 << 63)
+    fits = b.and_(b.fcmp_ordered(">=", c, ir.Constant(F64, -limit)),
+                  b.fcmp_ordered("<=", c, ir.Constant(F64, limit)))
+    with unlikely(ctx, b.not_(fits)):
+        raise_message(ctx, "ValueError", "Maximum allowed size exceeded")
+    top = b.fcmp_ordered("==", c, ir.Constant(F64, limit))
+    count = b.fptosi(b.select(top, ir.Constant(F64, 0.0), c), I64)
+    count = b.select(b.icmp_signed(">", count, ir.Constant(I64, 0)), count, ir.Constant(I64, 0))
+    # v == 0 with d != 0: an underflow, or d / inf; NumPy gives 1 unless v is -0.0.
+    nonzero = b.fcmp_unordered("!=", diff, ir.Constant(F64, 0.0))
+    tiny = b.and_(nonzero, b.fcmp_ordered("==", value, ir.Constant(F64, 0.0)))
+    negative = b.icmp_signed("<", b.bitcast(value, I64), ir.Constant(I64, 0))
+    one_or_none = b.select(negative, ir.Constant(I64, 0), ir.Constant(I64, 1))
+    return b.select(tiny, one_or_none, count)
 
 
-def _widen(b: ir.IRBuilder, x: ir.Value, ty: ir.Type) -> ir.Value:
-    if x.type == ty:
-        return x
-    return b.zext(x, ty)  # bool → int64
+def _exact_difference(b: ir.IRBuilder, start: ir.Value, stop: ir.Value) -> ir.Value:
+    """``float(stop - start)`` of two int64s, rounded once (Python's int subtraction is
+    exact; the magnitude of the difference always fits in 64 unsigned bits)."""
+    below = b.icmp_signed("<", stop, start)
+    magnitude = b.select(below, b.sub(start, stop), b.sub(stop, start))
+    as_f = b.uitofp(magnitude, F64)
+    return b.select(below, b.fneg(as_f), as_f)
+
+
+def _int_length_function(module: ir.Module) -> ir.Function:
+    """``i64 @ember.arange_length(i64 start, i64 stop, i64 step)`` (step != 0): NumPy's
+    length for int arguments, or -1 where NumPy raises "Maximum allowed size exceeded".
+
+    ``v = d / step`` is the correctly rounded double of an exact quotient ``Q + R/S``
+    (``Q, R`` from ``|d| udiv/urem |step|``), so ``ceil(v)`` is ``Q`` when the fraction
+    rounds away, else the double ``Q + R/S`` rounds to, ceiled: that is why
+    ``np.arange(0, 2**62 + 1, 2**62)`` has one element, not two."""
+    existing = module.globals.get("ember.arange_length")
+    if existing is not None:
+        return existing
+    fn = ir.Function(module, ir.FunctionType(I64, [I64, I64, I64]), "ember.arange_length")
+    fn.linkage = "private"
+    start, stop, step = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+
+    def k64(v: int) -> ir.Constant:
+        return ir.Constant(I64, v)
+
+    below = b.icmp_signed("<", stop, start)
+    d = b.select(below, b.sub(start, stop), b.sub(stop, start))  # |stop - start|, unsigned
+    neg_step = b.icmp_signed("<", step, k64(0))
+    s = b.select(neg_step, b.sub(k64(0), step), step)  # |step|: -(-2**63) is 2**63 unsigned
+    s = b.select(b.icmp_unsigned("==", s, k64(0)), k64(1), s)  # never a division by 0
+    q, r = b.udiv(d, s), b.urem(d, s)
+    ctlz = extern_function(module, "llvm.ctlz.i64", I64, [I64, I1])
+    n = b.sub(k64(64), b.call(ctlz, [q, ir.Constant(I1, 0)]))  # bits of q
+    # q < 2**53: v lies in [q, q + 1]; it rounds down to q when R/S is under half an ulp
+    # of q (2**(n-54)), or exactly half and q's last significand bit is even.
+    k = b.select(b.icmp_unsigned("<=", n, k64(53)), b.sub(k64(54), n), k64(1))
+    under_half = b.icmp_unsigned("<=", r, b.lshr(b.sub(s, k64(1)), k))
+    mask_k = b.sub(b.shl(k64(1), k), k64(1))
+    half = b.and_(b.icmp_unsigned("==", b.and_(s, mask_k), k64(0)),
+                  b.icmp_unsigned("==", r, b.lshr(s, k)))
+    odd = b.and_(b.icmp_unsigned("==", n, k64(53)), b.trunc(q, I1))
+    down = b.or_(b.icmp_unsigned("==", r, k64(0)),
+                 b.or_(under_half, b.and_(half, b.not_(odd))))
+    small = b.add(q, b.zext(b.not_(down), I64))
+    # q >= 2**53: doubles are 2**e apart (e = n - 53); round q + R/S to a multiple of it.
+    e = b.select(b.icmp_unsigned(">", n, k64(53)), b.sub(n, k64(53)), k64(1))
+    mask_e = b.sub(b.shl(k64(1), e), k64(1))
+    low = b.and_(q, b.not_(mask_e))
+    rem = b.and_(q, mask_e)
+    half_e = b.lshr(b.add(mask_e, k64(1)), k64(1))
+    low_odd = b.trunc(b.lshr(low, e), I1)
+    up = b.or_(b.icmp_unsigned(">", rem, half_e),
+               b.and_(b.icmp_unsigned("==", rem, half_e),
+                      b.or_(b.icmp_unsigned("!=", r, k64(0)), low_odd)))
+    large = b.add(low, b.select(up, b.add(mask_e, k64(1)), k64(0)))
+    length = b.select(b.icmp_unsigned("<=", n, k64(53)), small, large)
+    length = b.select(b.icmp_unsigned("==", q, k64(0)), k64(1), length)  # 0 < v < 1
+    length = b.select(b.icmp_unsigned(">=", q, k64(_ROUNDS_TO_2_63)), k64(0), length)
+    negative = b.icmp_unsigned("!=", below, neg_step)
+    length = b.select(negative, k64(0), length)
+    length = b.select(b.icmp_unsigned("==", d, k64(0)), k64(0), length)
+    too_big = b.or_(b.icmp_unsigned(">", q, k64(_ROUNDS_ABOVE_2_63)),
+                    b.and_(b.icmp_unsigned("==", q, k64(_ROUNDS_ABOVE_2_63)),
+                           b.icmp_unsigned("!=", r, k64(0))))
+    b.ret(b.select(too_big, k64(-1), length))
+    return fn
+
+
+def reduce(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
+    """``a.sum()`` / ``a.min()`` / ``a.max()`` with NumPy's answers (see
+    :mod:`ember.native.codegen.reductions`), in the compute type."""
+    if op != "sum":
+        return min_max(ctx, op, value, t)
+    if t.dtype.kind != "f":
+        return int_sum(ctx, value, t)
+    b = ctx.builder
+    itemsize = ir.Constant(I64, t.dtype.itemsize)
+    if t.ndim == 1:  # NumPy sums a 1-d array pairwise along its strides, any sign
+        return pairwise_sum(ctx, data_of(b, value), dim_of(b, value, 0),
+                            stride_of(b, value, 0), t.dtype)
+    n = size_of(b, value, t.ndim)
+    if t.layout in ("C", "F"):  # one run in memory order: NumPy's iterator coalesces it
+        return pairwise_sum(ctx, data_of(b, value), n, itemsize, t.dtype)
+    # Any other layout: NumPy's iterator order, rows through its buffer.
+    return sum_any_layout(ctx, value, t, lambda count: new_array(
+        ctx, Array(t.dtype, 1, "C"), [count], zero=False))

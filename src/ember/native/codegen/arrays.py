@@ -37,10 +37,8 @@ from ember.native.codegen.array_access import (
     element_pointer,
     load_element,
     owner_of,
-    raise_message,
     size_of,
     store_element,
-    unlikely,
 )
 from ember.native.types import Array
 
@@ -299,27 +297,21 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
     if kind == "ArrayNew":
         shape_value = gen.expr(e.shape)
         shape = [b.extract_value(shape_value, k) for k in range(e.type.ndim)]
-        stored = None
-        if e.fill is not None:
-            fill = gen.expr(e.fill)
-            ctx.check_overflow()
-            # NumPy rejects a negative dimension before it converts the fill; checked
-            # here, before any conversion that can raise, so nothing is allocated yet.
-            negative: ir.Value = ir.Constant(I1, 0)
-            for d in shape:
-                negative = b.or_(negative, b.icmp_signed("<", d, ir.Constant(I64, 0)))
-            with unlikely(ctx, negative):
-                raise_message(ctx, "ValueError", "negative dimensions are not allowed")
-            if e.stored is not None:
+        fill = None if e.fill is None else gen.expr(e.fill)
+        ctx.check_overflow()  # no allocation sized by a wrapped value
+        value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
+        if fill is not None:
+            # NumPy's np.full is empty(shape) then copyto(fill): a bad shape raises
+            # before the fill value is converted (and may raise OverflowError).
+            ctx.pending.append(owner_of(b, value))
+            if e.stored is not None:  # the fill's conversion to the element (typed IR)
                 ctx.elements.append(fill)
                 try:
                     fill = gen.expr(e.stored)
                 finally:
                     ctx.elements.pop()
             stored = convert_for_store(ctx, fill, e.type.dtype)
-        ctx.check_overflow()  # no allocation sized by a wrapped value
-        value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
-        if stored is not None:
+            ctx.pending.pop()
             new.fill(ctx, value, e.type, stored)
         return value
     if kind == "ArrayCopy":

@@ -404,7 +404,9 @@ def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | Non
         if ct == INT64 and v.type == FLOAT64:
             raise typer.error(node, "np.arange() with an int dtype needs int arguments",
                               "pass ints (int(x)), or make the dtype a float one")
-        conv.append(cast(v, ct))
+        # Ints stay ints: NumPy computes the length from the Python numbers as given
+        # (an int difference is exact), whatever the dtype.
+        conv.append(cast(v, FLOAT64 if v.type == FLOAT64 else INT64))
     return ArrayRange(conv[0], conv[1], conv[2], Array(dtype, 1, "C"), span)
 
 

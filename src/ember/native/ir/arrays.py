@@ -116,9 +116,10 @@ class ArrayCopy:
 
 @record
 class ArrayRange:
-    """``np.arange(start, stop, step)`` with all three of the result's compute type
-    (int64 or float64); as NumPy, the length is ``ceil((stop - start) / step)`` (0 when
-    negative) and a zero step raises ZeroDivisionError."""
+    """``np.arange(start, stop, step)``; each of the three is int64 or float64 as
+    written (NumPy computes the length from the Python numbers, whatever the dtype): the
+    length is ``ceil((stop - start) / step)`` (0 when negative) and a zero step raises
+    ZeroDivisionError."""
 
     start: object
     stop: object
