@@ -168,18 +168,6 @@ ARRAY_UNBOXER: Callable[..., ir.Value] | None = None
 # ----------------------------------------------------------- the entry
 
 
-def _method_def(
-    module: ir.Module, capi: CApi, name: str, pyname: str, meth: ir.Function, flags: int
-) -> ir.GlobalVariable:
-    ty = ir.LiteralStructType([PTR, PTR, I32, PTR])
-    g = ir.GlobalVariable(module, ty, name)
-    g.linkage = "internal"
-    g.initializer = ir.Constant(
-        ty, [capi.cstring(pyname), meth, ir.Constant(I32, flags), ir.Constant(PTR, None)]
-    )
-    return g
-
-
 def add_entry(
     module: ir.Module,
     capi: CApi,
@@ -324,8 +312,4 @@ def _module_init(
     b = ir.IRBuilder(init.append_basic_block())
     b.ret(b.call(capi.fn("PyModule_Create2"), [moddef, ir.Constant(I32, PYTHON_API_VERSION)]))
 
-
-def exported_symbols(symbol: str) -> tuple[str, ...]:
-    """The external symbols of a unit besides the specialization itself."""
-    return (f"PyInit_{symbol}",)
 

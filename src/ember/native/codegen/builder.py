@@ -218,21 +218,11 @@ class Gen:
         result, if any, is already stored."""
         b.ret(status)
 
-    def raise_now(self, exc: str, message: str) -> None:
-        self.b.branch(self.error_block(exc, message))
-        self.b.position_at_end(self.block("dead"))
-
     def call_helper(self, helper: ir.Function, out_ty: ir.Type, args: Sequence[ir.Value]) -> ir.Value:
         """Call an ``i32 (ptr out, ...)`` helper, propagate its failure, load the result."""
         out = self.alloca(out_ty)
         self.check_rc(self.b.call(helper, [out, *args]))
         return self.b.load(out, typ=out_ty)
-
-    def select_chain(self, cases: Sequence[tuple[ir.Value, ir.Value]], default: ir.Value) -> ir.Value:
-        v = default
-        for cond, val in reversed(cases):
-            v = self.b.select(cond, val, v)
-        return v
 
     def intrinsic(self, name: str, ret: ir.Type, params: Sequence[ir.Type]) -> ir.Function:
         return self.capi.declare(name, ret, tuple(params))

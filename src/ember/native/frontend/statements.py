@@ -125,11 +125,6 @@ def infer_unit(py_func: object, arg_types: tuple[Type, ...], options: Options) -
         ) from exc
 
 
-def infer_function(py_func: object, arg_types: tuple[Type, ...], options: Options) -> TypedFunction:
-    """The root specialization of :func:`infer_unit` alone."""
-    return infer_unit(py_func, arg_types, options).root
-
-
 class _UnitBuilder:
     """Specializes functions for one unit and settles recursive return types."""
 

@@ -186,8 +186,3 @@ class AugSetItem:
     span: Span
 
 
-ARRAY_EXPRS = (Index, Element, ArrayDim, ArrayAttr, ArrayNew, ArrayCopy, ArrayRange, ArrayMap,
-               ArrayReduce)
-ARRAY_STMTS = (SetItem, AugSetItem)
-# Nodes whose value is a new reference to an array (see the module docstring).
-NEW_REFERENCE = (ArrayNew, ArrayCopy, ArrayRange, ArrayMap)

@@ -318,10 +318,7 @@ def _suggestion(value: Any) -> str:
     dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
     if dtype is not None and shape == () and type(value).__name__ != "ndarray":
         return " (a NumPy scalar: convert it with int(...) or float(...))"
-    try:
-        from ember.native.buffers import describe_unsupported
-    except ImportError:  # pragma: no cover - the arrays stage is optional
-        return ""
+    from ember.native.buffers import describe_unsupported  # only on this error path
     why = describe_unsupported(value)
     if why is None:
         return ""
@@ -332,10 +329,7 @@ def _suggestion(value: Any) -> str:
 
 
 def _array_type(value: Any) -> Type | None:
-    try:
-        from ember.native.buffers import typeof_array
-    except ImportError:  # pragma: no cover - the arrays stage is optional
-        return None
+    from ember.native.buffers import typeof_array  # only for a non-scalar argument
     return typeof_array(value)  # type: ignore[no-any-return]
 
 
