@@ -20,6 +20,8 @@ from ember.native.types import (
     Int64,
     Tuple,
     Type,
+    annotation_type,
+    type_named,
 )
 
 
@@ -48,3 +50,26 @@ def test_ir_nodes_are_immutable_values() -> None:
     with pytest.raises(FrozenInstanceError):
         node.op = "-"  # type: ignore[misc]
     assert T.Const.__slots__ == ("value", "type", "span")  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------ names of types
+
+
+def test_annotations_name_scalars_as_python_spells_them() -> None:
+    # The eager @jit compile reads evaluated annotations: classes, None, or strings
+    # (from __future__ import annotations).
+    for ann, t in ((int, INT64), (float, FLOAT64), (bool, BOOL), (None, NONE),
+                   (type(None), NONE), ("int", INT64), ("float", FLOAT64), ("bool", BOOL),
+                   ("None", NONE)):
+        assert annotation_type(ann) == t, ann
+    for ann in ("int64", "float64", "none", str, complex, [int], "list", 1):
+        assert annotation_type(ann) is None, ann
+
+
+def test_type_names_take_python_and_ember_spellings() -> None:
+    # `ember explain --types` takes both: int and int64, None and none.
+    for name, t in (("int", INT64), ("int64", INT64), ("float", FLOAT64),
+                    ("float64", FLOAT64), ("bool", BOOL), ("None", NONE), ("none", NONE)):
+        assert type_named(name) == t, name
+    for name in ("str", "Int", "float32", "", "tuple"):
+        assert type_named(name) is None, name

@@ -14,11 +14,9 @@ from typing import Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.options import Options
-from ember.native.types import Type
+from ember.native.types import DTYPE_NAMES, Array, DType, Tuple, Type, type_named
 
 STAGES = ("source", "types", "llvm", "opt", "asm")
-_TYPE_NAMES = {"int": "INT64", "int64": "INT64", "float": "FLOAT64", "float64": "FLOAT64",
-               "bool": "BOOL", "none": "NONE", "None": "NONE"}
 
 
 class ExplainError(Exception):
@@ -33,8 +31,6 @@ def parse_type_list(text: str) -> tuple[Type, ...]:
     >>> parse_type_list("int, float64[:, ::1], (int, bool)")
     (int64, array(float64, 2d, C), tuple[int64, bool])
     """
-    from ember.native import types as ty
-
     out: list[Type] = []
     word, depth = "", 0
     for ch in text + ",":  # split on the commas outside brackets and parentheses
@@ -43,7 +39,7 @@ def parse_type_list(text: str) -> tuple[Type, ...]:
             break
         if ch == "," and depth == 0:
             if word.strip():
-                out.append(_parse_type(word.strip(), ty))
+                out.append(_parse_type(word.strip()))
             word = ""
         else:
             word += ch
@@ -52,15 +48,15 @@ def parse_type_list(text: str) -> tuple[Type, ...]:
     return tuple(out)
 
 
-def _parse_type(word: str, ty: Any) -> Type:
-    name = _TYPE_NAMES.get(word)
-    if name is not None:
-        return getattr(ty, name)  # type: ignore[no-any-return]
+def _parse_type(word: str) -> Type:
+    scalar = type_named(word)
+    if scalar is not None:
+        return scalar
     if word.startswith("(") and word.endswith(")"):
-        return ty.Tuple(parse_type_list(word[1:-1]))
+        return Tuple(parse_type_list(word[1:-1]))
     dtype, bracket, rest = word.partition("[")
     dtype = dtype.strip()
-    if bracket and rest.endswith("]") and dtype in ty.DTYPE_NAMES:
+    if bracket and rest.endswith("]") and dtype in DTYPE_NAMES:
         axes = [a.replace(" ", "") for a in rest[:-1].split(",")]
         if axes and all(a in (":", "::1") for a in axes):
             unit = [i for i, a in enumerate(axes) if a == "::1"]
@@ -72,11 +68,11 @@ def _parse_type(word: str, ty: Any) -> Type:
             elif unit:
                 raise ExplainError(f"{word!r}: '::1' goes on the last axis (C order) or the "
                                    "first (Fortran order)")
-            return ty.Array(ty.DType(dtype), len(axes), layout)
+            return Array(DType(dtype), len(axes), layout)
     raise ExplainError(
         f"unknown type {word!r} in --types (use int, float, bool, None, a tuple such as "
         f"(int, float), or an array such as float64[:] or int32[:, ::1]; dtypes: "
-        f"{', '.join(ty.DTYPE_NAMES)})"
+        f"{', '.join(DTYPE_NAMES)})"
     )
 
 

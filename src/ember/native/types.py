@@ -121,6 +121,47 @@ STR = Str()
 NUMERIC: tuple[Type, ...] = (BOOL, INT64, FLOAT64)
 
 
+# ------------------------------------------------------------ names of types
+
+#: The one name → Type table: the scalar types as Python spells them, in annotations
+#: (``def f(x: float)``, ``n: int = 0``, or the strings ``from __future__ import
+#: annotations`` leaves) and in ``ember explain --types``.
+TYPE_NAMES: dict[str, Type] = {"int": INT64, "float": FLOAT64, "bool": BOOL, "None": NONE}
+# An evaluated annotation holds the class (or None itself): its name in TYPE_NAMES.
+_CLASS_NAMES: dict[object, str] = {
+    int: "int", float: "float", bool: "bool", type(None): "None", None: "None",
+}  # fmt: skip
+
+
+def annotation_type(annotation: object) -> Type | None:
+    """The scalar type an evaluated annotation names (``int``, ``float``, ``bool``,
+    ``None``, the class or its name as a string), else None.
+
+    >>> annotation_type(float), annotation_type("int"), annotation_type(None), annotation_type(str)
+    (float64, int64, none, None)
+    """
+    if isinstance(annotation, str):
+        return TYPE_NAMES.get(annotation)
+    try:
+        name = _CLASS_NAMES.get(annotation)
+    except TypeError:  # an unhashable annotation names no type
+        return None
+    return None if name is None else TYPE_NAMES[name]
+
+
+def type_named(name: str) -> Type | None:
+    """A scalar type by its Python name (:data:`TYPE_NAMES`) or by the name ember prints
+    for it (``int64``, ``float64``, ``bool``, ``none``), else None.
+
+    >>> type_named("float"), type_named("int64"), type_named("none"), type_named("str")
+    (float64, int64, none, None)
+    """
+    t = TYPE_NAMES.get(name)
+    if t is None:
+        t = next((t for t in TYPE_NAMES.values() if str(t) == name), None)
+    return t
+
+
 def scalar_type(value: object) -> Type | None:
     """The native type of an int, float, bool or None argument, else None.
 

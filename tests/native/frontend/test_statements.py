@@ -147,6 +147,15 @@ def test_annotated_local_takes_its_declared_type():
     assert dict(root(f, INT64).locals)["total"] == FLOAT64
 
 
+def test_local_annotations_take_python_names_only():
+    def f(n):
+        total: int64 = 0  # noqa: F821 - ember's name for int is not an annotation
+        return total
+
+    with pytest.raises(EmberError, match="annotation int64 is not supported"):
+        root(f, INT64)
+
+
 def test_locals_are_sorted_by_name():
     def f(z):
         b = 1

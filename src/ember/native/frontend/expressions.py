@@ -83,7 +83,6 @@ _CMPOPS = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
     ast.Is: "is", ast.IsNot: "isnot", ast.In: "in", ast.NotIn: "notin",
 }  # fmt: skip
-ANNOTATIONS = {"int": INT64, "float": FLOAT64, "bool": BOOL}
 
 # What the subset lacks, by ast node class name: (message, hint or None for the default).
 UNSUPPORTED = {

@@ -56,7 +56,7 @@ import types
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import cast
-from ember.native.frontend.expressions import ANNOTATIONS, BINOPS, UNKNOWN, UNSUPPORTED, ExprTyper
+from ember.native.frontend.expressions import BINOPS, UNKNOWN, UNSUPPORTED, ExprTyper
 from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
 from ember.native.ir.nodes import (
     Assign,
@@ -83,6 +83,7 @@ from ember.native.types import (
     INT64,
     NONE,
     STR,
+    TYPE_NAMES,
     Tuple,
     Type,
     mangle,
@@ -437,7 +438,7 @@ class _FunctionTyper(ExprTyper):
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, "annotated assignment to this target is not supported")
         ann = node.annotation
-        t = ANNOTATIONS.get(ann.id) if isinstance(ann, ast.Name) else None
+        t = TYPE_NAMES.get(ann.id) if isinstance(ann, ast.Name) else None
         if t is None:
             raise self.error(ann, f"annotation {ast.unparse(ann)} is not supported",
                              "annotate locals with int, float or bool")

@@ -25,7 +25,14 @@ from collections.abc import Callable
 from types import FunctionType
 
 from ember.native.options import Options
-from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, scalar_type, signature_text
+from ember.native.types import (
+    INT64,
+    Tuple,
+    Type,
+    annotation_type,
+    scalar_type,
+    signature_text,
+)
 from ember.support.warnings import user_stacklevel
 
 # `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
@@ -333,12 +340,6 @@ def _array_type(value: Any) -> Type | None:
     return typeof_array(value)  # type: ignore[no-any-return]
 
 
-_ANNOTATIONS: dict[object, Type] = {
-    int: INT64, float: FLOAT64, bool: BOOL, type(None): NONE, None: NONE,
-    "int": INT64, "float": FLOAT64, "bool": BOOL, "None": NONE,
-}  # fmt: skip
-
-
 def annotated_types(py_func: Callable[..., Any]) -> tuple[Type, ...] | None:
     """The argument types when every parameter is annotated with a scalar type
     (``def f(x: float, n: int)``), else None (compile lazily, per call)."""
@@ -350,11 +351,7 @@ def annotated_types(py_func: Callable[..., Any]) -> tuple[Type, ...] | None:
     for name in code.co_varnames[: code.co_argcount]:
         if name not in annotations:
             return None
-        ann = annotations[name]
-        try:
-            t = _ANNOTATIONS.get(ann)
-        except TypeError:  # unhashable annotation
-            return None
+        t = annotation_type(annotations[name])
         if t is None:
             return None
         out.append(t)
