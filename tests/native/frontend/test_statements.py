@@ -685,7 +685,7 @@ def test_internal_errors_become_diagnostics_naming_the_function(monkeypatch):
     def boom(*args: object) -> None:
         raise KeyError("oops")
 
-    monkeypatch.setattr(infer._FunctionTyper, "_one_pass", boom)
+    monkeypatch.setattr(infer.FunctionTyper, "_one_pass", boom)
     with pytest.raises(EmberError) as info:
         root(f, INT64)
     text = str(info.value)

@@ -11,8 +11,8 @@ an array (a subscript, an attribute or method of an array local, a NumPy call, `
     for x in a:           for $2 in range(0, ArrayDim(a, 0), 1): x = Index(a, ($2,)) ...
 
 The element rules (compute types, conversions on store) are documented in
-:mod:`ember.native.ir.arrays`. ``typer`` is infer's per-function typer; this
-module uses its public-ish helpers (``expr``, ``error``, ``span``, ``declare``...).
+:mod:`ember.native.ir.arrays`. ``typer`` is the function's typer; this module uses only
+its public API (:class:`~ember.native.frontend.expressions.ExprTyper` lists it).
 NumPy is looked up in ``sys.modules`` only: code that calls ``np.zeros`` has imported it.
 """
 
@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ember.diagnostics import Diagnostic, EmberError
+from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend.builtins import cast, truth, type_call
+from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
+    AnyExpr,
+    AnyStmt,
     ArrayAttr,
     ArrayCopy,
     ArrayDim,
@@ -48,8 +51,10 @@ from ember.native.types import (
     Array,
     DType,
     Tuple,
-    Type,
 )
+
+if TYPE_CHECKING:  # annotations only: expressions imports this module
+    from ember.native.frontend.expressions import ExprTyper
 
 FLOAT64_DTYPE = DType("float64")
 SLICE_HINT = "pass the slice as an argument instead: f(a[1:, ::2]) (views are free in NumPy)"
@@ -60,14 +65,10 @@ class ReadOnlyArrayError(EmberError, ValueError):
     "assignment destination is read-only")."""
 
 
-def is_unknown(t: Type) -> bool:
-    return type(t).__name__ == "_Unknown"
-
-
 # ------------------------------------------------------------------ indexing
 
 
-def index_exprs(typer: Any, node: ast.Subscript, t: Array) -> tuple[Any, ...]:
+def index_exprs(typer: ExprTyper, node: ast.Subscript, t: Array) -> tuple[AnyExpr, ...]:
     """The int64 indices of ``a[i, j]``: one per dimension (no slices, no partial
     indexing)."""
     elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -90,14 +91,14 @@ def index_exprs(typer: Any, node: ast.Subscript, t: Array) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def subscript(typer: Any, node: ast.Subscript, value: Any) -> Any:
+def subscript(typer: ExprTyper, node: ast.Subscript, value: AnyExpr) -> AnyExpr:
     """``a[i, ...]`` read."""
     t: Array = value.type
     indices = index_exprs(typer, node, t)
     return Index(value, indices, compute_type(t.dtype), typer.span(node))
 
 
-def store_value(typer: Any, value: Any, dtype: DType, node: ast.AST) -> Any:
+def store_value(typer: ExprTyper, value: AnyExpr, dtype: DType, node: ast.AST) -> AnyExpr:
     """``value`` converted to the element compute type for a store: NumPy's rules
     (a float stored into an int array is truncated as ``int(x)``; anything stored
     into a bool array is its truth)."""
@@ -115,7 +116,7 @@ def store_value(typer: Any, value: Any, dtype: DType, node: ast.AST) -> Any:
     return cast(value, ct)
 
 
-def _check_writable(typer: Any, target: Any, node: ast.AST) -> None:
+def _check_writable(typer: ExprTyper, target: AnyExpr, node: ast.AST) -> None:
     t = target.type
     if not (isinstance(t, Array) and t.readonly):
         return
@@ -128,7 +129,7 @@ def _check_writable(typer: Any, target: Any, node: ast.AST) -> None:
     raise ReadOnlyArrayError(Diagnostic(typer.span(node), message, hint), typer.src.source)
 
 
-def _hoist(typer: Any, value: Any, node: ast.AST, out: list[Any]) -> Any:
+def _hoist(typer: ExprTyper, value: AnyExpr, node: ast.AST, out: list[AnyStmt]) -> Name:
     """``value`` computed now into a fresh local, read back as a Name: fixes where in
     the statement order it is evaluated (and an array temporary is then an owned local,
     released on every exit, error exits included)."""
@@ -137,7 +138,7 @@ def _hoist(typer: Any, value: Any, node: ast.AST, out: list[Any]) -> Any:
     return Name(temp, typer.env.get(temp, value.type), value.span)
 
 
-def setitem(typer: Any, target: ast.Subscript, value: Any, out: list[Any]) -> None:
+def setitem(typer: ExprTyper, target: ast.Subscript, value: AnyExpr, out: list[AnyStmt]) -> None:
     """``a[i, ...] = value``: ``value`` (already typed, as Python evaluates it first),
     then ``a``, then the indices. The conversion to the element type is kept apart
     (``SetItem.stored``): it runs after the bounds check, as in NumPy, where
@@ -164,7 +165,7 @@ def setitem(typer: Any, target: ast.Subscript, value: Any, out: list[Any]) -> No
                        None if stored is element else stored))
 
 
-def aug_setitem(typer: Any, node: ast.AugAssign, op: str, out: list[Any]) -> None:
+def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStmt]) -> None:
     """``a[i, ...] op= value``: address computed once (see AugSetItem). Python's order:
     ``a``, the indices, the load, ``value``, the store."""
     target = node.target
@@ -192,14 +193,14 @@ def aug_setitem(typer: Any, node: ast.AugAssign, op: str, out: list[Any]) -> Non
 # ------------------------------------------------------ attributes, methods
 
 
-def shape_tuple(value: Any, t: Array, span: Any) -> Any:
+def shape_tuple(value: AnyExpr, t: Array, span: Span) -> AnyExpr:
     if isinstance(value, Name):
         dims = tuple(ArrayDim(value, k, INT64, span) for k in range(t.ndim))
         return MakeTuple(dims, Tuple((INT64,) * t.ndim), span)
     return ArrayAttr(value, "shape", Tuple((INT64,) * t.ndim), span)
 
 
-def attribute(typer: Any, node: ast.Attribute, value: Any) -> Any:
+def attribute(typer: ExprTyper, node: ast.Attribute, value: AnyExpr) -> AnyExpr:
     """``a.shape``, ``a.ndim``, ``a.size``."""
     t = value.type
     if is_unknown(t):
@@ -217,7 +218,7 @@ def attribute(typer: Any, node: ast.Attribute, value: Any) -> Any:
                       "supported: .shape, .ndim, .size, .copy(), .sum(), .min(), .max()")
 
 
-def method_call(typer: Any, node: ast.Call, value: Any) -> Any:
+def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
     """``a.copy()``, ``a.sum()``, ``a.min()``, ``a.max()``."""
     assert isinstance(node.func, ast.Attribute)
     name = node.func.attr
@@ -240,7 +241,7 @@ def method_call(typer: Any, node: ast.Call, value: Any) -> Any:
                       "supported: .copy(), .sum(), .min(), .max()")
 
 
-def length(value: Any, span: Any) -> Any:
+def length(value: AnyExpr, span: Span) -> AnyExpr:
     """``len(a)``: the first dimension."""
     return ArrayDim(value, 0, INT64, span)
 
@@ -264,7 +265,7 @@ def numpy_function_name(value: object) -> str | None:
     return None
 
 
-def dtype_of(typer: Any, node: ast.expr) -> DType:
+def dtype_of(typer: ExprTyper, node: ast.expr) -> DType:
     """The element type a ``dtype=`` argument names: ``np.float32``, ``float``, ``int``,
     ``bool``, ``"uint8"``, ``np.dtype("i4")`` — read at compile time."""
     dotted = None
@@ -293,7 +294,7 @@ def dtype_of(typer: Any, node: ast.expr) -> DType:
     return DType(name)
 
 
-def _shape_expr(typer: Any, node: ast.expr) -> Any:
+def _shape_expr(typer: ExprTyper, node: ast.expr) -> AnyExpr:
     """An int or a tuple of ints → a tuple-of-int64 expression."""
     v = typer.expr(node)
     t = v.type
@@ -309,7 +310,7 @@ def _shape_expr(typer: Any, node: ast.expr) -> Any:
                       "write np.zeros(n) or np.zeros((n, m))")
 
 
-def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
+def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     """``np.zeros(...)`` and the other creators → ArrayNew / ArrayCopy / ArrayRange;
     ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap."""
     if name in _MAPS:
@@ -371,7 +372,7 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
     return ArrayNew(kind, shape, fill, t, span, None if stored is element else stored)
 
 
-def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> Any:
+def _arange(typer: ExprTyper, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> AnyExpr:
     if len(args) == 4 and "dtype" not in kw:  # np.arange(start, stop, step, dtype)
         kw = {**kw, "dtype": args[3]}
         args = args[:3]
@@ -422,7 +423,7 @@ def map_dtype(func: str, dtype: DType) -> DType | None:
     return {1: None, 2: DType("float32")}.get(dtype.itemsize, FLOAT64_DTYPE)
 
 
-def _map(typer: Any, name: str, node: ast.Call) -> Any:
+def _map(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     """``np.sqrt(a)`` / ``np.abs(a)`` of a whole array → ArrayMap; ``np.abs(x)`` of a
     number is ``abs(x)`` (a bool stays itself, as in NumPy)."""
     shown = "abs" if isinstance(node.func, ast.Attribute) and node.func.attr == "abs" else name
@@ -460,7 +461,7 @@ def _map(typer: Any, name: str, node: ast.Call) -> Any:
 # ------------------------------------------------------------ iteration
 
 
-def for_array(typer: Any, node: ast.For, out: list[Any]) -> bool:
+def for_array(typer: ExprTyper, node: ast.For, out: list[AnyStmt]) -> bool:
     """``for x in a`` over a 1-D array, as a counted loop over a hidden index; False
     when ``node.iter`` is not an array (infer then reports its own error)."""
     if isinstance(node.iter, ast.Call):
@@ -485,7 +486,7 @@ def for_array(typer: Any, node: ast.For, out: list[Any]) -> bool:
     local = typer.declare(name, ct, node.target)
     index = typer.new_temp()
     typer.declare(index, INT64, node.target)
-    prologue: tuple[Any, ...] = ()
+    prologue: tuple[AnyStmt, ...] = ()
     if isinstance(t, Array) and local is not None and not is_unknown(local):
         item = Index(held, (Name(index, INT64, span),), ct, span)
         prologue = (Assign(name, cast(item, local), span),)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import sys
 import types
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
@@ -23,6 +22,8 @@ from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
 from ember.native.frontend.operators import RuleError, binop_types, compare_types, unary_types
 from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
+from ember.native.frontend.unknown import UNKNOWN
+from ember.native.ir.arrays import ArrayDim
 from ember.native.ir.nodes import (
     BinOp,
     BoolOp,
@@ -33,6 +34,7 @@ from ember.native.ir.nodes import (
     IfExp,
     MakeTuple,
     Name,
+    Stmt,
     TupleGet,
     UnaryOp,
 )
@@ -50,7 +52,7 @@ from ember.native.types import (
 )
 
 if TYPE_CHECKING:
-    from ember.native.frontend.statements import _UnitBuilder
+    from ember.native.frontend.statements import UnitBuilder
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -61,17 +63,6 @@ class UndefinedNameError(EmberError, NameError):
     the later function's: the decorator has not returned, so the module-level name is
     not bound. The dispatcher then compiles at the first call instead."""
 
-
-@dataclass(frozen=True, slots=True)
-class _Unknown(Type):
-    """The type of a recursive call whose return type is not known yet (never in a
-    finished unit)."""
-
-    def __str__(self) -> str:
-        return "?"
-
-
-UNKNOWN = _Unknown()
 
 BINOPS = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
@@ -126,19 +117,68 @@ UNSUPPORTED = {
 
 
 class ExprTyper:
-    """The expression half of a function's typer; :class:`ember.native.frontend.statements._FunctionTyper`
-    adds statements and owns the state declared here."""
+    """The expression half of a function's typer, and the typer's public API: what the
+    rule modules (:mod:`ember.native.frontend.arrays` and the next construct families)
+    may use. :class:`ember.native.frontend.statements.FunctionTyper` adds the statements,
+    owns the state and implements the statement-side methods declared here.
 
-    unit: _UnitBuilder
+    State (read it; ``captured`` and ``env`` change only through the methods below,
+    except that a rule folding a global in records it in ``captured``):
+
+    - ``src``: the :class:`FunctionSource` (``src.source`` is the file's text for a
+      diagnostic, ``src.lookup`` resolves a free name); ``tree``: the function's
+      ``ast.FunctionDef``; ``param_names``: its parameters, in order.
+    - ``env``: each local's type so far (it only widens from pass to pass);
+      ``local_names``: every name the body binds; ``captured``: globals folded in as
+      constants (dotted name → repr, part of the native cache key).
+    - ``assigned``: the locals definitely assigned here (None: unreachable).
+
+    Expressions: ``expr(node)`` types an expression, ``condition(node)`` a test;
+    ``binop(op, left, right, node)`` types ``left op right`` of typed operands;
+    ``static(node)`` is a global's compile-time value; ``read_local(name, node)`` a
+    local's read (an error where it may be unassigned); ``unknown(node)`` the
+    placeholder of an expression waiting for a recursive call's type.
+
+    Statements: ``declare(name, t, node)`` widens a local to hold ``t``;
+    ``new_temp()`` names a fresh temporary; ``bind_name(name, value, node, out)``
+    assigns a typed value (appending the :class:`Assign` to ``out``); ``block(stmts)``
+    types a statement list; ``loop_body(node, target, prologue)`` a for loop's body
+    and ``else`` with the definite-assignment bookkeeping.
+
+    Diagnostics: ``span(node)`` is a node's span; ``error(node, message, hint)`` the
+    :class:`EmberError` to raise (at the def line when ``node`` is None).
+    """
+
+    unit: UnitBuilder
     src: FunctionSource
+    tree: ast.FunctionDef
+    param_names: tuple[str, ...]
     def_span: Span
     env: dict[str, Type]
     local_names: set[str]
     assigned: frozenset[str] | None
     captured: dict[str, str]
 
+    # -- the statement side, implemented by FunctionTyper
+
     def declare(self, name: str, t: Type, node: ast.AST) -> Type | None:  # pragma: no cover
         raise NotImplementedError
+
+    def new_temp(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    def bind_name(self, name: str, value: Expr, node: ast.AST, out: list[Stmt]
+                  ) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def block(self, stmts: list[ast.stmt]) -> tuple[Stmt, ...]:  # pragma: no cover
+        raise NotImplementedError
+
+    def loop_body(self, node: ast.For, target: str, prologue: tuple[Stmt, ...] = ()
+                  ) -> tuple[tuple[Stmt, ...], tuple[Stmt, ...]]:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- diagnostics
 
     def error(self, node: ast.AST | None, message: str, hint: str | None = None) -> EmberError:
         if node is None:
@@ -207,11 +247,11 @@ class ExprTyper:
 
     def _e_Name(self, node: ast.Name) -> Expr:
         if node.id in self.local_names:
-            return self._read_local(node.id, node)
+            return self.read_local(node.id, node)
         value = self._lookup(node.id, node)
         return self._static_expr(value, node, node.id, capture=True)
 
-    def _read_local(self, name: str, node: ast.AST) -> Expr:
+    def read_local(self, name: str, node: ast.AST) -> Expr:
         if self.assigned is not None and name not in self.assigned:
             raise self.error(
                 node, f"local variable '{name}' may be used before it is assigned",
@@ -267,7 +307,7 @@ class ExprTyper:
     def _value_attribute(self, node: ast.Attribute, value: Expr) -> Expr:
         """``x.attr`` of a run-time value: only arrays have attributes."""
         if isinstance(value.type, Array) or value.type == UNKNOWN:
-            return array_rules.attribute(self, node, value)  # type: ignore[no-any-return]
+            return array_rules.attribute(self, node, value)
         raise RuleError(
             f"{value.type} values have no attribute '{node.attr}' in compiled code",
             "only arrays have attributes here (.shape, .ndim, .size); for numbers use "
@@ -415,7 +455,7 @@ class ExprTyper:
 
     # -- calls
 
-    def _callee_name(self, func: ast.expr) -> str | None:
+    def callee_name(self, func: ast.expr) -> str | None:
         """The builtin/math name a call's function denotes, without raising."""
         if isinstance(func, ast.Name) and func.id in self.local_names:
             return None
@@ -432,7 +472,7 @@ class ExprTyper:
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
             value = self.expr(func.value)  # a method call: only arrays have methods
             if isinstance(value.type, Array) or value.type == UNKNOWN:
-                return array_rules.method_call(self, node, value)  # type: ignore[no-any-return]
+                return array_rules.method_call(self, node, value)
             raise RuleError(
                 f"{value.type} values have no method '{func.attr}' in compiled code",
                 "only arrays have methods here (.copy(), .sum(), .min(), .max()); for numbers "
@@ -455,11 +495,11 @@ class ExprTyper:
             if any(a.type == UNKNOWN for a in (*args, *keywords.values())):
                 return self.unknown(node)
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
-                return array_rules.length(args[0], self.span(node))  # type: ignore[no-any-return]
+                return array_rules.length(args[0], self.span(node))
             return type_call(name, args, keywords, self.span(node))
         numpy_name = _numpy_name(value)
         if numpy_name is not None:
-            return array_rules.numpy_call(self, numpy_name, node)  # type: ignore[no-any-return]
+            return array_rules.numpy_call(self, numpy_name, node)
         if getattr(value, "__ember_jit__", False):
             return self._call_jit(value.py_func, dotted, node)
         if isinstance(value, types.FunctionType) and self.unit.is_compiling(value):
@@ -521,7 +561,7 @@ def _pure(value: Expr) -> bool:
     """Whether evaluating ``value`` can be skipped: no call, no error, no effect."""
     if isinstance(value, (Const, Name)):
         return True
-    return type(value).__name__ == "ArrayDim" and isinstance(value.array, Name)  # type: ignore[union-attr]
+    return isinstance(value, ArrayDim) and isinstance(value.array, Name)
 
 
 def _numpy_name(value: object) -> str | None:
@@ -529,7 +569,7 @@ def _numpy_name(value: object) -> str | None:
     without importing NumPy when the program has not."""
     if "numpy" not in sys.modules:
         return None
-    return array_rules.numpy_function_name(value)  # type: ignore[no-any-return]
+    return array_rules.numpy_function_name(value)
 
 
 def _is_constant(value: object) -> bool:

@@ -56,8 +56,9 @@ import types
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import cast
-from ember.native.frontend.expressions import BINOPS, UNKNOWN, UNSUPPORTED, ExprTyper
+from ember.native.frontend.expressions import BINOPS, UNSUPPORTED, ExprTyper
 from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
+from ember.native.frontend.unknown import UNKNOWN
 from ember.native.ir.nodes import (
     Assign,
     Break,
@@ -111,7 +112,7 @@ def infer_unit(py_func: object, arg_types: tuple[Type, ...], options: Options) -
     float64
     """
     try:
-        return _UnitBuilder(options).build(py_func, tuple(arg_types))
+        return UnitBuilder(options).build(py_func, tuple(arg_types))
     except EmberError:
         raise
     except Exception as exc:  # a bug in ember: still a diagnostic, never a bare traceback
@@ -126,7 +127,7 @@ def infer_unit(py_func: object, arg_types: tuple[Type, ...], options: Options) -
         ) from exc
 
 
-class _UnitBuilder:
+class UnitBuilder:
     """Specializes functions for one unit and settles recursive return types."""
 
     def __init__(self, options: Options) -> None:
@@ -186,7 +187,7 @@ class _UnitBuilder:
         self.order.append(key)
         self.active.append(key)
         try:
-            self.done[key] = _FunctionTyper(self, self.sources[key], arg_types, symbol).run()
+            self.done[key] = FunctionTyper(self, self.sources[key], arg_types, symbol).run()
         finally:
             self.active.pop()
         return symbol, self.done[key].return_type
@@ -213,11 +214,13 @@ class _UnitBuilder:
 # ------------------------------------------------------------- one function
 
 
-class _FunctionTyper(ExprTyper):
-    """Types one function for one tuple of argument types (fixpoint over its body)."""
+class FunctionTyper(ExprTyper):
+    """Types one function for one tuple of argument types (fixpoint over its body): the
+    typer whose public API :class:`~ember.native.frontend.expressions.ExprTyper`
+    documents; this class owns that state and adds the statement rules."""
 
     def __init__(
-        self, unit: _UnitBuilder, src: FunctionSource, arg_types: tuple[Type, ...], symbol: str
+        self, unit: UnitBuilder, src: FunctionSource, arg_types: tuple[Type, ...], symbol: str
     ) -> None:
         self.unit = unit
         self.src = src
@@ -429,7 +432,7 @@ class _FunctionTyper(ExprTyper):
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, "augmented assignment to this target is not supported",
                              "assign to a local variable")
-        current = self._read_local(node.target.id, node.target)
+        current = self.read_local(node.target.id, node.target)
         right = self.expr(node.value)
         result = self.binop(BINOPS[type(node.op)], current, right, node)
         self._bind(node.target, result, out)
@@ -552,7 +555,7 @@ class _FunctionTyper(ExprTyper):
         return body, orelse
 
     def _is_range_call(self, node: ast.expr) -> bool:
-        return isinstance(node, ast.Call) and self._callee_name(node.func) == "range"
+        return isinstance(node, ast.Call) and self.callee_name(node.func) == "range"
 
     def _range_bounds(self, node: ast.expr) -> tuple[Expr, Expr, Expr]:
         if not self._is_range_call(node):

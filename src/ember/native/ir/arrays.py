@@ -24,6 +24,7 @@ of typed_ir) or a *new reference* (everything built here that creates an array, 
 from __future__ import annotations
 
 from ember.diagnostics import Span
+from ember.native.ir.nodes import Expr, Stmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
 
@@ -50,8 +51,8 @@ class Index:
     the end); bounds-checked unless ``boundscheck=False``. ``type`` is the element's
     compute type."""
 
-    array: object  # Expr of an Array type
-    indices: tuple[object, ...]  # Exprs of type int64
+    array: AnyExpr  # of an Array type
+    indices: tuple[AnyExpr, ...]  # of type int64
     type: Type
     span: Span
 
@@ -71,7 +72,7 @@ class Element:
 class ArrayDim:
     """``array.shape[axis]`` (and ``len(array)`` as axis 0): an int64."""
 
-    array: object
+    array: AnyExpr
     axis: int
     type: Type  # INT64
     span: Span
@@ -82,7 +83,7 @@ class ArrayAttr:
     """``array.shape`` (a tuple of int64), ``array.size`` (int64, the product of the
     shape). ``ndim`` is folded to a constant by inference."""
 
-    array: object
+    array: AnyExpr
     attr: str  # "shape" | "size"
     type: Type
     span: Span
@@ -98,18 +99,18 @@ class ArrayNew:
     before a fill out of the dtype's range raises OverflowError."""
 
     kind: str
-    shape: object  # Expr: int64 or tuple[int64, ...]
-    fill: object | None  # Expr or None
+    shape: AnyExpr  # int64 or tuple[int64, ...]
+    fill: AnyExpr | None
     type: Array  # always layout "C", writable
     span: Span
-    stored: object | None = None  # Expr of the compute type, over an Element of fill
+    stored: AnyExpr | None = None  # of the compute type, over an Element of fill
 
 
 @record
 class ArrayCopy:
     """``array.copy()``: a new C-ordered array with the same dtype, shape and values."""
 
-    array: object
+    array: AnyExpr
     type: Array
     span: Span
 
@@ -121,9 +122,9 @@ class ArrayRange:
     length is ``ceil((stop - start) / step)`` (0 when negative) and a zero step raises
     ZeroDivisionError."""
 
-    start: object
-    stop: object
-    step: object
+    start: AnyExpr
+    stop: AnyExpr
+    step: AnyExpr
     type: Array
     span: Span
 
@@ -139,7 +140,7 @@ class ArrayMap:
     element store rule)."""
 
     func: str  # "sqrt" | "absolute"
-    array: object
+    array: AnyExpr
     type: Array
     span: Span
 
@@ -150,7 +151,7 @@ class ArrayReduce:
     empty array raise ValueError as NumPy does."""
 
     op: str  # "sum" | "min" | "max"
-    array: object
+    array: AnyExpr
     type: Type
     span: Span
 
@@ -167,11 +168,11 @@ class SetItem:
     conversion comes after the bounds check because NumPy's does: ``a[5] = math.inf``
     on a size-3 int array is an IndexError, not an OverflowError."""
 
-    array: object
-    indices: tuple[object, ...]
-    value: object  # Expr of any numeric type
+    array: AnyExpr
+    indices: tuple[AnyExpr, ...]
+    value: AnyExpr  # of any numeric type
     span: Span
-    stored: object | None = None  # Expr of the compute type, over an Element of value
+    stored: AnyExpr | None = None  # of the compute type, over an Element of value
 
 
 @record
@@ -180,9 +181,17 @@ class AugSetItem:
     the element loaded and bound to the :class:`Element` inside ``value``, ``value``
     (e.g. ``BinOp(op, Element, rhs)`` cast to the compute type) stored back."""
 
-    array: object
-    indices: tuple[object, ...]
-    value: object
+    array: AnyExpr
+    indices: tuple[AnyExpr, ...]
+    value: AnyExpr
     span: Span
 
 
+ArrayExpr = (
+    Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
+    | ArrayReduce
+)
+ArrayStmt = SetItem | AugSetItem
+# Every expression and statement node of the typed IR, scalar and array.
+AnyExpr = Expr | ArrayExpr
+AnyStmt = Stmt | ArrayStmt
