@@ -20,42 +20,28 @@ _CHECK_FREE_MATH = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "fab
                     "exp", "log", "sin", "cos", "tan", "atan", "copysign", "atan2"}
 
 
+# Expressions that cannot loop, call, print or touch memory (given check-free operands).
+_CHECK_FREE_EXPRS = (T.Const, T.Name, T.Call, T.Cast, T.Truth, T.UnaryOp, T.TupleGet, T.BinOp,
+                     T.Compare, T.BoolOp, T.MakeTuple, T.IfExp)
+
+
 def check_free(body: Sequence[T.Stmt]) -> bool:
     """Whether a function body is *check-free* (see :mod:`ember.native.codegen.function`): calling
-    it with an overflow pending is safe, so the call needs no check point."""
-    for st in body:
-        if isinstance(st, T.If):
-            if not (check_free_expr(st.test) and check_free(st.body)
-                    and check_free(st.orelse)):
-                return False
-        elif isinstance(st, T.Assign | T.ExprStmt | T.Return):
-            if not check_free_expr(st.value):
-                return False
-        elif not isinstance(st, T.Pass):
-            return False  # loops, and every array statement
-    return True
+    it with an overflow pending is safe, so the call needs no check point. Every node
+    of the body must be one that cannot loop, call, print or touch memory."""
+    return all(_check_free_node(n) for n in T.nodes(body))
 
 
-def check_free_expr(e: T.Expr) -> bool:
-    if not isinstance(e.type, Int64 | Float64 | Bool | Tuple | NoneType):
+def _check_free_node(n: object) -> bool:
+    """One node, not counting the nodes inside it."""
+    if isinstance(n, T.If | T.Assign | T.ExprStmt | T.Return | T.Pass):
+        return True  # loops, and every array statement, are not
+    if not isinstance(n, _CHECK_FREE_EXPRS):
+        return False  # calls of jit functions, array expressions
+    if not isinstance(n.type, Int64 | Float64 | Bool | Tuple | NoneType):
         return False
-    if isinstance(e, T.Const | T.Name):
-        return True
-    if isinstance(e, T.Call):
-        name = e.func
-        ok = name in _CHECK_FREE_CALLS or (
-            name.startswith("math.") and name[5:] in _CHECK_FREE_MATH
+    if isinstance(n, T.Call):
+        return n.func in _CHECK_FREE_CALLS or (
+            n.func.startswith("math.") and n.func[5:] in _CHECK_FREE_MATH
         )
-        return ok and all(check_free_expr(a) for a in e.args)
-    if isinstance(e, T.Cast | T.Truth | T.UnaryOp | T.TupleGet):
-        return check_free_expr(e.value)
-    if isinstance(e, T.BinOp):
-        return check_free_expr(e.left) and check_free_expr(e.right)
-    if isinstance(e, T.Compare | T.BoolOp | T.MakeTuple):
-        items = e.operands if isinstance(e, T.Compare) else (
-            e.values if isinstance(e, T.BoolOp) else e.items
-        )
-        return all(check_free_expr(i) for i in items)
-    if isinstance(e, T.IfExp):
-        return all(check_free_expr(i) for i in (e.test, e.body, e.orelse))
-    return False  # calls of jit functions, array expressions
+    return True

@@ -5,6 +5,9 @@ and parity tests on ``k*x + c`` forms. Pure facts over typed IR: no llvmlite."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+from ember.native.ir import arrays as A
 from ember.native.ir import nodes as T
 from ember.native.types import INT64_MIN, Bool, Float64, Int64, Type
 
@@ -24,14 +27,25 @@ def is_scalar(t: Type) -> bool:
 def speculation_cost(e: T.Expr) -> int | None:
     """Operators in ``e`` when it is safe to compute whether or not Python would (no
     call, no trap, no branch: errors are guards, overflows are flags), else None."""
+    cost = 0
+    for node in T.nodes(e):
+        own = _own_cost(node)
+        if own is None:
+            return None
+        cost += own
+    return cost
+
+
+def _own_cost(e: object) -> int | None:
+    """The operators one node of a speculated expression adds (not counting its
+    operands), or None when the node cannot be speculated."""
     if isinstance(e, T.Const | T.Name):
         return 0 if is_scalar(e.type) else None
-    parts: tuple[T.Expr, ...]
     if isinstance(e, T.Cast | T.Truth):
-        parts, cost = (e.value,), 0
-    elif isinstance(e, T.UnaryOp):
-        parts, cost = (e.value,), 1
-    elif isinstance(e, T.BinOp):
+        return 0
+    if isinstance(e, T.UnaryOp):
+        return 1
+    if isinstance(e, T.BinOp):
         lt = e.left.type
         ok = (e.op in _SPECULATE_FLOAT) if isinstance(lt, Float64) else (
             e.op in _SPECULATE_INT
@@ -39,20 +53,13 @@ def speculation_cost(e: T.Expr) -> int | None:
         )
         if not ok or not is_scalar(e.type) or (isinstance(lt, Int64) and e.op == "/"):
             return None
-        parts, cost = (e.left, e.right), 2 if e.op in ("//", "%") else 1
-    elif isinstance(e, T.Compare) and len(e.ops) == 1:
+        return 2 if e.op in ("//", "%") else 1
+    if isinstance(e, T.Compare) and len(e.ops) == 1:
         a, c = e.operands
         if e.ops[0] in ("is", "is not") or not (is_scalar(a.type) and a.type == c.type):
             return None
-        parts, cost = (a, c), 1
-    else:
-        return None
-    for p in parts:
-        sub = speculation_cost(p)
-        if sub is None:
-            return None
-        cost += sub
-    return cost
+        return 1
+    return None
 
 
 def speculable_if(s: T.If) -> bool:
@@ -67,23 +74,11 @@ def speculable_if(s: T.If) -> bool:
             if not isinstance(st, T.Assign) or st.target in assigned or not is_scalar(st.value.type):
                 return False
             cost = speculation_cost(st.value)
-            if cost is None or reads(st.value) & assigned:
+            if cost is None or assigned.intersection(names_read(st.value)):
                 return False
             total += cost
             assigned.add(st.target)
     return 0 < total <= _SPECULATE_BUDGET or (total == 0 and bool(s.body or s.orelse))
-
-
-def reads(e: T.Expr) -> set[str]:
-    if isinstance(e, T.Name):
-        return {e.name}
-    out: set[str] = set()
-    for child in (getattr(e, "value", None), getattr(e, "left", None), getattr(e, "right", None)):
-        if isinstance(child, T.Name | T.BinOp | T.UnaryOp | T.Cast | T.Truth | T.Compare):
-            out |= reads(child)
-    for child in getattr(e, "operands", ()):
-        out |= reads(child)
-    return out
 
 
 def counter_step(a: T.Assign) -> tuple[T.Name, int] | None:
@@ -137,19 +132,15 @@ def _bound(e: T.Expr) -> int | None:
         return k if 0 <= k < 2**32 else None
     if isinstance(e, T.Cast) and isinstance(e.value.type, Bool) and isinstance(e.type, Int64):
         return 1
-    dtype = getattr(getattr(getattr(e, "array", None), "type", None), "dtype", None)
-    if type(e).__name__ == "Index" and dtype is not None and dtype.kind == "u":
+    dtype = getattr(e.array.type, "dtype", None) if isinstance(e, A.Index) else None
+    if dtype is not None and dtype.kind == "u":
         return 2 ** (8 * dtype.itemsize) - 1 if dtype.itemsize <= 4 else None
     return None
 
 
-def _assigned(body: tuple[T.Stmt, ...], counts: dict[str, int]) -> None:
-    for st in body:
-        target = getattr(st, "target", None)
-        if isinstance(target, str):
-            counts[target] = counts.get(target, 0) + 1
-        for field in ("body", "orelse"):
-            _assigned(getattr(st, field, ()), counts)
+def _assignments(body: tuple[T.Stmt, ...]) -> Counter[str]:
+    """How many statements in ``body`` (at any depth) assign each local."""
+    return Counter(n.target for n in T.nodes(body) if isinstance(n, T.Assign | T.ForRange))
 
 
 def names_read(node: object) -> list[str]:
@@ -188,8 +179,7 @@ def bounded_accumulators(s: T.ForRange) -> dict[str, int]:
     (or ``c = e + c``) that runs at most once per iteration (at the top level or in an
     ``if``, not in a nested loop) with ``e`` in ``[0, B]`` and not reading ``c``: their
     overflow can be judged by one compare (lower_loops.for_range)."""
-    counts: dict[str, int] = {}
-    _assigned(s.body, counts)
+    counts = _assignments(s.body)
     out: dict[str, int] = {}
     for st in _once_per_iteration(s.body):
         if counts.get(st.target) != 1 or st.target == s.target:
@@ -205,8 +195,7 @@ def silent_counters(s: T.While) -> set[str]:
     ``[0, 1]`` that runs at most once per iteration, and reads nowhere else (not in its
     test, not in any other statement): their overflow is judged at the loop's exits
     and check points, never at its latch (lower_loops.while_stmt)."""
-    counts: dict[str, int] = {}
-    _assigned(s.body, counts)
+    counts = _assignments(s.body)
     reads_ = names_read((s.test, s.body))
     out: set[str] = set()
     for st in _once_per_iteration(s.body):
