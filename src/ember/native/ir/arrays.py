@@ -24,7 +24,7 @@ of typed_ir) or a *new reference* (everything built here that creates an array, 
 from __future__ import annotations
 
 from ember.diagnostics import Span
-from ember.native.ir.nodes import Expr, Stmt
+from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
 
@@ -46,7 +46,7 @@ def compute_type(dtype: DType) -> Type:
 
 
 @record
-class Index:
+class Index(Node):
     """``array[i, j, ...]`` with one int64 index per dimension (negative ones count from
     the end); bounds-checked unless ``boundscheck=False``. ``type`` is the element's
     compute type."""
@@ -58,7 +58,7 @@ class Index:
 
 
 @record
-class Element:
+class Element(Node):
     """A value its node has already computed: in an :class:`AugSetItem`'s ``value``,
     the element it updates, already loaded (typed as its compute type); in a
     :class:`SetItem`'s (or :class:`ArrayNew`'s) ``stored``, the evaluated ``value``
@@ -69,7 +69,7 @@ class Element:
 
 
 @record
-class ArrayDim:
+class ArrayDim(Node):
     """``array.shape[axis]`` (and ``len(array)`` as axis 0): an int64."""
 
     array: AnyExpr
@@ -79,7 +79,7 @@ class ArrayDim:
 
 
 @record
-class ArrayAttr:
+class ArrayAttr(Node):
     """``array.shape`` (a tuple of int64), ``array.size`` (int64, the product of the
     shape). ``ndim`` is folded to a constant by inference."""
 
@@ -90,7 +90,7 @@ class ArrayAttr:
 
 
 @record
-class ArrayNew:
+class ArrayNew(Node):
     """A new array: ``kind`` is ``"empty"``, ``"zeros"`` or ``"full"`` (``ones`` is
     ``full`` with 1). ``shape`` is an int64 or a tuple of int64 (one per dimension);
     ``fill`` is a number, converted to the element's compute type by ``stored`` (over an
@@ -107,7 +107,7 @@ class ArrayNew:
 
 
 @record
-class ArrayCopy:
+class ArrayCopy(Node):
     """``array.copy()``: a new C-ordered array with the same dtype, shape and values."""
 
     array: AnyExpr
@@ -116,7 +116,7 @@ class ArrayCopy:
 
 
 @record
-class ArrayRange:
+class ArrayRange(Node):
     """``np.arange(start, stop, step)``; each of the three is int64 or float64 as
     written (NumPy computes the length from the Python numbers, whatever the dtype): the
     length is ``ceil((stop - start) / step)`` (0 when negative) and a zero step raises
@@ -130,7 +130,7 @@ class ArrayRange:
 
 
 @record
-class ArrayMap:
+class ArrayMap(Node):
     """``np.sqrt(array)`` / ``np.absolute(array)`` (``np.abs``): a new array of the same
     shape, each element ``func`` of the source's, in the source's element order (C, or F
     for a Fortran-ordered source). ``type.dtype`` is NumPy's result dtype: sqrt gives
@@ -146,7 +146,7 @@ class ArrayMap:
 
 
 @record
-class ArrayReduce:
+class ArrayReduce(Node):
     """``array.sum()`` / ``.min()`` / ``.max()`` over every element; ``min``/``max`` of an
     empty array raise ValueError as NumPy does."""
 
@@ -160,7 +160,7 @@ class ArrayReduce:
 
 
 @record
-class SetItem:
+class SetItem(Node):
     """``array[i, ...] = value``, evaluated in Python's order: ``value``, ``array``, the
     indices (and their bounds check), then ``stored``, the conversion of the value (an
     :class:`Element` of ``value``'s type) to the element's compute type, e.g.
@@ -176,7 +176,7 @@ class SetItem:
 
 
 @record
-class AugSetItem:
+class AugSetItem(Node):
     """``array[i, ...] op= rhs``: the element's address is computed (and checked) once,
     the element loaded and bound to the :class:`Element` inside ``value``, ``value``
     (e.g. ``BinOp(op, Element, rhs)`` cast to the compute type) stored back."""

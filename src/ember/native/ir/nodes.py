@@ -25,11 +25,19 @@ from ember.diagnostics import Span
 from ember.native.types import Type
 from ember.support.record import record
 
+
+class Node:
+    """Base of every typed-IR node (expressions, statements, functions, units, here and
+    in :mod:`ember.native.ir.arrays`): what :func:`nodes` walks into."""
+
+    __slots__ = ()
+
+
 # ---------------------------------------------------------------- expressions
 
 
 @record
-class Const:
+class Const(Node):
     """A literal or a value folded at compile time (a module constant, ``math.pi``).
     ``str`` only as a ``print`` argument."""
 
@@ -39,7 +47,7 @@ class Const:
 
 
 @record
-class Name:
+class Name(Node):
     """A read of a local variable or parameter."""
 
     name: str
@@ -48,7 +56,7 @@ class Name:
 
 
 @record
-class Cast:
+class Cast(Node):
     """An implicit widening inserted by inference: bool → int64 → float64 (item-wise
     for tuples). Explicit ``int(x)``/``float(x)`` are :class:`Call`s."""
 
@@ -58,7 +66,7 @@ class Cast:
 
 
 @record
-class Truth:
+class Truth(Node):
     """Python truthiness of ``value`` (``x != 0``, ``x != 0.0``, a tuple's length...)."""
 
     value: Expr
@@ -67,7 +75,7 @@ class Truth:
 
 
 @record
-class BinOp:
+class BinOp(Node):
     """``left op right`` with ``op`` one of ``+ - * / // % ** << >> & | ^``.
 
     Both operands have the same type; ``type`` is the result's (``/`` gives float64;
@@ -84,7 +92,7 @@ class BinOp:
 
 
 @record
-class UnaryOp:
+class UnaryOp(Node):
     """``op value`` with ``op`` one of ``- + ~ not``."""
 
     op: str
@@ -94,7 +102,7 @@ class UnaryOp:
 
 
 @record
-class Compare:
+class Compare(Node):
     """A (possibly chained) comparison: ``a < b <= c`` is ``ops=("<", "<=")``,
     ``operands=(a, b, c)``; each operand evaluated at most once, short-circuit as Python.
     Operands keep their own types (an int compared with a float is compared exactly)."""
@@ -106,7 +114,7 @@ class Compare:
 
 
 @record
-class BoolOp:
+class BoolOp(Node):
     """``a and b`` / ``a or b``: short-circuit, the value of the deciding operand
     (operands already cast to ``type``)."""
 
@@ -117,7 +125,7 @@ class BoolOp:
 
 
 @record
-class IfExp:
+class IfExp(Node):
     test: Expr  # a Truth
     body: Expr
     orelse: Expr
@@ -126,7 +134,7 @@ class IfExp:
 
 
 @record
-class Call:
+class Call(Node):
     """A builtin or ``math`` function by its Python name: ``"abs"``, ``"min"``, ``"max"``,
     ``"round"``, ``"int"``, ``"float"``, ``"bool"``, ``"len"``, ``"print"``,
     ``"math.sqrt"``, ``"math.floor"``, ... Arguments are typed as the callee needs.
@@ -140,7 +148,7 @@ class Call:
 
 
 @record
-class CallJit:
+class CallJit(Node):
     """A call of another ``@jit`` specialization (or a recursive call) by symbol; the
     callee is in the same :class:`CompileUnit`."""
 
@@ -151,14 +159,14 @@ class CallJit:
 
 
 @record
-class MakeTuple:
+class MakeTuple(Node):
     items: tuple[Expr, ...]
     type: Type
     span: Span
 
 
 @record
-class TupleGet:
+class TupleGet(Node):
     """``value[index]`` for a tuple and a constant index (already made non-negative)."""
 
     value: Expr
@@ -176,7 +184,7 @@ Expr = (
 
 
 @record
-class Assign:
+class Assign(Node):
     """``target = value``; ``value.type`` equals the local's type (Cast inserted)."""
 
     target: str
@@ -185,13 +193,13 @@ class Assign:
 
 
 @record
-class ExprStmt:
+class ExprStmt(Node):
     value: Expr
     span: Span
 
 
 @record
-class If:
+class If(Node):
     test: Expr  # a Truth (or a bool-typed expression)
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...]
@@ -199,7 +207,7 @@ class If:
 
 
 @record
-class While:
+class While(Node):
     test: Expr
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...]  # runs when the loop ends without break
@@ -207,7 +215,7 @@ class While:
 
 
 @record
-class ForRange:
+class ForRange(Node):
     """``for target in range(start, stop, step)`` with int64 bounds; ``step`` may be
     negative and is checked for zero (ValueError) at run time unless constant."""
 
@@ -221,17 +229,17 @@ class ForRange:
 
 
 @record
-class Break:
+class Break(Node):
     span: Span
 
 
 @record
-class Continue:
+class Continue(Node):
     span: Span
 
 
 @record
-class Return:
+class Return(Node):
     """``value`` has the function's return type (Cast inserted); a bare ``return`` or
     falling off the end returns ``Const(None)`` typed none."""
 
@@ -240,7 +248,7 @@ class Return:
 
 
 @record
-class Pass:
+class Pass(Node):
     span: Span
 
 
@@ -250,7 +258,7 @@ Stmt = Assign | ExprStmt | If | While | ForRange | Break | Continue | Return | P
 
 
 @record
-class Param:
+class Param(Node):
     """A parameter as the ABI passes it. When the body widens it (``x = x / 2`` with an
     int ``x``) it is named ``x.in`` and the body starts with ``x = Cast(Name(x.in))``.
     Other names starting with ``$`` are inference's temporaries: plain locals."""
@@ -260,7 +268,7 @@ class Param:
 
 
 @record
-class TypedFunction:
+class TypedFunction(Node):
     """One specialization: a function typed for one tuple of argument types."""
 
     name: str  # the Python __name__
@@ -282,7 +290,7 @@ class TypedFunction:
 
 
 @record
-class CompileUnit:
+class CompileUnit(Node):
     """What one compilation produces: the specialization asked for (``root``) and every
     specialization it calls, transitively (each exactly once; recursion included).
     Lowered into one LLVM module: callees are private copies there, free to inline."""
@@ -292,9 +300,6 @@ class CompileUnit:
     # Source files and texts of every function in the unit: (path, qualname, sha256 of
     # the function's source), for the native cache's invalidation.
     sources: tuple[tuple[str, str, str], ...] = ()
-
-
-_IR_MODULES = ("ember.native.ir.nodes", "ember.native.ir.arrays")
 
 
 def nodes(tree: object) -> Iterator[object]:
@@ -309,7 +314,7 @@ def nodes(tree: object) -> Iterator[object]:
         n = todo.pop()
         if isinstance(n, tuple | list):
             todo.extend(reversed(n))
-        elif type(n).__module__ in _IR_MODULES:
+        elif isinstance(n, Node):
             yield n
             fields = type(n).__record_fields__  # type: ignore[attr-defined]
             todo.extend(getattr(n, f) for f in reversed(fields) if f not in ("type", "span"))
