@@ -1,4 +1,4 @@
-"""lower_unbound.py: which locals may be read before assignment. Inference already
+"""analysis/unbound.py: which locals may be read before assignment. Inference already
 refuses such reads in Python source (a compile error), so compiled functions carry no
 "assigned yet" flags at all; typed IR built by hand still gets them, and CPython's
 UnboundLocalError, where a read can find its local unassigned."""

@@ -1,4 +1,4 @@
-"""typed_ir.py: walking a tree of nodes."""
+"""ir/nodes.py: walking a tree of nodes."""
 
 from __future__ import annotations
 

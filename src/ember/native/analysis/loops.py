@@ -178,7 +178,7 @@ def bounded_accumulators(s: T.ForRange) -> dict[str, int]:
     """``{c: B}`` for the int64 locals the loop body changes only by one ``c += e``
     (or ``c = e + c``) that runs at most once per iteration (at the top level or in an
     ``if``, not in a nested loop) with ``e`` in ``[0, B]`` and not reading ``c``: their
-    overflow can be judged by one compare (lower_loops.for_range)."""
+    overflow can be judged by one compare (:func:`ember.native.codegen.loops.for_range`)."""
     counts = _assignments(s.body)
     out: dict[str, int] = {}
     for st in _once_per_iteration(s.body):
@@ -194,7 +194,7 @@ def silent_counters(s: T.While) -> set[str]:
     """The int64 locals a ``while`` loop changes only by one ``c += e`` with ``e`` in
     ``[0, 1]`` that runs at most once per iteration, and reads nowhere else (not in its
     test, not in any other statement): their overflow is judged at the loop's exits
-    and check points, never at its latch (lower_loops.while_stmt)."""
+    and check points, never at its latch (:func:`ember.native.codegen.loops.while_stmt`)."""
     counts = _assignments(s.body)
     reads_ = names_read((s.test, s.body))
     out: set[str] = set()

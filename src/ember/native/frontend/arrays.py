@@ -463,9 +463,9 @@ def _map(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
 
 def for_array(typer: ExprTyper, node: ast.For, out: list[AnyStmt]) -> bool:
     """``for x in a`` over a 1-D array, as a counted loop over a hidden index; False
-    when ``node.iter`` is not an array (infer then reports its own error)."""
+    when ``node.iter`` is not an array (the for-loop rule then reports its own error)."""
     if isinstance(node.iter, ast.Call):
-        return False  # range(...) and friends: infer's own rule
+        return False  # range(...) and friends: the for-loop rule
     arr = typer.expr(node.iter)
     t = arr.type
     if not isinstance(t, Array) and not is_unknown(t):

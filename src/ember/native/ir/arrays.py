@@ -17,7 +17,7 @@ store, as C does and as CPython does for ``array.array('f')``); integer dtypes i
 a uint64 element of 2**63 or more raises OverflowError on load); bool in bool.
 
 Reference counting: an array-typed expression is either *borrowed* (a :class:`Name`
-of typed_ir) or a *new reference* (everything built here that creates an array, and a
+of :mod:`ember.native.ir.nodes`) or a *new reference* (everything built here that creates an array, and a
 ``CallJit`` returning one); lowering owns the rule. No ast and no llvmlite here.
 """
 

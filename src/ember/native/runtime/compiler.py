@@ -93,7 +93,7 @@ def compile_typed(unit: CompileUnit, options: Options) -> Compiled:
 
 def check_supported_build(span: Span) -> None:
     """Refuse to load machine code into a free-threaded build (3.13t): there a PyObject
-    header is 32 bytes, not 16, so every field the entry reads (abi.py: ``ob_type`` at
+    header is 32 bytes, not 16, so every field the entry reads (boundary/abi.py: ``ob_type`` at
     8, ``ob_fval`` at 16, ...) and every PyModuleDef it builds would be wrong — a crash,
     not an error. The build flag is what counts: ``PYTHON_GIL=1`` does not change layout."""
     import sysconfig

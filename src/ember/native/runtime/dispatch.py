@@ -188,7 +188,8 @@ class Dispatcher:
                 if eager and _is_undefined_name(exc):
                     raise
                 if not self.options.fallback:
-                    # [arrays hook] same class: ReadOnlyArrayError is also a ValueError
+                    # Raised afresh (no chained frames of ember's), as the same class:
+                    # ReadOnlyArrayError stays a ValueError, UndefinedNameError a NameError.
                     raise type(exc)(exc.diagnostic, exc.source) from None
                 self._fallback_reason = str(exc)
                 warnings.warn(
