@@ -29,6 +29,7 @@ from ember.native.ir.nodes import (
     Name,
     Truth,
     TupleGet,
+    nodes,
 )
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, NUMERIC, STR, Tuple, Type, unify
 
@@ -66,11 +67,9 @@ def truth(value: Expr) -> Expr:
 
 
 def _pure(value: Expr) -> bool:
-    if isinstance(value, (Const, Name)):
-        return True
-    if isinstance(value, MakeTuple):
-        return all(_pure(v) for v in value.items)
-    return isinstance(value, TupleGet) and _pure(value.value)
+    """Whether ``value`` is names and constants in tuple displays and items: nothing
+    to evaluate for its truth, which its type alone decides."""
+    return all(isinstance(n, (Const, Name, MakeTuple, TupleGet)) for n in nodes(value))
 
 
 # ------------------------------------------------------------- the table
