@@ -42,6 +42,8 @@ from ember.native.types import (
     BOOL,
     FLOAT64,
     INT64,
+    INT64_MAX,
+    INT64_MIN,
     NONE,
     NUMERIC,
     STR,
@@ -53,8 +55,6 @@ from ember.native.types import (
 
 if TYPE_CHECKING:
     from ember.native.frontend.statements import UnitBuilder
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class UndefinedNameError(EmberError, NameError):

@@ -106,7 +106,7 @@ class _Printer:
         for stmt in body:
             self.stmt(stmt, depth, lines)
 
-    def stmt(self, s: Stmt, depth: int, lines: list[str]) -> None:
+    def stmt(self, s: A.AnyStmt, depth: int, lines: list[str]) -> None:
         pad = INDENT * depth
         if isinstance(s, Assign):
             lines.append(f"{pad}{s.target} = {self.expr(s.value)}")
@@ -148,10 +148,10 @@ class _Printer:
             lines.append(INDENT * depth + "else:")
             self.block(body, depth + 1, lines)
 
-    def expr(self, e: Expr) -> str:
+    def expr(self, e: A.AnyExpr) -> str:
         return f"{self.text(e)}:{e.type}"
 
-    def text(self, e: Expr) -> str:
+    def text(self, e: A.AnyExpr) -> str:
         if isinstance(e, Const):
             return repr(e.value)
         if isinstance(e, Name):
@@ -186,33 +186,33 @@ class _Printer:
             return f"{self.expr(e.value)}[{e.index}]"
         return self.array_text(e)
 
-    def item(self, array: object, indices: tuple[object, ...]) -> str:
-        return f"{self.expr(array)}[{', '.join(self.expr(i) for i in indices)}]"  # type: ignore[arg-type]
+    def item(self, array: A.AnyExpr, indices: tuple[A.AnyExpr, ...]) -> str:
+        return f"{self.expr(array)}[{', '.join(self.expr(i) for i in indices)}]"
 
-    def array_text(self, e: object) -> str:
+    def array_text(self, e: A.AnyExpr) -> str:
         """The array nodes of :mod:`ember.native.ir.arrays`."""
         if isinstance(e, A.Index):
             return self.item(e.array, e.indices)
         if isinstance(e, A.Element):
             return "element"
         if isinstance(e, A.ArrayDim):
-            return f"{self.expr(e.array)}.shape[{e.axis}]"  # type: ignore[arg-type]
+            return f"{self.expr(e.array)}.shape[{e.axis}]"
         if isinstance(e, A.ArrayAttr):
-            return f"{self.expr(e.array)}.{e.attr}"  # type: ignore[arg-type]
+            return f"{self.expr(e.array)}.{e.attr}"
         if isinstance(e, A.ArrayNew):
-            args = [self.expr(e.shape)]  # type: ignore[arg-type]
+            args = [self.expr(e.shape)]
             if e.fill is not None:
-                args.append(self.expr(e.fill))  # type: ignore[arg-type]
+                args.append(self.expr(e.fill))
             if e.stored is not None:
-                args[-1] += f" as {self.expr(e.stored)}"  # type: ignore[arg-type]
+                args[-1] += f" as {self.expr(e.stored)}"
             return f"array.{e.kind}({', '.join(args)})"
         if isinstance(e, A.ArrayCopy):
-            return f"{self.expr(e.array)}.copy()"  # type: ignore[arg-type]
+            return f"{self.expr(e.array)}.copy()"
         if isinstance(e, A.ArrayRange):
-            bounds = ", ".join(self.expr(x) for x in (e.start, e.stop, e.step))  # type: ignore[arg-type]
+            bounds = ", ".join(self.expr(x) for x in (e.start, e.stop, e.step))
             return f"array.arange({bounds})"
         if isinstance(e, A.ArrayMap):
-            return f"np.{e.func}({self.expr(e.array)})"  # type: ignore[arg-type]
+            return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
-            return f"{self.expr(e.array)}.{e.op}()"  # type: ignore[arg-type]
+            return f"{self.expr(e.array)}.{e.op}()"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above

@@ -27,6 +27,8 @@ from types import FunctionType
 from ember.native.options import Options
 from ember.native.types import (
     INT64,
+    INT64_MAX,
+    INT64_MIN,
     Tuple,
     Type,
     annotation_type,
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 
     F = TypeVar("F", bound=Callable[..., Any])
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ACCEPTED = "int, float, bool, None, tuples of these, and arrays"
 
 
