@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ember.diagnostics import EmberError
 from ember.native.frontend.statements import infer_unit
+from ember.native.frontend.unknown import is_unknown
 from ember.native.ir import nodes as ir
 from ember.native.options import Options
 from ember.native.types import BOOL, FLOAT64, INT64
@@ -17,16 +18,6 @@ from ember.native.types import BOOL, FLOAT64, INT64
 
 def root(func: object, *arg_types: object) -> ir.TypedFunction:
     return infer_unit(func, arg_types, Options()).root  # type: ignore[arg-type]
-
-
-def walk(node: object):
-    """Every typed-IR node under ``node`` (statements and expressions)."""
-    yield node
-    for name in getattr(node, "__slots__", ()):
-        value = getattr(node, name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if hasattr(item, "span"):
-                yield from walk(item)
 
 
 # ------------------------------------------- differential typing (hypothesis)
@@ -143,23 +134,22 @@ def _statements(depth: int, in_loop: bool = False) -> st.SearchStrategy[list[str
 def _check_invariants(fn: ir.TypedFunction) -> None:
     """What the lowering relies on: every conversion explicit, no unknown type left."""
     local = dict(fn.locals)
-    for stmt in fn.body:
-        for node in walk(stmt):
-            t = getattr(node, "type", None)
-            assert t is None or type(t).__name__ != "_Unknown", node
-            if isinstance(node, ir.Assign):
-                assert node.value.type == local[node.target], node
-            if isinstance(node, ir.Name):
-                assert node.type == local[node.name], node
-            if isinstance(node, ir.BinOp):
-                assert node.left.type == node.right.type, node
-            if isinstance(node, ir.Return):
-                assert node.value.type == fn.return_type, node
-            if isinstance(node, (ir.If, ir.While)):
-                assert node.test.type == BOOL, node
-            if isinstance(node, ir.ForRange):
-                assert local[node.target] == INT64
-                assert {node.start.type, node.stop.type, node.step.type} == {INT64}
+    for node in ir.nodes(fn.body):
+        t = getattr(node, "type", None)
+        assert not is_unknown(t), node
+        if isinstance(node, ir.Assign):
+            assert node.value.type == local[node.target], node
+        if isinstance(node, ir.Name):
+            assert node.type == local[node.name], node
+        if isinstance(node, ir.BinOp):
+            assert node.left.type == node.right.type, node
+        if isinstance(node, ir.Return):
+            assert node.value.type == fn.return_type, node
+        if isinstance(node, (ir.If, ir.While)):
+            assert node.test.type == BOOL, node
+        if isinstance(node, ir.ForRange):
+            assert local[node.target] == INT64
+            assert {node.start.type, node.stop.type, node.step.type} == {INT64}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
