@@ -504,18 +504,7 @@ class FunctionTyper(ExprTyper):
     def _s_While(self, node: ast.While, out: list[Stmt]) -> None:
         test = self.condition(node.test)
         forever = isinstance(test, Const) and test.value is True
-        start = self.assigned
-        self.loops.append([])
-        body = self.block(node.body)
-        breaks = self.loops.pop()
-        self.assigned = start
-        orelse: tuple[Stmt, ...] = ()
-        if forever:
-            self.assigned = None  # only a break leaves `while True`
-        else:
-            orelse = self.block(node.orelse)
-        for state in breaks:
-            self.assigned = _meet(self.assigned, state)
+        body, orelse = self._loop(node.body, node.orelse, self.assigned, forever=forever)
         out.append(While(test, body, orelse, self.span(node)))
 
     def _s_For(self, node: ast.For, out: list[Stmt]) -> None:
@@ -543,16 +532,29 @@ class FunctionTyper(ExprTyper):
         """Type a for loop's body (after ``prologue``) and its ``else``, tracking which
         names are definitely assigned: the target inside the body, and after the loop only
         what holds on every exit (no iteration, the ``else``, each ``break``)."""
+        inside = None if self.assigned is None else self.assigned | {target}
+        return self._loop(node.body, node.orelse, inside, prologue)
+
+    def _loop(self, body: list[ast.stmt], orelse: list[ast.stmt],
+              inside: frozenset[str] | None, prologue: tuple[Stmt, ...] = (),
+              forever: bool = False) -> tuple[tuple[Stmt, ...], tuple[Stmt, ...]]:
+        """A loop's body (entered with ``inside`` assigned, after ``prologue``) and its
+        ``else``; afterwards ``assigned`` holds what every exit has: the ``else``'s end
+        (none for ``while True``, which only a break leaves) met with each ``break``."""
         start = self.assigned
-        self.assigned = None if start is None else start | {target}
+        self.assigned = inside
         self.loops.append([])
-        body = prologue + self.block(node.body)
+        typed_body = prologue + self.block(body)
         breaks = self.loops.pop()
         self.assigned = start
-        orelse = self.block(node.orelse)
+        typed_orelse: tuple[Stmt, ...] = ()
+        if forever:
+            self.assigned = None
+        else:
+            typed_orelse = self.block(orelse)
         for state in breaks:
             self.assigned = _meet(self.assigned, state)
-        return body, orelse
+        return typed_body, typed_orelse
 
     def _is_range_call(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Call) and self.callee_name(node.func) == "range"
