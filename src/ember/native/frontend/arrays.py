@@ -255,7 +255,8 @@ _MAPS = ("sqrt", "absolute")
 
 
 def numpy_function_name(value: object) -> str | None:
-    """``"zeros"`` if ``value`` is ``numpy.zeros`` (and so on), else None."""
+    """``"zeros"`` if ``value`` is ``numpy.zeros`` (and so on), else None; NumPy is
+    looked up, never imported (a program that calls it has imported it)."""
     np = sys.modules.get("numpy")
     if np is None:
         return None

@@ -13,7 +13,6 @@ Array expressions are handed to :mod:`ember.native.frontend.arrays`.
 from __future__ import annotations
 
 import ast
-import sys
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -497,7 +496,7 @@ class ExprTyper:
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_rules.length(args[0], self.span(node))
             return type_call(name, args, keywords, self.span(node))
-        numpy_name = _numpy_name(value)
+        numpy_name = array_rules.numpy_function_name(value)
         if numpy_name is not None:
             return array_rules.numpy_call(self, numpy_name, node)
         if getattr(value, "__ember_jit__", False):
@@ -562,14 +561,6 @@ def _pure(value: Expr) -> bool:
     if isinstance(value, (Const, Name)):
         return True
     return isinstance(value, ArrayDim) and isinstance(value.array, Name)
-
-
-def _numpy_name(value: object) -> str | None:
-    """``"zeros"`` for ``numpy.zeros`` and the other creators ember compiles; None
-    without importing NumPy when the program has not."""
-    if "numpy" not in sys.modules:
-        return None
-    return array_rules.numpy_function_name(value)
 
 
 def _is_constant(value: object) -> bool:
