@@ -26,7 +26,6 @@ from types import FunctionType
 
 from ember.native.options import Options
 from ember.native.types import BOOL, FLOAT64, INT64, NONE, Tuple, Type, scalar_type, signature_text
-from ember.support.warnings import user_stacklevel
 
 # `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
 TYPE_CHECKING = False
@@ -184,6 +183,8 @@ class Dispatcher:
                     # [arrays hook] same class: ReadOnlyArrayError is also a ValueError
                     raise type(exc)(exc.diagnostic, exc.source) from None
                 self._fallback_reason = str(exc)
+                from ember.support.warnings import user_stacklevel  # only on this path
+
                 warnings.warn(
                     f"ember: running {self.__qualname__} as plain Python: {exc}",
                     EmberFallbackWarning,
