@@ -156,11 +156,9 @@ def fast_main(argv: list[str]) -> int:
 
 
 def _slow_main(argv: list[str]) -> int:
-    import argparse
+    from ember.commands import parser_for
 
-    from ember.commands import COMMANDS
-
-    parser = argparse.ArgumentParser(prog="ember run", description=COMMANDS["run"])
+    parser = parser_for("run")
     configure(parser)
     return main(parser.parse_args(argv))
 
