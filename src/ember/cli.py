@@ -44,8 +44,8 @@ def _close_commands(name: str) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ember subcommand and return its exit status.
 
-    >>> main(["--version"])  # doctest: +SKIP
-    ember 0.1.0
+    >>> main(["--version"])
+    ember ...
     0
     """
     args = list(sys.argv[1:] if argv is None else argv)

@@ -129,7 +129,7 @@ def fast_main(argv: list[str]) -> int:
     """``ember run`` without argparse: ``[-B] [-q] SCRIPT ARGS`` and ``[-B] [-q] -m
     MODULE ARGS`` are parsed here; any other option falls back to the full parser.
 
-    >>> fast_main(["hello.py", "--name", "ada"])  # doctest: +SKIP
+    >>> fast_main(["hello.py", "--name", "ada"])  # runs hello.py, which is not here  # doctest: +SKIP
     0
     """
     write_cache: bool | None = None

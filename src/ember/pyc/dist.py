@@ -2,8 +2,8 @@
 files for this one Python, verified to import, with a plain account of what stays
 readable.
 
-    >>> result = make_dist(Path("examples/sampleapp"), Path("/tmp/shop-dist"))  # doctest: +SKIP
-    >>> print(render(result))                                                  # doctest: +SKIP
+    >>> result = make_dist(Path("examples/sampleapp"), Path("/tmp/shop-dist"))  # writes /tmp/shop-dist  # doctest: +SKIP
+    >>> print(render(result))  # the result above  # doctest: +SKIP
     ember dist: examples/sampleapp -> /tmp/shop-dist  (app: 7 modules, ...)
 
 Layout. ``foo.py`` becomes ``foo.pyc`` beside where it was (the legacy location, which

@@ -1,8 +1,8 @@
 """Decode one ``.pyc``: a path, a source or a module name → :class:`Report` (header,
 verdict against its source, code objects, strings, disassembly) → text or JSON.
 
-    >>> report = inspect_target("examples/sampleapp/main.py")  # doctest: +SKIP
-    >>> print(render(report))                                   # doctest: +SKIP
+    >>> report = inspect_target("examples/sampleapp/main.py")  # relative to the repository root  # doctest: +SKIP
+    >>> print(render(report))  # the report above  # doctest: +SKIP
     examples/sampleapp/__pycache__/main.cpython-311.pyc  (1,215 bytes)
       magic     3495 (Python 3.11)
       ...
