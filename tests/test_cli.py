@@ -126,3 +126,17 @@ def test_a_usage_error_under_json_is_json_on_stdout(
     out, err = capsys.readouterr()
     assert json.loads(out) == {"error": message, "exit_status": 2}
     assert err.startswith("usage: ember ")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["build", "--help"], ["run", "--help"]])
+def test_help_to_a_full_disk_is_one_line_and_fails(argv: list[str]) -> None:
+    # Regression: top-level --help/--version raised a traceback; a subcommand's --help
+    # (argparse drops a failed write) exited 0 with nothing shown.
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "ember", *argv], stdout=full,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": SRC})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().endswith("error: cannot write its output (No space left on device)")

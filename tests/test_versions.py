@@ -33,11 +33,7 @@ from ember import cli
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 DATA = REPO / "tests" / "data" / "versions"
-CASE_FILES = [
-    *sorted(p for p in (REPO / "tests" / "native" / "golden").glob("*.py")
-            if not p.name.startswith("test_")),
-    DATA / "kernels.py",
-]
+CASE_FILES = [*sorted((REPO / "tests" / "data" / "golden").glob("*.test")), DATA / "kernels.py"]
 SUPPORTED = [(3, minor) for minor in range(10, 15)]
 OTHERS = [v for v in SUPPORTED if v != sys.version_info[:2]]
 

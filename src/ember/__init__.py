@@ -18,8 +18,6 @@ is compiled.
 
 from __future__ import annotations
 
-from ember._version import __version__
-
 __all__ = ["jit", "__version__"]
 
 # typing costs ~2 ms at start-up; this is how type checkers still see `jit`.
@@ -34,4 +32,8 @@ def __getattr__(name: str) -> object:
         from ember.native.runtime.dispatch import jit
 
         return jit
+    if name == "__version__":
+        from ember._version import __version__
+
+        return __version__
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -165,6 +165,11 @@ def source_line(path: str, lineno: int, source: str | None = None) -> str | None
 
 # -- problems every command meets, worded once -----------------------------------------
 
+# A NUL byte in a source: CPython's words differ by version (ValueError or SyntaxError,
+# "source code string cannot contain null bytes"); every command says this instead.
+NULL_BYTE_MESSAGE = "source contains a null byte"
+NULL_BYTE_HINT = "a .py file must be text; is this a binary file named .py?"
+
 PEP263_HINT = (
     "save the file as UTF-8, or declare its encoding on line 1 or 2 "
     "(PEP 263, e.g. '# -*- coding: latin-1 -*-')"

@@ -173,3 +173,35 @@ def test_dist_indentation_error_keeps_the_indentation(here, ember):
         "    \u2192     z = 2",
         "    ^^^^^^",
     ]
+
+
+# -- a NUL byte in a source ------------------------------------------------------------
+
+NUL = (
+    'app/nul.py:1:7: error: source contains a null byte\n    x = "a\ufffdb"\n          ^\n'
+    "hint: a .py file must be text; is this a binary file named .py?\n"
+)
+
+
+@pytest.mark.parametrize("argv", [["build", "-q", "app"], ["dist", "app", "out"]])
+def test_a_null_byte_is_worded_once(here, ember, argv):
+    # Regression: dist said CPython's "source code string cannot contain null bytes" at 1:1.
+    (here / "app").mkdir()
+    (here / "app" / "nul.py").write_bytes(b'x = "a\0b"\n')
+    status, _out, err = ember(*argv)
+    assert status == 1 and err.startswith(NUL)
+
+
+# -- a file where the cache folder should be --------------------------------------------
+
+
+def test_inspect_names_a_pycache_that_is_a_file(here, ember):
+    # Regression: inspect invented the cache name pkg/__pycache__/__pycache__cpython-311.pyc.
+    (here / "pkg").mkdir()
+    (here / "pkg" / "mod.py").write_text("x = 1\n")
+    (here / "pkg" / "__pycache__").write_text("not a folder\n")
+    status, _out, err = ember("inspect", "pkg/__pycache__")
+    assert status == 1 and "is a file where Python expects its cache folder" in err
+    status, _out, err = ember("inspect", "pkg/mod.py")
+    assert status == 1
+    assert "pkg/__pycache__ is a file, not a folder, so the importer cannot write one" in err

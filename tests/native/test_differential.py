@@ -1,23 +1,9 @@
 """Differential tests, operators: every operator run interpreted (``f.py_func(*args)``)
 and compiled (``f(*args)``) on the same inputs must agree.
 
-"Agree" is strict: the same type (``1`` is not ``1.0`` is not ``True``), floats equal
-bit for bit or both NaN (``-0.0`` is not ``0.0``), the same printed output, or the same
-exception type. The only accepted differences are the ones ember documents (the
-``infer.py`` module docstring and the native issue), each encoded exactly:
-
-1. an int result that leaves int64 (CPython's exact answer does not fit) raises
-   OverflowError in compiled code — and compiled code must raise exactly that;
-2. ``int ** int`` with a negative exponent not known at compile time raises ValueError
-   where CPython returns a float (CPython's own errors, ``0 ** -1``, stay as they are);
-3. ``x if c else y``, ``a and b``, ``min``/``max`` over mixed types give the unified
-   type (int with float → float, bool with int → int): the same value, converted;
-4. a negative float raised to a fractional power raises ValueError where CPython returns
-   a complex number (ember has no complex type; see lower.MSG_COMPLEX_POW).
-
-The harness here (``check`` and the strategies) is shared by the other
-``test_differential_*.py`` files. Functions are compiled once per type signature
-(module-level ``@jit``); hypothesis drives the values. ``CI=1`` selects a derandomized
+The harness — the strict comparison, the documented differences it accepts, the
+strategies and ``define`` — is ``_harness.py``, shared by every ``test_differential*.py``
+file and the fuzzer's oracle; its own tests are here. ``CI=1`` selects a derandomized
 profile, so a CI failure reproduces locally with the same command;
 ``EMBER_DIFF_EXAMPLES=2000`` hunts deeper than the default 200 examples per test.
 
@@ -26,153 +12,41 @@ profile, so a CI failure reproduces locally with the same command;
 
 from __future__ import annotations
 
-import contextlib
-import io
-import linecache
 import math
-import os
-import struct
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ember.native.runtime.dispatch import jit
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness, whatever the import mode
 
-# ------------------------------------------------------------------ the harness
-
-settings.register_profile(
-    "ember-differential", max_examples=200, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+from _harness import (  # noqa: E402
+    EDGE_FLOATS,
+    EDGE_INTS,
+    INT64_MAX,
+    INT64_MIN,
+    PROFILE,
+    bools,
+    check,
+    check_overflow,
+    define,
+    floats,
+    ints,
+    leaves_int64,
+    numbers,
+    same,
+    small_ints,
+    unified,
 )
-settings.register_profile(
-    "ember-differential-ci", parent=settings.get_profile("ember-differential"),
-    derandomize=True, database=None, print_blob=True,
-)
-# EMBER_DIFF_EXAMPLES=2000 for a deeper hunt than the default 200.
-PROFILE = settings(settings.get_profile("ember-differential-ci" if os.environ.get("CI")
-                                        else "ember-differential"),
-                   max_examples=int(os.environ.get("EMBER_DIFF_EXAMPLES", "200")))
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-EDGE_INTS = [0, 1, -1, 2, -2, 3, -3, 5, -5, 7, -7, 10, 62, 63, 64, 65, -63, -64, 255, 2**31,
-             -(2**31), 2**32, 2**53, 2**53 + 1, -(2**53) - 1, 2**62, -(2**62), 3037000499,
-             3037000500, -3037000500, 10**18, -(10**18), INT64_MAX, INT64_MAX - 1, INT64_MIN,
-             INT64_MIN + 1, INT64_MAX // 2, INT64_MIN // 2]
-SUBNORMALS = [5e-324, -5e-324, 2.225073858507201e-308, -2.225073858507201e-308, 1e-310]
-EDGE_FLOATS = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 2.0, -2.0, 3.0, 0.1,
-               1e-5, 123.456, 1e16, 710.0, -745.5, 2.0**53, 2.0**53 + 2, 2.0**63, -(2.0**63),
-               2.0**64, 9.2e18, 1e308, -1e308, 1.7976931348623157e308, 2.2250738585072014e-308,
-               math.inf, -math.inf, math.nan, -math.nan, math.pi, *SUBNORMALS]
+from ember.native.runtime.dispatch import jit  # noqa: E402
 
-int64s = st.integers(INT64_MIN, INT64_MAX)
-ints = st.one_of(st.sampled_from(EDGE_INTS), int64s, st.integers(-1000, 1000))
-small_ints = st.integers(-70, 70)
-floats = st.one_of(st.sampled_from(EDGE_FLOATS), st.floats(), st.floats(-1e3, 1e3),
-                   st.integers(-10**6, 10**6).map(lambda i: i / 4))  # exact halves, quarters
-bools = st.booleans()
-numbers = st.one_of(ints, floats, bools)
-
-
-def _run(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, type | None, str]:
-    """(value, exception type or None, printed text) of ``fn(*args)``; the value is the
-    exception's message when it raised."""
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            value = fn(*args)
-    except Exception as exc:  # noqa: BLE001 - comparing exception types is the point
-        return str(exc)[:400], type(exc), out.getvalue()
-    return value, None, out.getvalue()
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal and of the same type; floats bit for bit (any NaN equals any NaN)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        return struct.pack("<d", a) == struct.pack("<d", b)
-    if isinstance(a, tuple):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
-
-
-def leaves_int64(v: Any) -> bool:
-    """Does a (possibly nested) result hold an int outside int64?"""
-    if type(v) is int:
-        return not INT64_MIN <= v <= INT64_MAX
-    if isinstance(v, tuple):
-        return any(leaves_int64(x) for x in v)
-    return False
-
-
-def unified(*values: Any) -> type:
-    """The Python type of ember's unified type of ``values`` (documented difference 3)."""
-    kinds = {type(v) for v in values}
-    return float if float in kinds else int if int in kinds else bool
-
-
-def _convert(value: Any, to: type) -> Any:
-    return to(value) if type(value) is not to else value
-
-
-def _show(v: Any) -> str:
-    return "<an int beyond int64>" if leaves_int64(v) else repr(v)
-
-
-def check(jf: Any, *args: Any, unify_to: type | None = None,
-          negative_int_pow: bool = False, overflows: bool = False) -> Any:
-    """Assert that ``jf(*args)`` behaves as ``jf.py_func(*args)`` up to the documented
-    differences, and return CPython's value.
-
-    ``unify_to``: the static result type (difference 3) of a function whose result may
-    be either operand. ``negative_int_pow``: the caller knows this call raises an int to
-    a negative int exponent not known at compile time (difference 2). ``overflows``: the
-    caller knows an intermediate int result leaves int64 (difference 1), so compiled code
-    raises OverflowError even where CPython's final answer fits.
-    """
-    py, py_exc, py_out = _run(jf.py_func, args)
-    got, got_exc, got_out = _run(jf, args)
-    where = (f"{jf.__name__}{args!r}: python={_show(py)} raised {py_exc}, "
-             f"ember={got!r} raised {got_exc}")
-    if py_exc is not None:
-        py = None  # (it held the message, for ``where``)
-    if (py_exc is None and leaves_int64(py)) or (overflows and py_exc is None):
-        assert got_exc is OverflowError, where  # difference 1, and nothing looser
-        assert py_out.startswith(got_out), f"{where}; printed {py_out!r} vs {got_out!r}"
-        return py
-    assert got_out == py_out, f"{where}; printed {py_out!r} vs {got_out!r}"
-    if py_exc is None and negative_int_pow:
-        assert isinstance(py, float) and got_exc is ValueError, where  # difference 2
-        return py
-    if py_exc is None and isinstance(py, complex):
-        assert got_exc is ValueError, where  # difference 4
-        return py
-    assert got_exc is py_exc, where
-    if py_exc is None:
-        expected = _convert(py, unify_to) if unify_to is not None else py
-        assert same(got, expected), where
-    return py
-
-
-_DEFINED: set[str] = set()
-
-
-def define(source: str, name: str, namespace: dict[str, Any] | None = None) -> Any:
-    """A @jit function from generated source, registered with linecache so that ember's
-    frontend finds the source as it would in a file (so each name only once)."""
-    assert name not in _DEFINED, f"{name} already defined: its source would be replaced"
-    _DEFINED.add(name)
-    filename = f"<ember-differential-{name}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    ns: dict[str, Any] = {"math": math, **(namespace or {})}
-    exec(compile(source, filename, "exec"), ns)
-    return jit(cache=False)(ns[name])
-
+# ------------------------------------------------------------- the harness's own tests
 
 def test_harness_tells_values_apart() -> None:
     # A comparison the harness cannot make must fail, not pass vacuously.
@@ -184,6 +58,13 @@ def test_harness_tells_values_apart() -> None:
     assert same(math.nan, -math.nan)
     assert same((1, -0.0, (True,)), (1, -0.0, (True,)))
     assert leaves_int64(2**63) and leaves_int64((1, -(2**63) - 1)) and not leaves_int64(-(2**63))
+    # Arrays (the fuzzer's and the store tests' results): dtype, shape, NaNs, signed zeros.
+    a = np.array([0.0, np.nan, 1.5])
+    assert same(a, a.copy()) and same(np.arange(3), np.arange(3))
+    assert not same(a, np.array([-0.0, np.nan, 1.5])) and not same(a, np.array([0.0, 0.0, 1.5]))
+    assert not same(a, a.astype(np.float32)) and not same(a, a[:2]) and not same(a, list(a))
+    assert not same(np.arange(3), np.arange(3).reshape(3, 1)) and not same(a.tolist(), a)
+    assert not same(np.arange(3), np.arange(3).astype(np.int32))
 
 
 def test_harness_fails_on_divergence() -> None:
@@ -233,13 +114,6 @@ def check_binary(op: str, a: Any, b: Any, table: dict[str, Any] = BIN) -> None:
     check(table[op], a, b, negative_int_pow=op == "**" and ints_only and b < 0)
 
 
-def check_overflow(jf: Any, *args: Any) -> None:
-    """The compiled call raises OverflowError (the caller knows the exact int result
-    leaves int64 without asking CPython to compute it)."""
-    with pytest.raises(OverflowError):
-        jf(*args)
-
-
 def _int_edge_pairs() -> list[tuple[int, int]]:
     return [(a, b) for a in EDGE_INTS for b in EDGE_INTS]
 
@@ -268,7 +142,7 @@ def test_mixed_edges_cross_product(op: str) -> None:
 
 @pytest.mark.parametrize("op", ARITH + BITS + CMPS)
 def test_bool_operands(op: str) -> None:
-    others: list[Any] = [True, False, 0, 1, -1, 2, 63, 64, INT64_MAX, INT64_MIN]
+    others: list[Any] = [True, False, 0, 1, -1, 2, 3, 63, 64, INT64_MAX, INT64_MIN]
     if op not in BITS:
         others += [0.0, -0.0, 0.5, -2.5, math.inf, math.nan]
     for a in (True, False):
@@ -299,6 +173,8 @@ def test_int_int(a: int, b: int) -> None:
 @example(a=1, b=64)
 @example(a=0, b=1000)
 @example(a=-1, b=1000)
+@example(a=0, b=100)
+@example(a=-1, b=200)
 @example(a=3, b=-1)
 @example(a=0, b=-1)
 def test_int_shifts_and_powers(a: int, b: int) -> None:
@@ -336,6 +212,18 @@ def test_int_float_both_orders(a: int, b: float) -> None:
         if op in AUG:
             check_binary(op, a, b, AUG)
             check_binary(op, b, a, AUG)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(2**53 + 1, float(2**53)), (2**53, float(2**53)), (INT64_MAX, 2.0**63), (INT64_MIN, -(2.0**63)),
+     (-(2**53) - 1, -(2.0**53)), (5, 5.5), (-5, -5.5), (3, math.nan), (0, -0.0)],
+)
+def test_int_float_comparisons_are_exact(a: int, b: float) -> None:
+    # int64 vs float64 compares the exact values (CPython's rule), never float(a) vs b.
+    for op in CMPS:
+        check(BIN[op], a, b)
+        check(BIN[op], b, a)
 
 
 @pytest.mark.parametrize(
@@ -428,6 +316,29 @@ CHAINS = {src: define(f"def c{i}(a, b, c):\n    return {src}\n", f"c{i}")
 def test_chained_comparisons(a: Any, b: Any, c: Any) -> None:
     for fn in CHAINS.values():
         check(fn, a, b, c)
+
+
+@jit(cache=False)
+def chain_le(a, b, c):
+    return a < b <= c
+
+
+@jit(cache=False)
+def andor_parenthesized(a, b, c):
+    return (a and b) or c
+
+
+@jit(cache=False)
+def ifexp_max(a, b):
+    return a if a > b else b
+
+
+@PROFILE
+@given(a=ints, b=ints, c=ints)
+def test_int_chains_and_short_circuit(a: int, b: int, c: int) -> None:
+    check(chain_le, a, b, c)
+    check(andor_parenthesized, a, b, c)
+    check(ifexp_max, a, b)
 
 
 @jit(cache=False)
@@ -568,3 +479,18 @@ def test_pow_is_libm_pow_not_a_rewrite(src: str, a: float) -> None:
     # exp2(x), and the lowering had an x*x fast path; glibc's pow differs from those in
     # the last bit for these inputs, and CPython calls pow.
     check(POW_REGRESSIONS[src], a)
+
+
+@jit(cache=False)
+def square(a):
+    return a ** 2.0
+
+
+@PROFILE
+@given(a=floats)
+@example(a=1e200)
+@example(a=-0.0)
+def test_constant_square_is_a_checked_multiply(a: float) -> None:
+    # ``a ** 2.0`` with a constant exponent: whatever the lowering does with it, the
+    # result (inf for 1e200, +0.0 for -0.0) is CPython's.
+    check(square, a)

@@ -2,7 +2,7 @@
 round int float bool len pow print) and every ``math`` function and constant ember
 compiles (the table in ``ember.native.frontend.builtins``), interpreted vs compiled.
 
-The harness and the documented differences are in ``test_differential.py``.
+The harness and the documented differences are in ``_harness.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness, whatever the import mode
 
-from test_differential import (  # noqa: E402
+from _harness import (  # noqa: E402
     EDGE_FLOATS,
     EDGE_INTS,
     INT64_MAX,
@@ -54,7 +54,7 @@ NO_ARGS = define("def bi_none(a):\n"
                  "    return int(), float(), bool(), float('inf'), float('-0.0'), "
                  "float('nan'), float(' 1e3 '), len(()), a\n", "bi_none")
 MINMAX2 = {src: define(f"def bm{i}(a, b):\n    return {src}\n", f"bm{i}")
-           for i, src in enumerate(["min(a, b)", "max(a, b)", "max((b, a))"])}
+           for i, src in enumerate(["min(a, b)", "max(a, b)", "max((b, a))", "max(a, b, a)"])}
 MINMAX3 = {src: define(f"def bmm{i}(a, b, c):\n    return {src}\n", f"bmm{i}")
            for i, src in enumerate(["min(a, b, c)", "max(a, c, b, a)", "min((a, b, c))"])}
 
@@ -101,6 +101,14 @@ def test_min_max(a: Any, b: Any, c: Any) -> None:
         check(fn, a, b, c, unify_to=unified(a, b, c))
 
 
+@pytest.mark.parametrize("a", [0.5, 1.5, 2.5, -0.5, -1.5, 1e300, 2.0**63, -(2.0**63), 4.5,
+                               math.nan, math.inf, -math.inf])
+def test_round_half_even_and_errors(a: float) -> None:
+    # round() is half-to-even; round() and int() of inf/NaN/huge raise CPython's errors.
+    check(B1["round(a)"], a)
+    check(B1["int(a)"], a)
+
+
 ROUND2 = define("def bround2(a, n):\n    return round(a, n)\n", "bround2")
 ROUND_POW = define("def bpow(a, b):\n    return pow(a, b)\n", "bpow")
 
@@ -111,6 +119,7 @@ ROUND_POW = define("def bpow(a, b):\n    return pow(a, b)\n", "bpow")
 @example(a=2.675, n=2)
 @example(a=0.125, n=2)
 @example(a=0.5, n=0)
+@example(a=1.5, n=0)
 @example(a=-0.5, n=0)
 @example(a=1e308, n=-308)
 @example(a=1.7976931348623157e308, n=-308)
@@ -172,7 +181,8 @@ M2 = {n: _math(n, 2) for n in MATH_TWO}
 MI = {n: _math(n, k) for n, k in MATH_INT.items()}
 MATH_EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 0.9999999999999999, 1.0000000000000002,
               171.0, 171.7, 172.0, -170.5, 1e-300, 709.78, 710.0, -745.2, -746.0, 1e16,
-              math.pi, math.pi / 2, 1e22, 2.0**1023, -2.0**1023, 18.0, -18.0, 1e-8, 0.1]
+              math.pi, math.pi / 2, 1e22, 2.0**1023, -2.0**1023, 18.0, -18.0, 1e-8, 0.1,
+              0.9999, 1.0000001, 2.5e305, 800.0, -800.0]
 math_args = st.one_of(floats, st.sampled_from(MATH_EDGES), st.integers(-200, 200),
                       st.sampled_from(EDGE_INTS), bools)
 
@@ -264,7 +274,11 @@ def test_math_integer_functions(name: str, data: st.DataObject) -> None:
      ("comb", (2**62, 2**61)), ("comb", (INT64_MAX, 2**62)), ("comb", (68, 34)),
      ("comb", (10**18, 10**18 - 40)), ("perm", (2**62, 2**61)), ("perm", (INT64_MAX, 21)),
      ("perm", (21, 21)), ("comb", (2**62, 2**62 + 1)), ("perm", (2**62, 2**62 + 1)),
-     ("comb", (-(2**62), 2**61)), ("perm", (2**62, -1))],
+     ("comb", (-(2**62), 2**61)), ("perm", (2**62, -1)), ("isqrt", (2**62,)),
+     ("factorial", (2**62,)), ("factorial", (3037000499**2,)),
+     # each two-argument function at the int64 edge, and where comb/perm leave int64
+     *[(name, args) for name in ("gcd", "lcm", "comb", "perm")
+       for args in ((INT64_MIN, 0), (67, 33), (68, 34), (20, 20))]],
 )
 def test_math_integer_edges(name: str, args: tuple[int, ...]) -> None:
     check_int_math(name, args)

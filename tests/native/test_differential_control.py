@@ -3,7 +3,7 @@
 early return, tuples (build, unpack, index, return, pass in), calls between @jit
 functions and recursion — interpreted vs compiled; and no crash under hostile inputs.
 
-The harness and the documented differences are in ``test_differential.py``.
+The harness and the documented differences are in ``_harness.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the harness, whatever the import mode
 
-from test_differential import (  # noqa: E402
+from _harness import (  # noqa: E402
     INT64_MAX,
     INT64_MIN,
     PROFILE,

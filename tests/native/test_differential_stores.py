@@ -4,7 +4,8 @@ arrays' contents afterwards.
 
 Python's order: for ``a[i] = v`` the value, then ``a``, then ``i``, then the store
 (with NumPy's bounds check before its conversion of the value); for ``a[i] op= v``
-``a``, ``i``, the load, ``v``, the store. The strict comparison is the fuzzer's.
+``a``, ``i``, the load, ``v``, the store. The strict comparison is the shared
+harness's (``_harness.same``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness, any import mode
 
-from _fuzz.oracle import same  # noqa: E402  (strict, arrays included)
+from _harness import same  # noqa: E402  (strict, arrays included)
 
 from ember.native.runtime.dispatch import jit  # noqa: E402
 

@@ -2,7 +2,9 @@
 under ``--json``, one JSON object on stdout, so a CI job that parses stdout always
 gets JSON and can branch on its ``"error"`` field as on the exit status.
 
-    >>> fail("ember inspect", "x.pyc: no such file", as_json=False)  # doctest: +SKIP
+    >>> import contextlib, sys
+    >>> with contextlib.redirect_stderr(sys.stdout):  # the line goes to stderr
+    ...     fail("ember inspect", "x.pyc: no such file", as_json=False)
     ember inspect: error: x.pyc: no such file
     1
 """

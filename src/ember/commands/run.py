@@ -129,7 +129,7 @@ def fast_main(argv: list[str]) -> int:
     """``ember run`` without argparse: ``[-B] [-q] SCRIPT ARGS`` and ``[-B] [-q] -m
     MODULE ARGS`` are parsed here; any other option falls back to the full parser.
 
-    >>> fast_main(["hello.py", "--name", "ada"])  # doctest: +SKIP
+    >>> fast_main(["hello.py", "--name", "ada"])  # runs hello.py, which is not here  # doctest: +SKIP
     0
     """
     write_cache: bool | None = None
@@ -156,11 +156,9 @@ def fast_main(argv: list[str]) -> int:
 
 
 def _slow_main(argv: list[str]) -> int:
-    import argparse
+    from ember.commands import parser_for
 
-    from ember.commands import COMMANDS
-
-    parser = argparse.ArgumentParser(prog="ember run", description=COMMANDS["run"])
+    parser = parser_for("run")
     configure(parser)
     return main(parser.parse_args(argv))
 

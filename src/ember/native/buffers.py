@@ -57,7 +57,7 @@ def dtype_of_format(fmt: str | None, itemsize: int) -> DType | None:
     or None when ember has no such element type (structs, float16, foreign byte order).
 
     >>> dtype_of_format("d", 8), dtype_of_format("<i", 4), dtype_of_format(">d", 8)
-    (DType(name='float64'), DType(name='int32'), None)
+    (float64, int32, None)
     """
     if fmt is None:  # PEP 3118: no format means unsigned bytes
         fmt = "B"

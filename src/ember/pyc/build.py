@@ -4,8 +4,8 @@ PATHs → :class:`BuildReport`: every ``.py`` under the paths gets the cache fil
 importer looks for, byte-identical to what ``py_compile`` writes for the same (absolute)
 path, invalidation mode, optimisation level and source mtime::
 
-    >>> report = build([Path("examples/sampleapp")])  # doctest: +SKIP
-    >>> report.summary()  # doctest: +SKIP
+    >>> report = build([Path("examples/sampleapp")])  # writes pycs into the repository  # doctest: +SKIP
+    >>> report.summary()  # the report above  # doctest: +SKIP
     'compiled 7, already fresh 0, failed 0 in 0.03 s'
 
 How it is fast:
@@ -174,7 +174,7 @@ def build(
     virtual environments, build output and the like below a PATH (see
     :mod:`ember.support.skips`).
 
-    >>> build([Path("app")], levels=(0, 1)).ok  # doctest: +SKIP
+    >>> build([Path("app")], levels=(0, 1)).ok  # needs an app on disk  # doctest: +SKIP
     True
     """
     started = time.perf_counter()

@@ -8,7 +8,7 @@ can act on::
 
     >>> cache_path(Path("/app/shop/cart.py")).as_posix()  # doctest: +ELLIPSIS
     '/app/shop/__pycache__/cart.cpython-3....pyc'
-    >>> judge(Path("app.py")).state  # doctest: +SKIP
+    >>> judge(Path("app.py")).state  # needs app.py on disk  # doctest: +SKIP
     'stale'
 
 Bodies are untrusted: ``marshal.loads`` can crash the interpreter on hostile bytes, so
@@ -272,7 +272,7 @@ def judge(
     source with an existing cache is an ``orphan``; raises FileNotFoundError if neither
     exists.
 
-    >>> judge(Path("shop/cart.py")).reason  # doctest: +SKIP
+    >>> judge(Path("shop/cart.py")).reason  # needs shop/ on disk  # doctest: +SKIP
     'source size changed (1204 -> 1210 bytes)'
     """
     return judge_many([source], optimization=optimization, prefix=prefix, check_body=check_body)[0]
@@ -475,7 +475,7 @@ def find_sources(
     and the like found below a PATH (:func:`ember.support.skips.skip_reason`); a PATH
     itself is always walked, and below one inside an environment nothing is skipped.
 
-    >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # doctest: +SKIP
+    >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # needs shop/ on disk  # doctest: +SKIP
     ['shop/__init__.py', 'shop/cart.py']
     """
     sources: list[Source] = []

@@ -1,7 +1,7 @@
 """Remove bytecode caches: PATHs → :class:`CleanReport` (the files and empty
 ``__pycache__`` folders removed, or that would be with ``dry_run``)::
 
-    >>> clean([Path("examples/sampleapp")], dry_run=True).removed  # doctest: +SKIP
+    >>> clean([Path("examples/sampleapp")], dry_run=True).removed  # relative to the repository root  # doctest: +SKIP
     (PosixPath('examples/sampleapp/__pycache__/main.cpython-311.pyc'), ...)
 
 Only files named like a cache file (``NAME.TAG[.opt-N].pyc``) inside a cache folder
@@ -91,7 +91,7 @@ def clean(
     leave virtual environments, build output and the like below a PATH alone (see
     :mod:`ember.support.skips`).
 
-    >>> clean([Path("app")], orphans=True).summary()  # doctest: +SKIP
+    >>> clean([Path("app")], orphans=True).summary()  # needs an app on disk  # doctest: +SKIP
     'removed 1 cache file and 0 empty cache folders'
     """
     found = find_sources(

@@ -2,8 +2,8 @@
 files for this one Python, verified to import, with a plain account of what stays
 readable.
 
-    >>> result = make_dist(Path("examples/sampleapp"), Path("/tmp/shop-dist"))  # doctest: +SKIP
-    >>> print(render(result))                                                  # doctest: +SKIP
+    >>> result = make_dist(Path("examples/sampleapp"), Path("/tmp/shop-dist"))  # writes /tmp/shop-dist  # doctest: +SKIP
+    >>> print(render(result))  # the result above  # doctest: +SKIP
     ember dist: examples/sampleapp -> /tmp/shop-dist  (app: 7 modules, ...)
 
 Layout. ``foo.py`` becomes ``foo.pyc`` beside where it was (the legacy location, which
@@ -223,6 +223,15 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
     )
 
 
+def _null_byte(path: Path) -> Diagnostic:
+    """Worded as ``ember build`` words it (diagnostics), at the first NUL."""
+    from ember.diagnostics import NULL_BYTE_HINT, NULL_BYTE_MESSAGE, byte_position
+
+    data = path.read_bytes()
+    line, col = byte_position(data, data.find(b"\0"))
+    return Diagnostic(Span(str(path), line, col), NULL_BYTE_MESSAGE, hint=NULL_BYTE_HINT)
+
+
 def _unreadable(path: Path, exc: OSError) -> Diagnostic:
     from ember.diagnostics import dangling_symlink  # worded once, for every command
 
@@ -370,14 +379,16 @@ def make_dist(
                 )
                 continue
             code, data = _compile(path, str(rel), optimize)
-        except SyntaxError as exc:
-            problems.append(_syntax_diagnostic(path, exc))
+        except (SyntaxError, ValueError) as exc:
+            if "null bytes" in str(exc):  # ValueError before 3.12, SyntaxError after
+                problems.append(_null_byte(path))
+            elif isinstance(exc, SyntaxError):
+                problems.append(_syntax_diagnostic(path, exc))
+            else:
+                problems.append(Diagnostic(Span(str(path), 1), f"cannot compile: {exc}"))
             continue
         except OSError as exc:
             problems.append(_unreadable(path, exc))
-            continue
-        except ValueError as exc:  # NUL bytes
-            problems.append(Diagnostic(Span(str(path), 1), f"cannot compile: {exc}"))
             continue
         parts = rel.with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -1,8 +1,8 @@
 """Decode one ``.pyc``: a path, a source or a module name → :class:`Report` (header,
 verdict against its source, code objects, strings, disassembly) → text or JSON.
 
-    >>> report = inspect_target("examples/sampleapp/main.py")  # doctest: +SKIP
-    >>> print(render(report))                                   # doctest: +SKIP
+    >>> report = inspect_target("examples/sampleapp/main.py")  # relative to the repository root  # doctest: +SKIP
+    >>> print(render(report))  # the report above  # doctest: +SKIP
     examples/sampleapp/__pycache__/main.cpython-311.pyc  (1,215 bytes)
       magic     3495 (Python 3.11)
       ...
@@ -108,6 +108,12 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
         if not path.is_file():
             raise _no_such_file(given)
         return Target(path, _source_of(path), given)
+    if path.is_file() and path.name == "__pycache__":
+        raise InspectError(
+            f"{given} is a file where Python expects its cache folder: the importer can "
+            "write no cache beside it",
+            hint=f"remove or rename it (`ember status {path.parent}` shows what it blocks)",
+        )
     if path.suffix == ".py" or path.is_file():
         if not path.is_file():
             raise _no_such_file(given)
@@ -161,6 +167,12 @@ def _source_of(pyc: Path) -> Path | None:
 
 def _target_for_source(source: Path, given: str, optimization: int | str) -> Target:
     pyc = cache_path(source, optimization=optimization, prefix=_prefix())
+    if pyc.parent.is_file():
+        raise InspectError(
+            f"{given}: no cache file: {pyc.parent} is a file, not a folder, so the importer "
+            "cannot write one",
+            hint=f"remove or rename {pyc.parent}, then `ember build {given}`",
+        )
     if not pyc.is_file():
         others = (
             sorted(p.name for p in pyc.parent.glob(f"{source.stem}.*.pyc"))

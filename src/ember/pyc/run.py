@@ -63,7 +63,7 @@ def run_script(
     says when the environment (not ``write_cache=False``) kept a compiled script's pyc
     from being written, since every run then pays for the compile.
 
-    >>> run_script("hello.py", ["--name", "ada"])  # doctest: +SKIP
+    >>> run_script("hello.py", ["--name", "ada"])  # runs hello.py, which is not here  # doctest: +SKIP
     hello ada
     0
     """
@@ -129,7 +129,7 @@ def run_module(name: str, args: Sequence[str] = (), *, write_cache: bool | None 
     The module is imported through the normal importer, which already validates and
     writes its cache; ``write_cache=False`` is ``-B``.
 
-    >>> run_module("json.tool", ["data.json"])  # doctest: +SKIP
+    >>> run_module("json.tool", ["data.json"])  # reads data.json, which is not here  # doctest: +SKIP
     0
     """
     if write_cache is False:
@@ -352,7 +352,7 @@ def install_launcher(target: str | os.PathLike[str]) -> str:
     start-up). Returns the path written. Only an earlier launcher is ever replaced:
     any other existing file raises :class:`~ember.diagnostics.EmberError`.
 
-    >>> install_launcher("~/.local/bin/ember-run")  # doctest: +SKIP
+    >>> install_launcher("~/.local/bin/ember-run")  # writes into ~/.local/bin  # doctest: +SKIP
     '/home/ada/.local/bin/ember-run'
     """
     import site

@@ -3,8 +3,8 @@ cold and N times warm, and the imports that dominate.
 
 target → :func:`measure` → :class:`StartupReport` → :func:`render_table` / JSON / plot::
 
-    >>> report = measure(Target.of_script("app.py"), runs=5)  # doctest: +SKIP
-    >>> print(render_table(report))                        # doctest: +SKIP
+    >>> report = measure(Target.of_script("app.py"), runs=5)  # times app.py, which is not here  # doctest: +SKIP
+    >>> print(render_table(report))  # the report above  # doctest: +SKIP
     cold  min 412.0 ms  median 420.3 ms   (no usable cache: every module compiled)
     warm  min  61.2 ms  median  63.0 ms   (caches present)
     gain  357.3 ms per start, 6.7x faster
@@ -203,8 +203,8 @@ def measure(
     Raises :class:`EmberError` when the script does not exist, and
     :class:`RunTimedOut` when a run does not finish within ``timeout``.
 
-    >>> r = measure(Target.of_module("json.tool", ["--help"]), runs=3)  # doctest: +SKIP
-    >>> r.cold_median > r.warm_median                                 # doctest: +SKIP
+    >>> r = measure(Target.of_module("json.tool", ["--help"]), runs=3)  # starts json.tool 6 times  # doctest: +SKIP
+    >>> r.cold_median > r.warm_median  # timing-dependent  # doctest: +SKIP
     True
     """
     if runs < 1 or profile_runs < 1:

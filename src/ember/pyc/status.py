@@ -2,8 +2,8 @@
 and optimisation level plus every orphaned cache file, grouped in sections so that other
 caches (native code) can report alongside::
 
-    >>> report = status([Path("examples/sampleapp")])  # doctest: +SKIP
-    >>> [(v.state, str(v.source)) for v in report.sections[0].records][:1]  # doctest: +SKIP
+    >>> report = status([Path("examples/sampleapp")])  # relative to the repository root  # doctest: +SKIP
+    >>> [(v.state, str(v.source)) for v in report.sections[0].records][:1]  # the report above  # doctest: +SKIP
     [('fresh', 'examples/sampleapp/main.py')]
 
 Bodies are checked (unmarshalled in an isolated subprocess, see :mod:`ember.pyc.cache`)
@@ -140,7 +140,7 @@ def status(
     ``default_excludes``: skip virtual environments, build output and the like below a
     PATH (see :mod:`ember.support.skips`).
 
-    >>> status([Path("app")]).ok  # doctest: +SKIP
+    >>> status([Path("app")]).ok  # needs an app on disk  # doctest: +SKIP
     False
     """
     found = find_sources(

@@ -2,7 +2,7 @@
 
 bytes → a file that readers see whole or not at all::
 
-    >>> write_atomic("out/__pycache__/m.cpython-311.pyc", data, 0o644)  # doctest: +SKIP
+    >>> write_atomic("out/__pycache__/m.cpython-311.pyc", data, 0o644)  # writes a file  # doctest: +SKIP
 
 Stdlib-only and cheap to import: ``ember build`` writes thousands of files per second
 through it, in forked workers.

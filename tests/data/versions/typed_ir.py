@@ -3,11 +3,12 @@
 Run by tests/test_versions.py under each installed Python with PYTHONPATH=src and no
 third-party packages: only the pure-Python frontend and inference are imported.
 
-    python typed_ir.py tests/native/golden/fib.py tests/data/versions/kernels.py
-    {"python": "3.12.1", "cases": {"fib:fib": "def fib(n: int64) -> int64: ...", ...}}
+    python typed_ir.py tests/data/golden/typed_ir.test tests/data/versions/kernels.py
+    {"python": "3.12.1", "cases": {"typed_ir:fib": "def fib(n: int64) -> int64: ...", ...}}
 
-A case file defines ENTRY = (name, arg_types) (the golden files) or CASES = [(name,
-arg_types), ...]; a name starting with "!" is expected to fail with an EmberError.
+A ``.test`` file is a golden file (tests/native/_golden.py reads it: each case's source
+defines ENTRY = (name, arg_types)); a ``.py`` file defines CASES = [(name, arg_types),
+...], where a name starting with "!" is expected to fail with an EmberError.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import platform
 import sys
 from pathlib import Path
 
-from ember.diagnostics import EmberError
-from ember.native.frontend.statements import infer_unit
-from ember.native.options import Options
-from ember.native.ir.printer import format_unit
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "native"))  # for _golden
+from _golden import load_entry, parse  # noqa: E402
+
+from ember.diagnostics import EmberError  # noqa: E402
+from ember.native.frontend.statements import infer_unit  # noqa: E402
+from ember.native.ir.printer import format_unit  # noqa: E402
+from ember.native.options import Options  # noqa: E402
 
 
 class _Jit:
@@ -49,7 +53,10 @@ def _case(module: object, name: str, arg_types: tuple) -> str:
     obj = module
     for part in name.lstrip("!").split("."):
         obj = getattr(obj, part)
-    func = getattr(obj, "py_func", obj)
+    return _typed(getattr(obj, "py_func", obj), name, arg_types)
+
+
+def _typed(func: object, name: str, arg_types: tuple) -> str:
     try:
         text = format_unit(infer_unit(func, arg_types, Options()))
     except EmberError as exc:
@@ -60,6 +67,11 @@ def _case(module: object, name: str, arg_types: tuple) -> str:
 def main(paths: list[str]) -> int:
     out: dict[str, str] = {}
     for p in map(Path, paths):
+        if p.suffix == ".test":
+            for case in parse(p.read_text(encoding="utf-8"), str(p)).cases:
+                func, arg_types = load_entry(case, p.stem)
+                out[f"{p.stem}:{case.name}"] = _typed(func, case.name, arg_types)
+            continue
         module = _load(p)
         entries = getattr(module, "CASES", None) or [module.ENTRY]  # type: ignore[attr-defined]
         for name, arg_types in entries:

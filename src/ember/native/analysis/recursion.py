@@ -12,7 +12,12 @@ def recursive_calls(unit: T.CompileUnit) -> dict[str, frozenset[str]]:
     component* of the unit's call graph (self-calls included): the calls that can
     recurse, and so are guarded by the depth parameter (:func:`ember.native.codegen.calls.call_jit`).
 
-    >>> recursive_calls(unit_of_fib)  # doctest: +SKIP
+    >>> from ember.native.frontend.statements import infer_unit
+    >>> from ember.native.options import Options
+    >>> from ember.native.types import INT64
+    >>> def fib(n):
+    ...     return n if n < 2 else fib(n - 1) + fib(n - 2)
+    >>> recursive_calls(infer_unit(fib, (INT64,), Options()))
     {'_ember_fib_...': frozenset({'_ember_fib_...'})}
     """
     graph = {f.symbol: _callees(f.body) for f in unit.functions}

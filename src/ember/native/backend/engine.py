@@ -1,10 +1,10 @@
 """The machine-code engine: LLVM IR text → optimised module → object code, loaded in
-process (JIT) or linked into a shared object. The only user of ``llvmlite.binding``.
+process (JIT) or linked into a shared object. The only user of ``llvmlite.binding``::
 
-    >>> mod = optimize(ir_text, name="unit")          # parse, verify, O3 for the host CPU
-    >>> obj = emit_object(mod)                         # ELF/Mach-O bytes (PIC)
-    >>> lib = jit_object(obj, ["PyInit_f"], "unit")    # loaded; lib.address("PyInit_f")
-    >>> link_shared([obj], Path("f.cpython-311-x86_64-linux-gnu.so"))   # with the system cc
+    mod = optimize(ir_text, name="unit")          # parse, verify, O3 for the host CPU
+    obj = emit_object(mod)                        # ELF/Mach-O bytes (PIC)
+    lib = jit_object(obj, ["PyInit_f"], "unit")   # loaded; lib.address("PyInit_f")
+    link_shared([obj], Path("f.cpython-311-x86_64-linux-gnu.so"))   # with the system cc
 
 One target machine and one JIT per process: creating them is most of a small compile's
 fixed cost. The JIT loads exactly the object code that :func:`emit_object` returns, so
@@ -33,7 +33,7 @@ class EngineError(RuntimeError):
 class Host:
     """What compiled code is tuned for; part of every native cache key.
 
-    >>> host().triple  # doctest: +SKIP
+    >>> host().triple  # the host's: this machine's may differ  # doctest: +SKIP
     'x86_64-unknown-linux-gnu'
     """
 

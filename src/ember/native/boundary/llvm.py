@@ -37,6 +37,7 @@ VOID = ir.VoidType()
 def value_type(t: Type) -> ir.Type:
     """The LLVM type of a native value in registers and in locals.
 
+    >>> from ember.native.types import FLOAT64, INT64
     >>> str(value_type(Tuple((INT64, FLOAT64))))
     '{i64, double}'
     """

@@ -4,7 +4,7 @@ A cache entry is used only when everything that went into its code is unchanged.
 module computes each part *cheaply and without LLVM*, so that a process with a warm cache
 never imports llvmlite or a compiler stage::
 
-    >>> entry_name("/app/k.py", "k", "dot", "(int64, int64)", "")  # doctest: +SKIP
+    >>> entry_name("/app/k.py", "k", "dot", "(int64, int64)", "")  # the hash and tag vary by ember and Python  # doctest: +SKIP
     'k.dot.05c643decca6c9f6.ember-cpython-311'
     >>> sorted(environment_key())
     ['compiler', 'ember', 'ext_suffix', 'hexversion', 'implementation', 'llvmlite', 'machine']

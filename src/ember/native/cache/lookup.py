@@ -5,9 +5,9 @@ The dispatcher calls :func:`lookup` before compiling a specialization and :func:
 after; a hit returns the unit's extension module (its ``PyInit_<symbol>`` run by
 importlib's ExtensionFileLoader: no llvmlite, no ctypes, no compiler stage imported)::
 
-    >>> hit = lookup(py_func, (INT64,), Options())        # doctest: +SKIP
-    >>> entry = getattr(hit.module, py_func.__name__)     # doctest: +SKIP
-    >>> hit.module.__ember_set_next__(slow_path)          # doctest: +SKIP
+    >>> hit = lookup(py_func, (INT64,), Options())  # needs a cache entry on disk  # doctest: +SKIP
+    >>> entry = getattr(hit.module, py_func.__name__)  # the entry above  # doctest: +SKIP
+    >>> hit.module.__ember_set_next__(slow_path)  # the entry above  # doctest: +SKIP
 
 (``entry`` is the unit's METH_FASTCALL builtin; the setter chains it as usual.)
 

@@ -1,6 +1,6 @@
 """Native cache entries on disk → one verdict each, for ``ember status`` and ``ember clean``.
 
-    >>> for r in scan_native_cache(["src/"]):               # doctest: +SKIP
+    >>> for r in scan_native_cache(["src/"]):  # needs a cache on disk  # doctest: +SKIP
     ...     print(r.state, r.qualname, r.signature, r.reason)
     fresh dot (int64, int64) sources unchanged
     stale norm (float64) the source of norm changed

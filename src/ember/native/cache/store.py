@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ember.support import fs as _fs
-from ember.support.warnings import user_stacklevel
 
 MAGIC = b"EMBERNC1"
 FORMAT = 1
@@ -73,6 +72,7 @@ def warn_once(key: str, message: str) -> None:
     debug(message)
     import warnings  # only when something is refused: not on the warm path
 
+    from ember.support.warnings import user_stacklevel
 
     warnings.warn(message, NativeCacheWarning, stacklevel=user_stacklevel())
 

@@ -119,8 +119,12 @@ from ember.native.types import (
 def lower_unit(unit: T.CompileUnit, options: Options) -> str:
     """LLVM IR text of a whole unit: every specialization, plus the root's entry.
 
-    >>> text = lower_unit(unit, Options())  # doctest: +SKIP
-    >>> "define i32 @_ember_f_" in text      # doctest: +SKIP
+    >>> from ember.native.frontend.statements import infer_unit
+    >>> from ember.native.types import INT64
+    >>> def f(a, b):
+    ...     return a + b
+    >>> text = lower_unit(infer_unit(f, (INT64, INT64), Options()), Options())
+    >>> 'define i32 @"_ember_f_' in text
     True
     """
     return str(lower_module(unit, options))

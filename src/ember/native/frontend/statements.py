@@ -6,8 +6,9 @@ typed IR (the function and every @jit function it calls, each specialized).
     ...     for i in range(n):
     ...         s += i * 0.5
     ...     return s
-    >>> unit = infer_unit(total, (INT64,), Options())        # doctest: +SKIP
-    >>> dict(unit.root.locals), unit.root.return_type         # doctest: +SKIP
+    >>> from ember.native.types import INT64
+    >>> unit = infer_unit(total, (INT64,), Options())
+    >>> dict(unit.root.locals), unit.root.return_type
     ({'i': int64, 'n': int64, 's': float64}, float64)
 
 How types are found:
@@ -108,7 +109,8 @@ def infer_unit(py_func: object, arg_types: tuple[Type, ...], options: Options) -
 
     >>> def add(a, b):
     ...     return a + b
-    >>> infer_unit(add, (INT64, FLOAT64), Options()).root.return_type  # doctest: +SKIP
+    >>> from ember.native.types import FLOAT64, INT64
+    >>> infer_unit(add, (INT64, FLOAT64), Options()).root.return_type
     float64
     """
     try:

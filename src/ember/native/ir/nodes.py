@@ -306,7 +306,9 @@ def nodes(tree: object) -> Iterator[object]:
     """Every typed-IR node in ``tree`` (a node, or a tuple or list of them), depth
     first; the types and spans they carry are not nodes.
 
-    >>> [type(n).__name__ for n in nodes(Return(Name("x", INT64, span), span))]  # doctest: +SKIP
+    >>> from ember.native.types import INT64
+    >>> span = Span("f.py", 1)
+    >>> [type(n).__name__ for n in nodes(Return(Name("x", INT64, span), span))]
     ['Return', 'Name']
     """
     todo: list[object] = [tree]

@@ -58,7 +58,12 @@ def format_unit(unit: CompileUnit) -> str:
     """Every function of ``unit``, root first; calls name their callee as
     ``qualname(types)`` rather than by symbol.
 
-    >>> print(format_unit(infer_unit(fib, (INT64,), Options())))  # doctest: +SKIP
+    >>> from ember.native.frontend.statements import infer_unit
+    >>> from ember.native.options import Options
+    >>> from ember.native.types import INT64
+    >>> def fib(n):
+    ...     return n if n < 2 else fib(n - 1) + fib(n - 2)
+    >>> print(format_unit(infer_unit(fib, (INT64,), Options())))
     def fib(n: int64) -> int64:
         ...
     """
@@ -70,9 +75,14 @@ def format_function(fn: TypedFunction, names: Mapping[str, str] | None = None) -
     """``fn`` as text ending in a newline; ``names`` maps callee symbols to the labels
     to print for them (symbols are printed otherwise).
 
-    >>> print(format_function(unit.root))  # doctest: +SKIP
+    >>> from ember.native.frontend.statements import infer_unit
+    >>> from ember.native.options import Options
+    >>> from ember.native.types import FLOAT64
+    >>> def f(x):
+    ...     return x * 2.0
+    >>> print(format_function(infer_unit(f, (FLOAT64,), Options()).root), end="")
     def f(x: float64) -> float64:
-        # symbol _ember_f_4b437a067c7e, line 3
+        # symbol _ember_f_..., line 1
         # locals: x: float64
         return (x:float64 * 2.0:float64):float64
     """
@@ -90,7 +100,9 @@ def format_function(fn: TypedFunction, names: Mapping[str, str] | None = None) -
 def format_expr(expr: Expr, names: Mapping[str, str] | None = None) -> str:
     """One expression as ``text:type``.
 
-    >>> format_expr(Const(2, INT64, span))  # doctest: +SKIP
+    >>> from ember.diagnostics import Span
+    >>> from ember.native.types import INT64
+    >>> format_expr(Const(2, INT64, Span("f.py", 1)))
     '2:int64'
     """
     return _Printer(names or {}).expr(expr)

@@ -1,8 +1,11 @@
 """The native compiler driver: a Python function and argument types → a loaded
 specialization (its CPython entry builtin) plus everything ``inspect_*`` shows.
 
-    >>> c = compile_unit(fib, (INT64,), Options())   # doctest: +SKIP
-    >>> c.entry(20)                                  # doctest: +SKIP
+    >>> from ember.native.types import INT64
+    >>> def fib(n):
+    ...     return n if n < 2 else fib(n - 1) + fib(n - 2)
+    >>> c = compile_unit(fib, (INT64,), Options())
+    >>> c.entry(20)
     6765
 
 Stages, one call each: :func:`~ember.native.frontend.statements.infer_unit` (typed IR) →

@@ -35,7 +35,6 @@ from ember.native.types import (
     scalar_type,
     signature_text,
 )
-from ember.support.warnings import user_stacklevel
 
 # `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
 TYPE_CHECKING = False
@@ -193,6 +192,8 @@ class Dispatcher:
                     # ReadOnlyArrayError stays a ValueError, UndefinedNameError a NameError.
                     raise type(exc)(exc.diagnostic, exc.source) from None
                 self._fallback_reason = str(exc)
+                from ember.support.warnings import user_stacklevel  # only on this path
+
                 warnings.warn(
                     f"ember: running {self.__qualname__} as plain Python: {exc}",
                     EmberFallbackWarning,
