@@ -32,5 +32,10 @@ UNKNOWN = Unknown()
 
 
 def is_unknown(t: object) -> bool:
-    """Whether ``t`` is the placeholder (an expression waiting for the next round)."""
+    """Whether ``t`` is the placeholder (an expression waiting for the next round).
+
+    >>> from ember.native.types import INT64
+    >>> str(UNKNOWN), is_unknown(UNKNOWN), is_unknown(INT64)
+    ('?', True, False)
+    """
     return t == UNKNOWN
