@@ -38,7 +38,6 @@ from ember.native.codegen.array_access import (
     counted_loop,
     data_of,
     dim_of,
-    local_alloca,
     make_value,
     nested_loops,
     owner_of,
@@ -87,7 +86,7 @@ def new_array(ctx: Context, t: Array, shape: Sequence[ir.Value], zero: bool) -> 
     descr = b.call(descr_fn, [ir.Constant(I32, numpy_type_number(t.dtype))])
     with unlikely(ctx, b.icmp_unsigned("==", descr, null)):
         ctx.fail()
-    dims = local_alloca(ctx, ir.ArrayType(I64, t.ndim), name="dims")
+    dims = ctx.alloca(ir.ArrayType(I64, t.ndim), name="dims")
     for axis, d in enumerate(shape):
         slot = b.gep(dims, [ir.Constant(I64, axis)], inbounds=True, source_etype=I64)
         slot.type = PTR  # opaque (llvmlite's typed-pointer check)
@@ -126,7 +125,7 @@ def copy_into(ctx: Context, dst: ir.Value, src: ir.Value, src_type: Array) -> No
         return
     shape = [dim_of(b, src, axis) for axis in range(src_type.ndim)]
     out = data_of(b, dst)
-    slot = local_alloca(ctx, I64, name="k")
+    slot = ctx.alloca(I64, name="k")
     b.store(ir.Constant(I64, 0), slot)
     with nested_loops(b, shape) as indices:
         k = b.load(slot, typ=I64)
@@ -147,7 +146,7 @@ def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array)
     dst = new_array(ctx, t, shape, zero=False)
     elem_in, elem_out = storage_type(src_type.dtype), storage_type(t.dtype)
     checked = func == "absolute" and src_type.dtype.kind == "i"
-    flag = local_alloca(ctx, I1, name="map.bad") if checked else None
+    flag = ctx.alloca(I1, name="map.bad") if checked else None
     if flag is not None:
         b.store(ir.Constant(I1, 0), flag)
 
@@ -165,7 +164,7 @@ def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array)
                        align=1)
             b.store(apply(x), b.gep(out, [i], inbounds=True, source_etype=elem_out), align=1)
     else:
-        slot = local_alloca(ctx, I64, name="k")
+        slot = ctx.alloca(I64, name="k")
         b.store(ir.Constant(I64, 0), slot)
         with nested_loops(b, shape) as indices:
             k = b.load(slot, typ=I64)
