@@ -182,13 +182,7 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     b.branch(mismatch)
 
     b.position_at_end(got)
-    ok = b.icmp_signed("==", _load(b, view, VIEW_NDIM, I32), ir.Constant(I32, t.ndim))
-    ok = b.and_(ok, b.icmp_signed("==", _load(b, view, VIEW_ITEMSIZE, I64),
-                                  ir.Constant(I64, t.dtype.itemsize)))
-    readonly = b.icmp_signed("!=", _load(b, view, VIEW_READONLY, I32), ir.Constant(I32, 0))
-    ok = b.and_(ok, readonly if t.readonly else b.not_(readonly))
-    ok = b.and_(ok, b.icmp_unsigned("==", _load(b, view, VIEW_SUBOFFSETS, PTR), null))
-    ok = b.and_(ok, _format_matches(b, _load(b, view, VIEW_FORMAT, PTR), t))
+    ok = _view_matches(b, view, t)
     check_layout = fn.append_basic_block("buffer.layout")
     release = fn.append_basic_block("buffer.release")
     b.cbranch(ok, check_layout, release)
@@ -206,7 +200,7 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     extents = fn.append_basic_block("buffer.extents")
     b.cbranch(_layout_matches(b, t.layout, c, f), extents, release)
     # The lowering tells LLVM that extent * itemsize <= PY_SSIZE_T_MAX on every axis
-    # (lower_arrays._assume_dims); NumPy guarantees it, an arbitrary exporter may not:
+    # (codegen.arrays._assume_dims); NumPy guarantees it, an arbitrary exporter may not:
     # one unsigned compare per axis (a negative extent fails it too).
     b.position_at_end(extents)
     limit = ir.Constant(I64, (2**63 - 1) // t.dtype.itemsize)
@@ -230,6 +224,19 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     b.position_at_end(mismatch)
     b.ret(ir.Constant(I32, 0))
     return fn
+
+
+def _view_matches(b: ir.IRBuilder, view: ir.Value, t: Array) -> ir.Value:
+    """Whether the filled ``Py_buffer`` at ``view`` is ``t`` but for its layout: ndim,
+    itemsize, read-only flag, no suboffsets, a format letter of ``t``'s kind."""
+    ok = b.icmp_signed("==", _load(b, view, VIEW_NDIM, I32), ir.Constant(I32, t.ndim))
+    ok = b.and_(ok, b.icmp_signed("==", _load(b, view, VIEW_ITEMSIZE, I64),
+                                  ir.Constant(I64, t.dtype.itemsize)))
+    readonly = b.icmp_signed("!=", _load(b, view, VIEW_READONLY, I32), ir.Constant(I32, 0))
+    ok = b.and_(ok, readonly if t.readonly else b.not_(readonly))
+    ok = b.and_(ok, b.icmp_unsigned("==", _load(b, view, VIEW_SUBOFFSETS, PTR),
+                                    ir.Constant(PTR, None)))
+    return b.and_(ok, _format_matches(b, _load(b, view, VIEW_FORMAT, PTR), t))
 
 
 def release_function(module: ir.Module) -> ir.Function:

@@ -285,6 +285,21 @@ def nested_loops(builder: ir.IRBuilder, shape: Sequence[ir.Value]) -> Iterator[l
 
 
 @contextmanager
+def walk_into_c(ctx: Context, shape: Sequence[ir.Value]) -> Iterator[tuple[list[ir.Value], ir.Value]]:
+    """:func:`nested_loops` over ``shape`` that also yields ``k``, the running C-order
+    position (0, 1, ...): where the element goes in a new C array of that shape. A
+    counter in a slot (mem2reg makes it one phi), not ``k`` computed from the indices,
+    which would cost a multiply per axis."""
+    b = ctx.builder
+    slot = ctx.alloca(I64, name="k")
+    b.store(ir.Constant(I64, 0), slot)
+    with nested_loops(b, shape) as indices:
+        k = b.load(slot, typ=I64)
+        yield indices, k
+        b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
+
+
+@contextmanager
 def _nest(builder: ir.IRBuilder, shape: list[ir.Value], outer: list[ir.Value]) -> Iterator[list[ir.Value]]:
     if not shape:
         yield outer

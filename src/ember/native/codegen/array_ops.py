@@ -39,7 +39,6 @@ from ember.native.codegen.array_access import (
     data_of,
     dim_of,
     make_value,
-    nested_loops,
     owner_of,
     raise_message,
     raise_store_overflow,
@@ -47,6 +46,7 @@ from ember.native.codegen.array_access import (
     stride_of,
     unchecked_pointer,
     unlikely,
+    walk_into_c,
 )
 from ember.native.codegen.reductions import int_sum, min_max, pairwise_sum, sum_any_layout
 from ember.native.types import Array, DType
@@ -125,13 +125,9 @@ def copy_into(ctx: Context, dst: ir.Value, src: ir.Value, src_type: Array) -> No
         return
     shape = [dim_of(b, src, axis) for axis in range(src_type.ndim)]
     out = data_of(b, dst)
-    slot = ctx.alloca(I64, name="k")
-    b.store(ir.Constant(I64, 0), slot)
-    with nested_loops(b, shape) as indices:
-        k = b.load(slot, typ=I64)
+    with walk_into_c(ctx, shape) as (indices, k):
         raw = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem, align=1)
         b.store(raw, b.gep(out, [k], inbounds=True, source_etype=elem), align=1)
-        b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
 
 
 def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array) -> ir.Value:
@@ -164,13 +160,9 @@ def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array)
                        align=1)
             b.store(apply(x), b.gep(out, [i], inbounds=True, source_etype=elem_out), align=1)
     else:
-        slot = ctx.alloca(I64, name="k")
-        b.store(ir.Constant(I64, 0), slot)
-        with nested_loops(b, shape) as indices:
-            k = b.load(slot, typ=I64)
+        with walk_into_c(ctx, shape) as (indices, k):
             x = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem_in, align=1)
             b.store(apply(x), b.gep(out, [k], inbounds=True, source_etype=elem_out), align=1)
-            b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
     if flag is not None:
         ctx.pending.append(owner_of(b, dst))  # released if we raise
         with unlikely(ctx, b.load(flag, typ=I1)):

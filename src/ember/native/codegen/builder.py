@@ -55,7 +55,7 @@ class Gen:
         # where nothing sets it, mem2reg turns it into a constant and the checks fold.
         self._overflow = self._ab.alloca(I1, name="overflow")
         self._ab.store(ir.Constant(I1, 0), self._overflow)
-        # While an ``if`` arm is computed speculatively (lower_loops.if_select),
+        # While an ``if`` arm is computed speculatively (loops.if_select),
         # the i1 under which it really runs: its errors and overflows count only then.
         self.predicate: ir.Value | None = None
         # With it, when the arm runs exactly if a local is odd (True) or even: (name, odd).
@@ -63,7 +63,7 @@ class Gen:
         # Internal functions (callees, helpers) hand a pending overflow to their caller
         # (return 1) instead of raising; the root, called from Python, raises.
         self.pending_return = fn.linkage == "internal" and self.defer_overflow
-        # Accumulators in flight (lower_loops.for_range): (slot, value at loop entry);
+        # Accumulators in flight (loops.for_range): (slot, value at loop entry);
         # while one is, its overflow is ``slot <s entry`` and joins every flag test.
         self._acc: list[tuple[ir.Value, ir.Value]] = []
         self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
