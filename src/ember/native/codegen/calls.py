@@ -72,7 +72,7 @@ def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
         too_deep = g.b.or_(g.b.icmp_signed(">", depth, g.i64(recursion_limit())),
                            stack_low(g))
         blk = g.block("recursion.cleanup")
-        g._cold_branch(too_deep, blk)
+        g.cold_branch(too_deep, blk)
         cont = g.b.block
         g.b.position_at_end(blk)
         lower_arrays.release_call_arguments(g, e.args, args)

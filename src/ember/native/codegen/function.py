@@ -44,7 +44,7 @@ new one. ``Gen.defer_overflow = False`` restores immediate checks (same results)
 
 Counters judged at loop exits. Two kinds of int local add with a plain ``add``; each
 is judged by one compare, ``c <s entry`` (below its value at loop entry), which joins
-every flag test inside the loop (check points, error exits: ``Gen._acc``) and the flag
+every flag test inside the loop (check points, error exits: ``Gen.accumulators``) and the flag
 at the loop's exits (its end and ``break``; a ``return`` is a check point):
 
 - a *bounded accumulator* of a ``for`` loop (:func:`loop_facts.bounded_accumulators`):
