@@ -44,8 +44,8 @@ new one. ``Gen.defer_overflow = False`` restores immediate checks (same results)
 
 Counters judged at loop exits. Two kinds of int local add with a plain ``add``; each
 is judged by one compare, ``c <s entry`` (below its value at loop entry), which joins
-every flag test inside the loop (check points, error exits: ``Gen.accumulators``) and the flag
-at the loop's exits (its end and ``break``; a ``return`` is a check point):
+every flag test inside the loop (check points, error exits: ``Gen.accumulators``) and the
+flag at the loop's exits (its end and ``break``; a ``return`` is a check point):
 
 - a *bounded accumulator* of a ``for`` loop (:func:`loop_facts.bounded_accumulators`):
   its only assignment in the loop is one ``c += e``, run at most once per iteration
@@ -68,8 +68,10 @@ compute closed forms (the inner loop of ``for i in range(n): for j in range(n): 
 becomes ``c += n``, so ``n = 2**32`` ends in a second): a ``c += 1`` with no verdict
 could silently wrap where CPython would still be counting.
 
-Where things are: this module holds the flag and error machinery (:class:`Gen`), the
-unit (:func:`lower_module`), statements and plain expressions (:class:`FunctionLowerer`).
+Where things are: the flag and error machinery (:class:`Gen`) is in
+:mod:`ember.native.codegen.builder`; this module holds the unit (:func:`lower_module`),
+statements and plain expressions (:class:`FunctionLowerer`), and the one dispatcher
+(:data:`STATEMENTS`, :data:`EXPRESSIONS`: node class → rule, scalar and array IR alike).
 ``if``/``while``/``for`` with if-conversion, bounded accumulators and silent counters
 are in :mod:`ember.native.codegen.loops`; calls between jit functions (a scalar result
 comes back in registers), and the recursion guard (RecursionError instead of a C stack
@@ -253,7 +255,7 @@ class FunctionLowerer(Gen):
 
     def stmt(self, s: T.Stmt | A.SetItem | A.AugSetItem) -> None:
         rule = STATEMENTS.get(type(s))
-        if rule is None:  # pragma: no cover - the typed IR is closed
+        if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(type(s).__name__)
         rule(self, s)
 
@@ -319,7 +321,7 @@ class FunctionLowerer(Gen):
 
     def expr(self, e: lower_arrays.Expr) -> ir.Value:
         rule = EXPRESSIONS.get(type(e))
-        if rule is None:  # pragma: no cover - the typed IR is closed
+        if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(f"lowering of {type(e).__name__}")
         return rule(self, e)
 
