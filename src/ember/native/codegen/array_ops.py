@@ -49,6 +49,7 @@ from ember.native.codegen.array_access import (
     walk_into_c,
 )
 from ember.native.codegen.reductions import int_sum, min_max, pairwise_sum, sum_any_layout
+from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0, OVERFLOW
 from ember.native.types import Array, DType
 
 
@@ -167,8 +168,6 @@ def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array)
         ctx.pending.append(owner_of(b, dst))  # released if we raise
         with unlikely(ctx, b.load(flag, typ=I1)):
             if src_type.dtype.itemsize == 8:
-                from ember.native.messages import OVERFLOW
-
                 raise_message(ctx, "OverflowError", OVERFLOW)
             else:
                 bits = src_type.dtype.itemsize * 8
@@ -279,8 +278,6 @@ def arange_length(ctx: Context, start: ir.Value, stop: ir.Value, step: ir.Value)
                  else b.icmp_signed("==", step, ir.Constant(I64, 0)))
     with unlikely(ctx, zero_step):
         # The running Python's message for d / step (NumPy divides Python numbers).
-        from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0
-
         raise_message(ctx, "ZeroDivisionError", MSG_FLOAT_DIV0 if floaty else MSG_INT_TRUEDIV0)
     if not floaty:
         length = b.call(_int_length_function(b.module), [start, stop, step])

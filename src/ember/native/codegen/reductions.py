@@ -29,6 +29,7 @@ from ember.native.codegen.array_access import (
     unchecked_pointer,
     unlikely,
 )
+from ember.native.messages import OVERFLOW
 from ember.native.types import Array, DType
 
 I128 = ir.IntType(128)
@@ -218,8 +219,6 @@ def int_sum(ctx: Context, value: ir.Value, t: Array) -> ir.Value:
     """The exact sum of an integer or bool array as an int64; OverflowError (ember's
     scalar message) when it does not fit. NumPy's int64 / uint64 accumulators wrap
     silently; ember's int cannot, and a uint64 sum of 2**63 or more has no int64 either."""
-    from ember.native.messages import OVERFLOW
-
     b = ctx.builder
     dtype = t.dtype
     if dtype.itemsize <= 4:
