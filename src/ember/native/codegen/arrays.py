@@ -46,7 +46,7 @@ from ember.native.ir import nodes as T
 from ember.native.ir.nodes import nodes
 from ember.native.types import Array, Tuple, Type
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: function.py imports this module
     from ember.native.codegen.function import FunctionLowerer
 
 #: An expression node of the array IR, and any expression a function body holds.
