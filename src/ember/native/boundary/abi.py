@@ -17,10 +17,9 @@ No ``ast`` here; llvmlite.ir only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from llvmlite import ir
 
+from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
 from ember.native.types import (
@@ -73,9 +72,7 @@ def box(builder: ir.IRBuilder, capi: CApi, value: ir.Value, t: Type) -> ir.Value
         return none
     if isinstance(t, Tuple):
         return _box_tuple(builder, capi, value, t)
-    if isinstance(t, Array):  # [arrays hook] the owner, whose reference is handed over
-        from ember.native.boundary.arrays import box_array
-
+    if isinstance(t, Array):  # the owner, whose reference is handed over
         return box_array(builder, value)
     raise NotImplementedError(f"cannot return a {t} to Python yet")
 
@@ -116,9 +113,12 @@ def unbox(
     obj: ir.Value,
     t: Type,
     mismatch: ir.Block,
+    views: list[ir.Value],
 ) -> ir.Value:
     """The native value of ``obj`` if its type is exactly ``t``; otherwise branch to
-    ``mismatch`` (the caller forwards the call to the next specialization)."""
+    ``mismatch`` (the caller forwards the call to the next specialization). An array
+    argument may hold a buffer view: it goes into ``views``, which the entry releases
+    after the call and on the way to ``mismatch``."""
     fn = builder.function
 
     def check(cond: ir.Value) -> None:
@@ -150,19 +150,11 @@ def unbox(
         agg: ir.Value = ir.Constant(value_type(t), ir.Undefined)
         for i, item_t in enumerate(t.items):
             item = field(builder, obj, OFF_ITEMS + 8 * i, PTR)
-            agg = builder.insert_value(agg, unbox(builder, capi, item, item_t, mismatch), i)
+            agg = builder.insert_value(agg, unbox(builder, capi, item, item_t, mismatch, views), i)
         return agg
-    if isinstance(t, Array):  # [arrays hook] buffer protocol / ndarray fast path
-        from ember.native.boundary.arrays import unbox_arg
-
-        return unbox_arg(builder, capi, obj, t, mismatch)
-    if isinstance(t, Array) and ARRAY_UNBOXER is not None:
-        return ARRAY_UNBOXER(builder, capi, obj, t, mismatch)
+    if isinstance(t, Array):  # the ndarray fast path, else the buffer protocol
+        return unbox_arg(builder, obj, t, mismatch, views)
     raise NotImplementedError(f"cannot pass a {t} from Python yet")
-
-
-# The arrays stage installs its buffer-protocol unboxer here (same signature as unbox).
-ARRAY_UNBOXER: Callable[..., ir.Value] | None = None
 
 
 # ----------------------------------------------------------- the entry
@@ -216,11 +208,12 @@ def _entry_function(
     b.cbranch(good, ok, forward)
     b.position_at_end(ok)
     values = []
+    views: list[ir.Value] = []  # the buffer views the array arguments may hold
     for i, t in enumerate(arg_types):
         p = b.gep(args, [ir.Constant(I64, i)], source_etype=PTR)
-        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward))
+        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views))
     rc = b.call(spec, [result, *values])
-    _release_array_views(b)  # [arrays hook] buffers held for the call
+    release_views(b, views)  # buffers held for the call
     failed = fn.append_basic_block("failed")
     boxed = fn.append_basic_block("box")
     b.cbranch(b.icmp_signed("!=", rc, ir.Constant(I32, 0)), failed, boxed)
@@ -234,7 +227,7 @@ def _entry_function(
 
     # Not ours (types, count, keywords): hand the call unchanged down the chain.
     b.position_at_end(forward)
-    _release_array_views(b)  # [arrays hook] an earlier argument's buffer, if any
+    release_views(b, views)  # an earlier argument's buffer, if any
     target = b.load(nxt, typ=PTR)
     missing = fn.append_basic_block("nonext")
     call = fn.append_basic_block("call")
@@ -245,14 +238,6 @@ def _entry_function(
     capi.set_error(b, "TypeError", "ember: no specialization accepts these arguments")
     b.ret(null)
     return fn
-
-
-def _release_array_views(builder: ir.IRBuilder) -> None:
-    """[arrays hook] Release the buffer views the entry's array arguments hold."""
-    if getattr(builder.function, "_ember_views", None):
-        from ember.native.boundary.arrays import release_views
-
-        release_views(builder)
 
 
 def _setter_function(

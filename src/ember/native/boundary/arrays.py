@@ -182,13 +182,7 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     b.branch(mismatch)
 
     b.position_at_end(got)
-    ok = b.icmp_signed("==", _load(b, view, VIEW_NDIM, I32), ir.Constant(I32, t.ndim))
-    ok = b.and_(ok, b.icmp_signed("==", _load(b, view, VIEW_ITEMSIZE, I64),
-                                  ir.Constant(I64, t.dtype.itemsize)))
-    readonly = b.icmp_signed("!=", _load(b, view, VIEW_READONLY, I32), ir.Constant(I32, 0))
-    ok = b.and_(ok, readonly if t.readonly else b.not_(readonly))
-    ok = b.and_(ok, b.icmp_unsigned("==", _load(b, view, VIEW_SUBOFFSETS, PTR), null))
-    ok = b.and_(ok, _format_matches(b, _load(b, view, VIEW_FORMAT, PTR), t))
+    ok = _view_matches(b, view, t)
     check_layout = fn.append_basic_block("buffer.layout")
     release = fn.append_basic_block("buffer.release")
     b.cbranch(ok, check_layout, release)
@@ -206,7 +200,7 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     extents = fn.append_basic_block("buffer.extents")
     b.cbranch(_layout_matches(b, t.layout, c, f), extents, release)
     # The lowering tells LLVM that extent * itemsize <= PY_SSIZE_T_MAX on every axis
-    # (lower_arrays._assume_dims); NumPy guarantees it, an arbitrary exporter may not:
+    # (codegen.arrays._assume_dims); NumPy guarantees it, an arbitrary exporter may not:
     # one unsigned compare per axis (a negative extent fails it too).
     b.position_at_end(extents)
     limit = ir.Constant(I64, (2**63 - 1) // t.dtype.itemsize)
@@ -230,6 +224,19 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     b.position_at_end(mismatch)
     b.ret(ir.Constant(I32, 0))
     return fn
+
+
+def _view_matches(b: ir.IRBuilder, view: ir.Value, t: Array) -> ir.Value:
+    """Whether the filled ``Py_buffer`` at ``view`` is ``t`` but for its layout: ndim,
+    itemsize, read-only flag, no suboffsets, a format letter of ``t``'s kind."""
+    ok = b.icmp_signed("==", _load(b, view, VIEW_NDIM, I32), ir.Constant(I32, t.ndim))
+    ok = b.and_(ok, b.icmp_signed("==", _load(b, view, VIEW_ITEMSIZE, I64),
+                                  ir.Constant(I64, t.dtype.itemsize)))
+    readonly = b.icmp_signed("!=", _load(b, view, VIEW_READONLY, I32), ir.Constant(I32, 0))
+    ok = b.and_(ok, readonly if t.readonly else b.not_(readonly))
+    ok = b.and_(ok, b.icmp_unsigned("==", _load(b, view, VIEW_SUBOFFSETS, PTR),
+                                    ir.Constant(PTR, None)))
+    return b.and_(ok, _format_matches(b, _load(b, view, VIEW_FORMAT, PTR), t))
 
 
 def release_function(module: ir.Module) -> ir.Function:
@@ -347,16 +354,16 @@ def _maybe_fetch_numpy(b: ir.IRBuilder, module: ir.Module, tp: ir.Value) -> None
             b.call(capi_function(module, "PyErr_Clear"), [])
 
 
-# ------------------------------------------------- abi.py's entry: the hooks
+# ------------------------------------------------------ abi.py's entry
 
 
-def unbox_arg(builder: ir.IRBuilder, capi: object, obj: ir.Value, t: Array,
-              mismatch: ir.Block) -> ir.Value:
+def unbox_arg(builder: ir.IRBuilder, obj: ir.Value, t: Array, mismatch: ir.Block,
+              views: list[ir.Value]) -> ir.Value:
     """The array value of argument ``obj`` for an entry (abi.unbox's array case), or a
-    branch to ``mismatch``. The buffer view it may hold is released by
-    :func:`release_views`, which the entry calls after the call and on the way to
-    ``mismatch``; every view starts empty at the top of the entry, so releasing one
-    that was never filled is a no-op."""
+    branch to ``mismatch``. The buffer view it may hold is appended to ``views`` (the
+    entry's own list) and released by :func:`release_views`, which the entry calls
+    after the call and on the way to ``mismatch``; every view starts empty at the top
+    of the entry, so releasing one that was never filled is a no-op."""
     fn = builder.function
     saved = builder.block
     entry = fn.entry_basic_block
@@ -365,7 +372,6 @@ def unbox_arg(builder: ir.IRBuilder, capi: object, obj: ir.Value, t: Array,
     out = builder.alloca(struct_type(t.ndim), name="arg")
     builder.store(ir.Constant(PTR, None), _at(builder, view, VIEW_OBJ))
     builder.position_at_end(saved)
-    views = _views_of(fn)
     views.append(view)
     rc = builder.call(unbox_function(builder.module, t), [obj, view, out])
     ok = fn.append_basic_block("unbox.array")
@@ -377,24 +383,15 @@ def unbox_arg(builder: ir.IRBuilder, capi: object, obj: ir.Value, t: Array,
     # An exception is set (a buffer we cannot use safely): release the views held so
     # far (releasing twice or an empty one is a no-op) and raise it from the entry.
     builder.position_at_end(failed)
-    release_views(builder)
+    release_views(builder, views)
     builder.ret(ir.Constant(PTR, None))
     builder.position_at_end(ok)
     return builder.load(out, typ=struct_type(t.ndim))
 
 
-def _views_of(fn: ir.Function) -> list[ir.Value]:
-    views = getattr(fn, "_ember_views", None)
-    if views is None:
-        views = []
-        fn._ember_views = views  # type: ignore[attr-defined]
-    return views
-
-
-def release_views(builder: ir.IRBuilder) -> None:
-    """Release every buffer view the entry being built may hold (after the call, and
-    before forwarding a call it does not take)."""
-    views = getattr(builder.function, "_ember_views", ())
+def release_views(builder: ir.IRBuilder, views: list[ir.Value]) -> None:
+    """Release every buffer view in ``views`` (the entry's: after the call, and before
+    forwarding a call it does not take)."""
     if views:
         release = release_function(builder.module)
         for view in views:

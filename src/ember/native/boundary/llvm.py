@@ -52,10 +52,7 @@ def value_type(t: Type) -> ir.Type:
     if isinstance(t, Tuple):
         return ir.LiteralStructType([value_type(i) for i in t.items])
     if isinstance(t, Array):
-        # [arrays hook] the array struct value {data, owner, shape, strides} (lower_arrays)
-        from ember.native.boundary.llvm import llvm_type
-
-        return llvm_type(t)
+        return struct_type(t.ndim)  # {data, owner, shape, strides}
     raise NotImplementedError(f"no machine representation for {t}")
 
 
@@ -65,7 +62,7 @@ def zero_value(t: Type) -> ir.Constant:
     if isinstance(t, Tuple):
         return ir.Constant(ty, [zero_value(i) for i in t.items])
     if isinstance(t, Array):
-        return ir.Constant(ty, None)  # [arrays hook] a zeroed struct: owner NULL
+        return ir.Constant(ty, None)  # a zeroed struct: owner NULL
     return ir.Constant(ty, 0)
 
 
@@ -95,10 +92,6 @@ F32 = ir.FloatType()
 def struct_type(ndim: int) -> ir.LiteralStructType:
     """The LLVM type of an ``ndim``-dimensional array value."""
     return ir.LiteralStructType([PTR, PTR, ir.ArrayType(I64, ndim), ir.ArrayType(I64, ndim)])
-
-
-def llvm_type(t: Array) -> ir.LiteralStructType:
-    return struct_type(t.ndim)
 
 
 def storage_type(dtype: DType) -> ir.Type:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Protocol
 
 import llvmlite.ir as ir
 
@@ -21,7 +21,6 @@ from ember.native.boundary.llvm import (
     I8,
     I64,
     PTR,
-    entry_alloca,
     storage_type,
     struct_type,
 )
@@ -33,12 +32,22 @@ from ember.native.types import Array, DType
 class Context(Protocol):
     """What the scalar lowering gives the array lowering for one function."""
 
-    builder: ir.IRBuilder
-    boundscheck: bool
+    @property
+    def builder(self) -> ir.IRBuilder: ...
+
+    @property
+    def boundscheck(self) -> bool: ...
+
+    #: Temporary new references (array owners) that an error exit must release.
+    pending: list[ir.Value]
 
     def fail(self) -> None:
         """A Python exception is set: branch to the function's error exit (which releases
         the function's arrays). Leaves the builder in a terminated block."""
+
+    def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
+        """An entry-block alloca through the function builder's own allocator (two
+        builders appending to one block would step on each other)."""
 
 
 def raise_message(ctx: Context, exc: str, message: str) -> None:
@@ -58,15 +67,6 @@ def unlikely(ctx: Context, cond: ir.Value) -> Iterator[None]:
     if not b.block.is_terminated:
         b.branch(after)
     b.position_at_end(after)
-
-
-def local_alloca(ctx: Any, ty: ir.Type, name: str = "") -> ir.Value:
-    """An entry-block alloca through the scalar lowering's own allocator when there is
-    one (two builders appending to one block would step on each other)."""
-    gen = getattr(ctx, "gen", None)
-    if gen is not None and hasattr(gen, "alloca"):
-        return gen.alloca(ty, name=name)
-    return entry_alloca(ctx.builder, ty, name=name)
 
 
 def data_of(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
@@ -282,6 +282,21 @@ def nested_loops(builder: ir.IRBuilder, shape: Sequence[ir.Value]) -> Iterator[l
     """Loops over every multi-index of ``shape`` in C order; yields the indices."""
     with _nest(builder, list(shape), []) as indices:
         yield indices
+
+
+@contextmanager
+def walk_into_c(ctx: Context, shape: Sequence[ir.Value]) -> Iterator[tuple[list[ir.Value], ir.Value]]:
+    """:func:`nested_loops` over ``shape`` that also yields ``k``, the running C-order
+    position (0, 1, ...): where the element goes in a new C array of that shape. A
+    counter in a slot (mem2reg makes it one phi), not ``k`` computed from the indices,
+    which would cost a multiply per axis."""
+    b = ctx.builder
+    slot = ctx.alloca(I64, name="k")
+    b.store(ir.Constant(I64, 0), slot)
+    with nested_loops(b, shape) as indices:
+        k = b.load(slot, typ=I64)
+        yield indices, k
+        b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
 
 
 @contextmanager

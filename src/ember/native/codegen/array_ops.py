@@ -38,9 +38,7 @@ from ember.native.codegen.array_access import (
     counted_loop,
     data_of,
     dim_of,
-    local_alloca,
     make_value,
-    nested_loops,
     owner_of,
     raise_message,
     raise_store_overflow,
@@ -48,8 +46,10 @@ from ember.native.codegen.array_access import (
     stride_of,
     unchecked_pointer,
     unlikely,
+    walk_into_c,
 )
 from ember.native.codegen.reductions import int_sum, min_max, pairwise_sum, sum_any_layout
+from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0, OVERFLOW
 from ember.native.types import Array, DType
 
 
@@ -87,7 +87,7 @@ def new_array(ctx: Context, t: Array, shape: Sequence[ir.Value], zero: bool) -> 
     descr = b.call(descr_fn, [ir.Constant(I32, numpy_type_number(t.dtype))])
     with unlikely(ctx, b.icmp_unsigned("==", descr, null)):
         ctx.fail()
-    dims = local_alloca(ctx, ir.ArrayType(I64, t.ndim), name="dims")
+    dims = ctx.alloca(ir.ArrayType(I64, t.ndim), name="dims")
     for axis, d in enumerate(shape):
         slot = b.gep(dims, [ir.Constant(I64, axis)], inbounds=True, source_etype=I64)
         slot.type = PTR  # opaque (llvmlite's typed-pointer check)
@@ -126,13 +126,9 @@ def copy_into(ctx: Context, dst: ir.Value, src: ir.Value, src_type: Array) -> No
         return
     shape = [dim_of(b, src, axis) for axis in range(src_type.ndim)]
     out = data_of(b, dst)
-    slot = local_alloca(ctx, I64, name="k")
-    b.store(ir.Constant(I64, 0), slot)
-    with nested_loops(b, shape) as indices:
-        k = b.load(slot, typ=I64)
+    with walk_into_c(ctx, shape) as (indices, k):
         raw = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem, align=1)
         b.store(raw, b.gep(out, [k], inbounds=True, source_etype=elem), align=1)
-        b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
 
 
 def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array) -> ir.Value:
@@ -147,7 +143,7 @@ def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array)
     dst = new_array(ctx, t, shape, zero=False)
     elem_in, elem_out = storage_type(src_type.dtype), storage_type(t.dtype)
     checked = func == "absolute" and src_type.dtype.kind == "i"
-    flag = local_alloca(ctx, I1, name="map.bad") if checked else None
+    flag = ctx.alloca(I1, name="map.bad") if checked else None
     if flag is not None:
         b.store(ir.Constant(I1, 0), flag)
 
@@ -165,19 +161,13 @@ def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array)
                        align=1)
             b.store(apply(x), b.gep(out, [i], inbounds=True, source_etype=elem_out), align=1)
     else:
-        slot = local_alloca(ctx, I64, name="k")
-        b.store(ir.Constant(I64, 0), slot)
-        with nested_loops(b, shape) as indices:
-            k = b.load(slot, typ=I64)
+        with walk_into_c(ctx, shape) as (indices, k):
             x = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem_in, align=1)
             b.store(apply(x), b.gep(out, [k], inbounds=True, source_etype=elem_out), align=1)
-            b.store(b.add(k, ir.Constant(I64, 1), flags=["nsw"]), slot)
     if flag is not None:
         ctx.pending.append(owner_of(b, dst))  # released if we raise
         with unlikely(ctx, b.load(flag, typ=I1)):
             if src_type.dtype.itemsize == 8:
-                from ember.native.messages import OVERFLOW
-
                 raise_message(ctx, "OverflowError", OVERFLOW)
             else:
                 bits = src_type.dtype.itemsize * 8
@@ -288,8 +278,6 @@ def arange_length(ctx: Context, start: ir.Value, stop: ir.Value, step: ir.Value)
                  else b.icmp_signed("==", step, ir.Constant(I64, 0)))
     with unlikely(ctx, zero_step):
         # The running Python's message for d / step (NumPy divides Python numbers).
-        from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0
-
         raise_message(ctx, "ZeroDivisionError", MSG_FLOAT_DIV0 if floaty else MSG_INT_TRUEDIV0)
     if not floaty:
         length = b.call(_int_length_function(b.module), [start, stop, step])

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import llvmlite.ir as ir
 
 from ember.native.boundary.capi import py_decref, py_incref
 from ember.native.boundary.llvm import I1, I64, VOID, value_type
+from ember.native.codegen import array_ops as new
 from ember.native.codegen.array_access import (
     convert_for_store,
     dim_of,
@@ -40,24 +41,22 @@ from ember.native.codegen.array_access import (
     size_of,
     store_element,
 )
-from ember.native.types import Array
+from ember.native.ir import arrays as A
+from ember.native.ir import nodes as T
+from ember.native.ir.nodes import nodes
+from ember.native.types import Array, Tuple, Type
 
-# ------------------------------------------------------------ module helpers
+if TYPE_CHECKING:  # annotations only: function.py imports this module
+    from ember.native.codegen.function import FunctionLowerer
 
+#: An expression node of the array IR, and any expression a function body holds.
+ArrayExpr = (
+    A.Index | A.Element | A.ArrayDim | A.ArrayAttr | A.ArrayNew | A.ArrayCopy | A.ArrayRange
+    | A.ArrayMap | A.ArrayReduce
+)
+Expr = T.Expr | ArrayExpr
 
-# ------------------------------------------------------------- struct access
-
-
-# ---------------------------------------------------------- element access
-
-
-# ------------------------------------------------------------------- loops
-
-
-# ------------------------------------------------ the scalar lowering's hooks
-#
-# ``gen`` is lower.py's FunctionLowerer: ``gen.b`` (builder), ``gen.expr(e)``,
-# ``gen.locals`` (name → (slot, type, flag)), ``gen.fail_block()``, ``gen.func``.
+# ---------------------------------------------- one function's array state
 #
 # Reference counting, the one rule: every array value stored in a local, in ``%result``
 # or in a tuple owns one reference to its ``owner``, except array *parameters* that the
@@ -66,13 +65,16 @@ from ember.native.types import Array
 # Every ``ret`` of a function is preceded by the release of its owned array locals.
 
 
-class GenContext:
-    """The :class:`Context` of one function being lowered, plus the array state."""
+class ArrayState:
+    """The :class:`~ember.native.codegen.array_access.Context` of one function being
+    lowered (``FunctionLowerer.arrays``), plus what the array lowering tracks in it."""
 
-    def __init__(self, gen: Any) -> None:
+    def __init__(self, gen: FunctionLowerer) -> None:
         self.gen = gen
         self.elements: list[ir.Value] = []  # values of Element nodes, innermost last
         self.pending: list[ir.Value] = []  # temporary new references to release on error
+        # The slots of the array locals the function owns (released before every ret).
+        self.owned: list[tuple[ir.Value, Type]] = []
 
     @property
     def builder(self) -> ir.IRBuilder:
@@ -81,6 +83,9 @@ class GenContext:
     @property
     def boundscheck(self) -> bool:
         return bool(self.gen.options.boundscheck)
+
+    def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
+        return self.gen.alloca(ty, name=name)
 
     def fail(self) -> None:
         for owner in self.pending:
@@ -99,63 +104,55 @@ class GenContext:
         self.gen.check_overflow(cleanup if pending else None)
 
 
-def context(gen: Any) -> GenContext:
-    ctx = getattr(gen, "_ember_arrays", None)
-    if ctx is None:
-        ctx = GenContext(gen)
-        gen._ember_arrays = ctx
-    return ctx
-
-
-def holds_arrays(t: Any) -> bool:
+def holds_arrays(t: Type) -> bool:
     """Whether values of type ``t`` hold array references (an array, or a tuple with one)."""
     if isinstance(t, Array):
         return True
-    items = getattr(t, "items", None)
-    return isinstance(items, tuple) and any(holds_arrays(i) for i in items)
+    return isinstance(t, Tuple) and any(holds_arrays(i) for i in t.items)
 
 
-def _each_owner(b: ir.IRBuilder, value: ir.Value, t: Any) -> Iterator[ir.Value]:
+def _each_owner(b: ir.IRBuilder, value: ir.Value, t: Type) -> Iterator[ir.Value]:
     if isinstance(t, Array):
         yield owner_of(b, value)
         return
-    for i, item in enumerate(getattr(t, "items", ())):
-        if holds_arrays(item):
-            yield from _each_owner(b, b.extract_value(value, i), item)
+    if isinstance(t, Tuple):
+        for i, item in enumerate(t.items):
+            if holds_arrays(item):
+                yield from _each_owner(b, b.extract_value(value, i), item)
 
 
-def incref_all(b: ir.IRBuilder, value: ir.Value, t: Any) -> None:
+def incref_all(b: ir.IRBuilder, value: ir.Value, t: Type) -> None:
     for owner in list(_each_owner(b, value, t)):
         py_incref(b, owner)
 
 
-def decref_all(b: ir.IRBuilder, value: ir.Value, t: Any) -> None:
+def decref_all(b: ir.IRBuilder, value: ir.Value, t: Type) -> None:
     for owner in list(_each_owner(b, value, t)):
         py_decref(b, owner)
 
 
-def _is_borrowed(e: Any) -> bool:
-    kind = type(e).__name__
-    if kind == "Name":
+def _is_borrowed(e: Expr) -> bool:
+    if isinstance(e, T.Name):
         return True
-    if kind == "TupleGet":
+    if isinstance(e, T.TupleGet):
         return _is_borrowed(e.value)
-    if kind in ("IfExp",):
+    if isinstance(e, T.IfExp):
         return _is_borrowed(e.body) and _is_borrowed(e.orelse)
-    if kind == "BoolOp":
+    if isinstance(e, T.BoolOp):
         return all(_is_borrowed(v) for v in e.values)
     return False
 
 
-def own(gen: Any, e: Any) -> ir.Value:
+def own(gen: FunctionLowerer, e: Expr) -> ir.Value:
     """The value of ``e`` as a new reference (for a local, a result or a tuple item)."""
     b = gen.b
-    kind = type(e).__name__
-    if kind == "MakeTuple":
+    if isinstance(e, T.MakeTuple):
+        assert isinstance(e.type, Tuple)
         items = [own(gen, i) if holds_arrays(i.type) else gen.expr(i) for i in e.items]
         return gen.make_struct(e.type, items)
-    if kind == "TupleGet" and not _is_borrowed(e.value):
+    if isinstance(e, T.TupleGet) and not _is_borrowed(e.value):
         whole = own(gen, e.value)
+        assert isinstance(e.value.type, Tuple)
         for i, item_t in enumerate(e.value.type.items):
             if i != e.index and holds_arrays(item_t):
                 decref_all(b, b.extract_value(whole, i), item_t)
@@ -166,44 +163,42 @@ def own(gen: Any, e: Any) -> ir.Value:
     return v
 
 
-def assign(gen: Any, target: str, e: Any) -> None:
+def assign(gen: FunctionLowerer, target: str, e: Expr) -> None:
     """``target = e`` for an array-holding local: take the new reference, release the
     old value (after, so ``a = a`` is safe)."""
     b = gen.b
-    new = own(gen, e)
+    new_value = own(gen, e)
     slot, t, _flag = gen.locals[target]
-    old = b.load(slot, typ=new.type)
-    gen.assign(target, new)
+    old = b.load(slot, typ=new_value.type)
+    gen.assign(target, new_value)
     decref_all(b, old, t)
 
 
-def discard(gen: Any, e: Any) -> None:
+def discard(gen: FunctionLowerer, e: Expr) -> None:
     """An expression statement whose value holds arrays (``helper(a)`` returning one)."""
     decref_all(gen.b, own(gen, e), e.type)
 
 
-def _assigned_names(body: Sequence[Any]) -> set[str]:
-    names: set[str] = set()
-    for s in body:
-        kind = type(s).__name__
-        if kind == "Assign":
-            names.add(s.target)
-        elif kind == "ForRange":
-            names.add(s.target)
-        for field in ("body", "orelse"):
-            names |= _assigned_names(getattr(s, field, ()))
-    return names
+def returned(gen: FunctionLowerer, e: Expr) -> ir.Value:
+    """The value a ``return e`` stores, as a new reference; an overflow pending at this
+    check point (the root's) releases it before raising."""
+    v = own(gen, e)
+    if not gen.pending_return:
+        gen.check_overflow(lambda: decref_all(gen.b, v, e.type))
+    return v
 
 
-def begin_function(gen: Any) -> None:
+def begin_function(gen: FunctionLowerer) -> None:
     """After the locals' slots are made and the parameters stored: zero the array
     locals (so releasing one never assigned is a no-op) and take a reference to every
-    array parameter the body reassigns."""
-    b = gen.b
+    array parameter the body reassigns. Nothing for a function without array locals."""
     f = gen.func
+    if not any(holds_arrays(t) for _name, t in f.locals):
+        return
+    b = gen.b
     params = {p.name for p in f.params}
-    assigned = _assigned_names(f.body)
-    owned: list[tuple[ir.Value, Any]] = []
+    assigned = {n.target for n in nodes(f.body) if isinstance(n, T.Assign | T.ForRange)}
+    owned = gen.arrays.owned
     for name, (slot, t, _flag) in gen.locals.items():
         if not holds_arrays(t):
             continue
@@ -216,7 +211,6 @@ def begin_function(gen: Any) -> None:
         else:
             b.store(ir.Constant(value_type(t), None), slot)
         owned.append((slot, t))
-    context(gen).owned = owned  # type: ignore[attr-defined]
 
 
 def _assume_dims(b: ir.IRBuilder, value: ir.Value, t: Array) -> None:
@@ -231,9 +225,9 @@ def _assume_dims(b: ir.IRBuilder, value: ir.Value, t: Array) -> None:
         b.call(fn, [b.icmp_unsigned("<=", dim_of(b, value, axis), limit)])
 
 
-def end_function(gen: Any) -> None:
+def end_function(gen: FunctionLowerer) -> None:
     """Before every ``ret`` of the function: release the owned array locals."""
-    owned = getattr(context(gen), "owned", [])
+    owned = gen.arrays.owned
     if not owned:
         return
     b = gen.b
@@ -249,7 +243,7 @@ def end_function(gen: Any) -> None:
 
 
 @contextmanager
-def operand(ctx: GenContext, e: Any) -> Iterator[ir.Value]:
+def operand(ctx: ArrayState, e: Expr) -> Iterator[ir.Value]:
     """An array operand used in place: borrowed if it is a local, otherwise a temporary
     reference released after the use (and on the error paths inside it)."""
     gen = ctx.gen
@@ -266,117 +260,137 @@ def operand(ctx: GenContext, e: Any) -> Iterator[ir.Value]:
     py_decref(ctx.builder, owner)
 
 
-def lower_expr(gen: Any, e: Any) -> ir.Value:
-    """The value of an array expression node (see typed_ir_arrays)."""
-    from ember.native.codegen import array_ops as new
+def _with_element(ctx: ArrayState, element: ir.Value, e: Expr) -> ir.Value:
+    """The value of ``e`` with ``element`` bound to the :class:`Element` inside it."""
+    ctx.elements.append(element)
+    try:
+        return ctx.gen.expr(e)
+    finally:
+        ctx.elements.pop()
 
-    ctx = context(gen)
+
+# ------------------------------------------------ expressions (see ir.arrays)
+#
+# The dispatcher in codegen/function.py maps each node class to one of these.
+
+
+def element(gen: FunctionLowerer, e: A.Element) -> ir.Value:
+    return gen.arrays.elements[-1]
+
+
+def index(gen: FunctionLowerer, e: A.Index) -> ir.Value:
+    ctx = gen.arrays
+    # Indices first: only then the array (a temporary is held the shortest time).
+    indices = [gen.expr(i) for i in e.indices]
+    with operand(ctx, e.array) as v:
+        ptr = element_pointer(ctx, v, e.array.type, indices)
+        result = load_element(ctx, ptr, e.array.type.dtype)
+    return result
+
+
+def dim(gen: FunctionLowerer, e: A.ArrayDim) -> ir.Value:
+    with operand(gen.arrays, e.array) as v:
+        result = dim_of(gen.b, v, e.axis)
+    return result
+
+
+def attr(gen: FunctionLowerer, e: A.ArrayAttr) -> ir.Value:
     b = gen.b
-    kind = type(e).__name__
-    if kind == "Element":
-        return ctx.elements[-1]
-    if kind == "Index":
-        # Indices first: only then the array (a temporary is held the shortest time).
-        indices = [gen.expr(i) for i in e.indices]
-        with operand(ctx, e.array) as v:
-            ptr = element_pointer(ctx, v, e.array.type, indices)
-            result = load_element(ctx, ptr, e.array.type.dtype)
-        return result
-    if kind == "ArrayDim":
-        with operand(ctx, e.array) as v:
-            result = dim_of(b, v, e.axis)
-        return result
-    if kind == "ArrayAttr":
-        t = e.array.type
-        with operand(ctx, e.array) as v:
-            if e.attr == "size":
-                result = size_of(b, v, t.ndim)
-            else:
-                result = gen.make_struct(e.type, [dim_of(b, v, k) for k in range(t.ndim)])
-        return result
-    if kind == "ArrayNew":
-        shape_value = gen.expr(e.shape)
-        shape = [b.extract_value(shape_value, k) for k in range(e.type.ndim)]
-        fill = None if e.fill is None else gen.expr(e.fill)
-        ctx.check_overflow()  # no allocation sized by a wrapped value
-        value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
-        if fill is not None:
-            # NumPy's np.full is empty(shape) then copyto(fill): a bad shape raises
-            # before the fill value is converted (and may raise OverflowError).
-            ctx.pending.append(owner_of(b, value))
-            if e.stored is not None:  # the fill's conversion to the element (typed IR)
-                ctx.elements.append(fill)
-                try:
-                    fill = gen.expr(e.stored)
-                finally:
-                    ctx.elements.pop()
-            stored = convert_for_store(ctx, fill, e.type.dtype)
-            ctx.pending.pop()
-            new.fill(ctx, value, e.type, stored)
-        return value
-    if kind == "ArrayCopy":
-        t = e.array.type
-        with operand(ctx, e.array) as src:
-            shape = [dim_of(b, src, k) for k in range(t.ndim)]
-            dst = new.new_array(ctx, e.type, shape, zero=False)
-            new.copy_into(ctx, dst, src, t)
-        return dst
-    if kind == "ArrayMap":
-        with operand(ctx, e.array) as src:
-            dst = new.array_map(ctx, e.func, src, e.array.type, e.type)
-        return dst
-    if kind == "ArrayRange":
-        start, stop, step = gen.expr(e.start), gen.expr(e.stop), gen.expr(e.step)
-        ctx.check_overflow()
-        return new.arange(ctx, e.type, start, stop, step)
-    if kind == "ArrayReduce":
-        with operand(ctx, e.array) as v:
-            result = new.reduce(ctx, e.op, v, e.array.type)
-        if result.type != value_type(e.type):
-            result = b.trunc(result, I1)  # min/max of a bool array
-        return result
-    raise NotImplementedError(f"lowering of {kind}")
+    t = e.array.type
+    with operand(gen.arrays, e.array) as v:
+        if e.attr == "size":
+            result = size_of(b, v, t.ndim)
+        else:
+            result = gen.make_struct(e.type, [dim_of(b, v, k) for k in range(t.ndim)])
+    return result
 
 
-def lower_stmt(gen: Any, s: Any) -> None:
-    """``a[i, ...] = v`` and ``a[i, ...] op= v``."""
-    ctx = context(gen)
-    kind = type(s).__name__
+def new_array(gen: FunctionLowerer, e: A.ArrayNew) -> ir.Value:
+    ctx = gen.arrays
+    b = gen.b
+    shape_value = gen.expr(e.shape)
+    shape = [b.extract_value(shape_value, k) for k in range(e.type.ndim)]
+    fill = None if e.fill is None else gen.expr(e.fill)
+    ctx.check_overflow()  # no allocation sized by a wrapped value
+    value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
+    if fill is not None:
+        # NumPy's np.full is empty(shape) then copyto(fill): a bad shape raises
+        # before the fill value is converted (and may raise OverflowError).
+        ctx.pending.append(owner_of(b, value))
+        if e.stored is not None:  # the fill's conversion to the element (typed IR)
+            fill = _with_element(ctx, fill, e.stored)
+        stored = convert_for_store(ctx, fill, e.type.dtype)
+        ctx.pending.pop()
+        new.fill(ctx, value, e.type, stored)
+    return value
+
+
+def copy(gen: FunctionLowerer, e: A.ArrayCopy) -> ir.Value:
+    ctx = gen.arrays
+    t = e.array.type
+    with operand(ctx, e.array) as src:
+        shape = [dim_of(gen.b, src, k) for k in range(t.ndim)]
+        dst = new.new_array(ctx, e.type, shape, zero=False)
+        new.copy_into(ctx, dst, src, t)
+    return dst
+
+
+def map_array(gen: FunctionLowerer, e: A.ArrayMap) -> ir.Value:
+    ctx = gen.arrays
+    with operand(ctx, e.array) as src:
+        dst = new.array_map(ctx, e.func, src, e.array.type, e.type)
+    return dst
+
+
+def arange(gen: FunctionLowerer, e: A.ArrayRange) -> ir.Value:
+    start, stop, step = gen.expr(e.start), gen.expr(e.stop), gen.expr(e.step)
+    gen.arrays.check_overflow()
+    return new.arange(gen.arrays, e.type, start, stop, step)
+
+
+def reduce(gen: FunctionLowerer, e: A.ArrayReduce) -> ir.Value:
+    with operand(gen.arrays, e.array) as v:
+        result = new.reduce(gen.arrays, e.op, v, e.array.type)
+    if result.type != value_type(e.type):
+        result = gen.b.trunc(result, I1)  # min/max of a bool array
+    return result
+
+
+# ----------------------------------------------------------------- statements
+
+
+def set_item(gen: FunctionLowerer, s: A.SetItem) -> None:
+    """``a[i, ...] = v``. Python's order: the value, the array, the indices; the
+    conversion to the element type only after the bounds check (NumPy's IndexError
+    comes first). Inference has put a computed array into a local, so ``v`` is
+    borrowed here."""
+    ctx = gen.arrays
     t = s.array.type
-    if kind == "SetItem":
-        # Python's order: the value, the array, the indices; the conversion to the
-        # element type only after the bounds check (NumPy's IndexError comes first).
-        # Inference has put a computed array into a local, so ``v`` is borrowed here.
-        value = gen.expr(s.value)
-        with operand(ctx, s.array) as v:
-            indices = [gen.expr(i) for i in s.indices]
-            ptr = element_pointer(ctx, v, t, indices)
-            ctx.check_overflow()  # a check point: no wrapped value is ever stored
-            if s.stored is not None:
-                ctx.elements.append(value)
-                try:
-                    value = gen.expr(s.stored)
-                finally:
-                    ctx.elements.pop()
-            store_element(ctx, ptr, t.dtype, value)
-        return
-    if kind == "AugSetItem":
-        # The array, the indices, the load, the value, the store (Python's order).
-        with operand(ctx, s.array) as v:
-            indices = [gen.expr(i) for i in s.indices]
-            ptr = element_pointer(ctx, v, t, indices)
-            ctx.elements.append(load_element(ctx, ptr, t.dtype))
-            try:
-                value = gen.expr(s.value)
-            finally:
-                ctx.elements.pop()
-            ctx.check_overflow()
-            store_element(ctx, ptr, t.dtype, value)
-        return
-    raise NotImplementedError(f"lowering of {kind}")
+    value = gen.expr(s.value)
+    with operand(ctx, s.array) as v:
+        indices = [gen.expr(i) for i in s.indices]
+        ptr = element_pointer(ctx, v, t, indices)
+        ctx.check_overflow()  # a check point: no wrapped value is ever stored
+        if s.stored is not None:
+            value = _with_element(ctx, value, s.stored)
+        store_element(ctx, ptr, t.dtype, value)
 
 
-def release_call_arguments(gen: Any, args: Sequence[Any], values: Sequence[ir.Value]) -> None:
+def aug_set_item(gen: FunctionLowerer, s: A.AugSetItem) -> None:
+    """``a[i, ...] op= v``: the array, the indices, the load, the value, the store
+    (Python's order)."""
+    ctx = gen.arrays
+    t = s.array.type
+    with operand(ctx, s.array) as v:
+        indices = [gen.expr(i) for i in s.indices]
+        ptr = element_pointer(ctx, v, t, indices)
+        value = _with_element(ctx, load_element(ctx, ptr, t.dtype), s.value)
+        ctx.check_overflow()
+        store_element(ctx, ptr, t.dtype, value)
+
+
+def release_call_arguments(gen: FunctionLowerer, args: Sequence[Expr],
+                           values: Sequence[ir.Value]) -> None:
     """After a call of a jitted function: release array arguments that were temporaries
     (the callee borrowed them)."""
     for a, v in zip(args, values, strict=True):

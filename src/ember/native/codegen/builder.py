@@ -55,7 +55,7 @@ class Gen:
         # where nothing sets it, mem2reg turns it into a constant and the checks fold.
         self._overflow = self._ab.alloca(I1, name="overflow")
         self._ab.store(ir.Constant(I1, 0), self._overflow)
-        # While an ``if`` arm is computed speculatively (lower_loops.if_select),
+        # While an ``if`` arm is computed speculatively (loops.if_select),
         # the i1 under which it really runs: its errors and overflows count only then.
         self.predicate: ir.Value | None = None
         # With it, when the arm runs exactly if a local is odd (True) or even: (name, odd).
@@ -63,9 +63,9 @@ class Gen:
         # Internal functions (callees, helpers) hand a pending overflow to their caller
         # (return 1) instead of raising; the root, called from Python, raises.
         self.pending_return = fn.linkage == "internal" and self.defer_overflow
-        # Accumulators in flight (lower_loops.for_range): (slot, value at loop entry);
+        # Accumulators in flight (loops.for_range): (slot, value at loop entry);
         # while one is, its overflow is ``slot <s entry`` and joins every flag test.
-        self._acc: list[tuple[ir.Value, ir.Value]] = []
+        self.accumulators: list[tuple[ir.Value, ir.Value]] = []
         self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
 
     # ----------------------------------------------------------- helpers
@@ -90,7 +90,7 @@ class Gen:
     def f64(self, v: float) -> ir.Constant:
         return ir.Constant(F64, v)
 
-    def _acc_overflow(self, b: ir.IRBuilder, accs: Sequence[tuple[ir.Value, ir.Value]]) -> None:
+    def fold_accumulators(self, b: ir.IRBuilder, accs: Sequence[tuple[ir.Value, ir.Value]]) -> None:
         """Fold the in-flight accumulators' overflow into the flag (at ``b``)."""
         bad = b.load(self._overflow, typ=I1)
         for slot, entry in accs:
@@ -101,23 +101,23 @@ class Gen:
         """The flag, with the accumulators in flight."""
         b = self.b
         pending = b.load(self._overflow, typ=I1)
-        for slot, entry in self._acc:
+        for slot, entry in self.accumulators:
             pending = b.or_(pending, b.icmp_signed("<", b.load(slot, typ=I64), entry))
         return pending
 
     def fail_block(self) -> ir.Block:
         """Return -1: an exception is already set (by a callee or helper). A pending
         overflow replaces it with OverflowError: the wrapped value caused it."""
-        if self._acc:
-            key = ("propagate", *self._acc)
+        if self.accumulators:
+            key = ("propagate", *self.accumulators)
             blk = self._acc_blocks.get(key)
             if blk is None:
                 blk = self._acc_blocks[key] = self.block("propagate.acc")
                 b = ir.IRBuilder(blk)
-                self._acc_overflow(b, self._acc)
-                saved, self._acc = self._acc, []
+                self.fold_accumulators(b, self.accumulators)
+                saved, self.accumulators = self.accumulators, []
                 b.branch(self.fail_block())
-                self._acc = saved
+                self.accumulators = saved
             return blk
         if self._fail is None:
             self._fail = self.block("propagate")
@@ -135,8 +135,8 @@ class Gen:
     def error_block(self, exc: str, message: str) -> ir.Block:
         """Raise ``exc(message)``, or OverflowError when an overflow is pending."""
         key = (exc, message)
-        if self._acc and exc != "OverflowError":
-            acc_key = (exc, message, *self._acc)
+        if self.accumulators and exc != "OverflowError":
+            acc_key = (exc, message, *self.accumulators)
             blk = self._acc_blocks.get(acc_key)
             if blk is None:
                 blk = self._acc_blocks[acc_key] = self.block(f"raise.{exc}")
@@ -156,14 +156,15 @@ class Gen:
             self._err_blocks[key] = blk
         return blk
 
-    def _cold_branch(self, bad: ir.Value, target: ir.Block) -> None:
+    def cold_branch(self, bad: ir.Value, target: ir.Block) -> None:
+        """:func:`cold_branch` at this function's builder (no predicate applied)."""
         cold_branch(self.b, bad, target)
 
     def guard(self, bad: ir.Value, exc: str, message: str) -> None:
         """Raise ``exc(message)`` when ``bad`` (an i1) is true; continue otherwise."""
         if self.predicate is not None:
             bad = self.b.and_(self.predicate, bad)
-        self._cold_branch(bad, self.error_block(exc, message))
+        self.cold_branch(bad, self.error_block(exc, message))
 
     def overflow(self, bad: ir.Value) -> None:
         """Record a possible int64 overflow (an i1): the wrapped result flows on, and
@@ -185,14 +186,14 @@ class Gen:
         target = self.error_block("OverflowError", OVERFLOW)
         if cleanup is not None:
             blk = self.block("overflow.cleanup")
-            self._cold_branch(pending, blk)
+            self.cold_branch(pending, blk)
             cont = self.b.block
             self.b.position_at_end(blk)
             cleanup()
             self.b.branch(target)
             self.b.position_at_end(cont)
             return
-        self._cold_branch(pending, target)
+        self.cold_branch(pending, target)
 
     def check_rc(self, rc: ir.Value) -> None:
         """Propagate a failure (-1) returned by a specialization or a helper; take over
@@ -202,7 +203,7 @@ class Gen:
             bad = self.b.icmp_signed("<", rc, ir.Constant(I32, 0))
         else:
             bad = self.b.icmp_signed("!=", rc, ir.Constant(I32, 0))
-        self._cold_branch(bad, self.fail_block())
+        self.cold_branch(bad, self.fail_block())
 
     def ret_ok(self) -> None:
         """Return success: 0, or 1 from an internal function with an overflow pending
@@ -261,7 +262,7 @@ class Gen:
 
     def check_null(self, obj: ir.Value) -> None:
         """Propagate a NULL returned by the C API (its exception is set)."""
-        self._cold_branch(self.b.icmp_unsigned("==", obj, ir.Constant(PTR, None)), self.fail_block())
+        self.cold_branch(self.b.icmp_unsigned("==", obj, ir.Constant(PTR, None)), self.fail_block())
 
     def if_(self, cond: ir.Value, then: Callable[[], None]) -> None:
         """Run ``then``'s code when ``cond``; both paths meet after it."""

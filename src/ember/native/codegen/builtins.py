@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
@@ -21,10 +21,12 @@ from llvmlite import ir
 from ember.native.boundary import abi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, PTR, value_type
 from ember.native.codegen.builder import Gen
+from ember.native.codegen.operators import compare
 from ember.native.ir import nodes as T
 from ember.native.messages import (
     MSG_DOMAIN,
     MSG_FACTORIAL,
+    MSG_FLOAT_DIV0,
     MSG_INF_TO_INT,
     MSG_ISQRT,
     MSG_NAN_TO_INT,
@@ -35,6 +37,9 @@ from ember.native.types import FLOAT64, INT64, INT64_MIN, Bool, Float64, Int64, 
 
 if TYPE_CHECKING:  # annotations only: function.py imports this module
     from ember.native.codegen.function import FunctionLowerer
+
+#: How a builtin lowers: (function builder, argument values, their types, result type).
+Handler = Callable[[Gen, list[ir.Value], list[Type], Type], ir.Value]
 
 # math_1(x, func, can_overflow) in CPython's mathmodule.c: name -> (libm name, can_overflow)
 MATH_1: dict[str, tuple[str, bool]] = {
@@ -109,10 +114,8 @@ def _abs(g: Gen, args: list[ir.Value], types: list[Type], rt: Type) -> ir.Value:
     return b.select(b.icmp_signed("<", v, g.i64(0)), b.neg(v), v)
 
 
-def _minmax(op: str):  # noqa: ANN202 - a handler factory
+def _minmax(op: str) -> Handler:
     def handler(g: Gen, args: list[ir.Value], types: list[Type], rt: Type) -> ir.Value:
-        from ember.native.codegen.operators import compare
-
         values = list(zip(args, types, strict=True))
         if len(values) == 1 and isinstance(types[0], Tuple):
             tup, tt = values[0]
@@ -173,7 +176,7 @@ def _len(g: Gen, args: list[ir.Value], types: list[Type], rt: Type) -> ir.Value:
     raise NotImplementedError(f"len() of {t}")
 
 
-_BUILTINS = {
+_BUILTINS: dict[str, Handler] = {
     "abs": _abs, "min": _minmax("<"), "max": _minmax(">"), "round": _round,
     "int": _int, "float": _float, "bool": _bool, "len": _len,
 }  # fmt: skip
@@ -395,8 +398,6 @@ def math_call(g: Gen, name: str, args: list[ir.Value], types: list[Type], rt: Ty
         if len(xs) == 1:
             return num
         den = _log(g, xs[1])
-        from ember.native.messages import MSG_FLOAT_DIV0
-
         g.guard(b.fcmp_ordered("==", den, g.f64(0.0)), "ZeroDivisionError", MSG_FLOAT_DIV0)
         return b.fdiv(num, den)
     if name in ("gamma", "lgamma"):

@@ -45,6 +45,7 @@ from llvmlite import ir
 
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import I32, I64, PTR, spec_type, value_type
+from ember.native.codegen import arrays as lower_arrays
 from ember.native.ir import nodes as T
 from ember.native.messages import MSG_RECURSION
 from ember.native.options import recursion_limit
@@ -56,8 +57,6 @@ if TYPE_CHECKING:
 
 def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
     """A call of another specialization of the unit (``g.fns[e.symbol]``)."""
-    from ember.native.codegen import arrays as lower_arrays  # [arrays hook] release temporaries
-
     args = [g.expr(a) for a in e.args]
     if e.symbol not in g.check_free:
         # A check point: the callee may print, store, loop or recurse on a wrapped
@@ -73,7 +72,7 @@ def call_jit(g: FunctionLowerer, e: T.CallJit) -> ir.Value:
         too_deep = g.b.or_(g.b.icmp_signed(">", depth, g.i64(recursion_limit())),
                            stack_low(g))
         blk = g.block("recursion.cleanup")
-        g._cold_branch(too_deep, blk)
+        g.cold_branch(too_deep, blk)
         cont = g.b.block
         g.b.position_at_end(blk)
         lower_arrays.release_call_arguments(g, e.args, args)

@@ -44,8 +44,8 @@ new one. ``Gen.defer_overflow = False`` restores immediate checks (same results)
 
 Counters judged at loop exits. Two kinds of int local add with a plain ``add``; each
 is judged by one compare, ``c <s entry`` (below its value at loop entry), which joins
-every flag test inside the loop (check points, error exits: ``Gen._acc``) and the flag
-at the loop's exits (its end and ``break``; a ``return`` is a check point):
+every flag test inside the loop (check points, error exits: ``Gen.accumulators``) and the
+flag at the loop's exits (its end and ``break``; a ``return`` is a check point):
 
 - a *bounded accumulator* of a ``for`` loop (:func:`loop_facts.bounded_accumulators`):
   its only assignment in the loop is one ``c += e``, run at most once per iteration
@@ -68,8 +68,10 @@ compute closed forms (the inner loop of ``for i in range(n): for j in range(n): 
 becomes ``c += n``, so ``n = 2**32`` ends in a second): a ``c += 1`` with no verdict
 could silently wrap where CPython would still be counting.
 
-Where things are: this module holds the flag and error machinery (:class:`Gen`), the
-unit (:func:`lower_module`), statements and plain expressions (:class:`FunctionLowerer`).
+Where things are: the flag and error machinery (:class:`Gen`) is in
+:mod:`ember.native.codegen.builder`; this module holds the unit (:func:`lower_module`),
+statements and plain expressions (:class:`FunctionLowerer`), and the one dispatcher
+(:data:`STATEMENTS`, :data:`EXPRESSIONS`: node class → rule, scalar and array IR alike).
 ``if``/``while``/``for`` with if-conversion, bounded accumulators and silent counters
 are in :mod:`ember.native.codegen.loops`; calls between jit functions (a scalar result
 comes back in registers), and the recursion guard (RecursionError instead of a C stack
@@ -83,7 +85,8 @@ UnboundLocalError) in :mod:`ember.native.analysis.unbound`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from llvmlite import ir
 
@@ -99,9 +102,10 @@ from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
-from ember.native.codegen.arrays import holds_arrays
+from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
-from ember.native.codegen.calls import value_function, value_wrapper
+from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
+from ember.native.ir import arrays as A
 from ember.native.ir import nodes as T
 from ember.native.options import Options
 from ember.native.types import (
@@ -131,8 +135,6 @@ def lower_unit(unit: T.CompileUnit, options: Options) -> str:
 
 
 def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
-    from ember.native.codegen.calls import root_wrapper
-
     module = ir.Module(name=unit.root.symbol)
     capi = CApi(module)
     recursive = recursive_calls(unit)
@@ -206,6 +208,8 @@ class FunctionLowerer(Gen):
         # connected component, and every function taking a depth parameter.
         self.recursive: frozenset[str] = frozenset()
         self.members = members
+        # What the array lowering tracks in this function (temporaries, owned locals).
+        self.arrays = ArrayState(self)
 
     def lower(self) -> None:
         f = self.func
@@ -223,8 +227,7 @@ class FunctionLowerer(Gen):
             if p.name not in self.locals:
                 self.locals[p.name] = (self.alloca(value_type(p.type), name=p.name), p.type, None)
             self.b.store(arg, self.locals[p.name][0])
-        if self._has_arrays():  # [arrays hook] reference counts of array locals
-            lower_arrays.begin_function(self)
+        lower_arrays.begin_function(self)  # reference counts of array locals, if any
         self.stmts(f.body)
         if not self.b.block.is_terminated:
             if isinstance(f.return_type, NoneType):
@@ -232,8 +235,7 @@ class FunctionLowerer(Gen):
             else:
                 self.capi.set_error(self.b, "SystemError", f"ember: {f.name} ended without return")
                 self.ret_status(self.b, ir.Constant(I32, -1))
-        if self._has_arrays():  # [arrays hook] release owned arrays before every ret
-            lower_arrays.end_function(self)
+        lower_arrays.end_function(self)  # release owned arrays before every ret
         self.finish()
         if self.twin is not None:
             value_wrapper(self.declared, self.twin)
@@ -245,11 +247,6 @@ class FunctionLowerer(Gen):
         pair = b.insert_value(ir.Constant(self.twin.return_value.type, ir.Undefined), status, 0)
         b.ret(b.insert_value(pair, b.load(self.out, typ=value_type(self.func.return_type)), 1))
 
-    def _has_arrays(self) -> bool:
-        """[arrays hook] Whether any local holds an array (then lower_arrays manages
-        their references)."""
-        return any(holds_arrays(t) for _name, t in self.func.locals)
-
     # -------------------------------------------------------- statements
 
     def stmts(self, body: Sequence[T.Stmt]) -> None:
@@ -260,33 +257,42 @@ class FunctionLowerer(Gen):
                 self.b.position_at_end(self.block("dead"))
             self.stmt(s)
 
-    def stmt(self, s: T.Stmt) -> None:
-        if self._array_stmt(s):  # [arrays hook]
-            return
-        if isinstance(s, T.Assign):
-            plain = self.plain_add(s)
-            self.assign(s.target, self.expr(s.value) if plain is None else plain)
-        elif isinstance(s, T.ExprStmt):
-            self.expr(s.value)
-        elif isinstance(s, T.If):
-            self.if_stmt(s)
-        elif isinstance(s, T.While):
-            self.while_stmt(s)
-        elif isinstance(s, T.ForRange):
-            self.for_range(s)
-        elif isinstance(s, T.Break):
-            self.b.branch(self.loops[-1][0])
-        elif isinstance(s, T.Continue):
-            self.b.branch(self.loops[-1][1])
-        elif isinstance(s, T.Return):
-            v = self.expr(s.value)
-            if not isinstance(s.value.type, NoneType):
-                self.b.store(v, self.out)
-            self.ret_ok()
-        elif isinstance(s, T.Pass):
-            pass
-        else:  # pragma: no cover - typed_ir is closed
+    def stmt(self, s: T.Stmt | A.SetItem | A.AugSetItem) -> None:
+        rule = STATEMENTS.get(type(s))
+        if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(type(s).__name__)
+        rule(self, s)
+
+    def assign_stmt(self, s: T.Assign) -> None:
+        if holds_arrays(s.value.type):
+            lower_arrays.assign(self, s.target, s.value)  # takes and drops references
+            return
+        plain = self.plain_add(s)
+        self.assign(s.target, self.expr(s.value) if plain is None else plain)
+
+    def expr_stmt(self, s: T.ExprStmt) -> None:
+        if holds_arrays(s.value.type):
+            lower_arrays.discard(self, s.value)  # releases the value's references
+            return
+        self.expr(s.value)
+
+    def return_stmt(self, s: T.Return) -> None:
+        if holds_arrays(s.value.type):
+            v = lower_arrays.returned(self, s.value)  # a new reference for the caller
+        else:
+            v = self.expr(s.value)
+        if not isinstance(s.value.type, NoneType):
+            self.b.store(v, self.out)
+        self.ret_ok()
+
+    def break_stmt(self, s: T.Break) -> None:
+        self.b.branch(self.loops[-1][0])
+
+    def continue_stmt(self, s: T.Continue) -> None:
+        self.b.branch(self.loops[-1][1])
+
+    def pass_stmt(self, s: T.Pass) -> None:
+        pass
 
     def plain_add(self, s: T.Assign) -> ir.Value | None:
         """A bounded accumulator's or silent counter's ``c += e`` (lower_loops), added
@@ -295,24 +301,6 @@ class FunctionLowerer(Gen):
             return None
         left, right = self.expr(s.value.left), self.expr(s.value.right)
         return self.b.add(left, right)
-
-    def _array_stmt(self, s: object) -> bool:
-        """[arrays hook] Statements that store, keep or drop arrays go to lower_arrays."""
-        if isinstance(s, T.Assign) and lower_arrays.holds_arrays(s.value.type):
-            lower_arrays.assign(self, s.target, s.value)
-        elif isinstance(s, T.ExprStmt) and lower_arrays.holds_arrays(s.value.type):
-            lower_arrays.discard(self, s.value)
-        elif isinstance(s, T.Return) and lower_arrays.holds_arrays(s.value.type):
-            v = lower_arrays.own(self, s.value)
-            if not self.pending_return:
-                self.check_overflow(lambda: lower_arrays.decref_all(self.b, v, s.value.type))
-            self.b.store(v, self.out)
-            self.ret_ok()
-        elif type(s).__module__ == "ember.native.ir.arrays":
-            lower_arrays.lower_stmt(self, s)
-        else:
-            return False
-        return True
 
     def assign(self, name: str, value: ir.Value) -> None:
         slot, _t, flag = self.locals[name]
@@ -335,11 +323,11 @@ class FunctionLowerer(Gen):
         v = self.expr(e)
         return v if isinstance(e.type, Bool) else self.truth(v, e.type)
 
-    def expr(self, e: T.Expr) -> ir.Value:
-        method = getattr(self, f"e_{type(e).__name__}", None)
-        if method is None:  # [arrays hook] the nodes of typed_ir_arrays
-            return lower_arrays.lower_expr(self, e)
-        return method(e)
+    def expr(self, e: lower_arrays.Expr) -> ir.Value:
+        rule = EXPRESSIONS.get(type(e))
+        if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
+            raise NotImplementedError(f"lowering of {type(e).__name__}")
+        return rule(self, e)
 
     def e_Const(self, e: T.Const) -> ir.Value:
         t = e.type
@@ -496,3 +484,48 @@ class FunctionLowerer(Gen):
     def e_TupleGet(self, e: T.TupleGet) -> ir.Value:
         return self.b.extract_value(self.expr(e.value), e.index)
 
+
+# ------------------------------------------------------------ the dispatcher
+#
+# The one place that knows which code lowers which node: node class → rule, for the
+# scalar IR (methods above, and the construct modules) and the array IR
+# (codegen/arrays.py). The IR's records are final classes, so the exact class is the key.
+
+STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
+    T.Assign: FunctionLowerer.assign_stmt,
+    T.ExprStmt: FunctionLowerer.expr_stmt,
+    T.If: FunctionLowerer.if_stmt,
+    T.While: FunctionLowerer.while_stmt,
+    T.ForRange: FunctionLowerer.for_range,
+    T.Break: FunctionLowerer.break_stmt,
+    T.Continue: FunctionLowerer.continue_stmt,
+    T.Return: FunctionLowerer.return_stmt,
+    T.Pass: FunctionLowerer.pass_stmt,
+    A.SetItem: lower_arrays.set_item,
+    A.AugSetItem: lower_arrays.aug_set_item,
+}
+
+EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
+    T.Const: FunctionLowerer.e_Const,
+    T.Name: FunctionLowerer.e_Name,
+    T.Cast: FunctionLowerer.e_Cast,
+    T.Truth: FunctionLowerer.e_Truth,
+    T.BinOp: FunctionLowerer.e_BinOp,
+    T.UnaryOp: FunctionLowerer.e_UnaryOp,
+    T.Compare: FunctionLowerer.e_Compare,
+    T.BoolOp: FunctionLowerer.e_BoolOp,
+    T.IfExp: FunctionLowerer.e_IfExp,
+    T.Call: FunctionLowerer.e_Call,
+    T.CallJit: FunctionLowerer.e_CallJit,
+    T.MakeTuple: FunctionLowerer.e_MakeTuple,
+    T.TupleGet: FunctionLowerer.e_TupleGet,
+    A.Element: lower_arrays.element,
+    A.Index: lower_arrays.index,
+    A.ArrayDim: lower_arrays.dim,
+    A.ArrayAttr: lower_arrays.attr,
+    A.ArrayNew: lower_arrays.new_array,
+    A.ArrayCopy: lower_arrays.copy,
+    A.ArrayMap: lower_arrays.map_array,
+    A.ArrayRange: lower_arrays.arange,
+    A.ArrayReduce: lower_arrays.reduce,
+}

@@ -17,7 +17,7 @@ Python runs, and ``select`` picks the values; ``if c: n += 1`` becomes
 per iteration with ``0 <= e <= B`` (a constant, a bool, an unsigned byte...) and a trip
 count below ``2**63 / (B + 1)`` is added without checks: it overflowed iff it ends below
 its value at loop entry, a verdict that every check point and error exit inside the loop
-(and the loop's exits) fold into the flag (``Gen._acc``); a longer loop runs a second,
+(and the loop's exits) fold into the flag (``Gen.accumulators``); a longer loop runs a second,
 checked copy. And a ``while`` loop's silent counters (``steps += 1``, read nowhere else
 in the loop) are judged the same way, but not at the latch (:func:`while_stmt`). Which
 ifs, accumulators and counters qualify is decided in :mod:`ember.native.codegen.operators`;
@@ -126,7 +126,7 @@ def while_stmt(g: FunctionLowerer, s: T.While) -> None:
     counters = sorted(loop_facts.silent_counters(s)) if g.defer_overflow else []
     mine = _entry_values(g, counters)
     exit_ = g.block("while.break") if mine else end
-    g._acc.extend(mine)
+    g.accumulators.extend(mine)
     g.b.branch(head)
     g.b.position_at_end(head)
     g.b.cbranch(g.cond(s.test), body, orelse)
@@ -142,14 +142,14 @@ def while_stmt(g: FunctionLowerer, s: T.While) -> None:
     # silent counters are left out: nothing in the loop reads them, so they cannot
     # steer it (their verdict waits for the exits).
     g.b.position_at_end(latch)
-    del g._acc[len(g._acc) - len(mine):]
+    del g.accumulators[len(g.accumulators) - len(mine):]
     g.check_overflow()
     g.b.branch(head)
     g.b.position_at_end(orelse)
     if mine:
-        g._acc_overflow(g.b, mine)  # leaving the loop: the counters' verdict
+        g.fold_accumulators(g.b, mine)  # leaving the loop: the counters' verdict
         g.b.position_at_end(exit_)
-        g._acc_overflow(g.b, mine)
+        g.fold_accumulators(g.b, mine)
         g.b.branch(end)
         g.b.position_at_end(orelse)
     g.stmts(s.orelse)
@@ -159,7 +159,7 @@ def while_stmt(g: FunctionLowerer, s: T.While) -> None:
 
 
 def _entry_values(g: FunctionLowerer, names: list[str]) -> list[tuple[ir.Value, ir.Value]]:
-    """(slot, value at loop entry) of each accumulator or counter, for ``g._acc``."""
+    """(slot, value at loop entry) of each accumulator or counter, for ``g.accumulators``."""
     b = g.b
     out: list[tuple[ir.Value, ir.Value]] = []
     for name in names:
@@ -253,7 +253,7 @@ def _range_loop(
         b.call(assume, [b.icmp_signed("<" if up else ">", value, stop)])
     g.assign(s.target, value)
     g.loops.append((exit_, latch))
-    g._acc.extend(mine)
+    g.accumulators.extend(mine)
     saved_plain, g.plain_adds = g.plain_adds, g.plain_adds | set(accs)
     g.stmts(s.body)
     g.plain_adds = saved_plain
@@ -262,16 +262,16 @@ def _range_loop(
     g.b.position_at_end(latch)
     g.b.store(g.b.add(g.b.load(k, typ=I64), g.i64(1)), k)
     g.b.branch(head)
-    del g._acc[len(g._acc) - len(mine):]
+    del g.accumulators[len(g.accumulators) - len(mine):]
     g.loops.pop()
     if accs:
         # Leaving the loop (by break or at its end): the accumulators' verdict
         # joins the flag before anything else runs.
         g.b.position_at_end(exit_)
-        g._acc_overflow(g.b, mine)
+        g.fold_accumulators(g.b, mine)
         g.b.branch(end)
         g.b.position_at_end(orelse)
-        g._acc_overflow(g.b, mine)
+        g.fold_accumulators(g.b, mine)
     else:
         g.b.position_at_end(orelse)
     g.stmts(s.orelse)

@@ -17,19 +17,19 @@ from collections.abc import Callable
 import llvmlite.ir as ir
 
 from ember.native.boundary.capi import py_decref
-from ember.native.boundary.llvm import F32, F64, I1, I64, PTR, storage_type
+from ember.native.boundary.llvm import F32, F64, I1, I64, PTR, entry_alloca, storage_type
 from ember.native.codegen.array_access import (
     Context,
     counted_loop,
     dim_of,
     load_element,
-    local_alloca,
     nested_loops,
     raise_message,
     size_of,
     unchecked_pointer,
     unlikely,
 )
+from ember.native.messages import OVERFLOW
 from ember.native.types import Array, DType
 
 I128 = ir.IntType(128)
@@ -81,7 +81,7 @@ def pairwise_function(module: ir.Module, ty: ir.Type, contiguous: bool = False) 
 
     def running_sum(first: ir.Value, begin: ir.Value, end: ir.Value) -> ir.Value:
         """first + p[begin] + ... + p[end - 1], in order."""
-        acc = local_alloca_in(b, ty)
+        acc = entry_alloca(b, ty)
         b.store(first, acc)
         with counted_loop(b, b.sub(end, begin), name="tail") as k:
             b.store(b.fadd(b.load(acc, typ=ty), at(b.add(begin, k))), acc)
@@ -91,7 +91,7 @@ def pairwise_function(module: ir.Module, ty: ir.Type, contiguous: bool = False) 
     b.ret(running_sum(ir.Constant(ty, -0.0), ir.Constant(I64, 0), n))
 
     b.position_at_end(block)
-    partial = [local_alloca_in(b, ty) for _ in range(LANES)]
+    partial = [entry_alloca(b, ty) for _ in range(LANES)]
     for j, slot in enumerate(partial):
         b.store(at(ir.Constant(I64, j)), slot)
     whole = b.and_(n, ir.Constant(I64, -LANES))  # n - n % 8
@@ -152,7 +152,7 @@ def sum_any_layout(ctx: Context, value: ir.Value, t: Array,
         outer[k] = b.select(can, one, dims[k])
         merging = can
     n = b.mul(inner_n, _product(b, outer))
-    result = local_alloca(ctx, ty, name="sum.any")
+    result = ctx.alloca(ty, name="sum.any")
     b.store(ir.Constant(ty, 0.0), result)
     single = b.or_(b.icmp_signed("==", n, inner_n), b.icmp_signed("==", n, zero))
     with b.if_else(single) as (then, otherwise):
@@ -186,7 +186,7 @@ def _buffered_rows(ctx: Context, fn: ir.Function, data: ir.Value, outer: list[ir
     rows = _product(b, outer)
     buffer = new_buffer(b.mul(b.select(b.icmp_signed("<", rows, per), rows, per), inner_n))
     buf = b.extract_value(buffer, 0)
-    filled = local_alloca(ctx, I64, name="rows.filled")
+    filled = ctx.alloca(I64, name="rows.filled")
     b.store(ir.Constant(I64, 0), filled)
     size = ir.Constant(I64, itemsize)
 
@@ -215,23 +215,10 @@ def _buffered_rows(ctx: Context, fn: ir.Function, data: ir.Value, outer: list[ir
     py_decref(b, b.extract_value(buffer, 1))
 
 
-def local_alloca_in(b: ir.IRBuilder, ty: ir.Type) -> ir.Value:
-    """An alloca in the entry block of ``b``'s own function (a helper function has no
-    scalar lowering to ask)."""
-    entry = b.function.entry_basic_block
-    saved = b.block
-    b.position_at_start(entry)
-    slot = b.alloca(ty)
-    b.position_at_end(saved)
-    return slot
-
-
 def int_sum(ctx: Context, value: ir.Value, t: Array) -> ir.Value:
     """The exact sum of an integer or bool array as an int64; OverflowError (ember's
     scalar message) when it does not fit. NumPy's int64 / uint64 accumulators wrap
     silently; ember's int cannot, and a uint64 sum of 2**63 or more has no int64 either."""
-    from ember.native.messages import OVERFLOW
-
     b = ctx.builder
     dtype = t.dtype
     if dtype.itemsize <= 4:
@@ -258,7 +245,7 @@ def _sum_loop(ctx: Context, value: ir.Value, t: Array, acc_type: ir.IntType) -> 
     """Every element, sign- or zero-extended to ``acc_type``, added up (in C order)."""
     b = ctx.builder
     elem = storage_type(t.dtype)
-    acc = local_alloca(ctx, acc_type, name="sum")
+    acc = ctx.alloca(acc_type, name="sum")
     b.store(ir.Constant(acc_type, 0), acc)
     shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
     with nested_loops(b, shape) as indices:
@@ -290,7 +277,7 @@ def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
             return b.load(ptr, typ=I64, align=1)
         return _widen(b, load_element(ctx, ptr, dtype), ty)
 
-    acc = local_alloca(ctx, ty, name="acc")
+    acc = ctx.alloca(ty, name="acc")
     b.store(element([ir.Constant(I64, 0)] * t.ndim), acc)
     shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
     with nested_loops(b, shape) as indices:

@@ -1,0 +1,43 @@
+"""codegen/function.py's dispatcher: every node class of the typed IR (scalar and array)
+has exactly one lowering rule, found by its class, and nothing else has one."""
+
+from __future__ import annotations
+
+import pytest
+
+from ember.diagnostics import Span
+from ember.native.codegen.function import EXPRESSIONS, STATEMENTS, FunctionLowerer
+from ember.native.ir import arrays as A
+from ember.native.ir import nodes as T
+
+
+def _array_nodes(*, expressions: bool) -> set[type]:
+    """The records of ir/arrays.py: expressions carry a ``type``, statements do not."""
+    found = set()
+    for value in vars(A).values():
+        fields = getattr(value, "__record_fields__", None)
+        if isinstance(value, type) and value.__module__ == A.__name__ and fields is not None:
+            if ("type" in fields) == expressions:
+                found.add(value)
+    return found
+
+
+def test_every_expression_node_has_a_rule() -> None:
+    expected = set(T.Expr.__args__) | _array_nodes(expressions=True)
+    assert A.Index in expected and T.Const in expected  # the enumeration itself works
+    assert set(EXPRESSIONS) == expected
+
+
+def test_every_statement_node_has_a_rule() -> None:
+    expected = set(T.Stmt.__args__) | _array_nodes(expressions=False)
+    assert A.SetItem in expected and T.Return in expected
+    assert set(STATEMENTS) == expected
+
+
+def test_a_node_without_a_rule_is_refused_by_name() -> None:
+    # No lowering state is needed to reach the lookup: an unknown class fails first.
+    lowerer = FunctionLowerer.__new__(FunctionLowerer)
+    with pytest.raises(NotImplementedError, match="Span"):
+        lowerer.expr(Span("x.py", 1, 0))  # type: ignore[arg-type]
+    with pytest.raises(NotImplementedError, match="Span"):
+        lowerer.stmt(Span("x.py", 1, 0))  # type: ignore[arg-type]
