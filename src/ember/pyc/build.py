@@ -14,13 +14,16 @@ How it is fast:
   then a ``stat`` of the source and a 16-byte read of its cache, compared with the
   exact header the build would write (magic, flags, then mtime and size or the hash),
   and one subprocess unmarshalling the bodies behind those headers;
-- the rest is one queue over the whole de-duplicated list, biggest files first. On
-  Linux the workers are forked (nothing to import or pickle): task numbers sit in a
-  pipe that the workers read 4 bytes at a time (an atomic, lock-free queue); each
-  worker reads, compiles and writes its files and streams back a small record per file.
-  Elsewhere, or when the process has threads, a ``ProcessPoolExecutor`` (forkserver
-  from 3.12) runs chunks;
-  ``jobs=1`` and tiny builds run in-process.
+- the rest is one queue over the whole de-duplicated list, biggest files first, fed
+  to ``-j`` fresh worker interpreters (:mod:`ember.pyc.compile_worker`, run as a
+  plain ``python -c``), each kept two tasks ahead over a pipe; each reads, compiles
+  and writes its files and streams back a small record per level.
+
+Why fresh interpreters, even for ``-j1``: marshal flags an object as shared by its
+reference count, so a pyc's bytes depend on what else is alive where it is compiled
+(the previous level's code, strings interned by imported modules). The worker holds
+only what a fresh ``py_compile`` process holds, so the output is the same from any
+worker, in any order, whatever the calling process imported.
 
 An explicit build ignores ``PYTHONDONTWRITEBYTECODE``, as ``compileall`` does: that
 variable stops the *importer* from writing caches, not a request to build them.
@@ -35,12 +38,11 @@ import marshal
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember._fs import write_all, write_atomic
+from ember._fs import write_all
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -364,43 +366,87 @@ def _unreadable(display: str, exc: OSError) -> Diagnostic:
     )
 
 
-# --- the worker: one source → its cache files ------------------------------------------
+# --- the workers: fresh interpreters, so the bytes never depend on this process ----
 
 
-def compile_task(task: Task, mode: str) -> Record:
-    """Read, compile and write one source for each requested level; never raises for
-    a problem in the file (it becomes a failed record with diagnostic fields)."""
+def _task_bytes(task: Task, mode: str) -> bytes:
+    """A task in compile_worker's wire format (see its docstring)."""
     index, source, targets = task
-    try:
-        st, data = _read_source(source)
-    except OSError as exc:
-        return (index, False, _failure(f"cannot read source ({exc.strerror or exc})", _READ_HINT))
-    inv = InvalidationMode(mode)
-    if inv is InvalidationMode.TIMESTAMP:
-        header = pack(inv, mtime=int(st.st_mtime), source_size=st.st_size)
-    else:
-        header = pack(inv, source_hash=source_hash(data))
-    # importlib's _calc_mode: the owner may rewrite it; never executable
-    file_mode = (st.st_mode | 0o200) & 0o666
-    notes: dict[tuple[int, str], None] = {}
+    fields = [str(index).encode(), mode.encode(), os.fsencode(source)]
     for level, cache in targets:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                # Keep `code` in a local: marshal flags objects by refcount, and
-                # py_compile also holds a reference while dumping.
-                code = compile(data, source, "exec", dont_inherit=True, optimize=level)
-            except Exception as exc:  # anything compile() raises is about this file
-                return (index, False, (*describe_compile_error(exc, data), "source"))
-        for w in caught:
-            notes[(w.lineno or 1, f"{w.category.__name__}: {w.message}")] = None
-        try:
-            write_atomic(cache, header + marshal.dumps(code), file_mode)
-        except OSError as exc:
-            name = os.path.basename(cache)
-            message = f"cannot write {name} here ({exc.strerror or exc})"
+        fields += [str(level).encode(), os.fsencode(cache)]
+    payload = b"\0".join(fields)
+    return len(payload).to_bytes(4, "little") + payload
+
+
+class _Outcome:
+    """What the levels of one task reported so far, turned into a :data:`Record`."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.left = len(task[2])
+        self.notes: dict[tuple[int, str], None] = {}
+
+    def add(self, level: int, kind: int, fields: tuple) -> Record | None:
+        """The task's record once it is complete (a failure ends it), else None."""
+        index, source, targets = self.task
+        if kind == 0:
+            for line, category, message in fields[0]:
+                self.notes[(line or 1, f"{category}: {message}")] = None
+            self.left -= 1
+            return (index, True, tuple(self.notes)) if self.left == 0 else None
+        if kind == 1:
+            message = f"cannot read source ({fields[0]})"
+            return (index, False, _failure(message, _READ_HINT))
+        if kind == 2:
+            name = os.path.basename(dict(targets)[level])
+            message = f"cannot write {name} here ({fields[0]})"
             return (index, False, _failure(message, _WRITE_HINT, where="cache"))
-    return (index, True, tuple(notes))
+        if kind == 3:
+            try:
+                with open(source, "rb") as f:
+                    data = f.read()
+            except OSError:
+                data = b""
+            return (
+                index,
+                False,
+                (*describe_compile_error(_rebuilt(source, *fields), data), "source"),
+            )
+        return (index, False, _failure(_DIED, _DIED_HINT))
+
+
+def _rebuilt(
+    source: str,
+    name: str,
+    text: str,
+    msg: str | None,
+    lineno: int | None,
+    offset: int | None,
+    end_lineno: int | None,
+    end_offset: int | None,
+    line: str | None,
+) -> BaseException:
+    """The worker's compile error again, from its raw fields, for describe_compile_error."""
+    import builtins
+
+    cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, SyntaxError):
+        return cls(msg, (source, lineno, offset, line, end_lineno, end_offset))
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(text)
+        except Exception:  # an exception type with a different constructor
+            pass
+    return RuntimeError(f"{name}: {text}")
+
+
+def _worker_source() -> str:
+    return Path(__file__).with_name("compile_worker.py").read_text(encoding="utf-8")
+
+
+_DIED = "the worker compiling this file died"
+_DIED_HINT = "run again with -j1 to see the crash"
 
 
 _READ_HINT = "check that the file exists and that you may read it"
@@ -410,23 +456,6 @@ _WRITE_HINT = "check the cache folder's permissions, or build into a --prefix tr
 def _failure(message: str, hint: str, where: str = "source") -> tuple:
     """Diagnostic fields of a failure about a whole file (no position in it)."""
     return (0, 0, None, None, message, hint, where)
-
-
-def _read_source(path: str) -> tuple[os.stat_result, bytes]:
-    # os-level calls: no buffered file object (its isatty and seek calls), one fstat
-    # that gives both the size to read and the mtime for the header.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        st = os.fstat(fd)
-        data = os.read(fd, st.st_size + 1)  # a short read is the end of the file
-        if len(data) > st.st_size:  # it grew meanwhile: read to the end
-            chunks = [data]
-            while chunks[-1]:
-                chunks.append(os.read(fd, 1 << 16))
-            data = b"".join(chunks)
-        return st, data
-    finally:
-        os.close(fd)
 
 
 def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
@@ -528,125 +557,97 @@ def _schedule(
     jobs: int | None,
     collect: Callable[[Record], None],
 ) -> int:
-    """Run every task, passing each record to ``collect``; returns the worker count."""
+    """Run every task in fresh worker interpreters, passing each record to
+    ``collect``; returns the worker count. Even ``-j1`` compiles in a worker: this
+    process has imported ember (and whatever its caller imported), and that changes
+    the bytes marshal writes."""
     if not tasks:
         return 0
     workers = min(default_jobs() if jobs is None or jobs < 1 else jobs, len(tasks))
-    if workers <= 1 or sum(sizes) < _SMALL_BUILD_BYTES:
-        for task in tasks:
-            collect(compile_task(task, mode))
-        return 1
-    if sys.platform.startswith("linux") and _single_threaded():
-        _run_forked(tasks, mode, workers, collect)
-    else:
-        _run_pool(tasks, mode, workers, collect)
+    if sum(sizes) < _SMALL_BUILD_BYTES:
+        workers = 1  # a worker's start-up costs more than the compile it would share
+    _run_workers(tasks, mode, workers, collect)
     return workers
 
 
-def _single_threaded() -> bool:
-    """Whether this process has one OS thread, so forking is safe. Threads that the
-    threading module does not know (OpenBLAS's, LLVM's) count too: a fork could copy a
-    lock one of them holds, and 3.12+ warns about it."""
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
-
-
-def _chunks(tasks: list[Task], count: int) -> list[list[Task]]:
-    size = -(-len(tasks) // count)
-    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
-
-
-def _run_forked(
+def _run_workers(
     tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
 ) -> None:
+    """One queue, ``workers`` compile_worker processes, each kept two tasks ahead so
+    it never waits for the parent; records stream back as each level finishes."""
     import select
+    import subprocess
+    import tempfile
 
-    # The whole queue is written before any worker starts, so it must fit in the
-    # smallest pipe buffer (PIPE_BUF, 4 KiB): at most 1,000 4-byte chunk numbers.
-    chunks = _chunks(tasks, min(len(tasks), 1_000))
-    queue_r, queue_w = os.pipe()
-    payload = b"".join(k.to_bytes(4, "little") for k in range(len(chunks)))
-    write_all(queue_w, payload)
-    os.close(queue_w)
-    readers: list[int] = []
-    pids: list[int] = []
-    for _ in range(workers):
-        result_r, result_w = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            status = 0
-            try:
-                os.close(result_r)
-                for fd in readers:
-                    os.close(fd)
-                while True:
-                    raw = os.read(queue_r, 4)
-                    if not raw:
-                        break
-                    for task in chunks[int.from_bytes(raw, "little")]:
-                        blob = marshal.dumps(compile_task(task, mode))
-                        write_all(result_w, len(blob).to_bytes(4, "little") + blob)
-            except BaseException:
-                import traceback
+    source = _worker_source()
+    queue = iter(tasks)
+    # An empty working folder: a plain `python -c` puts it first on sys.path, and the
+    # tree being built (with its own enum.py, say) must never be imported.
+    with tempfile.TemporaryDirectory(prefix="ember-build-") as cwd:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", source],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=cwd,
+            )
+            for _ in range(workers)
+        ]
+        pending: dict[int, dict[int, _Outcome]] = {}  # worker's stdout fd → its tasks
+        inputs: dict[int, int] = {}
+        buffers: dict[int, bytearray] = {}
+        for proc in procs:
+            assert proc.stdin is not None and proc.stdout is not None
+            fd = proc.stdout.fileno()
+            pending[fd], inputs[fd], buffers[fd] = {}, proc.stdin.fileno(), bytearray()
 
-                traceback.print_exc()
-                status = 1
-            finally:
-                os._exit(status)
-        os.close(result_w)
-        readers.append(result_r)
-        pids.append(pid)
-    os.close(queue_r)
-    buffers = {fd: bytearray() for fd in readers}
-    open_fds = list(readers)
-    while open_fds:
-        ready, _, _ = select.select(open_fds, [], [])
-        for fd in ready:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                open_fds.remove(fd)
-                os.close(fd)
-                continue
-            buf = buffers[fd]
-            buf += chunk
-            while len(buf) >= 4:
-                length = int.from_bytes(buf[:4], "little")
-                if len(buf) < 4 + length:
-                    break
-                collect(marshal.loads(bytes(buf[4 : 4 + length])))
-                del buf[: 4 + length]
-    for pid in pids:
-        os.waitpid(pid, 0)
+        def feed(fd: int) -> None:
+            while len(pending[fd]) < 2:
+                task = next(queue, None)
+                if task is None:
+                    if not pending[fd] and inputs[fd] >= 0:
+                        os.close(inputs[fd])  # end of input: the worker exits
+                        inputs[fd] = -1
+                    return
+                pending[fd][task[0]] = _Outcome(task)
+                try:
+                    write_all(inputs[fd], _task_bytes(task, mode))
+                except OSError:  # the worker died; its tasks are reported as such
+                    return
 
-
-def _run_chunk(chunk: list[Task], mode: str) -> list[Record]:
-    return [compile_task(task, mode) for task in chunk]
-
-
-def _run_pool(
-    tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
-) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # Chunks small enough to balance, big enough that pickling does not dominate.
-    chunks = _chunks(tasks, min(len(tasks), workers * 8))
-    # We get here when this process has threads (see _single_threaded). From 3.12,
-    # forking then is deprecated: start fresh workers. Before 3.12 fork, as the pool
-    # always did: 3.10's marshal flags a string as shared by its reference count in
-    # the writing process, so only workers sharing our interned strings write pycs
-    # byte-identical to py_compile's here (tested on each version).
-    methods = multiprocessing.get_all_start_methods()
-    if sys.version_info < (3, 12) and "fork" in methods:
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, chunk, mode) for chunk in chunks]
-        for future in as_completed(futures):
-            for record in future.result():
-                collect(record)
+        try:
+            for fd in pending:
+                feed(fd)
+            open_fds = list(pending)
+            while open_fds:
+                ready, _, _ = select.select(open_fds, [], [])
+                for fd in ready:
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        open_fds.remove(fd)
+                        if inputs[fd] >= 0:
+                            os.close(inputs[fd])
+                            inputs[fd] = -1
+                        continue
+                    buf = buffers[fd]
+                    buf += chunk
+                    while len(buf) >= 4:
+                        length = int.from_bytes(buf[:4], "little")
+                        if len(buf) < 4 + length:
+                            break
+                        index, level, kind, *fields = marshal.loads(bytes(buf[4 : 4 + length]))
+                        del buf[: 4 + length]
+                        record = pending[fd][index].add(level, kind, tuple(fields))
+                        if record is not None:
+                            del pending[fd][index]
+                            collect(record)
+                            feed(fd)
+        finally:
+            for proc in procs:
+                for stream in (proc.stdin, proc.stdout):
+                    if stream is not None:
+                        try:
+                            stream.close()
+                        except OSError:  # its fd was closed above already
+                            pass
+                proc.wait()
