@@ -8,12 +8,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import py_compile
 import subprocess
 import sys
 import textwrap
 import threading
-import warnings
 from pathlib import Path
 
 import pytest
@@ -33,15 +31,20 @@ def sources(tree: Path) -> list[Path]:
 
 
 def py_compile_bytes(source: Path, mode: InvalidationMode, level: int, tmp: Path) -> bytes:
+    """What a fresh ``py_compile`` process writes (this one's imports change marshal's
+    output: see test_determinism)."""
     out = tmp / "ref.pyc"
-    py_compile.compile(
-        str(source),
-        cfile=str(out),
-        doraise=True,
-        optimize=level,
-        invalidation_mode=mode.to_py_compile(),
+    subprocess.run(
+        [sys.executable, "-c", FRESH_PY_COMPILE, str(source), str(out), str(level), mode.name],
+        check=True,
     )
     return out.read_bytes()
+
+
+FRESH_PY_COMPILE = (
+    "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True, "
+    "optimize=int(sys.argv[3]), invalidation_mode=py_compile.PycInvalidationMode[sys.argv[4]])"
+)
 
 
 @pytest.fixture(params=[1, 2], ids=["j1", "j2"])
@@ -65,7 +68,7 @@ def test_byte_identical_to_py_compile_every_mode_and_level(app, tmp_path, mode, 
 def test_other_pythons_are_byte_identical_to_their_py_compile(app, other_python):
     script = textwrap.dedent(
         """
-        import py_compile, sys, tempfile, os
+        import subprocess, sys, tempfile, os
         from pathlib import Path
         from ember.pyc.build import build
         from ember.pyc.cache import cache_path
@@ -78,8 +81,8 @@ def test_other_pythons_are_byte_identical_to_their_py_compile(app, other_python)
             for src in srcs:
                 for level in (0, 1, 2):
                     ref = os.path.join(tempfile.mkdtemp(), 'r.pyc')
-                    py_compile.compile(str(src), cfile=ref, doraise=True, optimize=level,
-                                       invalidation_mode=mode.to_py_compile())
+                    subprocess.run([sys.executable, '-c', sys.argv[2], str(src), ref,
+                                    str(level), mode.to_py_compile().name], check=True)
                     if Path(ref).read_bytes() != cache_path(src, optimization=level).read_bytes():
                         bad.append((mode.value, str(src), level))
         print('mismatches', bad)
@@ -88,8 +91,13 @@ def test_other_pythons_are_byte_identical_to_their_py_compile(app, other_python)
     )
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # an explicit build ignores it
     env["PYTHONPATH"] = str(SRC)
+    env["PYTHONHASHSEED"] = "0"  # 3.10 writes a frozenset in (hash-seeded) iteration order
     out = subprocess.run(
-        [other_python, "-c", script, str(app)], env=env, capture_output=True, text=True, check=False
+        [other_python, "-c", script, str(app), FRESH_PY_COMPILE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert "mismatches []" in out.stdout and "checked 63" in out.stdout
