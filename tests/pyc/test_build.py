@@ -373,3 +373,12 @@ def test_a_process_with_threads_builds_too(app, monkeypatch):
         thread.join()
     assert report.ok and report.count("compiled") == len(sources(app))
     assert report.workers == 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_dying_worker_fails_its_files_and_the_build_ends(app, monkeypatch, jobs):
+    monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
+    monkeypatch.setattr(build_mod, "_worker_source", lambda: "import os; os._exit(3)")
+    report = build([app], jobs=jobs)
+    assert report.count("failed") == len(sources(app))
+    assert "the worker compiling this file died" in report.errors[0].render()

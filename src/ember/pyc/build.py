@@ -61,7 +61,7 @@ Task = tuple[int, str, tuple[tuple[int, str], ...]]
 # for a failure to write, which is about the cache folder, not a place in the source.
 Record = tuple[int, bool, tuple]
 
-# Below this much source in total, forking costs more than it saves.
+# Below this much source in total, a second worker costs more than it saves.
 _SMALL_BUILD_BYTES = 48_000
 
 
@@ -202,11 +202,7 @@ def build(
         record = records.get(i)
         display = str(src.path)
         if record is None:
-            diag = Diagnostic(
-                Span(display, 0),
-                "the worker compiling this file died",
-                hint="run again with -j1 to see the crash",
-            )
+            diag = Diagnostic(Span(display, 0), _DIED, hint=_DIED_HINT)
             files.append(FileResult(src.path, caches, "failed", diag))
         elif record[1]:
             files.append(FileResult(src.path, caches, "compiled"))
@@ -446,7 +442,7 @@ def _worker_source() -> str:
 
 
 _DIED = "the worker compiling this file died"
-_DIED_HINT = "run again with -j1 to see the crash"
+_DIED_HINT = "compile it alone (python -m py_compile FILE) to see the crash"
 
 
 _READ_HINT = "check that the file exists and that you may read it"
