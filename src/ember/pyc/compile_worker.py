@@ -55,9 +55,10 @@ def dump(record):
         data = data[os.write(1, data) :]
 
 
-def compile(index, mode, file, optimize, cfile):
+def compile(index, mode, file, optimize, cfile, strict):
     """Compile ``file`` at level ``optimize`` to ``cfile``; send its record; return
-    whether it worked."""
+    whether it worked, or None (nothing written or sent) when ``strict`` is true and
+    the code holds a constant whose bytes depend on earlier compiles."""
     try:
         fd = os.open(file, os.O_RDONLY)
         try:
@@ -96,6 +97,8 @@ def compile(index, mode, file, optimize, cfile):
                 )
             )
             return False
+    if strict and find(code.co_consts):
+        return None
     # As py_compile: the importer's own header + marshal, its file mode.
     if mode == "checked-hash" or mode == "unchecked-hash":
         bytecode = _bootstrap_external._code_to_hash_pyc(
@@ -147,8 +150,31 @@ def _write_atomic(cfile, bytecode, mode):
         raise
 
 
-def main():
-    fork = sys.version_info[:2] == (3, 12) and hasattr(os, "fork")
+def find(values):
+    """Whether ``values`` (code's, at any depth) hold a frozenset of strings: the
+    compiler keeps such a constant as it is, shared, only when its strings were
+    interned already, and on 3.12 (interned strings immortal) any earlier compile
+    may have interned them."""
+    for value in values:
+        if type(value) is frozenset:
+            for item in value:
+                if type(item) is str:
+                    return True
+            if find(value):
+                return True
+        elif type(value) is tuple:
+            if find(value):
+                return True
+        elif hasattr(value, "co_consts"):
+            if find(value.co_consts):
+                return True
+    return False
+
+
+def main(pipe):
+    """Compile each task from stdin in this process. With a ``pipe``, stop at the
+    first level whose bytes could depend on the earlier compiles, and write what is
+    left of its task to that file descriptor."""
     while True:
         size = read(4)
         if not size:
@@ -157,18 +183,54 @@ def main():
         index = int(args[0])
         mode = args[1].decode()
         file = os.fsdecode(args[2])
-        del args[:3]
-        while args:
-            optimize = int(args[0])
-            cfile = os.fsdecode(args[1])
-            del args[:2]
-            if not fork:
-                if not compile(index, mode, file, optimize, cfile):
-                    break
-                continue
+        while len(args) > 3:
+            optimize = int(args[3])
+            cfile = os.fsdecode(args[4])
+            result = compile(index, mode, file, optimize, cfile, pipe)
+            if result is None:
+                data = memoryview(b"\0".join(args))
+                while data:
+                    data = data[os.write(pipe, data) :]
+                return
+            if not result:
+                break
+            del args[3:5]
+        del args, file, cfile
+
+
+def fork():
+    """3.12: compile in a forked child of this untouched process, which compiles
+    nothing itself. A child goes on from task to task until a file's bytes could
+    depend on what it compiled before; that file's levels are then each compiled in
+    a child of their own, fresh from this process, and a new child goes on."""
+    while True:
+        fd, path = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(fd)
+            main(path)
+            os._exit(0)
+        os.close(path)
+        args = []
+        data = os.read(fd, 1 << 16)
+        while data:
+            args.append(data)
+            data = os.read(fd, 1 << 16)
+        os.close(fd)
+        os.waitpid(pid, 0)
+        if not args:  # the end of the tasks (or the child died: its task is unanswered)
+            return
+        args = b"".join(args).split(b"\0")
+        index = int(args[0])
+        mode = args[1].decode()
+        file = os.fsdecode(args[2])
+        while len(args) > 3:
+            optimize = int(args[3])
+            cfile = os.fsdecode(args[4])
+            del args[3:5]
             pid = os.fork()
             if pid == 0:
-                os._exit(0 if compile(index, mode, file, optimize, cfile) else 1)
+                os._exit(0 if compile(index, mode, file, optimize, cfile, False) else 1)
             pid = os.waitpid(pid, 0)[1]
             if pid:
                 if not os.WIFEXITED(pid):
@@ -177,4 +239,7 @@ def main():
         del args, file, cfile
 
 
-main()
+if sys.version_info[:2] == (3, 12) and hasattr(os, "fork"):
+    fork()
+else:
+    main(False)
