@@ -158,3 +158,25 @@ def test_the_worker_interns_no_name_py_compile_does_not(version):
         check=True,
     )
     assert out.stdout.split() == []
+
+
+def test_python_3_10_pycs_do_not_follow_the_hash_seed(tmp_path):
+    # 3.10 writes a frozenset in hash order: with no PYTHONHASHSEED, the workers use 0.
+    python = _python("3.10.13")
+    source = tmp_path / "sets.py"
+    source.write_text("def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta', 'eps'}\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    env["PYTHONPATH"] = str(SRC)
+    ref = tmp_path / "ref.pyc"
+    check = "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2])"
+    subprocess.run(
+        [python, "-c", check, str(source), str(ref)], env={**env, "PYTHONHASHSEED": "0"}, check=True
+    )
+    built = []
+    for _ in range(3):
+        run = subprocess.run(
+            [python, "-m", "ember", "build", "-q", "-f", str(source)], env=env, check=False
+        )
+        assert run.returncode == 0
+        built.append(next((tmp_path / "__pycache__").glob("sets.*.pyc")).read_bytes())
+    assert built == [ref.read_bytes()] * 3

@@ -577,6 +577,11 @@ def _run_workers(
 
     source = _worker_source()
     queue = iter(tasks)
+    env = None
+    if sys.version_info < (3, 11) and "PYTHONHASHSEED" not in os.environ:
+        # 3.10's marshal writes a frozenset in iteration order, which follows the
+        # per-process hash seed; a fixed one makes its pycs the same from run to run.
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
     # An empty working folder: a plain `python -c` puts it first on sys.path, and the
     # tree being built (with its own enum.py, say) must never be imported.
     with tempfile.TemporaryDirectory(prefix="ember-build-") as cwd:
@@ -586,6 +591,7 @@ def _run_workers(
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 cwd=cwd,
+                env=env,
             )
             for _ in range(workers)
         ]
