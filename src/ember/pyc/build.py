@@ -42,7 +42,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember._fs import write_all
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -570,18 +569,54 @@ def _run_workers(
     tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
 ) -> None:
     """One queue, ``workers`` compile_worker processes, each kept two tasks ahead so
-    it never waits for the parent; records stream back as each level finishes."""
-    import select
+    it never waits for us; records stream back as each level finishes. One thread
+    per worker talks to it (blocking pipe reads work everywhere, select on pipes
+    does not); this thread only collects."""
+    import queue
     import subprocess
     import tempfile
+    import threading
 
     source = _worker_source()
-    queue = iter(tasks)
     env = None
     if sys.version_info < (3, 11) and "PYTHONHASHSEED" not in os.environ:
         # 3.10's marshal writes a frozenset in iteration order, which follows the
         # per-process hash seed; a fixed one makes its pycs the same from run to run.
         env = {**os.environ, "PYTHONHASHSEED": "0"}
+    todo = iter(tasks)
+    lock = threading.Lock()
+    done: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
+
+    def drive(proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        pending: dict[int, _Outcome] = {}
+        try:
+            while True:
+                while len(pending) < 2:
+                    with lock:
+                        task = next(todo, None)
+                    if task is None:
+                        break
+                    pending[task[0]] = _Outcome(task)
+                    proc.stdin.write(_task_bytes(task, mode))
+                proc.stdin.flush()
+                if not pending:
+                    break
+                head = proc.stdout.read(4)
+                if len(head) < 4:  # the worker died: its pending tasks go unanswered
+                    break
+                index, level, kind, *fields = marshal.loads(
+                    proc.stdout.read(int.from_bytes(head, "little"))
+                )
+                record = pending[index].add(level, kind, tuple(fields))
+                if record is not None:
+                    del pending[index]
+                    done.put(record)
+        except (OSError, ValueError, EOFError):  # a broken pipe, a cut-off record
+            pass
+        finally:
+            done.put(None)
+
     # An empty working folder: a plain `python -c` puts it first on sys.path, and the
     # tree being built (with its own enum.py, say) must never be imported.
     with tempfile.TemporaryDirectory(prefix="ember-build-") as cwd:
@@ -595,61 +630,23 @@ def _run_workers(
             )
             for _ in range(workers)
         ]
-        pending: dict[int, dict[int, _Outcome]] = {}  # worker's stdout fd → its tasks
-        inputs: dict[int, int] = {}
-        buffers: dict[int, bytearray] = {}
-        for proc in procs:
-            assert proc.stdin is not None and proc.stdout is not None
-            fd = proc.stdout.fileno()
-            pending[fd], inputs[fd], buffers[fd] = {}, proc.stdin.fileno(), bytearray()
-
-        def feed(fd: int) -> None:
-            while len(pending[fd]) < 2:
-                task = next(queue, None)
-                if task is None:
-                    if not pending[fd] and inputs[fd] >= 0:
-                        os.close(inputs[fd])  # end of input: the worker exits
-                        inputs[fd] = -1
-                    return
-                pending[fd][task[0]] = _Outcome(task)
-                try:
-                    write_all(inputs[fd], _task_bytes(task, mode))
-                except OSError:  # the worker died; its tasks are reported as such
-                    return
-
         try:
-            for fd in pending:
-                feed(fd)
-            open_fds = list(pending)
-            while open_fds:
-                ready, _, _ = select.select(open_fds, [], [])
-                for fd in ready:
-                    chunk = os.read(fd, 1 << 16)
-                    if not chunk:
-                        open_fds.remove(fd)
-                        if inputs[fd] >= 0:
-                            os.close(inputs[fd])
-                            inputs[fd] = -1
-                        continue
-                    buf = buffers[fd]
-                    buf += chunk
-                    while len(buf) >= 4:
-                        length = int.from_bytes(buf[:4], "little")
-                        if len(buf) < 4 + length:
-                            break
-                        index, level, kind, *fields = marshal.loads(bytes(buf[4 : 4 + length]))
-                        del buf[: 4 + length]
-                        record = pending[fd][index].add(level, kind, tuple(fields))
-                        if record is not None:
-                            del pending[fd][index]
-                            collect(record)
-                            feed(fd)
+            threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in procs]
+            for thread in threads:
+                thread.start()
+            running = len(threads)
+            while running:
+                record = done.get()
+                if record is None:
+                    running -= 1
+                else:
+                    collect(record)
         finally:
             for proc in procs:
                 for stream in (proc.stdin, proc.stdout):
                     if stream is not None:
                         try:
                             stream.close()
-                        except OSError:  # its fd was closed above already
+                        except OSError:  # a broken pipe on the final flush
                             pass
                 proc.wait()
