@@ -166,7 +166,7 @@ def build(
     """Compile every ``.py`` under ``paths`` whose cache is not fresh for ``mode``
     (default as py_compile: timestamp, checked-hash when SOURCE_DATE_EPOCH is set) at
     each optimisation level. ``prefix`` writes a PYTHONPYCACHEPREFIX-style tree.
-    ``jobs`` worker processes (default: all CPUs; 1 runs in this process).
+    ``jobs`` worker processes (default: all CPUs), fresh interpreters even for one.
     ``progress(done, total)`` is called as files finish.
 
     >>> build([Path("app")], levels=(0, 1)).ok  # doctest: +SKIP
