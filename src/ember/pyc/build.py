@@ -433,7 +433,8 @@ def _rebuilt(
             return cls(text)
         except Exception:  # an exception type with a different constructor
             pass
-    return RuntimeError(f"{name}: {text}")
+    # Not a builtin (or not built from one message): a stand-in with its name.
+    return type(name, (Exception,), {})(text)
 
 
 def _worker_source() -> str:
