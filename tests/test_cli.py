@@ -3,6 +3,7 @@ stays light (no compiler, no numpy) for the commands that do not compile."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -102,3 +103,26 @@ def test_sample_app_ships_as_package_data() -> None:
     assert (tour.EXAMPLES / "sampleapp" / "main.py").is_file()
     assert (tour.EXAMPLES / "native" / "demo.py").is_file()
     assert tour.EXAMPLES.resolve().is_relative_to(Path(cli.__file__).resolve().parent)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["inspect", "--json"], "the following arguments are required: FILE.pyc|FILE.py|MODULE"),
+        (["startup", "--json", "-n", "0", "x.py"], "argument -n/--runs: must be at least 1, not 0"),
+        (["startup", "--json"], "a SCRIPT or -m MODULE is required"),
+        (["dist", "--json", "only-src"], "the following arguments are required: OUT"),
+    ],
+)
+def test_a_usage_error_under_json_is_json_on_stdout(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CI parses stdout: even a usage error is a JSON object there, exit status 2.
+    try:
+        status = cli.main(argv)
+    except SystemExit as exc:  # argparse's errors exit; ember's own return
+        status = exc.code  # type: ignore[assignment]
+    assert status == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"error": message, "exit_status": 2}
+    assert err.startswith("usage: ember ")

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from ember.diagnostics import Diagnostic, EmberError, Span, source_line
+from ember.diagnostics import (
+    DecodeProblem,
+    Diagnostic,
+    EmberError,
+    Span,
+    dangling_symlink,
+    show_tabs,
+    source_line,
+    undecodable_source,
+)
 
 
 def test_render_single_line_span_with_hint() -> None:
@@ -63,3 +73,70 @@ def test_control_characters_are_shown_as_one_visible_character() -> None:
 def test_bom_on_the_first_line_does_not_shift_the_caret() -> None:
     d = Diagnostic(Span("b.py", 1, 4, 1, 5), "bad")
     assert d.render("\ufeffx = ?\n").splitlines()[1:] == ["    x = ?", "        ^"]
+
+
+# -- an indentation problem keeps its indentation, tabs visible -----------------------
+
+
+def test_indentation_error_keeps_tabs_visible_and_underlines_them() -> None:
+    d = Diagnostic(Span("t.py", 3, 0), "TabError: inconsistent", indentation=True)
+    assert d.render("if x:\n        y\n\tz = 2\n").splitlines()[1:] == ["    →   z = 2", "    ^^^^"]
+
+
+def test_indentation_error_with_a_column_past_the_line_underlines_the_indentation() -> None:
+    # CPython puts "unindent does not match" at the end of the line.
+    d = Diagnostic(Span("u.py", 1, 8), "unindent", indentation=True)
+    assert d.render("\t  z = 2\n").splitlines()[1:] == ["    →     z = 2", "    ^^^^^^"]
+
+
+def test_indentation_span_on_code_lines_up_after_a_tab() -> None:
+    d = Diagnostic(Span("t.py", 1, 4, 1, 5), "bad", indentation=True)
+    assert d.render("\tif x:\n").splitlines()[1:] == ["    →   if x:", "           ^"]
+
+
+def test_show_tabs_pads_to_the_next_stop() -> None:
+    assert show_tabs("  \tx\t") == ("  → x→  ", [0, 1, 2, 4, 5, 8])
+
+
+# -- a message about no file is a plain line -------------------------------------------
+
+
+def test_no_path_no_line_is_a_plain_error_line() -> None:
+    assert Diagnostic(Span("", 0), "--plot needs matplotlib").render() == (
+        "error: --plot needs matplotlib"
+    )
+
+
+# -- problems worded once ----------------------------------------------------------------
+
+
+def test_undecodable_source_without_a_declaration() -> None:
+    found = undecodable_source(b'x = 1\ns = "caf\xe9"\n')
+    assert found == DecodeProblem(2, 8, 0xE9, "utf-8", False)
+    assert found.message.startswith("Non-UTF-8 code starting with '\\xe9', but no encoding")
+    url = (  # the address python itself prints, which moved in 3.11
+        "https://peps.python.org/pep-0263/"
+        if sys.version_info >= (3, 11)
+        else "https://python.org/dev/peps/pep-0263/"
+    )
+    assert found.python_message("/a/m.py") == (
+        "Non-UTF-8 code starting with '\\xe9' in file /a/m.py on line 2, but no encoding "
+        f"declared; see {url} for details"
+    )
+
+
+def test_undecodable_source_with_a_declaration_or_none() -> None:
+    found = undecodable_source(b"# coding: ascii\ns = '\xe9'\n")
+    assert found is not None and found.declared and found.encoding == "ascii"
+    assert found.message == "source is not valid ascii: byte 0xe9 cannot be decoded"
+    assert undecodable_source(b"# coding: latin-1\ns = '\xe9'\n") is None
+    assert undecodable_source("s = 'café'\n".encode()) is None
+
+
+def test_dangling_symlink(tmp_path: Path) -> None:
+    link = tmp_path / "l.py"
+    link.symlink_to("missing.py")
+    assert dangling_symlink(link) == "dangling symlink (points to missing.py, which does not exist)"
+    (tmp_path / "missing.py").write_text("")
+    assert dangling_symlink(link) is None
+    assert dangling_symlink(tmp_path / "nothing") is None

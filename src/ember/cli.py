@@ -86,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"ember.commands.{name.replace('-', '_')}")
     parser = argparse.ArgumentParser(prog=f"ember {name}", description=COMMANDS[name])
     module.configure(parser)
+    if "--json" in rest:
+        from ember.commands.errors import json_usage_errors
+
+        json_usage_errors(parser)
     parsed = parser.parse_args(rest)
     try:
         return int(module.main(parsed))

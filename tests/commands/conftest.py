@@ -44,3 +44,28 @@ def ember(capsys: pytest.CaptureFixture[str]):
         return status, normalise(out), normalise(err)
 
     return run
+
+
+@pytest.fixture
+def cluttered(app: Path) -> Path:
+    """The sample app with what a project root also holds: a virtual environment with
+    an installed package, build output, node_modules, .git, a venv under another name,
+    and a package that happens to be named ``build`` (which is walked)."""
+    files = {
+        ".venv/pyvenv.cfg": "home = /usr/bin\n",
+        ".venv/lib/python3.11/site-packages/pkg/__init__.py": "",
+        ".venv/lib/python3.11/site-packages/pkg/mod.py": "X = 1\n",
+        "build/lib/shop/cart.py": "",
+        "node_modules/gyp/gyp.py": "",
+        ".git/hooks/hook.py": "",
+        "env2/pyvenv.cfg": "home = /usr/bin\n",
+        "env2/lib/z.py": "",
+        "tools/build/__init__.py": "",
+        "tools/build/run.py": "",
+    }
+    for rel, text in files.items():
+        path = app / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (OLD, OLD))
+    return app

@@ -42,7 +42,7 @@ def test_json(app, ember):
     # The document's shape is an interface: every key, always present.
     assert sorted(doc) == [
         "cache_tag", "compiled", "errors", "failed", "files", "fresh", "invalidation",
-        "levels", "notes", "prefix", "seconds", "warnings", "workers",
+        "levels", "notes", "prefix", "seconds", "skipped", "warnings", "workers",
     ]  # fmt: skip
     assert doc["prefix"] is None and doc["errors"] == [] and doc["failed"] == 0
     assert sorted(doc["files"][0]) == ["caches", "outcome", "source"]
@@ -89,3 +89,66 @@ def test_json_errors_are_structured(app, ember):
     assert error["text"].startswith("broken.py:2:7: error: SyntaxError: invalid syntax\n")
     failed = next(f for f in doc["files"] if f["outcome"] == "failed")
     assert failed["error"] == error
+
+
+SKIP_NOTE = (
+    "note: skipped .venv and env2 (a virtual environment), build (build output), "
+    "node_modules (JavaScript packages); --no-default-excludes walks them\n"
+)
+
+
+def test_default_excludes_skip_environments_once_with_a_note(cluttered, ember):
+    # 7 sample-app files and the package named build; none of .venv, env2, build/,
+    # node_modules or .git; the note names them once (not .git: VCS is skipped silently).
+    assert ember("build", "-j1") == (0, "compiled 9, already fresh 0, failed 0 in S s\n", SKIP_NOTE)
+    assert (cluttered / "tools" / "build" / "__pycache__").is_dir()
+    assert not list((cluttered / ".venv").rglob("__pycache__"))
+    assert ember("build", "-q") == (0, "", "")
+
+
+def test_no_default_excludes_walks_everything(cluttered, ember):
+    status, out, err = ember("build", "-j1", "--no-default-excludes")
+    # + .venv's 2, env2's 1, build/'s 1, node_modules' 1, .git's 1
+    assert (status, out, err) == (0, "compiled 15, already fresh 0, failed 0 in S s\n", "")
+    assert ember("build", "--include-venvs")[1] == "compiled 0, already fresh 15, failed 0 in S s\n"
+
+
+@pytest.mark.parametrize("path", [".venv", ".venv/lib/python3.11/site-packages", "env2/lib"])
+def test_a_named_environment_is_walked_whole(cluttered, ember, path):
+    # Naming it is asking for it; and below a PATH inside an environment nothing is
+    # skipped (pip's own pip/_internal/operations/build is a package there).
+    (cluttered / ".venv/lib/python3.11/site-packages/pkg/build").mkdir()
+    (cluttered / ".venv/lib/python3.11/site-packages/pkg/build/x.py").write_text("")
+    n = 1 if path == "env2/lib" else 3
+    assert ember("build", "-j1", path) == (
+        0,
+        f"compiled {n}, already fresh 0, failed 0 in S s\n",
+        "",
+    )
+
+
+def test_site_packages_shortcut(cluttered, ember, monkeypatch):
+    import sysconfig
+
+    site = str(cluttered / ".venv/lib/python3.11/site-packages")
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"purelib": site, "platlib": site})
+    assert ember("build", "-j1", "--site-packages") == (
+        0,
+        "compiled 2, already fresh 0, failed 0 in S s\n",
+        "",
+    )
+    # With PATHs: both.
+    assert ember("build", "-j1", "--site-packages", "shop")[1].startswith(
+        "compiled 6, already fresh 2"
+    )
+
+
+def test_json_lists_skipped_folders(cluttered, ember):
+    doc = json.loads(ember("build", "-j1", "--json")[1])
+    assert doc["skipped"] == [
+        {"path": ".git", "reason": "version control"},
+        {"path": ".venv", "reason": "a virtual environment"},
+        {"path": "build", "reason": "build output"},
+        {"path": "env2", "reason": "a virtual environment"},
+        {"path": "node_modules", "reason": "JavaScript packages"},
+    ]

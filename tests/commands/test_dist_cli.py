@@ -86,3 +86,30 @@ def test_help_teaches(capsys):
         cli.main(["dist", "--help"])
     out = capsys.readouterr().out
     assert "examples:" in out and "not protection" in out and "-OO" in out
+
+
+def test_default_excludes_leave_environments_out_of_out(tmp_path, capsys):
+    # An app folder with its .venv and build output beside the code: OUT gets the app
+    # only, the note (stderr) names what was left out, --json lists it.
+    import shutil
+
+    src = tmp_path / "app"
+    shutil.copytree(SAMPLEAPP, src, ignore=shutil.ignore_patterns("__pycache__"))
+    for rel in (".venv/lib/python3.11/site-packages/pkg/__init__.py", "build/lib/x.py"):
+        (src / rel).parent.mkdir(parents=True)
+        (src / rel).write_text("")
+    (src / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    out = tmp_path / "o"
+    assert cli.main(["dist", "--no-verify", str(src), str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "(app: 7 modules, 0 other files copied)" in captured.out
+    assert captured.err == (
+        f"note: skipped {src}/.venv (a virtual environment), {src}/build (build output); "
+        "--no-default-excludes walks them\n"
+    )
+    assert not (out / ".venv").exists() and not (out / "build").exists()
+    assert cli.main(["dist", "--json", "--no-verify", "--force", str(src), str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["reason"] for s in doc["skipped"]] == ["a virtual environment", "build output"]
+    assert cli.main(["dist", "--no-verify", "--force", "--include-venvs", str(src), str(out)]) == 0
+    assert (out / ".venv" / "pyvenv.cfg").is_file() and (out / "build" / "lib" / "x.pyc").is_file()

@@ -66,6 +66,18 @@ def test_missing_cache_is_an_error_with_a_hint(tmp_path, capsys):
     assert f"hint: compile it with `ember build {src}`" in err
 
 
+def test_json_error_is_json_on_stdout(tmp_path, capsys):
+    missing = tmp_path / "nope.py"
+    assert cli.main(["inspect", "--json", str(missing)]) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert json.loads(out) == {
+        "error": f"{missing}: no such file",
+        "exit_status": 1,
+        "hint": "name a .pyc, a .py (its cache for this Python) or an importable module",
+    }
+
+
 def test_corrupt_body_exits_1_with_a_message(tmp_path, capsys):
     pyc = tmp_path / "bad.pyc"
     pyc.write_bytes(importlib_magic() + b"\0" * 12 + b"\xff\xff")

@@ -97,3 +97,47 @@ def test_help_documents_the_exit_policy(capsys):
     assert "exit status (a CI gate)" in text and "--strict" in text
     assert "same-second, unchecked and orphan are warnings" in text
     assert "examples:" in text
+
+
+def test_default_excludes_golden(cluttered, ember):
+    # pip's fresh install in .venv reports nothing; the note says what was skipped,
+    # once; -q silences it; --json lists the folders.
+    ember("build", "-j1", "-q", "--no-default-excludes")
+    assert ember("status", "-q") == (
+        0,
+        "bytecode caches (TAG, in __pycache__)\n9 caches: 9 fresh\n",
+        "",
+    )
+    status, out, err = ember("status")
+    assert (status, out.splitlines()[-1]) == (0, "9 caches: 9 fresh")
+    assert err == (
+        "note: skipped .venv and env2 (a virtual environment), build (build output), "
+        "node_modules (JavaScript packages); --no-default-excludes walks them\n"
+    )
+    doc = json.loads(ember("status", "--json")[1])
+    assert [s["path"] for s in doc["skipped"]] == [".git", ".venv", "build", "env2", "node_modules"]
+    assert ember("status", "-q", "--no-default-excludes")[1].endswith("15 caches: 15 fresh\n")
+    assert ember("status", "-q", ".venv")[1].endswith("2 caches: 2 fresh\n")
+
+
+def test_missing_reasons_table_golden(app, ember, monkeypatch):
+    # The question users ask first: why has this file no cache? The sample app's
+    # main.py is the script python runs (never cached); the rest were never imported.
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    ember("build", "-j1", "-q", "shop/cart.py", "shop/catalog.py", "shop/money.py")
+    status, out, err = ember("status", "-q")
+    assert (status, err) == (1, "")
+    assert out == (
+        "bytecode caches (TAG, in __pycache__)\n"
+        "  STATE        FILE              REASON\n"
+        "  missing      main.py           no cache file: a script run as `python FILE` is "
+        "never cached; `ember run FILE` caches it\n"
+        "  missing      shop/__init__.py  no cache file: never imported or built\n"
+        "  missing      shop/pricing.py   no cache file: never imported or built\n"
+        "  missing      shop/receipt.py   no cache file: never imported or built\n"
+        "7 caches: 4 missing, 3 fresh\n"
+    )
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    row = ember("status", "-q", "main.py")[1].splitlines()[2]
+    assert row.endswith("no cache file: python writes none while PYTHONDONTWRITEBYTECODE is set")

@@ -132,3 +132,20 @@ def test_clean_native(entry, tmp_path):
     assert clean_native([tmp_path], dry_run=True) == [str(entry)] and entry.exists()
     (tmp_path / "src" / "kern.py").unlink()
     assert clean_native([tmp_path], orphans=True) == [str(entry)] and not entry.exists()
+
+
+def test_default_excludes_match_the_bytecode_walk(entry, tmp_path):
+    # The entry's source folder becomes a virtual environment: a walk from above skips
+    # it (as ember status/clean do for bytecode), naming it walks it, and
+    # default_excludes=False (--no-default-excludes) walks it too.
+    (tmp_path / "src" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert scan_native_cache([tmp_path]) == []
+    assert len(scan_native_cache([tmp_path], default_excludes=False)) == 1
+    assert len(scan_native_cache([tmp_path / "src"])) == 1
+
+
+def test_no_default_excludes_walks_dot_folders_too(entry, tmp_path):
+    # A dot folder is skipped by default (as before), walked with default_excludes=False.
+    os.rename(tmp_path / "src", tmp_path / ".hidden")
+    assert scan_native_cache([tmp_path]) == []
+    assert len(scan_native_cache([tmp_path], default_excludes=False)) == 1

@@ -519,6 +519,17 @@ def test_boolean_operators_and_conditional_expressions(a: Any, b: Any, c: Any) -
     check(ifexp_side, a, b, unify_to=unified(a, b))
 
 
+@jit(cache=False)
+def ifexp_constant_test(x):
+    # Only the live branch is evaluated, so only it gives the type: no unification.
+    return (x / 2 if False else x // 1), (x // 1 if 1 else x / 2), (x if not True else x // 1)
+
+
+@pytest.mark.parametrize("x", [1, -7, 0, INT64_MAX, True])
+def test_conditional_expression_with_a_constant_test_is_its_live_branch(x: Any) -> None:
+    check(ifexp_constant_test, x)  # strict: (1, 1, 1), not (1.0, 1.0, 1)
+
+
 # ------------------------------------------------------------ regressions, bugs
 
 @jit(cache=False)

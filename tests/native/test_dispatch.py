@@ -3,8 +3,11 @@ eager compilation, fallback, errors and inspection."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,6 +133,76 @@ def test_eager_compile_error_is_raised_at_decoration() -> None:
             return [x][0]
 
 
+RECURSIVE_MODULE = """\
+import ember
+
+@ember.jit(cache=False)
+def deep(n: int) -> int:
+    return 0 if n == 0 else deep(n - 1)
+
+@ember.jit(cache=False)
+def even(n: int) -> bool:
+    return True if n == 0 else odd(n - 1)
+
+@ember.jit(cache=False)
+def odd(n: int) -> bool:
+    return False if n == 0 else even(n - 1)
+
+@ember.jit(cache=False, fallback=True)
+def countdown(n: int) -> int:
+    return n if n <= 0 else countdown(n - 1)
+"""
+
+
+def _import_file(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_annotated_recursion_compiles_at_the_first_call(tmp_path: Path) -> None:
+    # At decoration a module-level function's own name (and, for mutual recursion, the
+    # later function's) is not bound yet: the compile waits for the first call.
+    path = tmp_path / "recursive_annotated.py"
+    path.write_text(RECURSIVE_MODULE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and fallback=True does not fall back to Python
+        m = _import_file(path)
+        assert m.deep.signatures == [] and m.even.signatures == []
+        assert m.deep(300) == 0
+        assert m.even(10) is True and m.odd(7) is True and m.even(7) is False
+        assert m.countdown(5) == 0
+    assert m.deep.signatures == [(INT64,)] and m.odd.signatures == [(INT64,)]
+    assert m.countdown.signatures == [(INT64,)]
+
+
+def test_annotated_recursive_closure_compiles_at_the_first_call() -> None:
+    @jit(cache=False)
+    def steps(n: int) -> int:
+        return 0 if n <= 0 else 1 + steps(n - 2)
+
+    assert steps(9) == 5 and steps.signatures == [(INT64,)]
+
+
+def test_a_name_still_undefined_at_the_first_call_is_the_compile_error() -> None:
+    @jit(cache=False)
+    def typo(n: int) -> int:
+        return undefined_function(n)  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(EmberError, match="name 'undefined_function' is not defined") as info:
+        typo(1)
+    assert isinstance(info.value, NameError)  # as Python's own error at that call
+
+
+def test_other_eager_errors_still_raise_at_decoration() -> None:
+    with pytest.raises(EmberError, match="unsupported operand types"):
+        @jit(cache=False)
+        def bad(n: int) -> int:
+            return n + "x"  # type: ignore[operator]
+
+
 def test_compile_error_at_first_call_is_a_diagnostic_not_a_traceback() -> None:
     @jit(cache=False)
     def bad(x):
@@ -181,3 +254,49 @@ def test_tuple_arguments_and_results() -> None:
 
     assert swap((1, 2.5)) == (2.5, 1)
     assert swap.signatures == [(Tuple((INT64, FLOAT64)),)]
+
+
+OBJECT_MODULE = """\
+import ember
+
+@ember.jit
+def times(n):
+    return n * 3 + 1
+
+def other(n):
+    return n
+"""
+
+
+def test_a_cached_object_the_jit_cannot_load_is_refused_and_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _handmade import build_unit, import_file
+
+    from ember.native import cache, dispatch, engine
+    from ember.native.options import Options
+
+    monkeypatch.setenv("EMBER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(engine, "find_cc", lambda: None)  # entries hold object code
+    path = tmp_path / "objmod.py"
+    path.write_text(OBJECT_MODULE)
+    m = import_file(path, "objmod_refused")
+    unit, _ = build_unit(m.times.py_func, 7)
+    _, foreign = build_unit(m.other, 7)  # a valid object file, without times' symbols
+    entry = cache.store(m.times.py_func, (INT64,), Options(), unit, foreign)
+    assert entry is not None and entry.endswith(".o")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert m.times(2) == 7  # compiled again (the stored unit would give 2 * 7 + 1)
+    said = [str(w.message) for w in seen if w.category is cache.NativeCacheWarning]
+    assert len(said) == 1 and entry in said[0] and "cannot be loaded" in said[0], said
+    dispatch._finish_stores()  # the rebuilt entry is written in the background
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        again = import_file(path, "objmod_refused")  # a fresh dispatcher: a clean hit
+        assert again.times(5) == 16
+        assert again.times._specs[(INT64,)].compiled is None  # loaded, not compiled
+    assert not [w for w in seen if w.category is cache.NativeCacheWarning]

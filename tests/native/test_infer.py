@@ -278,6 +278,22 @@ def test_conditional_expression_unifies_branches():
     assert value.body == ir.Const(1.0, FLOAT64, value.body.span)
 
 
+def test_conditional_expression_with_a_constant_test_types_only_the_live_branch():
+    def f(x):
+        return (x / 2 if False else x // 1), (x // 1 if 1 else x / 2), (x if not True else x * 1.5)
+
+    value = returned(f, INT64)
+    assert value.type == Tuple((INT64, INT64, FLOAT64))
+    assert not any(isinstance(n, ir.IfExp) for n in walk(value))
+
+
+def test_conditional_expression_with_a_constant_test_ignores_the_dead_branch():
+    def f(x):
+        return x if True else "never evaluated"  # a str branch would be an error if live
+
+    assert returned(f, INT64).type == INT64
+
+
 def test_augmented_assignment_is_a_plain_assign_of_a_binop():
     def f(x):
         x //= 2

@@ -48,6 +48,9 @@ def c(value: object, t=INT64) -> ir.Const:
          "a:array(float32, 2d, C)[x:int64, -1:int64]:float64"),
         (A.ArrayDim(ARR, 1, INT64, S), "a:array(float32, 2d, C).shape[1]:int64"),
         (A.ArrayReduce("sum", ARR, FLOAT64, S), "a:array(float32, 2d, C).sum():float64"),
+        (A.ArrayNew("full", X, Y, Array(DType("int8"), 1, "C"), S,
+                    ir.Call("int", (A.Element(FLOAT64, S),), INT64, S)),
+         "array.full(x:int64, y:float64 as int(element:float64):int64):array(int8, 1d, C)"),
     ],
 )
 def test_expression_text(expr, text):
@@ -68,6 +71,7 @@ def test_function_text_with_every_statement():
         ir.ForRange("i", c(0), X, c(-1), (), (), S),
         ir.ExprStmt(ir.Call("print", (c("hi", STR),), NONE, S), S),
         A.SetItem(ARR, (X, X), Y, S),
+        A.SetItem(ARR, (X, X), X, S, ir.Cast(A.Element(INT64, S), FLOAT64, S)),
         ir.Return(X, S),
     )
     fn = ir.TypedFunction(
@@ -92,5 +96,6 @@ def test_function_text_with_every_statement():
         "        pass\n"
         "    print('hi':str):none\n"
         "    a:array(float32, 2d, C)[x:int64, x:int64] = y:float64\n"
+        "    a:array(float32, 2d, C)[x:int64, x:int64] = x:int64 as cast(element:int64):float64\n"
         "    return x:int64\n"
     )

@@ -109,9 +109,9 @@ def unlistable(monkeypatch: pytest.MonkeyPatch):
     return lambda folder: locked.add(os.path.abspath(folder))
 
 
-def nobody_preexec() -> object:
+def nobody_preexec(python: str = sys.executable) -> object:
     """A ``preexec_fn`` that makes a child run as user ``nobody``, or skip the test
-    when that cannot work here (not root, no such user, or this Python is where
+    when that cannot work here (not root, no such user, or ``python`` is where
     nobody may not run it)."""
     import pwd
 
@@ -127,17 +127,35 @@ def nobody_preexec() -> object:
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
 
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import ember; open({str(REPO / 'src' / 'ember' / '__init__.py')!r})",
-        ],
-        preexec_fn=drop,  # noqa: PLW1509 - the child only execs python
-        env=ember_env(),
-        capture_output=True,
-        check=False,
-    )
+    try:
+        probe = subprocess.run(
+            [
+                python,
+                "-c",
+                f"import ember; open({str(REPO / 'src' / 'ember' / '__init__.py')!r})",
+            ],
+            preexec_fn=drop,  # noqa: PLW1509 - the child only execs python
+            env=ember_env(),
+            capture_output=True,
+            check=False,
+        )
+    except OSError:  # exec refused: nobody may not reach this Python (under /root)
+        pytest.skip("user nobody cannot run this Python")
     if probe.returncode != 0:
         pytest.skip("user nobody cannot run this Python or read ember here")
     return drop
+
+
+@pytest.fixture
+def as_nobody() -> tuple[str, object]:
+    """``(python, preexec_fn)``: a Python of this version that user ``nobody`` may run
+    (this one, or the system's when this one lives where nobody cannot reach), and the
+    ``preexec_fn`` that runs a child as nobody; skips where neither works."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for python in (sys.executable, f"/usr/bin/python{version}"):
+        if os.access(python, os.X_OK):
+            try:
+                return python, nobody_preexec(python)
+            except pytest.skip.Exception:
+                continue
+    pytest.skip("user nobody cannot run a Python of this version here")

@@ -367,11 +367,43 @@ def test_missing_src(tmp_path):
 
 
 def test_a_module_that_fails_to_import_is_reported(app, tmp_path):
-    (app / "pkg" / "needs.py").write_text("import not_installed_anywhere_xyz\n")
+    # A module of the tree itself that is not there: a broken copy, a failure.
+    (app / "pkg" / "needs.py").write_text("import pkg.gone\n")
     result = make_dist(app, tmp_path / "out")
     assert list(result.verify_failures) == ["pkg.needs"]
     assert "ModuleNotFoundError" in result.verify_failures["pkg.needs"]
+    assert result.verify_missing == {}
     assert "FAILED: 1 of 5 modules do not import" in render(result)
+
+
+def test_a_missing_third_party_module_is_not_a_failure(app, tmp_path):
+    # An optional dependency not installed here says nothing about the copy.
+    (app / "pkg" / "needs.py").write_text("import not_installed_anywhere_xyz\n")
+    (app / "pkg" / "also.py").write_text("from zz_absent_dep import thing\n")
+    result = make_dist(app, tmp_path / "out")
+    assert result.verify_failures == {}
+    assert result.verify_missing == {
+        "pkg.needs": "not_installed_anywhere_xyz",
+        "pkg.also": "zz_absent_dep",
+    }
+    assert (
+        "  verified   4 import, 2 need modules not installed here "
+        "(not_installed_anywhere_xyz, zz_absent_dep): not counted as failures\n"
+    ) in render(result)
+    assert to_json(result)["verify_missing"] == result.verify_missing
+
+
+def test_a_missing_module_beside_a_real_failure(app, tmp_path):
+    (app / "pkg" / "needs.py").write_text("import not_installed_anywhere_xyz\n")
+    (app / "pkg" / "broken.py").write_text("from pkg import no_such_name\n")
+    result = make_dist(app, tmp_path / "out")
+    assert list(result.verify_failures) == ["pkg.broken"]
+    text = render(result)
+    assert "FAILED: 1 of 6 modules do not import:" in text
+    assert (
+        "    and 1 needs a module not installed here (not_installed_anywhere_xyz): "
+        "not counted as failures\n"
+    ) in text
 
 
 def test_verification_does_not_run_main_modules_or_write_caches(app, tmp_path):

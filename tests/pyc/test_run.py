@@ -286,6 +286,37 @@ def test_no_cache_written_when_told_not_to(tmp_path: Path, how: str) -> None:
     assert not (tmp_path / "__pycache__").exists()
 
 
+def test_dont_write_bytecode_is_said_once_on_stderr(tmp_path: Path) -> None:
+    # The variable makes every run compile the script: said once, on stderr, before the
+    # script's own output; -q silences it, -B (asked for) and a usable pyc need no note.
+    script = tmp_path / "app.py"
+    script.write_text("import sys\nprint('out')\nprint('err', file=sys.stderr)\n")
+    env = base_env(PYTHONDONTWRITEBYTECODE="1")
+    result = ember_run(script, env=env)
+    assert (result.returncode, result.stdout) == (0, "out\n")
+    assert result.stderr == (
+        f"ember run: note: PYTHONDONTWRITEBYTECODE is set, so {script}'s cache is not written "
+        f"and every run compiles it; `ember build {script}` writes it once (-q hides this "
+        "note)\nerr\n"
+    )
+    assert ember_run(script, "-q", env=env).stderr == "err\n"
+    assert ember_run(script, "-B", env=env).stderr == "err\n"
+    assert ember_run(script).stderr == "err\n"  # writes the pyc
+    assert ember_run(script, env=env).stderr == "err\n"  # loads it: nothing lost
+
+
+def test_quiet_through_the_full_parser(tmp_path: Path) -> None:
+    # `--` sends the command line through argparse: -q means the same there.
+    script = tmp_path / "app.py"
+    script.write_text("print('out')\n")
+    env = base_env(PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "ember", "run"]
+    loud = run([*cmd, "--", str(script)], tmp_path, env=env)
+    assert loud.stderr.startswith("ember run: note: PYTHONDONTWRITEBYTECODE is set")
+    quiet = run([*cmd, "-q", "--", str(script)], tmp_path, env=env)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "out\n", "")
+
+
 def test_pycache_prefix_is_honoured(tmp_path: Path) -> None:
     script = tmp_path / "src" / "app.py"
     script.parent.mkdir()
@@ -355,16 +386,20 @@ def test_fast_main_parses_like_the_full_parser(monkeypatch: pytest.MonkeyPatch) 
         ["-B", "app.py", "--flag"],
         ["-m", "pkg.mod", "-B", "--x"],
         ["-B", "-mpkg", "a"],
+        ["-q", "app.py", "-q"],
+        ["-B", "-q", "app.py"],
     ]
     for argv in argvs:
         command.fast_main(argv)
         command._slow_main(argv)
     assert calls[0::2] == calls[1::2]
     assert calls[0::2] == [
-        ("s", ("app.py", ["-B", "-m", "x"]), {"write_cache": None}),
-        ("s", ("app.py", ["--flag"]), {"write_cache": False}),
+        ("s", ("app.py", ["-B", "-m", "x"]), {"write_cache": None, "quiet": False}),
+        ("s", ("app.py", ["--flag"]), {"write_cache": False, "quiet": False}),
         ("m", ("pkg.mod", ["-B", "--x"]), {"write_cache": None}),
         ("m", ("pkg", ["a"]), {"write_cache": False}),
+        ("s", ("app.py", ["-q"]), {"write_cache": None, "quiet": True}),
+        ("s", ("app.py", []), {"write_cache": False, "quiet": True}),
     ]
 
 

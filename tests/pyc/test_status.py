@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
+
+import pytest
 
 from ember.pyc.build import build
 from ember.pyc.cache import cache_path
@@ -115,3 +118,119 @@ def test_pycache_that_is_a_file_is_reported_not_a_crash(app):
     assert got["cart.py"].state == "missing"
     assert "is a file, not a folder" in got["cart.py"].reason
     assert not report.ok
+
+
+# --- why a cache is missing (issue 19, item 7) -----------------------------------------
+
+
+def missing_reasons(report) -> dict[str, str]:
+    return {str(r.source): r.reason for r in report.sections[0].records if r.state == "missing"}
+
+
+@pytest.fixture
+def writing_env(monkeypatch):
+    """The environment of a user whose python writes caches (this machine sets
+    PYTHONDONTWRITEBYTECODE=1), with no pycache prefix."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+
+
+def test_missing_reasons_golden(tmp_path, monkeypatch, writing_env):
+    monkeypatch.chdir(tmp_path)
+    Path("lib.py").write_text("X = 1\n")
+    Path("tool.py").write_text("def main():\n    pass\n\nif __name__ == '__main__':\n    main()\n")
+    Path("odd.py").write_text('if "__main__" == __name__:\n    pass\n')
+    Path("pkg").mkdir()
+    Path("pkg/__main__.py").write_text("if __name__ == '__main__':\n    pass\n")
+    Path("pkg/quoted.py").write_text('TEXT = """\n  if __name__ == "__main__":\n"""\n')
+    assert missing_reasons(status([Path(".")])) == {
+        "lib.py": "no cache file: never imported or built",
+        "odd.py": "no cache file: a script run as `python FILE` is never cached; "
+        "`ember run FILE` caches it",
+        "tool.py": "no cache file: a script run as `python FILE` is never cached; "
+        "`ember run FILE` caches it",
+        # python -m pkg imports __main__.py (cached); an indented guard is not a guard.
+        "pkg/__main__.py": "no cache file: never imported or built",
+        "pkg/quoted.py": "no cache file: never imported or built",
+    }
+
+
+def test_missing_reason_dont_write_bytecode(tmp_path, monkeypatch, writing_env):
+    monkeypatch.chdir(tmp_path)
+    Path("tool.py").write_text("if __name__ == '__main__':\n    pass\n")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    assert missing_reasons(status([Path(".")])) == {
+        "tool.py": "no cache file: python writes none while PYTHONDONTWRITEBYTECODE is set"
+    }
+
+
+def test_missing_reason_prefix_says_where(tmp_path, monkeypatch, writing_env):
+    monkeypatch.chdir(tmp_path)
+    Path("a.py").write_text("")
+    Path("b.py").write_text("")
+    build([Path("b.py")], jobs=1)  # an in-tree cache the importer ignores under a prefix
+    prefix = tmp_path / "pc"
+    assert missing_reasons(status([Path("a.py"), Path("b.py")], prefix=prefix)) == {
+        "a.py": f"no cache file: never imported or built with the pycache prefix {prefix}",
+        "b.py": f"no cache file: never imported or built with the pycache prefix {prefix}; "
+        f"the __pycache__/b.{sys.implementation.cache_tag}.pyc beside it is ignored while "
+        "a prefix is set",
+    }
+    # Looked for in-tree while python has a prefix: its caches are elsewhere.
+    monkeypatch.setattr(sys, "pycache_prefix", str(prefix))
+    assert missing_reasons(status([Path("a.py")])) == {
+        "a.py": f"no cache file: a pycache prefix is in force: python writes caches under "
+        f"{prefix}, not in __pycache__"
+    }
+
+
+def test_missing_reason_unwritable_folder(tmp_path, monkeypatch, writing_env):
+    # Root may write anywhere, so the permission answer is what os.access says of
+    # these folders (the test as user nobody below checks the real thing).
+    monkeypatch.chdir(tmp_path)
+    for d in ("ro", "rw/__pycache__"):
+        Path(d).mkdir(parents=True)
+    Path("ro/a.py").write_text("")
+    Path("rw/b.py").write_text("")
+    locked = {str(tmp_path / "ro"), str(tmp_path / "rw" / "__pycache__")}
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: str(p) not in locked and real(p, m))
+    assert missing_reasons(status([Path(".")])) == {
+        "ro/a.py": "no cache file: __pycache__ cannot be created: ro is not writable by you "
+        "(permission)",
+        "rw/b.py": "no cache file: rw/__pycache__ is not writable by you: the cache cannot be "
+        "written (permission)",
+    }
+
+
+def test_missing_reason_unwritable_as_another_user(as_nobody):
+    import subprocess
+
+    python, preexec = as_nobody
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)  # readable by nobody, writable only by root
+        (root / "lib.py").write_text("X = 1\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+        proc = subprocess.run(
+            [python, "-m", "ember", "status", "."],
+            cwd=root,
+            env=env,
+            preexec_fn=preexec,  # noqa: PLW1509 - the child only execs python
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        import shutil
+
+        shutil.rmtree(root)
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert proc.stdout.splitlines()[2].split(None, 2) == [
+        "missing",
+        "lib.py",
+        "no cache file: __pycache__ cannot be created: . is not writable by you (permission)",
+    ]

@@ -7,6 +7,7 @@ compiled 7, already fresh 0, failed 0 in 0.02 s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,16 @@ examples:
   ember build --invalidation checked-hash --exclude 'tests/data/*' .
   ember build -j1 --json app/ > build.json
   ember build --prefix /tmp/pycache .  a PYTHONPYCACHEPREFIX-style tree
+  ember build --site-packages          this environment's installed packages
+  ember build .venv/lib/python3.11/site-packages
+                                       the same, named: a PATH is always walked
+
+Below a PATH, virtual environments (.venv, venv, any folder with a pyvenv.cfg), .tox,
+.nox, build, dist, node_modules, site-packages and .git are skipped, as other tools
+skip them, with one note naming them; a folder among those names that holds an
+__init__.py is a package and is walked. Below a PATH that is (or lies inside) a
+virtual environment, site-packages or a Python's lib/python3.X, nothing is skipped.
+--no-default-excludes walks everything.
 
 exit status: 0 when every file compiled or was fresh, 1 when any failed.
 """
@@ -57,6 +68,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "checked-hash when SOURCE_DATE_EPOCH is set, as py_compile)",
     )
     parser.add_argument("-f", "--force", action="store_true", help="rebuild even fresh caches")
+    parser.add_argument(
+        "--site-packages",
+        action="store_true",
+        help="build the installed packages of the Python ember runs on (its "
+        "site-packages: a virtual environment's when ember is installed in one), "
+        "with any PATHs given",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
@@ -69,8 +87,9 @@ def main(args: argparse.Namespace) -> int:
     mode = InvalidationMode(args.invalidation) if args.invalidation else None
     show = not (args.quiet or args.json)
     progress = Progress("compiling") if show and sys.stderr.isatty() else None
+    paths = [*args.paths, *(site_packages() if args.site_packages else ())]
     report = build(
-        args.paths or [Path(".")],
+        paths or [Path(".")],
         mode=mode,
         levels=args.levels or (0,),
         force=args.force,
@@ -79,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
         prefix=prefix,
         jobs=args.jobs or None,
         progress=progress,
+        default_excludes=args.default_excludes,
     )
     if progress is not None:
         progress.clear()
@@ -95,8 +115,19 @@ def main(args: argparse.Namespace) -> int:
             print(warning.render(), file=err)
         for note in report.notes:
             print(f"note: {note}", file=err)
+        if (skipped := skipped_note(report)) is not None:
+            print(skipped, file=err)
         print(report.summary())
     return 0 if report.ok else 1
+
+
+def site_packages() -> list[Path]:
+    """The folders this Python installs packages into (purelib and platlib; one
+    folder on most systems), those that exist."""
+    import sysconfig
+
+    found = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    return [Path(p) for p in found if os.path.isdir(p)]
 
 
 # --- helpers shared with the status and clean commands ---------------------------------
@@ -132,12 +163,29 @@ def add_tree_arguments(parser: argparse.ArgumentParser, *, levels: str | None = 
         help="descend into symlinked folders (default: skip them, with a note)",
     )
     parser.add_argument(
+        "--no-default-excludes",
+        "--include-venvs",
+        dest="default_excludes",
+        action="store_false",
+        help="walk what is skipped by default below a PATH (and named in one note): "
+        "virtual environments (.venv, venv, any folder with a pyvenv.cfg), .tox, .nox, "
+        "build, dist, node_modules, site-packages, .git; a PATH you name is always walked",
+    )
+    parser.add_argument(
         "--prefix",
         type=Path,
         metavar="DIR",
         help="a pycache-prefix tree, as PYTHONPYCACHEPREFIX (default: that variable when "
         "set, else in-tree __pycache__ folders)",
     )
+
+
+def skipped_note(report: object) -> str | None:
+    """The one ``note: skipped ...`` line for a report's ``skipped`` folders, if any."""
+    from ember._skips import skipped_note as note
+
+    text = note(getattr(report, "skipped", ()))
+    return None if text is None else f"note: {text}"
 
 
 def non_negative(text: str) -> int:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
+from ember.commands.build import add_tree_arguments, print_json, resolve_prefix, skipped_note
 
 EPILOG = """\
 Only files named like cache files (NAME.TAG[.opt-N].pyc, any Python's tag) inside
@@ -19,6 +19,10 @@ left empty. Native cache entries (the machine code of @ember.jit functions:
 NAME.FUNC.KEY.ember-TAG.so in __pycache__ or the per-user cache) go the same way, with
 --orphans and --stale meaning the same. Sources, legacy foo.pyc files beside their source,
 symlinks and anything else are never touched.
+
+Virtual environments, build output, node_modules, site-packages and .git below a PATH
+are left alone, with one note on stderr; --no-default-excludes cleans them too, and a
+PATH you name (ember clean .venv) is always walked.
 
 examples:
   ember clean                     remove every cache under the current folder
@@ -57,7 +61,11 @@ def main(args: argparse.Namespace) -> int:
     # Native entries first: they share __pycache__ folders, which the bytecode clean
     # then removes once they are empty.
     native = clean_native(
-        args.paths or [Path(".")], orphans=args.orphans, stale=args.stale, dry_run=args.dry_run
+        args.paths or [Path(".")],
+        orphans=args.orphans,
+        stale=args.stale,
+        dry_run=args.dry_run,
+        default_excludes=args.default_excludes,
     )
     report = clean(
         args.paths or [Path(".")],
@@ -67,6 +75,7 @@ def main(args: argparse.Namespace) -> int:
         prefix=prefix,
         exclude=args.exclude,
         follow_symlinks=args.follow_symlinks,
+        default_excludes=args.default_excludes,
     )
     if args.json:
         print_json({**report.to_json(), "native_removed": native})
@@ -78,6 +87,8 @@ def main(args: argparse.Namespace) -> int:
     for failure in report.failures:
         print(failure.render(), file=sys.stderr)
     if not args.quiet:
+        if (skipped := skipped_note(report)) is not None:
+            print(skipped, file=sys.stderr)
         if args.verbose or args.dry_run:
             verb = "would remove" if args.dry_run else "removed"
             for path in (*native, *report.removed, *report.removed_dirs):

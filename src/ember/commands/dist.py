@@ -19,7 +19,9 @@ Each foo.py becomes foo.pyc beside where it was (the legacy location: the plain
 importer and zipimport load it with no source), with co_filename set to its path
 relative to OUT so tracebacks name the module. Other files are copied; SRC is only
 read. OUT must be outside SRC, and a non-empty OUT is replaced only with --force and
-only if it is an earlier ember dist output.
+only if it is an earlier ember dist output. Virtual environments, build output,
+node_modules, site-packages and VCS folders inside SRC are left out, with one note
+(--no-default-excludes copies them too; VCS folders never).
 
 The output runs on this Python version only. Each way into it (top-level modules and
 top-level packages) gets a tiny source launcher beside its .pyc that checks the Python
@@ -30,7 +32,14 @@ interpreter to check the output.
 This is not protection: names and string constants stay readable in a .pyc (ember
 inspect --strings shows them), and decompilers recover most of the logic.
 
-exit status: 0 when written and every module imports, 1 otherwise.
+A module whose import fails only because it needs a top-level module that is not
+installed here (and is not part of SRC) is counted apart: "needs a module not
+installed here", not a failure of the copy.
+
+exit status: 0 when written and every module imports (or needs only modules not
+installed here), 1 otherwise, 2 for a usage error. With --json, stdout is JSON
+either way: the result, or {"error": ..., "exit_status": ...} (and "diagnostics",
+one rendered message each, for sources that do not compile).
 """
 
 
@@ -56,6 +65,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-verify", action="store_true", help="skip importing every module afterwards"
     )
+    parser.add_argument(
+        "--no-default-excludes",
+        "--include-venvs",
+        dest="default_excludes",
+        action="store_false",
+        help="also copy what is skipped by default in SRC (and named in one note): "
+        "virtual environments (.venv, venv, any folder with a pyvenv.cfg), .tox, .nox, "
+        "build, dist, node_modules, site-packages",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -63,11 +81,11 @@ def main(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from ember.commands.errors import USAGE, fail
     from ember.pyc.dist import DistError, make_dist, render, to_json
 
     if args.optimize > 2:
-        sys.stderr.write("ember dist: error: -O at most twice (-OO)\n")
-        return 2
+        return fail("ember dist", "-O at most twice (-OO)", as_json=args.json, status=USAGE)
     try:
         result = make_dist(
             Path(args.src),
@@ -75,14 +93,29 @@ def main(args: argparse.Namespace) -> int:
             optimize=args.optimize,
             force=args.force,
             verify=not args.no_verify,
+            default_excludes=args.default_excludes,
         )
     except DistError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        if not args.json:
+            sys.stderr.write(exc.render() + "\n")
+            return 1
+        from ember.commands.build import print_json
+
+        document: dict[str, object] = {"error": exc.message, "exit_status": 1}
+        if exc.hint:
+            document["hint"] = exc.hint
+        if exc.diagnostics:
+            document["diagnostics"] = [d.render() for d in exc.diagnostics]
+        print_json(document)
         return 1
     if args.json:
         import json
 
         print(json.dumps(to_json(result), indent=2))
     else:
+        from ember._skips import skipped_note
+
+        if (note := skipped_note(result.skipped)) is not None:
+            sys.stderr.write(f"note: {note}\n")
         sys.stdout.write(render(result))
     return 1 if result.verify_failures else 0

@@ -26,7 +26,13 @@ Compiling is not protection: names and string constants (a password, an API key)
 readable in a .pyc by anyone who has the file. --strings shows them.
 
 exit status: 0 when the body was decoded, 1 when it could not be (missing, corrupt,
-or written by a Python that is not available), 2 for a usage error.
+too large to show, or written by a Python that is not available), 2 for a usage
+error. With --json, stdout is JSON either way: the report, or {"error": ...,
+"exit_status": ...} when there is nothing to report on.
+
+A report is bounded: names and strings longer than 1,000 characters are clipped
+(saying how long they are), and a file whose report would pass 32 MiB is "too
+large to show".
 """
 
 
@@ -62,6 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import sys
 
+    from ember.commands.errors import fail
     from ember.pyc.inspect import InspectError, inspect_target, render, to_json
 
     try:
@@ -69,8 +76,7 @@ def main(args: argparse.Namespace) -> int:
             args.target, optimization=args.opt or "", disassemble=args.dis, python=args.python
         )
     except InspectError as exc:
-        sys.stderr.write(f"ember inspect: {exc.render()}\n")
-        return 1
+        return fail("ember inspect", exc.message, hint=exc.hint, as_json=args.json)
     if args.json:
         import json
 

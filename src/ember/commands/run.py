@@ -21,6 +21,7 @@ examples:
   ember run app.py --port 8000      run app.py as `python app.py --port 8000` would
   ember run -m http.server 8000     run a module as `python -m http.server 8000` would
   ember run -B app.py               run without writing app.py's cache
+  ember run -q app.py               no note when PYTHONDONTWRITEBYTECODE stops the cache
   ember run --install-launcher ~/.local/bin/ember-run
                                     write a launcher: `ember-run app.py` starts faster
 
@@ -28,6 +29,8 @@ Everything after SCRIPT (or -m MODULE) is passed to the script untouched.
 The first run compiles SCRIPT and writes a checked-hash pyc to its __pycache__
 (atomically; not under -B or PYTHONDONTWRITEBYTECODE); later runs load it after
 checking the source's hash, so any edit, even within the same second, is seen.
+When PYTHONDONTWRITEBYTECODE keeps the script's cache from being written, one note
+on stderr says so (every run then compiles it); -q silences it.
 sys.argv, sys.path[0], __file__, __name__, tracebacks and the exit status are
 python's; __cached__ names the pyc the script was loaded from.
 """
@@ -48,6 +51,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         default=None,
         help="do not write the script's pyc (as python -B)",
+    )
+    parser.add_argument(
+        "-q",
+        dest="quiet",
+        action="store_true",
+        help="no note on stderr when PYTHONDONTWRITEBYTECODE keeps the script uncached",
     )
     parser.add_argument(
         "--install-launcher",
@@ -109,20 +118,24 @@ def main(args: argparse.Namespace) -> int:
     if module is not None:
         return run.run_module(module, rest, write_cache=args.write_cache)
     assert script is not None
-    return run.run_script(script, rest, write_cache=args.write_cache)
+    return run.run_script(script, rest, write_cache=args.write_cache, quiet=args.quiet)
 
 
 def fast_main(argv: list[str]) -> int:
-    """``ember run`` without argparse: ``[-B] SCRIPT ARGS`` and ``[-B] -m MODULE ARGS``
-    are parsed here; any other option falls back to the full parser.
+    """``ember run`` without argparse: ``[-B] [-q] SCRIPT ARGS`` and ``[-B] [-q] -m
+    MODULE ARGS`` are parsed here; any other option falls back to the full parser.
 
     >>> fast_main(["hello.py", "--name", "ada"])  # doctest: +SKIP
     0
     """
     write_cache: bool | None = None
+    quiet = False
     for i, arg in enumerate(argv):
         if arg == "-B":
             write_cache = False
+            continue
+        if arg == "-q":
+            quiet = True
             continue
         if arg.startswith("-m") and (len(arg) > 2 or i + 1 < len(argv)):
             from ember.pyc.run import run_module
@@ -134,7 +147,7 @@ def fast_main(argv: list[str]) -> int:
             break
         from ember.pyc.run import run_script
 
-        return run_script(arg, argv[i + 1 :], write_cache=write_cache)
+        return run_script(arg, argv[i + 1 :], write_cache=write_cache, quiet=quiet)
     return _slow_main(argv)
 
 
@@ -150,7 +163,7 @@ def _slow_main(argv: list[str]) -> int:
 
 def _usage_error(message: str) -> int:
     sys.stderr.write(
-        "usage: ember run [-h] [-B] [--install-launcher PATH] [-m MODULE [ARGS]] "
+        "usage: ember run [-h] [-B] [-q] [--install-launcher PATH] [-m MODULE [ARGS]] "
         f"[script] [args ...]\nember run: error: {message}\n"
     )
     return 2

@@ -31,6 +31,12 @@ examples:
   ember startup --json app.py > startup.json
   ember startup --plot startup.svg app.py  cold vs warm per module (needs ember[plot])
   ember startup --python python3.12 app.py measure another interpreter
+
+exit status: 0 when every run of the program exited 0; 1 when it failed (the report
+is still printed, with its status and the end of its stderr) or ember could not
+measure it (no such script, --plot without matplotlib); 2 for a usage error; 3 when
+a run did not finish within --timeout. With --json, stdout is JSON either way: the
+report, or {"error": ..., "exit_status": ...}.
 """
 
 
@@ -77,12 +83,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from ember.commands.errors import FAILED, OK, TIMED_OUT, USAGE, fail_diagnostic
     from ember.diagnostics import EmberError
     from ember.pyc import startup
 
     parsed = target_of(args)
     if isinstance(parsed, str):
-        return _usage(parsed)
+        return _usage(parsed, as_json=args.json)
     module, script, rest = parsed
     target = startup.Target(script=script, module=module, args=tuple(rest))
     try:
@@ -103,10 +110,14 @@ def main(args: argparse.Namespace) -> int:
             path = startup.plot(report, args.plot, top=max(args.top, 15))
             if not args.json:
                 print(f"plot written to {path}")
-    except EmberError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 2
-    return 0
+    except startup.RunTimedOut as exc:
+        return fail_diagnostic(exc.diagnostic, as_json=args.json, status=TIMED_OUT)
+    except startup.BadOption as exc:
+        return fail_diagnostic(exc.diagnostic, as_json=args.json, status=USAGE)
+    except EmberError as exc:  # no such script, no matplotlib: not usage errors
+        return fail_diagnostic(exc.diagnostic, as_json=args.json, status=FAILED)
+    # A CI job measuring start-up must notice a program that no longer starts.
+    return FAILED if report.returncode else OK
 
 
 def _positive(text: str) -> int:
@@ -116,9 +127,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _usage(message: str) -> int:
-    sys.stderr.write(
-        f"usage: ember startup [options] SCRIPT [ARGS] | -m MODULE [ARGS]\n"
-        f"ember startup: error: {message}\n"
-    )
-    return 2
+def _usage(message: str, *, as_json: bool = False) -> int:
+    from ember.commands.errors import USAGE, fail
+
+    sys.stderr.write("usage: ember startup [options] SCRIPT [ARGS] | -m MODULE [ARGS]\n")
+    return fail("ember startup", message, as_json=as_json, status=USAGE)

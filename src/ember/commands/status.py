@@ -12,12 +12,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from ember.commands.build import add_tree_arguments, print_json, resolve_prefix
+from ember.commands.build import add_tree_arguments, print_json, resolve_prefix, skipped_note
 
 EPILOG = """\
 states (the importer's verdict on each cache):
   fresh        the importer uses the cache and it matches the source
-  missing      no cache file: the importer compiles the source on every run
+  missing      no cache file: the importer compiles the source on every run. The
+               reason says why there is none: PYTHONDONTWRITEBYTECODE is set, the
+               folder is not writable by you, it is a main script (python never
+               caches the script it runs; ember run does), a pycache prefix is in
+               force (caches live under it), or it was never imported or built
   stale        source mtime, size or hash differs from what the cache records (or an
                unchecked-hash cache no longer matches: import still loads it)
   foreign      written by another Python (its magic number is decoded)
@@ -37,6 +41,10 @@ PATH is bad; same-second, unchecked and orphan are warnings, shown in the table,
 fail only with --strict; else 0.
 
 Bodies are unmarshalled in a separate process, so a hostile .pyc cannot crash ember.
+
+Virtual environments, build output, node_modules, site-packages and .git below a PATH
+are skipped, with one note on stderr (-q silences it; --json lists them under
+"skipped"); --no-default-excludes walks them. A PATH you name is always walked.
 
 examples:
   ember status                    the current folder
@@ -68,7 +76,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="list only caches that are not fresh"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="list only caches that are not fresh (and no note of skipped folders)",
     )
 
 
@@ -87,8 +98,11 @@ def main(args: argparse.Namespace) -> int:
         follow_symlinks=args.follow_symlinks,
         check_body=not args.no_body_check,
         strict=args.strict,
+        default_excludes=args.default_excludes,
     )
-    native = native_status_section(args.paths or [Path(".")])
+    native = native_status_section(
+        args.paths or [Path(".")], default_excludes=args.default_excludes
+    )
     if native.records:
         report = replace(report, sections=(*report.sections, native))
     if args.json:
@@ -100,6 +114,8 @@ def main(args: argparse.Namespace) -> int:
         print(problem.render(), file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
+    if not args.quiet and (skipped := skipped_note(report)) is not None:
+        print(skipped, file=sys.stderr)
     for section in report.sections:
         sys.stdout.write(render_section(section, only_problems=args.quiet))
     if report.warnings:

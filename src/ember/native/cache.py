@@ -86,6 +86,12 @@ def _report(path: str, err: S.EntryError) -> None:
     )
 
 
+def refuse(path: str, reason: str) -> None:
+    """Report an entry that passed every check here but still could not be loaded (the
+    JIT rejected its object code): refused like any other, and the caller rebuilds it."""
+    _report(path, S.EntryError("corrupt", reason))
+
+
 def _signature(arg_types: tuple[Any, ...]) -> str:
     from ember.native.types import signature_text
 

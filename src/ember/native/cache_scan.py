@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember._skips import skip_reason, walks_everything
 from ember.native import cache_key as K
 from ember.native import cache_store as S
 
@@ -81,7 +82,9 @@ def _locations_for(source_dir: str) -> list[S.Location]:
     return S.candidate_dirs(os.path.join(source_dir, "x.py"))
 
 
-def _walk_source_dirs(paths: Iterable[str | Path]) -> tuple[list[str], set[str] | None]:
+def _walk_source_dirs(
+    paths: Iterable[str | Path], default_excludes: bool = True
+) -> tuple[list[str], set[str] | None]:
     dirs: list[str] = []
     files: set[str] = set()
     only_files = True
@@ -89,8 +92,16 @@ def _walk_source_dirs(paths: Iterable[str | Path]) -> tuple[list[str], set[str] 
         p = os.path.abspath(os.fspath(p))
         if os.path.isdir(p):
             only_files = False
+            # The bytecode walk's default excludes (virtual environments, build output...),
+            # so `ember clean` and `ember status` leave the same folders alone in both.
+            skips = default_excludes and not walks_everything(p)
             for root, subdirs, _ in os.walk(p):
-                subdirs[:] = [d for d in subdirs if not d.startswith(".") and d != S.PYCACHE]
+                subdirs[:] = [
+                    d
+                    for d in subdirs
+                    if d != S.PYCACHE
+                    and not (skips and (d.startswith(".") or skip_reason(os.path.join(root, d), d)))
+                ]
                 dirs.append(root)
         else:
             files.add(p)
@@ -98,12 +109,14 @@ def _walk_source_dirs(paths: Iterable[str | Path]) -> tuple[list[str], set[str] 
     return list(dict.fromkeys(dirs)), (files if only_files else None)
 
 
-def scan_native_cache(paths: Iterable[str | Path] | None = None) -> list[NativeRecord]:
+def scan_native_cache(
+    paths: Iterable[str | Path] | None = None, *, default_excludes: bool = True
+) -> list[NativeRecord]:
     """Verdicts for the native entries of the sources under ``paths`` (files or
     folders; their ``__pycache__`` and their per-user / ``EMBER_CACHE_DIR`` folders).
     ``None`` scans the whole per-user cache (and ``EMBER_CACHE_DIR``), which also finds
     entries whose source folder is gone."""
-    locations, only = _native_locations(paths)
+    locations, only = _native_locations(paths, default_excludes)
     entries = {e: loc.trust_root for loc in locations for e in _entry_files(loc.folder)}
     records = [judge_entry(e, anchor) for e, anchor in entries.items()]
     if only is not None:
@@ -112,12 +125,12 @@ def scan_native_cache(paths: Iterable[str | Path] | None = None) -> list[NativeR
 
 
 def _native_locations(
-    paths: Iterable[str | Path] | None,
+    paths: Iterable[str | Path] | None, default_excludes: bool = True
 ) -> tuple[list[S.Location], set[str] | None]:
     """The folders :func:`scan_native_cache` lists, and the source files it is limited
     to (None: every entry there)."""
     if paths is not None:
-        dirs, only = _walk_source_dirs(paths)
+        dirs, only = _walk_source_dirs(paths, default_excludes)
         return [loc for d in dirs for loc in _locations_for(d)], only
     roots = [S.user_cache_root()]
     if os.environ.get("EMBER_CACHE_DIR"):
@@ -305,13 +318,15 @@ def _shown(path: str | None) -> str | None:
     return path if rel.startswith("..") else rel
 
 
-def status_section(paths: Iterable[str | Path] | None = None) -> NativeSection:
+def status_section(
+    paths: Iterable[str | Path] | None = None, *, default_excludes: bool = True
+) -> NativeSection:
     """``ember status``'s native section for ``paths``: one record per entry, the
     function and signature leading the reason; the title says where entries live and
     whether a linker is available (without one, entries hold object code that a run
     loads through llvmlite: a slower start)."""
     records = []
-    for r in scan_native_cache(paths):
+    for r in scan_native_cache(paths, default_excludes=default_excludes):
         source = _shown(r.source)
         reason = f"{r.label} [{r.kind}]: {r.reason}"
         records.append(
@@ -339,6 +354,7 @@ def clean_native(
     orphans: bool = False,
     stale: bool = False,
     dry_run: bool = False,
+    default_excludes: bool = True,
 ) -> list[str]:
     """``ember clean``'s native part: remove the entries under ``paths`` (all unless
     ``orphans`` / ``stale`` narrow it; stale includes foreign, corrupt and unsafe
@@ -346,14 +362,14 @@ def clean_native(
     files recognised as ember's are removed (:func:`remove`), and a cache folder that
     is a symlink is not entered (it may lead out of the tree). Returns the paths
     removed (or that would be, with ``dry_run``)."""
-    records = scan_native_cache(paths)
+    records = scan_native_cache(paths, default_excludes=default_excludes)
     chosen = [
         r for r in records
         if not (orphans or stale)
         or (orphans and r.state == "orphan")
         or (stale and r.state in ("stale", "foreign", "corrupt", "unsafe"))
     ]  # fmt: skip
-    locations, _ = _native_locations(paths)
+    locations, _ = _native_locations(paths, default_excludes)
     linked = {loc.folder for loc in locations if os.path.islink(loc.folder)}
     gone = [r.path for r in chosen if os.path.dirname(r.path) not in linked]
     removed = [p for p in gone if remove([p], dry_run=dry_run)[0]]

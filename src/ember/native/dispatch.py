@@ -163,10 +163,11 @@ class Dispatcher:
 
     # ------------------------------------------------------------- compile
 
-    def compile(self, arg_types: tuple[Type, ...]) -> _Specialization | None:
+    def compile(self, arg_types: tuple[Type, ...], *, eager: bool = False) -> _Specialization | None:
         """Compile (or load from the native cache) the specialization for
         ``arg_types`` and make it the first entry tried. Returns None if the function
-        fell back to Python (``fallback=True``)."""
+        fell back to Python (``fallback=True``). ``eager`` (at decoration): a name not
+        bound yet raises ``UndefinedNameError`` as it is, never a fallback."""
         from ember.diagnostics import EmberError
 
         with self._lock:
@@ -176,6 +177,8 @@ class Dispatcher:
             try:
                 spec = self._load_or_compile(arg_types)
             except EmberError as exc:
+                if eager and _is_undefined_name(exc):
+                    raise
                 if not self.options.fallback:
                     # [arrays hook] same class: ReadOnlyArrayError is also a ValueError
                     raise type(exc)(exc.diagnostic, exc.source) from None
@@ -204,7 +207,9 @@ class Dispatcher:
             cache = cache_mod
             hit = cache.lookup(self.py_func, arg_types, self.options)
             if hit is not None:
-                return self._from_hit(arg_types, hit)
+                spec = self._from_hit(arg_types, hit)
+                if spec is not None:
+                    return spec
         from ember.native import compiler
 
         c = compiler.compile_unit(self.py_func, arg_types, self.options)
@@ -214,15 +219,23 @@ class Dispatcher:
         return _Specialization(arg_types, c.entry, c.set_next, c, c.library,
                                str(c.unit.root.return_type))
 
-    def _from_hit(self, arg_types: tuple[Type, ...], hit: Any) -> _Specialization:
+    def _from_hit(self, arg_types: tuple[Type, ...], hit: Any) -> _Specialization | None:
+        """The specialization in a cache hit; None (the entry refused, to be rebuilt)
+        when the JIT cannot load a ``.o`` entry's object code. The cache checks that
+        the bytes are an object file for this machine (``check_payload``), not that
+        the JIT accepts them: a wrong or missing symbol shows only here."""
         rtype = str(hit.meta.get("return_type", "?"))
         if hit.kind == "so":
             entry = getattr(hit.module, self.__name__)
             return _Specialization(arg_types, entry, hit.module.__ember_set_next__, None,
                                    hit.module, rtype)
-        from ember.native import compiler
+        from ember.native import cache, compiler, engine
 
-        entry, set_next, library = compiler.load_object(hit.object_code, hit.symbol)
+        try:
+            entry, set_next, library = compiler.load_object(hit.object_code, hit.symbol)
+        except engine.EngineError as exc:
+            cache.refuse(hit.path, f"its object code cannot be loaded: {exc}")
+            return None
         return _Specialization(arg_types, entry, set_next, None, library, rtype)
 
     # ------------------------------------------------------------- inspect
@@ -409,8 +422,23 @@ def _make(func: Any, options: Options) -> Dispatcher:
     d = cls(func, options)
     eager = annotated_types(func)
     if eager is not None:
-        d.compile(eager)
+        try:
+            d.compile(eager, eager=True)
+        except NameError as exc:
+            if not _is_undefined_name(exc):
+                raise
+            # Its own name (recursion), or a function defined after it (mutual
+            # recursion), is bound only once the decorator returns: compile at the
+            # first call instead, as an unannotated function is (a name still
+            # undefined then is the compile error it always was).
     return d
+
+
+def _is_undefined_name(exc: BaseException) -> bool:
+    """``exc`` is inference's "name is not defined" (the class, never the message)."""
+    from ember.native.infer_expr import UndefinedNameError  # loaded: inference raised it
+
+    return isinstance(exc, UndefinedNameError)
 
 
 __all__ = ["Dispatcher", "EmberFallbackWarning", "annotated_types", "jit", "signature_text"]

@@ -4,7 +4,7 @@ an array (a subscript, an attribute or method of an array local, a NumPy call, `
 ``for x in a``)::
 
     a[i, -1]              Index(Name(a), (Name(i), Const(-1))): float64
-    a[i] = x              SetItem(Name(a), (Name(i),), Cast(Name(x)): float64)
+    a[i] = x              SetItem(Name(a), (Name(i),), Name(x), stored=Cast(Element: int64): float64)
     n, m = a.shape        $1 = MakeTuple(ArrayDim(a, 0), ArrayDim(a, 1)); n = $1[0] ...
     np.zeros((n, 3))      ArrayNew("zeros", MakeTuple(n, 3)): array(float64, 2d, C)
     np.sqrt(a)            ArrayMap("sqrt", Name(a)): array(float64, 1d, C)   (a: int32 1d)
@@ -128,8 +128,20 @@ def _check_writable(typer: Any, target: Any, node: ast.AST) -> None:
     raise ReadOnlyArrayError(Diagnostic(typer.span(node), message, hint), typer.src.source)
 
 
+def _hoist(typer: Any, value: Any, node: ast.AST, out: list[Any]) -> Any:
+    """``value`` computed now into a fresh local, read back as a Name: fixes where in
+    the statement order it is evaluated (and an array temporary is then an owned local,
+    released on every exit, error exits included)."""
+    temp = typer.new_temp()
+    typer._bind_name(temp, value, node, out)
+    return Name(temp, typer.env.get(temp, value.type), value.span)
+
+
 def setitem(typer: Any, target: ast.Subscript, value: Any, out: list[Any]) -> None:
-    """``a[i, ...] = value``."""
+    """``a[i, ...] = value``: ``value`` (already typed, as Python evaluates it first),
+    then ``a``, then the indices. The conversion to the element type is kept apart
+    (``SetItem.stored``): it runs after the bounds check, as in NumPy, where
+    ``a[5] = math.inf`` on a size-3 int array is an IndexError."""
     arr = typer.expr(target.value)
     if is_unknown(arr.type):
         return
@@ -137,15 +149,24 @@ def setitem(typer: Any, target: ast.Subscript, value: Any, out: list[Any]) -> No
         raise typer.error(target, f"assigning to an item of a {arr.type} is not supported",
                           "only array items can be assigned")
     _check_writable(typer, arr, target)
+    if not isinstance(arr, Name) and not is_unknown(value.type):
+        # An array computed here (a call): evaluate value then array into locals, in
+        # that order, before the indices (lowering reads a local array in place).
+        if not isinstance(value, Const):
+            value = _hoist(typer, value, target, out)
+        arr = _hoist(typer, arr, target, out)
     indices = index_exprs(typer, target, arr.type)
     if any(is_unknown(i.type) for i in indices) or is_unknown(value.type):
         return
-    stored = store_value(typer, value, arr.type.dtype, target)
-    out.append(SetItem(arr, indices, stored, typer.span(target)))
+    element = Element(value.type, value.span)
+    stored = store_value(typer, element, arr.type.dtype, target)
+    out.append(SetItem(arr, indices, value, typer.span(target),
+                       None if stored is element else stored))
 
 
 def aug_setitem(typer: Any, node: ast.AugAssign, op: str, out: list[Any]) -> None:
-    """``a[i, ...] op= value``: address computed once (see AugSetItem)."""
+    """``a[i, ...] op= value``: address computed once (see AugSetItem). Python's order:
+    ``a``, the indices, the load, ``value``, the store."""
     target = node.target
     assert isinstance(target, ast.Subscript)
     arr = typer.expr(target.value)
@@ -155,6 +176,8 @@ def aug_setitem(typer: Any, node: ast.AugAssign, op: str, out: list[Any]) -> Non
         raise typer.error(target, "augmented assignment to this target is not supported",
                           "assign to a local variable or an array item")
     _check_writable(typer, arr, target)
+    if not isinstance(arr, Name):
+        arr = _hoist(typer, arr, target, out)  # a computed array: before the indices
     indices = index_exprs(typer, target, arr.type)
     ct = compute_type(arr.type.dtype)
     rhs = typer.expr(node.value)
@@ -338,9 +361,14 @@ def numpy_call(typer: Any, name: str, node: ast.Call) -> Any:
     ct = compute_type(dtype)
     if kind == "ones":
         kind, fill = "full", Const(True if ct == BOOL else (1.0 if ct == FLOAT64 else 1), ct, span)
-    elif fill is not None:
-        fill = store_value(typer, fill, dtype, node)
-    return ArrayNew(kind, shape, fill, t, span)
+        return ArrayNew(kind, shape, fill, t, span)
+    if fill is None:
+        return ArrayNew(kind, shape, None, t, span)
+    # The fill's conversion is kept apart (ArrayNew.stored): NumPy converts it only
+    # after checking the shape (np.full(-1, 300, np.int8) is a ValueError).
+    element = Element(fill.type, fill.span)
+    stored = store_value(typer, element, dtype, node)
+    return ArrayNew(kind, shape, fill, t, span, None if stored is element else stored)
 
 
 def _arange(typer: Any, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> Any:

@@ -54,6 +54,13 @@ if TYPE_CHECKING:
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
+class UndefinedNameError(EmberError, NameError):
+    """Compiled code reads a free name that has no value (yet). At decoration this is
+    how an annotated recursive function sees its own name, or mutually recursive ones
+    the later function's: the decorator has not returned, so the module-level name is
+    not bound. The dispatcher then compiles at the first call instead."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Unknown(Type):
     """The type of a recursive call whose return type is not known yet (never in a
@@ -215,9 +222,11 @@ class ExprTyper:
     def _lookup(self, name: str, node: ast.AST) -> Any:
         value = self.src.lookup(name)
         if value is MISSING:
-            raise self.error(node, f"name '{name}' is not defined",
-                             "compiled code can read locals, module constants, builtins, "
-                             "math and @jit functions")
+            raise UndefinedNameError(
+                Diagnostic(self.span(node), f"name '{name}' is not defined",
+                           "compiled code can read locals, module constants, builtins, "
+                           "math and @jit functions"),
+                self.src.source)
         return value
 
     def _static(self, node: ast.expr) -> tuple[Any, str, bool]:
@@ -387,6 +396,10 @@ class ExprTyper:
 
     def _e_IfExp(self, node: ast.IfExp) -> Expr:
         test = self.condition(node.test)
+        if isinstance(test, Const) and test.type == BOOL:
+            # Python evaluates only the live branch, so only it is typed: the dead one
+            # must not widen the result (`x/2 if False else x//1` is an int).
+            return self.expr(node.body if test.value else node.orelse)
         body, orelse = self.expr(node.body), self.expr(node.orelse)
         if test.type == UNKNOWN or body.type == orelse.type == UNKNOWN:
             return self._unknown(node)

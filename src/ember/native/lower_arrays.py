@@ -464,7 +464,7 @@ class GenContext:
 
     def __init__(self, gen: Any) -> None:
         self.gen = gen
-        self.elements: list[ir.Value] = []  # AugSetItem's loaded element, innermost last
+        self.elements: list[ir.Value] = []  # values of Element nodes, innermost last
         self.pending: list[ir.Value] = []  # temporary new references to release on error
 
     @property
@@ -698,7 +698,22 @@ def lower_expr(gen: Any, e: Any) -> ir.Value:
         shape = [b.extract_value(shape_value, k) for k in range(e.type.ndim)]
         stored = None
         if e.fill is not None:
-            stored = convert_for_store(ctx, gen.expr(e.fill), e.type.dtype)
+            fill = gen.expr(e.fill)
+            ctx.check_overflow()
+            # NumPy rejects a negative dimension before it converts the fill; checked
+            # here, before any conversion that can raise, so nothing is allocated yet.
+            negative: ir.Value = ir.Constant(I1, 0)
+            for d in shape:
+                negative = b.or_(negative, b.icmp_signed("<", d, ir.Constant(I64, 0)))
+            with unlikely(ctx, negative):
+                raise_message(ctx, "ValueError", "negative dimensions are not allowed")
+            if e.stored is not None:
+                ctx.elements.append(fill)
+                try:
+                    fill = gen.expr(e.stored)
+                finally:
+                    ctx.elements.pop()
+            stored = convert_for_store(ctx, fill, e.type.dtype)
         ctx.check_overflow()  # no allocation sized by a wrapped value
         value = new.new_array(ctx, e.type, shape, zero=e.kind == "zeros")
         if stored is not None:
@@ -734,16 +749,26 @@ def lower_stmt(gen: Any, s: Any) -> None:
     kind = type(s).__name__
     t = s.array.type
     if kind == "SetItem":
-        indices = [gen.expr(i) for i in s.indices]
+        # Python's order: the value, the array, the indices; the conversion to the
+        # element type only after the bounds check (NumPy's IndexError comes first).
+        # Inference has put a computed array into a local, so ``v`` is borrowed here.
         value = gen.expr(s.value)
         with operand(ctx, s.array) as v:
+            indices = [gen.expr(i) for i in s.indices]
             ptr = element_pointer(ctx, v, t, indices)
             ctx.check_overflow()  # a check point: no wrapped value is ever stored
+            if s.stored is not None:
+                ctx.elements.append(value)
+                try:
+                    value = gen.expr(s.stored)
+                finally:
+                    ctx.elements.pop()
             store_element(ctx, ptr, t.dtype, value)
         return
     if kind == "AugSetItem":
-        indices = [gen.expr(i) for i in s.indices]
+        # The array, the indices, the load, the value, the store (Python's order).
         with operand(ctx, s.array) as v:
+            indices = [gen.expr(i) for i in s.indices]
             ptr = element_pointer(ctx, v, t, indices)
             ctx.elements.append(load_element(ctx, ptr, t.dtype))
             try:

@@ -24,9 +24,12 @@ class Options:
         return ",".join(f"{f.name}={getattr(self, f.name)}" for f in sorted(fields(self), key=lambda f: f.name))
 
 
-#: Most nested recursive calls a unit allows, whatever ``sys.getrecursionlimit()`` says:
-#: compiled frames live on the C stack (typically 32-300 bytes each, see
-#: :func:`recursion_limit`), and 20 000 of them fit in 8 MB with room to spare.
+#: Most nested recursive calls a unit allows, whatever ``sys.getrecursionlimit()`` says
+#: (the depth rule's cap, see :func:`recursion_limit`). It is not what protects the C
+#: stack: every recursive call also compares the stack pointer with its thread's stack
+#: limit and raises RecursionError near it (:mod:`ember.native.lower_calls`), so deep
+#: recursion on any thread's stack raises instead of crashing, before this depth if the
+#: stack is small.
 MAX_RECURSION_DEPTH = 20_000
 
 
@@ -34,10 +37,9 @@ def recursion_limit() -> int:
     """The depth of nested recursive calls a unit allows, fixed at compile time:
     ``sys.getrecursionlimit()``, as CPython (which counts the caller's frames too, so a
     compiled function recurses a little deeper than the interpreted one), capped at
-    :data:`MAX_RECURSION_DEPTH` so the C stack holds them: a compiled frame is small
-    (a few dozen to a few hundred bytes: 20 000 deep is a few MB on an 8 MB main
-    thread); a thread started with a small ``threading.stack_size()`` can still
-    overflow, as deep recursion in C extensions does."""
+    :data:`MAX_RECURSION_DEPTH`. The C stack is guarded separately, by the stack check
+    of :mod:`ember.native.lower_calls`: a thread started with a small
+    ``threading.stack_size()`` gets RecursionError, not a crash."""
     import sys
 
     return max(1, min(sys.getrecursionlimit(), MAX_RECURSION_DEPTH))

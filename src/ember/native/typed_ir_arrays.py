@@ -2,8 +2,8 @@
 
 Inference (:mod:`ember.native.infer_arrays`) builds them; lowering
 (:mod:`ember.native.lower_arrays`) turns them into LLVM IR. As in the scalar IR every
-conversion is explicit: indices are int64, a stored value already has the element's
-*compute type*, and element reads give the compute type::
+conversion is explicit: indices are int64, a stored value is converted to the element's
+*compute type* by an explicit expression, and element reads give the compute type::
 
     def f(a, i):                 (a: array(float32, 1d, C), i: int64)
         a[i] += 1.0                 AugSetItem a[Name(i)] = BinOp(+, Element: float64,
@@ -58,8 +58,10 @@ class Index:
 
 @record
 class Element:
-    """The element an :class:`AugSetItem` updates, already loaded (typed as its compute
-    type); appears only inside that statement's ``value``."""
+    """A value its node has already computed: in an :class:`AugSetItem`'s ``value``,
+    the element it updates, already loaded (typed as its compute type); in a
+    :class:`SetItem`'s (or :class:`ArrayNew`'s) ``stored``, the evaluated ``value``
+    (``fill``) before its conversion."""
 
     type: Type
     span: Span
@@ -90,13 +92,17 @@ class ArrayAttr:
 class ArrayNew:
     """A new array: ``kind`` is ``"empty"``, ``"zeros"`` or ``"full"`` (``ones`` is
     ``full`` with 1). ``shape`` is an int64 or a tuple of int64 (one per dimension);
-    ``fill`` has the element's compute type. Negative dimensions raise ValueError."""
+    ``fill`` is a number, converted to the element's compute type by ``stored`` (over an
+    :class:`Element` of ``fill``'s type; ``None`` when it has that type already) only
+    after the shape is checked, as NumPy does: negative dimensions raise ValueError
+    before a fill out of the dtype's range raises OverflowError."""
 
     kind: str
     shape: object  # Expr: int64 or tuple[int64, ...]
     fill: object | None  # Expr or None
     type: Array  # always layout "C", writable
     span: Span
+    stored: object | None = None  # Expr of the compute type, over an Element of fill
 
 
 @record
@@ -153,12 +159,18 @@ class ArrayReduce:
 
 @record
 class SetItem:
-    """``array[i, ...] = value`` with ``value`` of the element's compute type."""
+    """``array[i, ...] = value``, evaluated in Python's order: ``value``, ``array``, the
+    indices (and their bounds check), then ``stored``, the conversion of the value (an
+    :class:`Element` of ``value``'s type) to the element's compute type, e.g.
+    ``Call(int, Element: float64)``; ``None`` when ``value`` already has that type. The
+    conversion comes after the bounds check because NumPy's does: ``a[5] = math.inf``
+    on a size-3 int array is an IndexError, not an OverflowError."""
 
     array: object
     indices: tuple[object, ...]
-    value: object
+    value: object  # Expr of any numeric type
     span: Span
+    stored: object | None = None  # Expr of the compute type, over an Element of value
 
 
 @record

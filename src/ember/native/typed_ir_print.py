@@ -136,7 +136,8 @@ class _Printer:
         elif isinstance(s, Pass):
             lines.append(pad + "pass")
         elif isinstance(s, A.SetItem):
-            lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}")
+            stored = "" if s.stored is None else f" as {self.expr(s.stored)}"
+            lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}{stored}")
         elif isinstance(s, A.AugSetItem):
             lines.append(f"{pad}{self.item(s.array, s.indices)} := {self.expr(s.value)}")
         else:  # pragma: no cover - every statement node is listed above
@@ -202,6 +203,8 @@ class _Printer:
             args = [self.expr(e.shape)]  # type: ignore[arg-type]
             if e.fill is not None:
                 args.append(self.expr(e.fill))  # type: ignore[arg-type]
+            if e.stored is not None:
+                args[-1] += f" as {self.expr(e.stored)}"  # type: ignore[arg-type]
             return f"array.{e.kind}({', '.join(args)})"
         if isinstance(e, A.ArrayCopy):
             return f"{self.expr(e.array)}.copy()"  # type: ignore[arg-type]

@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember._skips import Skipped
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Source,
@@ -98,6 +99,7 @@ class BuildReport:
     mode: InvalidationMode = InvalidationMode.TIMESTAMP
     levels: tuple[int, ...] = (0,)
     prefix: Path | None = None
+    skipped: tuple[Skipped, ...] = ()  # folders the default excludes left out
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -138,6 +140,7 @@ class BuildReport:
             "errors": [diagnostic_json(d) for d in self.errors],
             "warnings": [diagnostic_json(d) for d in self.warnings],
             "notes": list(self.notes),
+            "skipped": [s.to_json() for s in self.skipped],
         }
 
 
@@ -162,12 +165,15 @@ def build(
     prefix: Path | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    default_excludes: bool = True,
 ) -> BuildReport:
     """Compile every ``.py`` under ``paths`` whose cache is not fresh for ``mode``
     (default as py_compile: timestamp, checked-hash when SOURCE_DATE_EPOCH is set) at
     each optimisation level. ``prefix`` writes a PYTHONPYCACHEPREFIX-style tree.
     ``jobs`` worker processes (default: all CPUs), fresh interpreters even for one.
-    ``progress(done, total)`` is called as files finish.
+    ``progress(done, total)`` is called as files finish. ``default_excludes``: skip
+    virtual environments, build output and the like below a PATH (see
+    :mod:`ember._skips`).
 
     >>> build([Path("app")], levels=(0, 1)).ok  # doctest: +SKIP
     True
@@ -178,7 +184,9 @@ def build(
     for level in levels:
         if level not in (0, 1, 2):
             raise ValueError(f"optimisation level must be 0, 1 or 2, not {level}")
-    found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
+    found = find_sources(
+        paths, exclude=exclude, follow_symlinks=follow_symlinks, default_excludes=default_excludes
+    )
     plan = _plan(found.sources, mode, levels, force, prefix)
 
     records: dict[int, Record] = {}
@@ -213,7 +221,14 @@ def build(
             line, col, end_line, end_col, message, hint, where = record[2]
             # A folder as the path: the renderer then shows no (irrelevant) source line.
             path = display if where == "source" else os.path.dirname(caches[0])
-            diag = Diagnostic(Span(path, line, col, end_line, end_col), message, hint=hint)
+            # Where the indentation is what is wrong, the quoted line keeps it.
+            indentation = message.startswith(("IndentationError:", "TabError:"))
+            diag = Diagnostic(
+                Span(path, line, col, end_line, end_col),
+                message,
+                hint=hint,
+                indentation=indentation,
+            )
             files.append(FileResult(src.path, caches, "failed", diag))
     return BuildReport(
         files=tuple(files),
@@ -225,6 +240,7 @@ def build(
         mode=mode,
         levels=levels,
         prefix=prefix,
+        skipped=found.skipped,
     )
 
 
@@ -458,10 +474,13 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
     """Diagnostic fields ``(line, col, end_line, end_col, message, hint)`` for a
     compile failure, with the position found by hand where CPython gives none (or a
     different one per version): null bytes, undecodable bytes, unknown encodings."""
+    # Worded once, in diagnostics, for build, dist and run alike (an error path only).
+    from ember.diagnostics import PEP263_HINT, byte_position, undecodable_source
+
     text = str(exc)
     if "null bytes" in text:
         return (
-            *_byte_position(data, data.find(b"\0")),
+            *byte_position(data, data.find(b"\0")),
             None,
             None,
             "source contains a null byte",
@@ -478,18 +497,9 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
             "declare an encoding Python knows (e.g. utf-8) or remove the coding line",
         )
     if isinstance(exc, SyntaxError) and (exc.msg or "").startswith("(unicode error)"):
-        found = _decode_error(data)
+        found = undecodable_source(data)
         if found is not None:
-            line, col, encoding, byte = found
-            return (
-                line,
-                col,
-                None,
-                None,
-                f"source is not valid {encoding}: byte {byte:#04x} cannot be decoded",
-                "save the file as UTF-8, or declare its encoding on line 1 or 2 "
-                "(PEP 263, e.g. '# -*- coding: latin-1 -*-')",
-            )
+            return (found.line, found.col, None, None, found.message, PEP263_HINT)
     if isinstance(exc, SyntaxError):
         line = exc.lineno or 1
         col = max(0, (exc.offset or 1) - 1)
@@ -513,34 +523,6 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
         f"{type(exc).__name__}: {text}",
         "the compiler could not handle this file; simplify the offending code",
     )
-
-
-def _byte_position(data: bytes, pos: int) -> tuple[int, int]:
-    pos = max(pos, 0)
-    line = data.count(b"\n", 0, pos) + 1
-    start = data.rfind(b"\n", 0, pos) + 1
-    # Columns count characters as the caret renderer sees them (bad bytes as U+FFFD).
-    return line, len(data[start:pos].decode("utf-8", "replace"))
-
-
-def _decode_error(data: bytes) -> tuple[int, int, str, int] | None:
-    import io
-    import tokenize
-
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        # No (valid) coding cookie and a first line that is not UTF-8: tokenize gives
-        # up, the compiler reads it as UTF-8, the default.
-        encoding = "utf-8"
-    try:
-        data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
-    except UnicodeDecodeError as err:
-        line, col = _byte_position(data, err.start)
-        return line, col, encoding, data[err.start]
-    except LookupError:
-        return None
-    return None
 
 
 # --- scheduling -------------------------------------------------------------------------

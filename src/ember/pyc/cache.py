@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ember._skips import Skipped, skip_reason, walks_everything
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.header import (
     HEADER_SIZE,
@@ -38,6 +39,8 @@ from ember.pyc.header import (
 
 STATES = ("fresh", "missing", "stale", "foreign", "corrupt", "unchecked", "same-second", "orphan")
 PYCACHE = "__pycache__"
+# The reason of a plain missing cache, which `ember status` then explains further.
+NO_CACHE = "no cache file"
 # The states in which the importer goes on to unmarshal the body (sourceless: a
 # legacy pyc with no source beside it, which `ember inspect` names).
 LOADS_BODY = frozenset({"fresh", "unchecked", "same-second", "sourceless"})
@@ -235,7 +238,7 @@ def judge_header_only(source: Path, cache: Path) -> tuple[Verdict, bool]:
             cache_st = os.fstat(f.fileno())
             data = f.read(HEADER_SIZE)
     except FileNotFoundError:
-        return Verdict("missing", "no cache file", source, cache, None), False
+        return Verdict("missing", NO_CACHE, source, cache, None), False
     except IsADirectoryError:
         return Verdict("corrupt", "cache path is a directory", source, cache, None), False
     except NotADirectoryError:
@@ -409,12 +412,14 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Discovery:
     """What :func:`find_sources` found: the de-duplicated sources, every directory
-    walked (absolute), problems (missing path, dangling symlink, ...) and notes."""
+    walked (absolute), problems (missing path, dangling symlink, ...), notes, and the
+    folders left out by the default excludes (:mod:`ember._skips`)."""
 
     sources: tuple[Source, ...]
     dirs: tuple[str, ...]
     problems: tuple[Diagnostic, ...]
     notes: tuple[str, ...]
+    skipped: tuple[Skipped, ...] = ()
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -449,11 +454,15 @@ def find_sources(
     *,
     exclude: Sequence[str] = (),
     follow_symlinks: bool = False,
+    default_excludes: bool = True,
 ) -> Discovery:
     """Every ``.py`` file under ``paths`` (files are taken as given), de-duplicated by
     real directory and name. ``exclude`` globs match a path relative to its PATH
     argument or a bare name, and prune whole directories. Symlinked directories are
     skipped unless ``follow_symlinks`` (each skip is a note; cycles are cut).
+    ``default_excludes``: also skip virtual environments, build output, VCS folders
+    and the like found below a PATH (:func:`ember._skips.skip_reason`); a PATH
+    itself is always walked, and below one inside an environment nothing is skipped.
 
     >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # doctest: +SKIP
     ['shop/__init__.py', 'shop/cart.py']
@@ -462,6 +471,7 @@ def find_sources(
     dirs: list[str] = []
     problems: list[Diagnostic] = []
     notes: list[str] = []
+    skipped: list[tuple[Skipped, str]] = []  # with the folder's absolute path
     seen_files: set[tuple[str, str]] = set()
     seen_dirs: set[str] = set()
 
@@ -480,7 +490,7 @@ def find_sources(
             "remove the link or restore its target",
         )
 
-    def walk(display: str, absolute: str, rel: str) -> None:
+    def walk(display: str, absolute: str, rel: str, skips: bool) -> None:
         real = os.path.realpath(absolute)
         if real in seen_dirs:
             return
@@ -511,7 +521,11 @@ def find_sources(
                         f"skipped symlinked directory {child_display} (use --follow-symlinks)"
                     )
                     continue
-                subdirs.append((child_display, entry.path, child_rel))
+                why = skip_reason(entry.path, name) if skips else None
+                if why is not None:
+                    skipped.append((Skipped(os.path.normpath(child_display), why), entry.path))
+                    continue
+                subdirs.append((child_display, entry.path, child_rel, skips))
             elif name.endswith(".py"):
                 if is_link and not os.path.exists(entry.path):
                     problems.append(dangling(child_display))
@@ -524,7 +538,7 @@ def find_sources(
         display = os.fspath(given)
         absolute = os.path.abspath(display)
         if os.path.isdir(absolute):
-            walk(display, absolute, "")
+            walk(display, absolute, "", default_excludes and not walks_everything(absolute))
         elif os.path.isfile(absolute):
             if not display.endswith(".py"):
                 problems.append(
@@ -544,7 +558,9 @@ def find_sources(
                     display, "no such file or directory", "check the path (typo? wrong directory?)"
                 )
             )
-    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes))
+    # `ember build . .venv`: skipped below ".", then walked as named; not skipped after all.
+    left_out = tuple(s for s, path in skipped if os.path.realpath(path) not in seen_dirs)
+    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes), left_out)
 
 
 def cache_dirs(dirs: Iterable[str], *, prefix: Path | None = None) -> list[Path]:

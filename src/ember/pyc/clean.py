@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember._skips import Skipped
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
     Discovery,
@@ -47,6 +48,7 @@ class CleanReport:
     dry_run: bool = False
     problems: tuple[Diagnostic, ...] = ()
     failures: tuple[Diagnostic, ...] = ()  # caches that could not be removed
+    skipped: tuple[Skipped, ...] = ()  # folders the default excludes left out
 
     @property
     def ok(self) -> bool:
@@ -67,6 +69,7 @@ class CleanReport:
             "removed": [str(p) for p in self.removed],
             "removed_dirs": [str(p) for p in self.removed_dirs],
             "errors": [diagnostic_json(d) for d in (*self.problems, *self.failures)],
+            "skipped": [s.to_json() for s in self.skipped],
         }
 
 
@@ -79,14 +82,19 @@ def clean(
     prefix: Path | None = None,
     exclude: Sequence[str] = (),
     follow_symlinks: bool = False,
+    default_excludes: bool = True,
 ) -> CleanReport:
     """Remove the cache files under ``paths`` (all of them unless ``orphans`` and/or
-    ``stale`` narrow it), then the cache folders left empty.
+    ``stale`` narrow it), then the cache folders left empty. ``default_excludes``:
+    leave virtual environments, build output and the like below a PATH alone (see
+    :mod:`ember._skips`).
 
     >>> clean([Path("app")], orphans=True).summary()  # doctest: +SKIP
     'removed 1 cache file and 0 empty cache folders'
     """
-    found = find_sources(paths, exclude=exclude, follow_symlinks=follow_symlinks)
+    found = find_sources(
+        paths, exclude=exclude, follow_symlinks=follow_symlinks, default_excludes=default_excludes
+    )
     candidates: list[tuple[Path, Path | None]] = []  # (cache, its source)
     # Each cache folder is opened once, never through a symlink (O_NOFOLLOW), and its
     # files are listed and removed relative to that descriptor: a __pycache__ that is
@@ -153,6 +161,7 @@ def _remove(
         dry_run,
         found.problems,
         tuple(failures),
+        found.skipped,
     )
 
 

@@ -38,6 +38,36 @@ HEADER_SIZE = 16
 
 _COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
 
+# The longest name or string constant reported whole. marshal shares one object among
+# many references, so a 1 MB body can hold a 1 MiB name used 1,500 times: reported
+# whole, that is 1.5 GB of output from a 1 MB file (issue 10, item 5).
+MAX_TEXT = 1000
+
+# The exit status of the worker when its report would exceed --max-bytes.
+TOO_LARGE_STATUS = 4
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, or its first ``limit`` characters and how long it really is.
+
+    >>> clip("x" * 12, 5)
+    'xxxxx... (12 characters)'
+    """
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def clip_all(texts: tuple[str, ...]) -> list[str]:
+    """:func:`clip` of each, the same string clipped once: 200,000 references to one
+    long name must not become 200,000 copies of its first MAX_TEXT characters."""
+    memo: dict[str, str] = {}
+    out = []
+    for text in texts:
+        short = memo.get(text)
+        if short is None:
+            short = memo[text] = clip(text)
+        out.append(short)
+    return out
+
 
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
@@ -56,16 +86,17 @@ class CodeInfo:
     locals: tuple[str, ...]
 
     def to_json(self) -> dict[str, object]:
+        # Names come from an untrusted body: each is clipped (see MAX_TEXT).
         return {
-            "qualname": self.qualname,
-            "name": self.name,
+            "qualname": clip(self.qualname),
+            "name": clip(self.name),
             "kind": self.kind,
             "first_line": self.first_line,
             "last_line": self.last_line,
             "flags": list(self.flags),
             "argcount": self.argcount,
-            "names": list(self.names),
-            "locals": list(self.locals),
+            "names": clip_all(self.names),
+            "locals": clip_all(self.locals),
         }
 
 
@@ -82,14 +113,20 @@ class StringConst:
 
     def to_json(self) -> dict[str, object]:
         is_bytes = isinstance(self.value, bytes)
-        return {
-            "code": self.code,
+        # A long value is cut to MAX_TEXT items (bytes stay a valid literal, so no
+        # marker inside them); "length" then says how long it really is.
+        value = self.value[:MAX_TEXT]
+        out: dict[str, object] = {
+            "code": clip(self.code),
             "line": self.line,
             "type": "bytes" if is_bytes else "str",
             # bytes as their repr: JSON has no bytes, and a repr round-trips.
-            "value": repr(self.value) if is_bytes else self.value,
+            "value": repr(value) if is_bytes else value,
             "docstring": self.docstring,
         }
+        if len(value) < len(self.value):
+            out["length"] = len(self.value)
+        return out
 
 
 def _kind(code: CodeType, is_root: bool) -> str:
@@ -305,32 +342,73 @@ def rewrite_filenames(code: CodeType, filename: str) -> CodeType:
     return code.replace(co_filename=filename, co_consts=consts)
 
 
-def describe(code: CodeType, *, disassemble: bool = False) -> dict[str, object]:
-    """Everything ``ember inspect`` shows about a body, as JSON-ready data."""
+class TooLarge(Exception):
+    """The report would be longer than the budget the parent allows."""
+
+
+class _BoundedText:
+    """A text sink that refuses to grow past ``limit`` characters (dis writes here:
+    it repeats a name at every instruction that uses it)."""
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.left = limit
+
+    def write(self, text: str) -> int:
+        self.left -= len(text)
+        if self.left < 0:
+            raise TooLarge
+        self.parts.append(text)
+        return len(text)
+
+
+def describe(
+    code: CodeType, *, disassemble: bool = False, max_chars: int | None = None
+) -> dict[str, object]:
+    """Everything ``ember inspect`` shows about a body, as JSON-ready data. Raises
+    :class:`TooLarge` when the disassembly alone exceeds ``max_chars``."""
     out: dict[str, object] = {
         "python": ".".join(map(str, sys.version_info[:3])),
-        "filename": code.co_filename,
+        "filename": clip(code.co_filename),
         "codes": [c.to_json() for c in walk(code)],
         "strings": [s.to_json() for s in strings(code)],
         "dis": None,
     }
     if disassemble:
         import dis
-        import io
 
-        buf = io.StringIO()
-        dis.dis(code, file=buf)
-        out["dis"] = buf.getvalue()
+        buf = _BoundedText(sys.maxsize if max_chars is None else max_chars)
+        dis.dis(code, file=buf)  # type: ignore[arg-type]
+        out["dis"] = "".join(buf.parts)
     return out
 
 
-def _main(argv: list[str]) -> int:
-    """Worker entry: ``codeinfo.py FILE.pyc [--dis]`` → JSON on stdout; exit 3 with
-    one line on stderr when the body is not a code object."""
+def encode_bounded(data: object, max_bytes: int) -> bytes:
+    """``data`` as JSON (UTF-8), or :class:`TooLarge` once it passes ``max_bytes``,
+    without ever holding more than that."""
     import json
+
+    chunks: list[bytes] = []
+    left = max_bytes
+    for piece in json.JSONEncoder().iterencode(data):
+        chunk = piece.encode("utf-8")
+        left -= len(chunk)
+        if left < 0:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _main(argv: list[str]) -> int:
+    """Worker entry: ``codeinfo.py FILE.pyc [--dis] [--max-bytes N]`` → JSON on
+    stdout; exit 3 with one line on stderr when the body is not a code object, exit
+    TOO_LARGE_STATUS when the JSON would pass N bytes."""
     import marshal
 
     path = argv[0]
+    max_bytes = sys.maxsize
+    if "--max-bytes" in argv:
+        max_bytes = int(argv[argv.index("--max-bytes") + 1])
     with open(path, "rb") as f:
         data = f.read()
     try:
@@ -342,7 +420,13 @@ def _main(argv: list[str]) -> int:
     if not isinstance(code, CodeType):
         sys.stderr.write(f"the body is a {type(code).__name__}, not a code object\n")
         return 3
-    json.dump(describe(code, disassemble="--dis" in argv[1:]), sys.stdout)
+    try:
+        data = describe(code, disassemble="--dis" in argv[1:], max_chars=max_bytes)
+        text = encode_bounded(data, max_bytes)
+    except TooLarge:
+        sys.stderr.write(f"too large to show (its report is over {max_bytes:,} bytes)\n")
+        return TOO_LARGE_STATUS
+    sys.stdout.buffer.write(text)
     return 0
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import CodeType
 
+from ember._skips import Skipped, skip_reason, walks_everything
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
@@ -104,7 +105,12 @@ class DistResult:
     optimize: int
     readable: Readable
     verify_failures: dict[str, str] = field(default_factory=dict)
+    # module → the top-level module it needs that is not installed here (and is not
+    # part of the tree): an optional dependency, not a broken copy; not a failure.
+    verify_missing: dict[str, str] = field(default_factory=dict)
+
     verified: bool = False
+    skipped: tuple[Skipped, ...] = ()  # folders of SRC the default excludes left out
 
     @property
     def python(self) -> str:
@@ -149,13 +155,19 @@ def _check_paths(src: Path, out: Path, force: bool) -> None:
 # -- compiling ------------------------------------------------------------------------
 
 
-def _walk_src(src: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
-    """(.py files, other files, folders that cannot be listed) under src, sorted,
-    skipping caches and VCS folders. A folder left out would silently drop its
+def _walk_src(
+    src: Path, default_excludes: bool = True
+) -> tuple[list[Path], list[Path], list[Diagnostic], list[Skipped]]:
+    """(.py files, other files, folders that cannot be listed, folders skipped) under
+    src, sorted, skipping caches and VCS folders, and (``default_excludes``) virtual
+    environments, build output and the like, as every tree walk does
+    (:mod:`ember._skips`). A folder left out by failure would silently drop its
     modules from OUT, so each one is an error."""
     sources: list[Path] = []
     others: list[Path] = []
     problems: list[Diagnostic] = []
+    skipped: list[Skipped] = []
+    skips = default_excludes and not walks_everything(str(src))
 
     def unlistable(exc: OSError) -> None:
         where = str(exc.filename) if exc.filename else str(src)
@@ -165,18 +177,37 @@ def _walk_src(src: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
             )
         )
 
+    def kept(dirpath: str, name: str) -> bool:
+        if name in SKIP_DIRS:
+            return False
+        why = skip_reason(os.path.join(dirpath, name), name) if skips else None
+        if why is not None:
+            skipped.append(Skipped(os.path.join(dirpath, name), why))
+        return why is None
+
     for dirpath, dirnames, filenames in os.walk(src, onerror=unlistable):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        dirnames[:] = [d for d in sorted(dirnames) if kept(dirpath, d)]
         for name in sorted(filenames):
             path = Path(dirpath, name)
             if name.endswith(".py"):
                 sources.append(path)
             elif path.suffix not in SKIP_SUFFIXES:
                 others.append(path)
-    return sources, others, problems
+    return sources, others, problems, skipped
 
 
 def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
+    if (exc.msg or "").startswith("(unicode error)"):
+        # Worded once (diagnostics) for build, dist and run alike; re-read, as only
+        # this error path needs the bytes.
+        from ember.diagnostics import undecodable_source
+
+        try:
+            found = undecodable_source(path.read_bytes())
+        except OSError:
+            found = None
+        if found is not None:
+            return found.diagnostic(str(path))
     line = exc.lineno or 1
     col = max((exc.offset or 1) - 1, 0)
     end_line = getattr(exc, "end_lineno", None)
@@ -186,10 +217,16 @@ def _syntax_diagnostic(path: Path, exc: SyntaxError) -> Diagnostic:
         exc.msg,
         hint="fix it (python cannot run it either), or move it out of SRC: "
         "ember dist compiles every .py",
+        indentation=isinstance(exc, IndentationError),
     )
 
 
 def _unreadable(path: Path, exc: OSError) -> Diagnostic:
+    from ember.diagnostics import dangling_symlink  # worded once, for every command
+
+    dangling = dangling_symlink(path)
+    if dangling is not None:
+        return path_problem(str(path), dangling, "remove the link or restore its target")
     return path_problem(
         str(path),
         f"cannot read ({exc.strerror or exc})",
@@ -271,10 +308,18 @@ def launcher_text(module: str, pyc_name: str, lines: int) -> str:
 
 
 def make_dist(
-    src: Path, out: Path, *, optimize: int = 0, force: bool = False, verify: bool = True
+    src: Path,
+    out: Path,
+    *,
+    optimize: int = 0,
+    force: bool = False,
+    verify: bool = True,
+    default_excludes: bool = True,
 ) -> DistResult:
     """Write the sourceless copy of ``src`` to ``out`` (see the module docstring) and,
     with ``verify``, import every module from it in a fresh interpreter.
+    ``default_excludes``: leave out the virtual environments, build output and the like
+    found in SRC (:mod:`ember._skips`); they are listed in ``skipped``.
 
     Raises :class:`DistError` before writing anything if the paths are refused or a
     source does not compile. OUT appears whole: it is built in a temporary folder
@@ -289,7 +334,7 @@ def make_dist(
             f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
         )
     base = PurePosixPath(src.resolve().name) if layout == "package" else PurePosixPath()
-    sources, others, problems = _walk_src(src)
+    sources, others, problems, skipped = _walk_src(src, default_excludes)
     rels = {p: base / PurePosixPath(p.relative_to(src).as_posix()) for p in sources}
     package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
 
@@ -362,12 +407,18 @@ def make_dist(
         tuple(copied),
         optimize,
         readable([code for _m, code, _d in compiled]),
+        skipped=tuple(skipped),
     )
     if verify:
-        failures = verify_imports(out, modules)
+        verification = verify_imports(out, modules)
         from dataclasses import replace
 
-        result = replace(result, verify_failures=failures, verified=True)
+        result = replace(
+            result,
+            verify_failures=verification.failures,
+            verify_missing=verification.missing,
+            verified=True,
+        )
     return result
 
 
@@ -489,23 +540,39 @@ for name in names:
         else:
             where = getattr(importlib.import_module(name), "__file__", None)
         if where is None or not os.path.abspath(where).startswith(prefix):
-            results[name] = "imported from outside OUT: %s" % where
+            results[name] = ["imported from outside OUT: %s" % where, None]
         else:
             results[name] = None
     except BaseException as exc:
-        results[name] = "%s: %s" % (type(exc).__name__, exc)
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        results[name] = ["%s: %s" % (type(exc).__name__, exc), missing]
 with open(result_path, "w") as f:
     json.dump(results, f)
 """
 
 
-def verify_imports(out: Path, modules: tuple[DistModule, ...]) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What importing every module of OUT found: module → why it failed, and module →
+    the top-level module it needs that is not installed here."""
+
+    failures: dict[str, str]
+    missing: dict[str, str]
+
+
+def verify_imports(out: Path, modules: tuple[DistModule, ...]) -> Verification:
     """Import every module of ``out`` in a fresh interpreter (this Python, with
-    ``-B`` so nothing is written into OUT); module name → failure, empty if all import."""
+    ``-B`` so nothing is written into OUT).
+
+    A ModuleNotFoundError for a top-level name that is not one of OUT's own is a
+    third-party dependency missing here (django, say, for an app that uses it
+    optionally), not a broken copy: it goes to ``missing``, not ``failures``.
+    """
     import subprocess
     import tempfile
 
     names = [m.name for m in modules]
+    ours = {name.partition(".")[0] for name in names}
     with tempfile.TemporaryDirectory() as scratch:
         result_path = os.path.join(scratch, "verify.json")
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -527,14 +594,35 @@ def verify_imports(out: Path, modules: tuple[DistModule, ...]) -> dict[str, str]
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            return {"*": f"importing the modules did not finish in {VERIFY_TIMEOUT:g} s"}
+            why = f"importing the modules did not finish in {VERIFY_TIMEOUT:g} s"
+            return Verification({"*": why}, {})
         try:
             with open(result_path, encoding="utf-8") as f:
                 results = json.load(f)
         except (OSError, ValueError):
             tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-            return {"*": f"the import check crashed (exit {proc.returncode}) {''.join(tail)}"}
-    return {name: why for name, why in results.items() if why is not None}
+            why = f"the import check crashed (exit {proc.returncode}) {''.join(tail)}"
+            return Verification({"*": why}, {})
+    failures: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for name, outcome in results.items():
+        if outcome is None:
+            continue
+        why, needs = outcome
+        if isinstance(needs, str) and "." not in needs and needs not in ours:
+            missing[name] = needs
+        else:
+            failures[name] = why
+    return Verification(failures, missing)
+
+
+def _missing_summary(missing: dict[str, str], width: int = 5) -> str:
+    """``14 need modules not installed here (django, libcst)``."""
+    needed = sorted(set(missing.values()))
+    shown = ", ".join(needed[:width]) + (", ..." if len(needed) > width else "")
+    n = len(missing)
+    what = "needs a module" if n == 1 else "need modules"
+    return f"{n} {what} not installed here ({shown})"
 
 
 # -- presenting -----------------------------------------------------------------------
@@ -579,10 +667,15 @@ def render(result: DistResult) -> str:
     for hint in run_hints(result):
         lines.append(f"  run        {hint}")
     if result.verified:
-        bad = result.verify_failures
+        bad, missing = result.verify_failures, result.verify_missing
+        not_counted = f"{_missing_summary(missing)}: not counted as failures"
         if bad:
             lines.append(f"  verified   FAILED: {len(bad)} of {n} modules do not import:")
             lines += [f"    {name}: {why}" for name, why in sorted(bad.items())]
+            if missing:
+                lines.append(f"    and {not_counted}")
+        elif missing:
+            lines.append(f"  verified   {n - len(missing)} import, {not_counted}")
         else:
             lines.append(f"  verified   all {n} modules import in a fresh python{result.python}")
     lines += [
@@ -631,7 +724,9 @@ def to_json(result: DistResult) -> dict[str, object]:
         ],
         "copied": [str(p) for p in result.copied],
         "verified": result.verified,
+        "verify_missing": result.verify_missing,
         "verify_failures": result.verify_failures,
+        "skipped": [s.to_json() for s in result.skipped],
         "readable": {
             "definitions": list(r.definitions),
             "global_names": r.global_names,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,11 @@ from ember.pyc.header import HEADER_SIZE, HeaderError, PycHeader, classify, has_
 WORKER_TIMEOUT = 30.0
 # Address-space cap for the worker: a hostile body can ask marshal for huge objects.
 WORKER_MEMORY = 2 << 30
+# The most the parent reads back from the worker: marshal shares objects, so a small
+# body can describe to gigabytes of JSON (issue 10, item 5). Bigger is "too large".
+WORKER_OUTPUT = 32 << 20
+# What is kept of the worker's stderr (its last line is the reason it failed).
+WORKER_STDERR = 64 << 10
 
 NOT_PROTECTION = (
     "anything in the source, a password or an API key included, is readable in a .pyc "
@@ -100,11 +106,11 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
     path = Path(given)
     if path.suffix == ".pyc" or (path.is_file() and path.suffix != ".py" and _looks_pyc(path)):
         if not path.is_file():
-            raise InspectError(f"{given}: no such file", hint=_NAME_HINT)
+            raise _no_such_file(given)
         return Target(path, _source_of(path), given)
     if path.suffix == ".py" or path.is_file():
         if not path.is_file():
-            raise InspectError(f"{given}: no such file", hint=_NAME_HINT)
+            raise _no_such_file(given)
         return _target_for_source(path, given, optimization)
     if path.is_dir():
         raise InspectError(
@@ -115,6 +121,15 @@ def resolve(given: str, *, optimization: int | str = "") -> Target:
 
 
 _NAME_HINT = "name a .pyc, a .py (its cache for this Python) or an importable module"
+
+
+def _no_such_file(given: str) -> InspectError:
+    from ember.diagnostics import dangling_symlink
+
+    dangling = dangling_symlink(given)
+    if dangling is not None:
+        return InspectError(f"{given}: {dangling}", hint="remove the link or restore its target")
+    return InspectError(f"{given}: no such file", hint=_NAME_HINT)
 
 
 def _looks_pyc(path: Path) -> bool:
@@ -209,19 +224,33 @@ def inspect_target(
     optimization: int | str = "",
     disassemble: bool = False,
     python: str | None = None,
+    max_output: int | None = None,
 ) -> Report:
     """Resolve ``given`` and decode it (see :func:`inspect_pyc`)."""
     return inspect_pyc(
-        resolve(given, optimization=optimization), disassemble=disassemble, python=python
+        resolve(given, optimization=optimization),
+        disassemble=disassemble,
+        python=python,
+        max_output=max_output,
     )
 
 
-def inspect_pyc(target: Target, *, disassemble: bool = False, python: str | None = None) -> Report:
+def inspect_pyc(
+    target: Target,
+    *,
+    disassemble: bool = False,
+    python: str | None = None,
+    max_output: int | None = None,
+) -> Report:
     """Header, verdict and (in a worker process) body of ``target.pyc``.
 
     ``python`` names the interpreter that decodes the body (a path or a version such
-    as ``3.12``); by default this one, which can only read its own magic.
+    as ``3.12``); by default this one, which can only read its own magic. Raises
+    :class:`InspectError` when the decoded report would pass ``max_output`` bytes
+    (default :data:`WORKER_OUTPUT`).
     """
+    if max_output is None:
+        max_output = WORKER_OUTPUT
     try:
         with open(target.pyc, "rb") as f:
             size = os.fstat(f.fileno()).st_size
@@ -241,7 +270,13 @@ def inspect_pyc(target: Target, *, disassemble: bool = False, python: str | None
     interpreter, problem, hints = _choose_python(header, python)
     if interpreter is None:
         return _replace(base, body_error=problem, hints=tuple(hints))
-    result = run_worker(interpreter, target.pyc, disassemble=disassemble)
+    result = run_worker(interpreter, target.pyc, disassemble=disassemble, max_output=max_output)
+    if result is TOO_LARGE:
+        raise InspectError(
+            f"{target.pyc}: too large to show (what it holds decodes to over "
+            f"{_size(max_output)} of report)"
+        )
+    assert not isinstance(result, _TooLarge)
     if isinstance(result, str):
         # The verdict rule status and build use: a body that does not decode is corrupt.
         verdict = None if verdict is None else with_body(verdict, f"body: {result}")
@@ -326,48 +361,99 @@ def _worker_source() -> str:
     return text
 
 
-def _limit_worker() -> None:  # pragma: no cover - runs in the child
-    import resource
+class _TooLarge:
+    """The worker's answer when its report would pass the output cap."""
 
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+TOO_LARGE = _TooLarge()
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n:,} bytes"
+
+
+def _limiter(max_output: int) -> Callable[[], None]:
+    def limit() -> None:  # pragma: no cover - runs in the child
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # Its stdout and stderr are files: a worker that ignores --max-bytes (a
+        # foreign Python's older codeinfo, a rogue interpreter) still cannot write
+        # more than this to either.
+        cap = max(max_output, WORKER_STDERR) + 1
+        resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+
+    return limit
 
 
 def run_worker(
-    python: str, pyc: Path, *, disassemble: bool = False, timeout: float = WORKER_TIMEOUT
-) -> dict[str, object] | str:
+    python: str,
+    pyc: Path,
+    *,
+    disassemble: bool = False,
+    timeout: float = WORKER_TIMEOUT,
+    max_output: int | None = None,
+) -> dict[str, object] | str | _TooLarge:
     """Decode ``pyc``'s body with ``python`` in an isolated process: the
-    :func:`ember.pyc.codeinfo.describe` data, or a one-line reason it failed."""
-    import json
-    import subprocess
+    :func:`ember.pyc.codeinfo.describe` data, a one-line reason it failed, or
+    :data:`TOO_LARGE` when its report would pass ``max_output`` bytes.
 
+    The worker writes to temporary files, not pipes, so that the parent can look at
+    the size before reading anything: it never reads more than ``max_output`` bytes.
+    """
+    import subprocess
+    import tempfile
+
+    from ember.pyc.codeinfo import TOO_LARGE_STATUS
+
+    if max_output is None:
+        max_output = WORKER_OUTPUT
     argv = [python, "-I", "-B", "-c", _worker_source(), os.fspath(pyc)]
+    argv += ["--max-bytes", str(max_output)]
     if disassemble:
         argv.append("--dis")
-    try:
-        proc = subprocess.run(
-            argv,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            preexec_fn=_limit_worker if os.name == "posix" else None,  # noqa: PLW1509
-        )
-    except subprocess.TimeoutExpired:
-        return f"decoding did not finish in {timeout:g} s"
-    except OSError as exc:
-        return f"cannot run {python} ({exc.strerror or exc})"
-    if proc.returncode == 0:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
-            data = json.loads(proc.stdout)
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                timeout=timeout,
+                check=False,
+                preexec_fn=_limiter(max_output) if os.name == "posix" else None,  # noqa: PLW1509
+            )
+        except subprocess.TimeoutExpired:
+            return f"decoding did not finish in {timeout:g} s"
+        except OSError as exc:
+            return f"cannot run {python} ({exc.strerror or exc})"
+        out_size = os.fstat(out.fileno()).st_size
+        if proc.returncode == TOO_LARGE_STATUS or out_size > max_output:
+            return TOO_LARGE
+        out.seek(0)
+        stdout = out.read(max_output)
+        err_size = os.fstat(err.fileno()).st_size
+        err.seek(max(0, err_size - WORKER_STDERR))
+        stderr = err.read(WORKER_STDERR)
+    return _worker_answer(proc.returncode, stdout, stderr)
+
+
+def _worker_answer(status: int, stdout: bytes, stderr: bytes) -> dict[str, object] | str:
+    import json
+
+    if status == 0:
+        try:
+            data = json.loads(stdout)
         except ValueError:
             return "the decoder's output was not readable"
         if isinstance(data, dict):
             return data
         return "the decoder's output was not readable"
-    if proc.returncode < 0:
-        return f"it crashes the unmarshaller ({signal_name(-proc.returncode)})"
-    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else f"the decoder failed (exit status {proc.returncode})"
+    if status < 0:
+        return f"it crashes the unmarshaller ({signal_name(-status)})"
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return _short(lines[-1], 200) if lines else f"the decoder failed (exit status {status})"
 
 
 def _code_from_json(d: dict[str, object]) -> CodeInfo:

@@ -50,14 +50,18 @@ _THIS_FILE = __file__
 _displaced_main: list[object] = []
 
 
-def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None = None) -> int:
+def run_script(
+    path: str, args: Sequence[str] = (), *, write_cache: bool | None = None, quiet: bool = False
+) -> int:
     """Run ``path`` as ``python path *args`` would and return the exit status.
 
     The script's ``sys.argv``, ``sys.path[0]`` (its real folder), ``__file__``,
     ``__name__``, tracebacks and exit status are python's; its code comes from the pyc
     when fresh. ``write_cache=None`` follows ``sys.dont_write_bytecode`` (``-B`` /
     ``PYTHONDONTWRITEBYTECODE``). ``SystemExit`` from the script propagates, so the
-    interpreter exits as it would under python.
+    interpreter exits as it would under python. Unless ``quiet``, one note on stderr
+    says when the environment (not ``write_cache=False``) kept a compiled script's pyc
+    from being written, since every run then pays for the compile.
 
     >>> run_script("hello.py", ["--name", "ada"])  # doctest: +SKIP
     hello ada
@@ -71,9 +75,12 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
     try:
         st = os.stat(filename)
     except OSError as exc:
-        sys.stderr.write(
-            f"{sys.executable}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}\n"
-        )
+        from ember.diagnostics import dangling_symlink
+
+        # python's line, but naming a dangling link as such ("no such file" sends a
+        # user looking for a file `ls` shows them).
+        why = dangling_symlink(filename) or f"[Errno {exc.errno}] {exc.strerror}"
+        sys.stderr.write(f"{sys.executable}: can't open file {filename!r}: {why}\n")
         return 2
     sys.argv[:] = [path, *args]
     if _is_dir_or_zip(filename, st.st_mode):
@@ -84,7 +91,7 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
     _set_path0(os.path.dirname(os.path.realpath(filename)))
 
     try:
-        code, cached = load_main_code(filename, regular=_is_regular(st.st_mode))
+        code, cached, compiled = _load_main(filename, _is_regular(st.st_mode))
     except BaseException as exc:  # noqa: BLE001 - reported like python: no traceback
         if isinstance(exc, SystemExit):
             raise
@@ -95,6 +102,8 @@ def run_script(path: str, args: Sequence[str] = (), *, write_cache: bool | None 
             _exit_by_sigint()
         return 1
 
+    if compiled and write_cache is None and sys.dont_write_bytecode and not quiet:
+        _note_not_cached(path)
     main = type(sys)("__main__")
     g = main.__dict__
     g["__file__"] = filename
@@ -135,15 +144,37 @@ def load_main_code(filename: str, *, regular: bool = True) -> tuple[CodeType, st
     what it writes changes: a checked-hash pyc (:class:`_MainLoader`). Non-regular
     files (pipes, ``/dev/stdin``) are compiled and never cached.
     """
+    code, cached, _compiled = _load_main(filename, regular)
+    return code, cached
+
+
+def _load_main(filename: str, regular: bool) -> tuple[CodeType, str | None, bool]:
+    """:func:`load_main_code`, and whether the source was compiled (no usable pyc)."""
     if not regular:
         with open(filename, "rb") as f:
-            return compile(f.read(), filename, "exec", dont_inherit=True), None
-    code = _MainLoader("__main__", filename).get_code("__main__")
+            return compile(f.read(), filename, "exec", dont_inherit=True), None, False
+    loader = _MainLoader("__main__", filename)
+    code = loader.get_code("__main__")
     try:
         pyc = cache_from_source(filename)
     except (NotImplementedError, ValueError):  # no cache tag, or a bad optimization level
-        return code, None
-    return code, (pyc if os.path.exists(pyc) else None)
+        return code, None, loader.compiled
+    return code, (pyc if os.path.exists(pyc) else None), loader.compiled
+
+
+def _note_not_cached(path: str) -> None:
+    # Said because it is the one way `ember run` silently loses its point: with the
+    # variable set in a shell profile, every run compiles, as python does.
+    why = (
+        "PYTHONDONTWRITEBYTECODE is set"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        else "python runs with -B"
+    )
+    sys.stderr.write(
+        f"ember run: note: {why}, so {path}'s cache is not written and every run compiles "
+        f"it; `ember build {path}` writes it once (-q hides this note)\n"
+    )
+    sys.stderr.flush()
 
 
 class _MainLoader(SourceFileLoader):  # type: ignore[misc]
@@ -152,6 +183,7 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
     timestamp pyc (mtime in whole seconds + size) can miss an edit."""
 
     _source: bytes | None = None
+    compiled = False  # set when get_code had to compile the source (no usable pyc)
 
     def get_data(self, path: str) -> bytes:
         data: bytes = super().get_data(path)
@@ -164,6 +196,11 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
             raise OSError(f"{path}: timestamp pyc written in its source's second")
         return data
 
+    def source_to_code(self, data: bytes, path: str, *, _optimize: int = -1) -> CodeType:  # type: ignore[override]
+        self.compiled = True
+        check_decodes(data, path)
+        return super().source_to_code(data, path, _optimize=_optimize)  # type: ignore[no-any-return]
+
     def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
         if self._source is not None:
             from ember.pyc.header import InvalidationMode, body, pack, source_hash
@@ -173,6 +210,23 @@ class _MainLoader(SourceFileLoader):  # type: ignore[misc]
         # The importer's writer: makes __pycache__, temp file + replace, silent on
         # an unwritable folder.
         super().set_data(path, data, _mode=_mode)
+
+
+def check_decodes(data: bytes, filename: str) -> None:
+    """Raise python's SyntaxError for a script whose bytes are not UTF-8 and that
+    declares no encoding. compile() of bytes words it differently ("(unicode error)")
+    or, for bad bytes in a comment, accepts it; `python FILE` refuses it with
+    "Non-UTF-8 code starting with ...", and so does ember run."""
+    try:
+        data.decode("utf-8")  # the common case, and cheap: nothing to say
+        return
+    except UnicodeDecodeError:
+        pass
+    from ember.diagnostics import undecodable_source
+
+    found = undecodable_source(data)
+    if found is not None and not found.declared:
+        raise SyntaxError(found.python_message(filename))
 
 
 def _written_in_recorded_second(pyc: str, data: bytes) -> bool:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.diagnostics import Diagnostic, EmberError, Span, dangling_symlink
 
 # How a module's code was obtained, as the importer's -v messages tell it.
 COMPILED = "compiled"  # from its source: no usable pyc
@@ -175,6 +175,15 @@ class StartupReport:
         }
 
 
+class RunTimedOut(EmberError):
+    """A run of the measured program did not finish within the timeout."""
+
+
+class BadOption(EmberError):
+    """An option's value is unusable (a --plot file of no known format): the command
+    line's fault, a usage error."""
+
+
 def measure(
     target: Target,
     *,
@@ -187,7 +196,8 @@ def measure(
     """Start ``target`` ``runs`` times cold and ``runs`` times warm (interleaved, so
     drift hits both alike), then profile it ``profile_runs`` times each way.
 
-    Raises :class:`EmberError` when the script does not exist or a run times out.
+    Raises :class:`EmberError` when the script does not exist, and
+    :class:`RunTimedOut` when a run does not finish within ``timeout``.
 
     >>> r = measure(Target.of_module("json.tool", ["--help"]), runs=3)  # doctest: +SKIP
     >>> r.cold_median > r.warm_median                                 # doctest: +SKIP
@@ -198,11 +208,14 @@ def measure(
     python = python or sys.executable
     workdir = Path(cwd) if cwd is not None else Path.cwd()
     if target.script is not None and not (workdir / target.script).exists():
+        dangling = dangling_symlink(workdir / target.script)
         raise EmberError(
             Diagnostic(
-                Span(target.script, 1, 0),
-                f"can't open file {target.script!r}: no such file",
-                hint="give the path of a Python script, or -m MODULE",
+                Span(target.script, 0),  # no such file: no source line to point at
+                f"can't open file {target.script!r}: {dangling or 'no such file'}",
+                hint="remove the link or restore its target"
+                if dangling
+                else "give the path of a Python script, or -m MODULE",
             )
         )
     cmd = [python, *target.argv]
@@ -263,9 +276,9 @@ def _run(
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        raise EmberError(
+        raise RunTimedOut(
             Diagnostic(
-                Span(cmd[1] if len(cmd) > 1 else cmd[0], 1, 0),
+                Span("", 0),  # about a run, not a place in a file
                 f"{' '.join(cmd)} did not finish within {timeout:g} s",
                 hint="ember startup measures programs that exit by themselves; "
                 "raise --timeout if it is just slow",
@@ -459,10 +472,10 @@ def plot_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
+# About no file: a plain `error: ...` line (an empty path, line 0).
 PLOT_MISSING = Diagnostic(
-    Span("--plot", 1, 0),
-    "--plot needs matplotlib, which is not installed",
-    hint="pip install 'ember[plot]'  (or: pip install matplotlib)",
+    Span("", 0),
+    "--plot needs matplotlib (pip install matplotlib)",
 )
 
 
@@ -471,10 +484,10 @@ def check_plot_path(path: str | os.PathLike[str]) -> Path:
     raises :class:`EmberError` saying what to do otherwise."""
     p = Path(path)
     if p.suffix.lower() not in (".png", ".svg"):
-        raise EmberError(
+        raise BadOption(
             Diagnostic(
-                Span(str(p), 1, 0),
-                f"cannot tell the plot format from {p.name!r}",
+                Span("", 0),  # an option's value, not a place in a file
+                f"--plot {p}: cannot tell the plot format from {p.name!r}",
                 hint="name the file FILE.png or FILE.svg",
             )
         )
