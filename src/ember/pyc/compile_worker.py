@@ -15,8 +15,12 @@ Rules for this file (tests/pyc/test_determinism.py checks the first):
   py_compile's own; no annotations (they would add names);
 - every reference from one compile (code, source, error) is dropped before the next;
 - before 3.12 and from 3.13 an interned string dies with its last reference, so the
-  worker's state is the same after each file. 3.12 made interned strings immortal:
-  there each (file, level) compiles in a child forked from the untouched worker.
+  worker's state is the same after each file. 3.12 made interned strings immortal,
+  so every compile leaves its names behind: there the worker compiles nothing
+  itself, a forked child goes from task to task, and a level whose code holds a
+  frozenset of strings (the constant that is shared, and so flagged, only when its
+  strings were interned before: the difference this whole file is about) is
+  compiled again in a child of its own, forked from the untouched worker.
 
 Protocol, both ways ``4-byte little-endian length + payload``. In: a task,
 ``index \\0 mode \\0 source \\0 level \\0 cache [\\0 level \\0 cache ...]`` (paths as
@@ -24,7 +28,7 @@ file-system bytes). Out: one marshalled record per level, ``(index, level, kind,
 ...)``: kind 0 compiled ``(lineno, category, message)`` warnings; 1 cannot read
 ``(strerror,)``; 2 cannot write ``(strerror,)``; 3 compile error ``(type, str, msg,
 lineno, offset, end_lineno, end_offset, text)``; 4 the compiling child died. A level
-that fails ends its task. Errors are raw data: the parent formats them, so formatting
+that fails ends its task (a compile error is not tried again at the next level). Errors are raw data: the parent formats them, so formatting
 never changes this process.
 """
 
