@@ -175,31 +175,45 @@ def find(values):
     return False
 
 
-def main(pipe):
-    """Compile each task from stdin in this process. With a ``pipe``, stop at the
-    first level whose bytes could depend on the earlier compiles, and write what is
-    left of its task to that file descriptor."""
+def main(pipe, args):
+    """Compile each task from stdin (first ``args``, a task's fields, if given) in
+    this process. With a ``pipe``, stop at the first level whose bytes could depend
+    on the earlier compiles, and write what is left of its task to that file
+    descriptor. A compile that imports a module (a source's coding cookie loads its
+    codec) leaves that module's strings interned for every later file: the rest of
+    the task goes to the pipe, or without one this process starts afresh with it."""
     while True:
-        size = read(4)
-        if not size:
-            return
-        args = read(int.from_bytes(size, "little")).split(b"\0")
+        if not args:
+            size = read(4)
+            if not size:
+                return
+            args = read(int.from_bytes(size, "little")).split(b"\0")
         index = int(args[0])
         mode = args[1].decode()
         file = os.fsdecode(args[2])
         while len(args) > 3:
             optimize = int(args[3])
             cfile = os.fsdecode(args[4])
+            size = len(sys.modules)
             result = compile(index, mode, file, optimize, cfile, pipe)
-            if result is None:
-                data = memoryview(b"\0".join(args))
+            if result is None or (result and len(sys.modules) != size):
+                if result:
+                    del args[3:5]
+                data = b"\0".join(args)
+                if not pipe:
+                    if os.name == "nt":  # exec is not a restart there: go on as we are
+                        args = None
+                        break
+                    data = [sys.executable, "-c", sys.orig_argv[2], data.hex()]
+                    os.execv(sys.executable, data)
+                data = memoryview(data)
                 while data:
                     data = data[os.write(pipe, data) :]
                 return
             if not result:
                 break
             del args[3:5]
-        del args, file, cfile
+        args = file = cfile = None
 
 
 def fork():
@@ -212,7 +226,7 @@ def fork():
         pid = os.fork()
         if pid == 0:
             os.close(fd)
-            main(path)
+            main(path, None)
             os._exit(0)
         os.close(path)
         args = []
@@ -240,10 +254,13 @@ def fork():
                 if not os.WIFEXITED(pid):
                     dump((index, optimize, 4))
                 break
-        del args, file, cfile
+        args = file = cfile = None
 
 
-if sys.version_info[:2] == (3, 12) and hasattr(os, "fork"):
-    fork()
-else:
-    main(False)
+if __name__ == "__main__":  # run by `python -c`, never on import
+    if sys.version_info[:2] == (3, 12) and hasattr(os, "fork"):
+        fork()
+    elif len(sys.argv) > 1:  # restarted with the rest of a task (see main)
+        main(False, bytes.fromhex(sys.argv[1]).split(b"\0"))
+    else:
+        main(False, None)
