@@ -6,8 +6,9 @@ marshal flags an object for back-references by its reference count, so the bytes
 depend on what else is alive where a file is compiled. The files here hit that: one
 frozenset constant used twice, once with fresh strings (it is shared only when the
 strings were interned already: by the previous -O level's code, or by an earlier file
-in a 3.12 worker, where interned strings are immortal) and once with names that
-``random`` interns (imported by the building process, never by py_compile).
+in a 3.12 worker, where interned strings are immortal), once with names that
+``random`` interns (imported by the building process, never by py_compile), and once
+with names of ``unicodedata``, which compiling an earlier file imports.
 """
 
 from __future__ import annotations

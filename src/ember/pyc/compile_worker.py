@@ -14,6 +14,9 @@ Rules for this file (tests/pyc/test_determinism.py checks the first):
   name used here is interned when this code is compiled), so the names are
   py_compile's own; no annotations (they would add names);
 - every reference from one compile (code, source, error) is dropped before the next;
+- a compile that imports a module (a coding cookie's codec; unicodedata for a
+  ``\\N{...}`` escape) leaves that module's names interned: the worker then
+  restarts itself (exec) before the next compile;
 - before 3.12 and from 3.13 an interned string dies with its last reference, so the
   worker's state is the same after each file. 3.12 made interned strings immortal,
   so every compile leaves its names behind: there the worker compiles nothing
