@@ -319,21 +319,28 @@ def _enospc(path: object = "") -> OSError:
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))  # type: ignore[arg-type]
 
 
-def test_disk_full_build_names_each_cache_and_goes_on(tmp_path, monkeypatch, capsys):
-    import ember.pyc.build as pyc_build
-    from ember.cli import main
+def test_disk_full_build_names_each_cache_and_goes_on(tmp_path):
+    # The pycs are written by worker processes: a file-size limit of a few bytes (with
+    # SIGXFSZ ignored, so a write fails with EFBIG) stands in for a full disk there.
+    import resource
+    import signal
 
     (tmp_path / "a.py").write_text("A = 1\n")
     (tmp_path / "b.py").write_text("B = 1\n")
 
-    def full(path: object, *_a: object, **_k: object) -> None:
-        raise _enospc(path)
+    def tiny_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8, 8))
 
-    monkeypatch.setattr(pyc_build, "write_atomic", full)
-    assert main(["build", "-j1", str(tmp_path)]) == 1
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert err.count("(No space left on device)") == 2  # both files tried, both named
+    proc = subprocess.run(
+        [sys.executable, "-m", "ember", "build", "-j1", str(tmp_path)],
+        preexec_fn=tiny_files,  # noqa: PLW1509 - the child only execs python
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")}, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("(File too large)") == 2, proc.stderr  # both tried, both named
 
 
 def test_disk_full_launcher_is_one_error(tmp_path, monkeypatch, capsys):

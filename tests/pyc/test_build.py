@@ -8,12 +8,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import py_compile
 import subprocess
 import sys
 import textwrap
 import threading
-import warnings
 from pathlib import Path
 
 import pytest
@@ -33,35 +31,27 @@ def sources(tree: Path) -> list[Path]:
 
 
 def py_compile_bytes(source: Path, mode: InvalidationMode, level: int, tmp: Path) -> bytes:
+    """What a fresh ``py_compile`` process writes (this one's imports change marshal's
+    output: see test_determinism)."""
     out = tmp / "ref.pyc"
-    py_compile.compile(
-        str(source),
-        cfile=str(out),
-        doraise=True,
-        optimize=level,
-        invalidation_mode=mode.to_py_compile(),
+    subprocess.run(
+        [sys.executable, "-c", FRESH_PY_COMPILE, str(source), str(out), str(level), mode.name],
+        check=True,
     )
     return out.read_bytes()
 
 
-@pytest.fixture(params=["in-process", "forked", "pool"])
+FRESH_PY_COMPILE = (
+    "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True, "
+    "optimize=int(sys.argv[3]), invalidation_mode=py_compile.PycInvalidationMode[sys.argv[4]])"
+)
+
+
+@pytest.fixture(params=[1, 2], ids=["j1", "j2"])
 def scheduler(request, monkeypatch):
-    """Run the build through each scheduler: -j1, forked workers, process pool."""
-    if request.param == "in-process":
-        yield 1
-        return
+    """Run the build with one worker and with two (small trees get two as well)."""
     monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
-    if request.param == "pool":
-        monkeypatch.setattr(build_mod, "_run_forked", build_mod._run_pool)
-        yield 2
-        return
-    # The test process may hold foreign threads (OpenBLAS, once a native test imported
-    # NumPy), which would send the build to the pool; the workers only compile, so
-    # forking here is safe enough to test the forked path itself.
-    monkeypatch.setattr(build_mod, "_single_threaded", lambda: True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*multi-threaded.*fork", DeprecationWarning)
-        yield 2
+    return request.param
 
 
 @pytest.mark.parametrize("mode", MODES, ids=[m.value for m in MODES])
@@ -78,7 +68,7 @@ def test_byte_identical_to_py_compile_every_mode_and_level(app, tmp_path, mode, 
 def test_other_pythons_are_byte_identical_to_their_py_compile(app, other_python):
     script = textwrap.dedent(
         """
-        import py_compile, sys, tempfile, os
+        import subprocess, sys, tempfile, os
         from pathlib import Path
         from ember.pyc.build import build
         from ember.pyc.cache import cache_path
@@ -91,8 +81,8 @@ def test_other_pythons_are_byte_identical_to_their_py_compile(app, other_python)
             for src in srcs:
                 for level in (0, 1, 2):
                     ref = os.path.join(tempfile.mkdtemp(), 'r.pyc')
-                    py_compile.compile(str(src), cfile=ref, doraise=True, optimize=level,
-                                       invalidation_mode=mode.to_py_compile())
+                    subprocess.run([sys.executable, '-c', sys.argv[2], str(src), ref,
+                                    str(level), mode.to_py_compile().name], check=True)
                     if Path(ref).read_bytes() != cache_path(src, optimization=level).read_bytes():
                         bad.append((mode.value, str(src), level))
         print('mismatches', bad)
@@ -101,8 +91,13 @@ def test_other_pythons_are_byte_identical_to_their_py_compile(app, other_python)
     )
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # an explicit build ignores it
     env["PYTHONPATH"] = str(SRC)
+    env["PYTHONHASHSEED"] = "0"  # 3.10 writes a frozenset in (hash-seeded) iteration order
     out = subprocess.run(
-        [other_python, "-c", script, str(app)], env=env, capture_output=True, text=True, check=False
+        [other_python, "-c", script, str(app), FRESH_PY_COMPILE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert "mismatches []" in out.stdout and "checked 63" in out.stdout
@@ -178,6 +173,16 @@ def test_prefix_tree_matches_importlib(app, tmp_path, monkeypatch):
     for source in sources(app):
         assert Path(importlib.util.cache_from_source(str(source))).is_file()
     assert not list(app.rglob("__pycache__"))
+
+
+def test_a_relative_prefix_is_written_relative_to_the_callers_folder(app, tmp_path, monkeypatch):
+    # Regression: the workers run in a folder of their own, where a relative prefix
+    # was written (and lost) while build reported every file compiled.
+    monkeypatch.chdir(tmp_path)
+    assert build([app], prefix=Path("pc"), jobs=1).ok
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "pc"))
+    for source in sources(app):
+        assert Path(importlib.util.cache_from_source(str(source))).is_file()
 
 
 def test_exclude_and_file_arguments(app):
@@ -263,41 +268,36 @@ def test_bad_inputs_are_clear_errors_and_the_rest_compiles(app, jobs, monkeypatc
 
 
 def test_unreadable_source_is_an_error(app, monkeypatch):
-    # (chmod 000 does not stop root, who runs these tests in CI containers)
-    real_read = build_mod._read_source
-    victim = str(app / "shop" / "cart.py")
+    # (chmod 000 does not stop root, who runs these tests in CI containers): the
+    # source goes away between the plan and the worker's read.
+    victim = app / "shop" / "cart.py"
+    real_plan = build_mod._plan
 
-    def fake_read(path):
-        if str(path) == victim:
-            raise PermissionError(13, "Permission denied")
-        return real_read(path)
+    def plan_then_remove(*args):
+        plan = real_plan(*args)
+        victim.unlink()
+        return plan
 
-    monkeypatch.setattr(build_mod, "_read_source", fake_read)
+    monkeypatch.setattr(build_mod, "_plan", plan_then_remove)
     report = build([app], jobs=1)
     assert report.count("compiled") == 6
     assert (
         report.errors[0]
         .render()
-        .startswith(f"{app}/shop/cart.py: error: cannot read source (Permission denied)")
+        .startswith(f"{app}/shop/cart.py: error: cannot read source (No such file or directory)")
     )
 
 
 def test_unwritable_cache_folder_is_an_error_about_the_folder(app, monkeypatch):
-    real_write = build_mod.write_atomic
-
-    def fake_write(path, data, mode=0o644):
-        if "/shop/" in path:
-            raise PermissionError(13, "Permission denied")
-        return real_write(path, data, mode)
-
-    monkeypatch.setattr(build_mod, "write_atomic", fake_write)
+    # A file where the cache folder should be: as unwritable as it gets, even for root.
+    (app / "shop" / "__pycache__").write_bytes(b"")
     monkeypatch.chdir(app)
     report = build([Path(".")], jobs=1)
     assert report.count("compiled") == 1 and report.count("failed") == 6
     first = report.errors[0].render()
     tag = sys.implementation.cache_tag
     assert first.splitlines() == [
-        f"shop/__pycache__: error: cannot write __init__.{tag}.pyc here (Permission denied)",
+        f"shop/__pycache__: error: cannot write __init__.{tag}.pyc here (Not a directory)",
         "hint: check the cache folder's permissions, or build into a --prefix tree",
     ]  # no source line: the source is not at fault
 
@@ -370,20 +370,26 @@ def test_two_concurrent_builds_leave_only_valid_pycs(tmp_path, app, ember_run):
     assert leftovers == []
 
 
-def test_a_process_with_threads_builds_through_a_process_pool(app, monkeypatch):
+def test_a_process_with_threads_builds_too(app, monkeypatch):
+    # Workers are started with subprocess, never forked from this process, so its
+    # threads are no concern.
     monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
-    used = []
-    monkeypatch.setattr(build_mod, "_run_forked", lambda *a: used.append("fork"))
-    real_pool = build_mod._run_pool
-    monkeypatch.setattr(build_mod, "_run_pool", lambda *a: (used.append("pool"), real_pool(*a)))
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert not build_mod._single_threaded()
         report = build([app], jobs=2)
     finally:
         stop.set()
         thread.join()
-    assert used == ["pool"]
     assert report.ok and report.count("compiled") == len(sources(app))
+    assert report.workers == 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_dying_worker_fails_its_files_and_the_build_ends(app, monkeypatch, jobs):
+    monkeypatch.setattr(build_mod, "_SMALL_BUILD_BYTES", 0)
+    monkeypatch.setattr(build_mod, "_worker_source", lambda: "import os; os._exit(3)")
+    report = build([app], jobs=jobs)
+    assert report.count("failed") == len(sources(app))
+    assert "the worker compiling this file died" in report.errors[0].render()

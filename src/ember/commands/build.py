@@ -59,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=non_negative,
         default=0,
         metavar="N",
-        help="worker processes (default 0: all CPUs; 1: in this process)",
+        help="worker processes (default 0: all CPUs)",
     )
     parser.add_argument(
         "--invalidation",

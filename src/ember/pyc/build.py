@@ -14,13 +14,16 @@ How it is fast:
   then a ``stat`` of the source and a 16-byte read of its cache, compared with the
   exact header the build would write (magic, flags, then mtime and size or the hash),
   and one subprocess unmarshalling the bodies behind those headers;
-- the rest is one queue over the whole de-duplicated list, biggest files first. On
-  Linux the workers are forked (nothing to import or pickle): task numbers sit in a
-  pipe that the workers read 4 bytes at a time (an atomic, lock-free queue); each
-  worker reads, compiles and writes its files and streams back a small record per file.
-  Elsewhere, or when the process has threads, a ``ProcessPoolExecutor`` (forkserver
-  from 3.12) runs chunks;
-  ``jobs=1`` and tiny builds run in-process.
+- the rest is one queue over the whole de-duplicated list, biggest files first, fed
+  to ``-j`` fresh worker interpreters (:mod:`ember.pyc.compile_worker`, run as a
+  plain ``python -c``), each kept two tasks ahead over a pipe; each reads, compiles
+  and writes its files and streams back a small record per level.
+
+Why fresh interpreters, even for ``-j1``: marshal flags an object as shared by its
+reference count, so a pyc's bytes depend on what else is alive where it is compiled
+(the previous level's code, strings interned by imported modules). The worker holds
+only what a fresh ``py_compile`` process holds, so the output is the same from any
+worker, in any order, whatever the calling process imported.
 
 An explicit build ignores ``PYTHONDONTWRITEBYTECODE``, as ``compileall`` does: that
 variable stops the *importer* from writing caches, not a request to build them.
@@ -35,7 +38,6 @@ import marshal
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,6 @@ from ember.pyc.cache import (
     find_sources,
 )
 from ember.pyc.header import HEADER_SIZE, InvalidationMode, pack, source_hash
-from ember.support.fs import write_all, write_atomic
 from ember.support.skips import Skipped
 
 # (index, absolute source, ((optimize level, cache path), ...))
@@ -60,7 +61,7 @@ Task = tuple[int, str, tuple[tuple[int, str], ...]]
 # for a failure to write, which is about the cache folder, not a place in the source.
 Record = tuple[int, bool, tuple]
 
-# Below this much source in total, forking costs more than it saves.
+# Below this much source in total, a second worker costs more than it saves.
 _SMALL_BUILD_BYTES = 48_000
 
 
@@ -169,7 +170,7 @@ def build(
     """Compile every ``.py`` under ``paths`` whose cache is not fresh for ``mode``
     (default as py_compile: timestamp, checked-hash when SOURCE_DATE_EPOCH is set) at
     each optimisation level. ``prefix`` writes a PYTHONPYCACHEPREFIX-style tree.
-    ``jobs`` worker processes (default: all CPUs; 1 runs in this process).
+    ``jobs`` worker processes (default: all CPUs), fresh interpreters even for one.
     ``progress(done, total)`` is called as files finish. ``default_excludes``: skip
     virtual environments, build output and the like below a PATH (see
     :mod:`ember.support.skips`).
@@ -208,11 +209,7 @@ def build(
         record = records.get(i)
         display = str(src.path)
         if record is None:
-            diag = Diagnostic(
-                Span(display, 0),
-                "the worker compiling this file died",
-                hint="run again with -j1 to see the crash",
-            )
+            diag = Diagnostic(Span(display, 0), _DIED, hint=_DIED_HINT)
             files.append(FileResult(src.path, caches, "failed", diag))
         elif record[1]:
             files.append(FileResult(src.path, caches, "compiled"))
@@ -380,43 +377,90 @@ def _unreadable(display: str, exc: OSError) -> Diagnostic:
     )
 
 
-# --- the worker: one source → its cache files ------------------------------------------
+# --- the workers: fresh interpreters, so the bytes never depend on this process ----
 
 
-def compile_task(task: Task, mode: str) -> Record:
-    """Read, compile and write one source for each requested level; never raises for
-    a problem in the file (it becomes a failed record with diagnostic fields)."""
+def _task_bytes(task: Task, mode: str) -> bytes:
+    """A task in compile_worker's wire format (see its docstring)."""
     index, source, targets = task
-    try:
-        st, data = _read_source(source)
-    except OSError as exc:
-        return (index, False, _failure(f"cannot read source ({exc.strerror or exc})", _READ_HINT))
-    inv = InvalidationMode(mode)
-    if inv is InvalidationMode.TIMESTAMP:
-        header = pack(inv, mtime=int(st.st_mtime), source_size=st.st_size)
-    else:
-        header = pack(inv, source_hash=source_hash(data))
-    # importlib's _calc_mode: the owner may rewrite it; never executable
-    file_mode = (st.st_mode | 0o200) & 0o666
-    notes: dict[tuple[int, str], None] = {}
+    fields = [str(index).encode(), mode.encode(), os.fsencode(source)]
     for level, cache in targets:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                # Keep `code` in a local: marshal flags objects by refcount, and
-                # py_compile also holds a reference while dumping.
-                code = compile(data, source, "exec", dont_inherit=True, optimize=level)
-            except Exception as exc:  # anything compile() raises is about this file
-                return (index, False, (*describe_compile_error(exc, data), "source"))
-        for w in caught:
-            notes[(w.lineno or 1, f"{w.category.__name__}: {w.message}")] = None
-        try:
-            write_atomic(cache, header + marshal.dumps(code), file_mode)
-        except OSError as exc:
-            name = os.path.basename(cache)
-            message = f"cannot write {name} here ({exc.strerror or exc})"
+        # Absolute: the worker runs in a folder of its own (a relative --prefix would
+        # be written there, and lost).
+        fields += [str(level).encode(), os.fsencode(os.path.abspath(cache))]
+    payload = b"\0".join(fields)
+    return len(payload).to_bytes(4, "little") + payload
+
+
+class _Outcome:
+    """What the levels of one task reported so far, turned into a :data:`Record`."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.left = len(task[2])
+        self.notes: dict[tuple[int, str], None] = {}
+
+    def add(self, level: int, kind: int, fields: tuple) -> Record | None:
+        """The task's record once it is complete (a failure ends it), else None."""
+        index, source, targets = self.task
+        if kind == 0:
+            for line, category, message in fields[0]:
+                self.notes[(line or 1, f"{category}: {message}")] = None
+            self.left -= 1
+            return (index, True, tuple(self.notes)) if self.left == 0 else None
+        if kind == 1:
+            message = f"cannot read source ({fields[0]})"
+            return (index, False, _failure(message, _READ_HINT))
+        if kind == 2:
+            name = os.path.basename(dict(targets)[level])
+            message = f"cannot write {name} here ({fields[0]})"
             return (index, False, _failure(message, _WRITE_HINT, where="cache"))
-    return (index, True, tuple(notes))
+        if kind == 3:
+            try:
+                with open(source, "rb") as f:
+                    data = f.read()
+            except OSError:
+                data = b""
+            return (
+                index,
+                False,
+                (*describe_compile_error(_rebuilt(source, *fields), data), "source"),
+            )
+        return (index, False, _failure(_DIED, _DIED_HINT))
+
+
+def _rebuilt(
+    source: str,
+    name: str,
+    text: str,
+    msg: str | None,
+    lineno: int | None,
+    offset: int | None,
+    end_lineno: int | None,
+    end_offset: int | None,
+    line: str | None,
+) -> BaseException:
+    """The worker's compile error again, from its raw fields, for describe_compile_error."""
+    import builtins
+
+    cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, SyntaxError):
+        return cls(msg, (source, lineno, offset, line, end_lineno, end_offset))
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(text)
+        except Exception:  # an exception type with a different constructor
+            pass
+    # Not a builtin (or not built from one message): a stand-in with its name.
+    return type(name, (Exception,), {})(text)
+
+
+def _worker_source() -> str:
+    return Path(__file__).with_name("compile_worker.py").read_text(encoding="utf-8")
+
+
+_DIED = "the worker compiling this file died"
+_DIED_HINT = "compile it alone (python -m py_compile FILE) to see the crash"
 
 
 _READ_HINT = "check that the file exists and that you may read it"
@@ -426,23 +470,6 @@ _WRITE_HINT = "check the cache folder's permissions, or build into a --prefix tr
 def _failure(message: str, hint: str, where: str = "source") -> tuple:
     """Diagnostic fields of a failure about a whole file (no position in it)."""
     return (0, 0, None, None, message, hint, where)
-
-
-def _read_source(path: str) -> tuple[os.stat_result, bytes]:
-    # os-level calls: no buffered file object (its isatty and seek calls), one fstat
-    # that gives both the size to read and the mtime for the header.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        st = os.fstat(fd)
-        data = os.read(fd, st.st_size + 1)  # a short read is the end of the file
-        if len(data) > st.st_size:  # it grew meanwhile: read to the end
-            chunks = [data]
-            while chunks[-1]:
-                chunks.append(os.read(fd, 1 << 16))
-            data = b"".join(chunks)
-        return st, data
-    finally:
-        os.close(fd)
 
 
 def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
@@ -510,125 +537,101 @@ def _schedule(
     jobs: int | None,
     collect: Callable[[Record], None],
 ) -> int:
-    """Run every task, passing each record to ``collect``; returns the worker count."""
+    """Run every task in fresh worker interpreters, passing each record to
+    ``collect``; returns the worker count. Even ``-j1`` compiles in a worker: this
+    process has imported ember (and whatever its caller imported), and that changes
+    the bytes marshal writes."""
     if not tasks:
         return 0
     workers = min(default_jobs() if jobs is None or jobs < 1 else jobs, len(tasks))
-    if workers <= 1 or sum(sizes) < _SMALL_BUILD_BYTES:
-        for task in tasks:
-            collect(compile_task(task, mode))
-        return 1
-    if sys.platform.startswith("linux") and _single_threaded():
-        _run_forked(tasks, mode, workers, collect)
-    else:
-        _run_pool(tasks, mode, workers, collect)
+    if sum(sizes) < _SMALL_BUILD_BYTES:
+        workers = 1  # a worker's start-up costs more than the compile it would share
+    _run_workers(tasks, mode, workers, collect)
     return workers
 
 
-def _single_threaded() -> bool:
-    """Whether this process has one OS thread, so forking is safe. Threads that the
-    threading module does not know (OpenBLAS's, LLVM's) count too: a fork could copy a
-    lock one of them holds, and 3.12+ warns about it."""
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
-
-
-def _chunks(tasks: list[Task], count: int) -> list[list[Task]]:
-    size = -(-len(tasks) // count)
-    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
-
-
-def _run_forked(
+def _run_workers(
     tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
 ) -> None:
-    import select
+    """One queue, ``workers`` compile_worker processes, each kept two tasks ahead so
+    it never waits for us; records stream back as each level finishes. One thread
+    per worker talks to it (blocking pipe reads work everywhere, select on pipes
+    does not); this thread only collects."""
+    import queue
+    import subprocess
+    import tempfile
+    import threading
 
-    # The whole queue is written before any worker starts, so it must fit in the
-    # smallest pipe buffer (PIPE_BUF, 4 KiB): at most 1,000 4-byte chunk numbers.
-    chunks = _chunks(tasks, min(len(tasks), 1_000))
-    queue_r, queue_w = os.pipe()
-    payload = b"".join(k.to_bytes(4, "little") for k in range(len(chunks)))
-    write_all(queue_w, payload)
-    os.close(queue_w)
-    readers: list[int] = []
-    pids: list[int] = []
-    for _ in range(workers):
-        result_r, result_w = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            status = 0
-            try:
-                os.close(result_r)
-                for fd in readers:
-                    os.close(fd)
-                while True:
-                    raw = os.read(queue_r, 4)
-                    if not raw:
+    source = _worker_source()
+    env = None
+    if sys.version_info < (3, 11) and "PYTHONHASHSEED" not in os.environ:
+        # 3.10's marshal writes a frozenset in iteration order, which follows the
+        # per-process hash seed; a fixed one makes its pycs the same from run to run.
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+    todo = iter(tasks)
+    lock = threading.Lock()
+    done: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
+
+    def drive(proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        pending: dict[int, _Outcome] = {}
+        try:
+            while True:
+                while len(pending) < 2:
+                    with lock:
+                        task = next(todo, None)
+                    if task is None:
                         break
-                    for task in chunks[int.from_bytes(raw, "little")]:
-                        blob = marshal.dumps(compile_task(task, mode))
-                        write_all(result_w, len(blob).to_bytes(4, "little") + blob)
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-                status = 1
-            finally:
-                os._exit(status)
-        os.close(result_w)
-        readers.append(result_r)
-        pids.append(pid)
-    os.close(queue_r)
-    buffers = {fd: bytearray() for fd in readers}
-    open_fds = list(readers)
-    while open_fds:
-        ready, _, _ = select.select(open_fds, [], [])
-        for fd in ready:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                open_fds.remove(fd)
-                os.close(fd)
-                continue
-            buf = buffers[fd]
-            buf += chunk
-            while len(buf) >= 4:
-                length = int.from_bytes(buf[:4], "little")
-                if len(buf) < 4 + length:
+                    pending[task[0]] = _Outcome(task)
+                    proc.stdin.write(_task_bytes(task, mode))
+                proc.stdin.flush()
+                if not pending:
                     break
-                collect(marshal.loads(bytes(buf[4 : 4 + length])))
-                del buf[: 4 + length]
-    for pid in pids:
-        os.waitpid(pid, 0)
+                head = proc.stdout.read(4)
+                if len(head) < 4:  # the worker died: its pending tasks go unanswered
+                    break
+                index, level, kind, *fields = marshal.loads(
+                    proc.stdout.read(int.from_bytes(head, "little"))
+                )
+                record = pending[index].add(level, kind, tuple(fields))
+                if record is not None:
+                    del pending[index]
+                    done.put(record)
+        except (OSError, ValueError, EOFError):  # a broken pipe, a cut-off record
+            pass
+        finally:
+            done.put(None)
 
-
-def _run_chunk(chunk: list[Task], mode: str) -> list[Record]:
-    return [compile_task(task, mode) for task in chunk]
-
-
-def _run_pool(
-    tasks: list[Task], mode: str, workers: int, collect: Callable[[Record], None]
-) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # Chunks small enough to balance, big enough that pickling does not dominate.
-    chunks = _chunks(tasks, min(len(tasks), workers * 8))
-    # We get here when this process has threads (see _single_threaded). From 3.12,
-    # forking then is deprecated: start fresh workers. Before 3.12 fork, as the pool
-    # always did: 3.10's marshal flags a string as shared by its reference count in
-    # the writing process, so only workers sharing our interned strings write pycs
-    # byte-identical to py_compile's here (tested on each version).
-    methods = multiprocessing.get_all_start_methods()
-    if sys.version_info < (3, 12) and "fork" in methods:
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, chunk, mode) for chunk in chunks]
-        for future in as_completed(futures):
-            for record in future.result():
-                collect(record)
+    # An empty working folder: a plain `python -c` puts it first on sys.path, and the
+    # tree being built (with its own enum.py, say) must never be imported.
+    with tempfile.TemporaryDirectory(prefix="ember-build-") as cwd:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", source],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=cwd,
+                env=env,
+            )
+            for _ in range(workers)
+        ]
+        try:
+            threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in procs]
+            for thread in threads:
+                thread.start()
+            running = len(threads)
+            while running:
+                record = done.get()
+                if record is None:
+                    running -= 1
+                else:
+                    collect(record)
+        finally:
+            for proc in procs:
+                for stream in (proc.stdin, proc.stdout):
+                    if stream is not None:
+                        try:
+                            stream.close()
+                        except OSError:  # a broken pipe on the final flush
+                            pass
+                proc.wait()
