@@ -341,6 +341,7 @@ def test_disk_full_build_names_each_cache_and_goes_on(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("(File too large)") == 2, proc.stderr  # both tried, both named
+    assert "hint: free some space, or build into a --prefix tree on another disk" in proc.stderr
 
 
 def test_disk_full_launcher_is_one_error(tmp_path, monkeypatch, capsys):

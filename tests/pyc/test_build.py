@@ -185,6 +185,18 @@ def test_a_relative_prefix_is_written_relative_to_the_callers_folder(app, tmp_pa
         assert Path(importlib.util.cache_from_source(str(source))).is_file()
 
 
+def test_a_file_in_place_of_pycache_gets_a_hint_that_fits(tmp_path, capsys):
+    # Regression: the hint spoke of permissions for "Not a directory".
+    from ember.cli import main
+
+    (tmp_path / "m.py").write_text("x = 1\n")
+    (tmp_path / "__pycache__").write_text("not a folder\n")
+    assert main(["build", "-q", str(tmp_path / "m.py")]) == 1
+    err = capsys.readouterr().err
+    assert "(Not a directory)" in err
+    assert "hint: a file stands where the __pycache__ folder should be" in err
+
+
 def test_exclude_and_file_arguments(app):
     report = build([app / "main.py", app / "shop"], exclude=["receipt.py"], jobs=1)
     assert sorted(f.source.name for f in report.files) == [

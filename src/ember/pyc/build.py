@@ -414,7 +414,7 @@ class _Outcome:
         if kind == 2:
             name = os.path.basename(dict(targets)[level])
             message = f"cannot write {name} here ({fields[0]})"
-            return (index, False, _failure(message, _WRITE_HINT, where="cache"))
+            return (index, False, _failure(message, _write_hint(fields[0]), where="cache"))
         if kind == 3:
             try:
                 with open(source, "rb") as f:
@@ -465,6 +465,19 @@ _DIED_HINT = "compile it alone (python -m py_compile FILE) to see the crash"
 
 _READ_HINT = "check that the file exists and that you may read it"
 _WRITE_HINT = "check the cache folder's permissions, or build into a --prefix tree"
+
+
+def _write_hint(why: str) -> str:
+    """What to do about a cache that could not be written, by the worker's strerror."""
+    import errno
+
+    if why == os.strerror(errno.ENOTDIR):
+        return "a file stands where the __pycache__ folder should be: remove or rename it"
+    if why in (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT), os.strerror(errno.EFBIG)):
+        return "free some space, or build into a --prefix tree on another disk"
+    if why == os.strerror(errno.EROFS):
+        return "the disk is read-only: build into a --prefix tree on a writable one"
+    return _WRITE_HINT
 
 
 def _failure(message: str, hint: str, where: str = "source") -> tuple:
