@@ -7,7 +7,7 @@ supported interpreter, and builds whose object layout ember does not target are 
   tests/data/versions/typed_ir.py with PYTHONPATH=src and nothing else (no llvmlite, no
   NumPy, no pytest); this interpreter runs it too, as the reference.
 - ``python -m ember --help`` and every command's ``--help`` work there.
-- Every C API symbol the native layer names is exported by each version, or abi.py
+- Every C API symbol the native layer names is exported by each version, or boundary/capi.py
   stands in for it there (3.10 has PyObject_Vectorcall only as a static inline).
 - A free-threaded build (3.13t) gets a diagnostic at compile time, not a crash.
 

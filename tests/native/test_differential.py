@@ -457,7 +457,7 @@ def widened_compare(a, b):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "known difference (infer.py, README): a parameter whose local is widened int -> float "
+    "known difference (frontend/statements.py, README): a parameter whose local is widened int -> float "
     "is converted to float on entry, so int / int and int < float then see float(a), not a "
     "(|a| > 2**53); fixing it needs per-assignment types for locals"))
 @pytest.mark.parametrize(("fn", "args"), [(widened_truediv, (2**53 + 1, 3)),

@@ -1,4 +1,4 @@
-"""The deferred ("sticky") int64 overflow rule of src/ember/native/lower.py.
+"""The deferred ("sticky") int64 overflow rule of src/ember/native/codegen/function.py.
 
 Arithmetic computes the wrapped value and records its overflow bit; OverflowError is
 raised at the next *check point* (a call that is not check-free, print, an array store

@@ -1,4 +1,4 @@
-"""engine.py: parse/verify, O3, object code, the JIT, and shared objects."""
+"""backend/engine.py: parse/verify, O3, object code, the JIT, and shared objects."""
 
 from __future__ import annotations
 

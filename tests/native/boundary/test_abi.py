@@ -1,4 +1,4 @@
-"""abi.py: the CPython entry generated in LLVM IR — unboxing, boxing, forwarding."""
+"""boundary/abi.py: the CPython entry generated in LLVM IR — unboxing, boxing, forwarding."""
 
 from __future__ import annotations
 

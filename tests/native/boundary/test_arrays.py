@@ -1,4 +1,4 @@
-"""abi_arrays.py: the array argument boundary — here, what the buffer path refuses that
+"""boundary/arrays.py: the array argument boundary — here, what the buffer path refuses that
 an ndarray cannot even express (the rest is covered through @jit in test_arrays_jit)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""lower_arrays.py: what the array lowering emits, independent of the process."""
+"""codegen/arrays.py: what the array lowering emits, independent of the process."""
 
 from __future__ import annotations
 

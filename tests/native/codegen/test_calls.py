@@ -1,4 +1,4 @@
-"""lower_calls.py: calls between the functions of a unit. A scalar result of an internal
+"""codegen/calls.py: calls between the functions of a unit. A scalar result of an internal
 function comes back in registers from its ``.v`` twin (``{i32 status, value}``); the
 status (0 done, 1 overflow pending, -1 raised) and the recursion guard work as with the
 out-pointer convention, which the root and the declared functions keep."""

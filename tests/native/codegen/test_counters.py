@@ -1,5 +1,5 @@
-"""Counters judged at loop exits, and ``k*x + c`` under a parity test (lower.py's
-module docstring states the rules; lower_ops decides which code qualifies).
+"""Counters judged at loop exits, and ``k*x + c`` under a parity test (codegen/function.py's
+module docstring states the rules; analysis/loops.py decides which code qualifies).
 
 Each rule is tested on both sides: the unchecked code keeps exact results, and every
 way the counter can really leave int64 still raises OverflowError, before anything

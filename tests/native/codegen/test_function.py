@@ -1,4 +1,4 @@
-"""lower.py: hand-built typed IR → LLVM IR that LLVM accepts, with the right shape and
+"""codegen/function.py: hand-built typed IR → LLVM IR that LLVM accepts, with the right shape and
 the right run-time behaviour (independent of the frontend and inference)."""
 
 from __future__ import annotations

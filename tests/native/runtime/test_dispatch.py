@@ -1,4 +1,4 @@
-"""dispatch.py: the @jit object — specializations, the chain of entries, the slow path,
+"""runtime/dispatch.py: the @jit object — specializations, the chain of entries, the slow path,
 eager compilation, fallback, errors and inspection."""
 
 from __future__ import annotations

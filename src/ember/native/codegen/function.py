@@ -146,7 +146,7 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
         ty = spec_type(f.arg_types)
         if f.symbol in members:
             # A function that can recurse takes its recursion depth and its thread's
-            # stack limit as last, extra parameters (see lower_calls); the root keeps
+            # stack limit as last, extra parameters (see codegen/calls.py); the root keeps
             # the contract's signature by wrapping it (lower_calls.root_wrapper).
             ty = ir.FunctionType(I32, [*ty.args, I64, I64])
         name = f.symbol + (".rec" if f.symbol in members and f is unit.root else "")
@@ -204,7 +204,7 @@ class FunctionLowerer(Gen):
         self.locals: dict[str, tuple[ir.Value, Type, ir.Value | None]] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []  # (break target, continue target)
         self.plain_adds: set[str] = set()  # bounded accumulators of the loops around
-        # Recursion guard (lower_calls): the callees in this function's strongly
+        # Recursion guard (codegen/calls.py): the callees in this function's strongly
         # connected component, and every function taking a depth parameter.
         self.recursive: frozenset[str] = frozenset()
         self.members = members
@@ -295,7 +295,7 @@ class FunctionLowerer(Gen):
         pass
 
     def plain_add(self, s: T.Assign) -> ir.Value | None:
-        """A bounded accumulator's or silent counter's ``c += e`` (lower_loops), added
+        """A bounded accumulator's or silent counter's ``c += e`` (codegen/loops.py), added
         without a check: its overflow is judged from its value at the loop's exits."""
         if s.target not in self.plain_adds or not isinstance(s.value, T.BinOp):
             return None
