@@ -38,9 +38,10 @@ import marshal
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import (
@@ -53,6 +54,11 @@ from ember.pyc.cache import (
 )
 from ember.pyc.header import HEADER_SIZE, InvalidationMode, pack, source_hash
 from ember.support.skips import Skipped
+
+if TYPE_CHECKING:  # annotations only: imported where the workers run
+    import queue
+    import subprocess
+    import threading
 
 # (index, absolute source, ((optimize level, cache path), ...))
 Task = tuple[int, str, tuple[tuple[int, str], ...]]
@@ -198,10 +204,29 @@ def build(
             progress(len(records), total)
 
     workers = _schedule(plan.tasks, plan.sizes, mode.value, jobs, collect)
+    files, compiler_warnings = _results(found.sources, plan, records)
+    return BuildReport(
+        files=tuple(files),
+        problems=found.problems,
+        warnings=tuple(compiler_warnings),
+        notes=found.notes,
+        seconds=time.perf_counter() - started,
+        workers=workers,
+        mode=mode,
+        levels=levels,
+        prefix=prefix,
+        skipped=found.skipped,
+    )
 
+
+def _results(
+    sources: Sequence[Source], plan: _Plan, records: dict[int, Record]
+) -> tuple[list[FileResult], list[Diagnostic]]:
+    """Each source's result, in the order found, and the compiler's warnings: decided
+    by the plan, or by the worker's record (none: the worker died)."""
     files: list[FileResult] = []
     compiler_warnings: list[Diagnostic] = []
-    for i, src in enumerate(found.sources):
+    for i, src in enumerate(sources):
         caches = plan.caches[i]
         if i in plan.early:
             files.append(FileResult(src.path, caches, plan.early[i][0], plan.early[i][1]))
@@ -218,29 +243,22 @@ def build(
                     Diagnostic(Span(display, line, 0), text, severity="warning")
                 )
         else:
-            line, col, end_line, end_col, message, hint, where = record[2]
-            # A folder as the path: the renderer then shows no (irrelevant) source line.
-            path = display if where == "source" else os.path.dirname(caches[0])
-            # Where the indentation is what is wrong, the quoted line keeps it.
-            indentation = message.startswith(("IndentationError:", "TabError:"))
-            diag = Diagnostic(
-                Span(path, line, col, end_line, end_col),
-                message,
-                hint=hint,
-                indentation=indentation,
-            )
-            files.append(FileResult(src.path, caches, "failed", diag))
-    return BuildReport(
-        files=tuple(files),
-        problems=found.problems,
-        warnings=tuple(compiler_warnings),
-        notes=found.notes,
-        seconds=time.perf_counter() - started,
-        workers=workers,
-        mode=mode,
-        levels=levels,
-        prefix=prefix,
-        skipped=found.skipped,
+            files.append(FileResult(src.path, caches, "failed", _failed(display, caches, record)))
+    return files, compiler_warnings
+
+
+def _failed(display: str, caches: tuple[Path, ...], record: Record) -> Diagnostic:
+    """The diagnostic of a worker's failure record."""
+    line, col, end_line, end_col, message, hint, where = record[2]
+    # A folder as the path: the renderer then shows no (irrelevant) source line.
+    path = display if where == "source" else os.path.dirname(caches[0])
+    # Where the indentation is what is wrong, the quoted line keeps it.
+    indentation = message.startswith(("IndentationError:", "TabError:"))
+    return Diagnostic(
+        Span(path, line, col, end_line, end_col),
+        message,
+        hint=hint,
+        indentation=indentation,
     )
 
 
@@ -255,6 +273,10 @@ class _Plan:
     early: dict[int, tuple[str, Diagnostic | None]]  # decided without a worker
 
 
+# (index, size, absolute, levels to compile, levels whose header is fresh)
+_Pending = tuple[int, int, str, list[tuple[int, str]], list[tuple[int, str]]]
+
+
 def _plan(
     sources: Sequence[Source],
     mode: InvalidationMode,
@@ -266,8 +288,7 @@ def _plan(
     suffixes = {level: (f".opt-{level}" if level else "") for level in levels}
     listings: dict[str, dict[str, os.DirEntry[str]]] = {}
     plan = _Plan([], [], [], {})
-    # (index, size, absolute, levels to compile, levels whose header is fresh)
-    pending: list[tuple[int, int, str, list[tuple[int, str]], list[tuple[int, str]]]] = []
+    pending: list[_Pending] = []
     for i, src in enumerate(sources):
         absolute = src.absolute
         display = str(src.path)
@@ -293,37 +314,11 @@ def _plan(
             except OSError:
                 listing = {}
             listings[cdir] = listing
-        needed: list[tuple[int, str]] = []
-        header_fresh: list[tuple[int, str]] = []
-        expected: bytes | None = None
-        for level, cache in targets:
-            entry = listing.get(os.path.basename(cache))
-            if entry is None:
-                needed.append((level, cache))
-                continue
-            if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-                what = "a symlink" if entry.is_symlink() else "not a regular file"
-                plan.early[i] = (
-                    "failed",
-                    Diagnostic(
-                        Span(display, 0),
-                        f"cache path {cache} is {what}; refusing to replace it",
-                        hint="remove it (the importer would turn it into a regular file)",
-                    ),
-                )
-                break
-            if force:
-                needed.append((level, cache))
-                continue
-            if expected is None:
-                try:
-                    expected = _expected_header(absolute, st, mode)
-                except OSError as exc:
-                    plan.early[i] = ("failed", _unreadable(display, exc))
-                    break
-            (header_fresh if _read_head(cache) == expected else needed).append((level, cache))
-        if i not in plan.early:
-            pending.append((i, st.st_size, absolute, needed, header_fresh))
+        sorted_targets = _sort_targets(targets, listing, display, absolute, st, mode, force)
+        if isinstance(sorted_targets, Diagnostic):
+            plan.early[i] = ("failed", sorted_targets)
+        else:
+            pending.append((i, st.st_size, absolute, *sorted_targets))
     _recheck_bodies(pending)
     sized: list[tuple[int, Task]] = []
     for i, size, absolute, needed, _ in pending:
@@ -338,9 +333,47 @@ def _plan(
     return plan
 
 
-def _recheck_bodies(
-    pending: list[tuple[int, int, str, list[tuple[int, str]], list[tuple[int, str]]]],
-) -> None:
+def _sort_targets(
+    targets: tuple[tuple[int, str], ...],
+    listing: dict[str, os.DirEntry[str]],
+    display: str,
+    absolute: str,
+    st: os.stat_result,
+    mode: InvalidationMode,
+    force: bool,
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]] | Diagnostic:
+    """One source's (level, cache) targets split into (to compile, header fresh), or
+    why the source fails without a worker: a cache path that is not a regular file,
+    or a source that cannot be read for its hash."""
+    needed: list[tuple[int, str]] = []
+    header_fresh: list[tuple[int, str]] = []
+    # Computed at most once, and only if some cache exists: a hash mode reads the source.
+    expected: bytes | None = None
+    for level, cache in targets:
+        entry = listing.get(os.path.basename(cache))
+        if entry is None:
+            needed.append((level, cache))
+            continue
+        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+            what = "a symlink" if entry.is_symlink() else "not a regular file"
+            return Diagnostic(
+                Span(display, 0),
+                f"cache path {cache} is {what}; refusing to replace it",
+                hint="remove it (the importer would turn it into a regular file)",
+            )
+        if force:
+            needed.append((level, cache))
+            continue
+        if expected is None:
+            try:
+                expected = _expected_header(absolute, st, mode)
+            except OSError as exc:
+                return _unreadable(display, exc)
+        (header_fresh if _read_head(cache) == expected else needed).append((level, cache))
+    return needed, header_fresh
+
+
+def _recheck_bodies(pending: list[_Pending]) -> None:
     """Move each cache whose header is fresh but whose body does not unmarshal (a
     truncated file, say) to the levels to compile: ``ember status`` calls it corrupt
     and the importer would crash on it, so it is not fresh. One isolated subprocess
@@ -576,44 +609,10 @@ def _run_workers(
     import threading
 
     source = _worker_source()
-    env = None
-    if sys.version_info < (3, 11) and "PYTHONHASHSEED" not in os.environ:
-        # 3.10's marshal writes a frozenset in iteration order, which follows the
-        # per-process hash seed; a fixed one makes its pycs the same from run to run.
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = _worker_env()
     todo = iter(tasks)
     lock = threading.Lock()
     done: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
-
-    def drive(proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stdin is not None and proc.stdout is not None
-        pending: dict[int, _Outcome] = {}
-        try:
-            while True:
-                while len(pending) < 2:
-                    with lock:
-                        task = next(todo, None)
-                    if task is None:
-                        break
-                    pending[task[0]] = _Outcome(task)
-                    proc.stdin.write(_task_bytes(task, mode))
-                proc.stdin.flush()
-                if not pending:
-                    break
-                head = proc.stdout.read(4)
-                if len(head) < 4:  # the worker died: its pending tasks go unanswered
-                    break
-                index, level, kind, *fields = marshal.loads(
-                    proc.stdout.read(int.from_bytes(head, "little"))
-                )
-                record = pending[index].add(level, kind, tuple(fields))
-                if record is not None:
-                    del pending[index]
-                    done.put(record)
-        except (OSError, ValueError, EOFError):  # a broken pipe, a cut-off record
-            pass
-        finally:
-            done.put(None)
 
     # An empty working folder: a plain `python -c` puts it first on sys.path, and the
     # tree being built (with its own enum.py, say) must never be imported.
@@ -629,7 +628,10 @@ def _run_workers(
             for _ in range(workers)
         ]
         try:
-            threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in procs]
+            threads = [
+                threading.Thread(target=_drive, args=(p, todo, lock, mode, done), daemon=True)
+                for p in procs
+            ]
             for thread in threads:
                 thread.start()
             running = len(threads)
@@ -648,3 +650,53 @@ def _run_workers(
                         except OSError:  # a broken pipe on the final flush
                             pass
                 proc.wait()
+
+
+def _worker_env() -> dict[str, str] | None:
+    """The workers' environment: this one (None), except where a Python's pycs would
+    differ from run to run."""
+    if sys.version_info < (3, 11) and "PYTHONHASHSEED" not in os.environ:
+        # 3.10's marshal writes a frozenset in iteration order, which follows the
+        # per-process hash seed; a fixed one makes its pycs the same from run to run.
+        return {**os.environ, "PYTHONHASHSEED": "0"}
+    return None
+
+
+def _drive(
+    proc: subprocess.Popen[bytes],
+    todo: Iterator[Task],
+    lock: threading.Lock,
+    mode: str,
+    done: queue.SimpleQueue[Record | None],
+) -> None:
+    """One worker's thread: takes tasks from the shared ``todo`` (under ``lock``) to
+    keep two in flight, puts each finished record on ``done``, then None when the
+    worker has no more to do or has died (its pending tasks go unanswered)."""
+    assert proc.stdin is not None and proc.stdout is not None
+    pending: dict[int, _Outcome] = {}
+    try:
+        while True:
+            while len(pending) < 2:
+                with lock:
+                    task = next(todo, None)
+                if task is None:
+                    break
+                pending[task[0]] = _Outcome(task)
+                proc.stdin.write(_task_bytes(task, mode))
+            proc.stdin.flush()
+            if not pending:
+                break
+            head = proc.stdout.read(4)
+            if len(head) < 4:  # the worker died: its pending tasks go unanswered
+                break
+            index, level, kind, *fields = marshal.loads(
+                proc.stdout.read(int.from_bytes(head, "little"))
+            )
+            record = pending[index].add(level, kind, tuple(fields))
+            if record is not None:
+                del pending[index]
+                done.put(record)
+    except (OSError, ValueError, EOFError):  # a broken pipe, a cut-off record
+        pass
+    finally:
+        done.put(None)

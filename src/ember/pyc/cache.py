@@ -23,7 +23,7 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ember.diagnostics import Diagnostic, Span, dangling_symlink
@@ -478,38 +478,67 @@ def find_sources(
     >>> [s.path.as_posix() for s in find_sources([Path("shop")]).sources]  # needs shop/ on disk  # doctest: +SKIP
     ['shop/__init__.py', 'shop/cart.py']
     """
-    sources: list[Source] = []
-    dirs: list[str] = []
-    problems: list[Diagnostic] = []
-    notes: list[str] = []
-    skipped: list[tuple[Skipped, str]] = []  # with the folder's absolute path
-    seen_files: set[tuple[str, str]] = set()
-    seen_dirs: set[str] = set()
+    walk = _Walk(exclude, follow_symlinks)
+    for given in paths:
+        display = os.fspath(given)
+        absolute = os.path.abspath(display)
+        if os.path.isdir(absolute):
+            walk.folder(display, absolute, "", default_excludes and not walks_everything(absolute))
+        elif os.path.isfile(absolute):
+            if not display.endswith(".py"):
+                walk.problems.append(
+                    path_problem(
+                        display,
+                        "not a Python source file (no .py suffix)",
+                        "the importer only caches .py files; pass a .py file or a directory",
+                    )
+                )
+            else:
+                walk.add_file(display, absolute)
+        elif os.path.islink(absolute):
+            walk.problems.append(_dangling(display))
+        else:
+            walk.problems.append(_unreachable(display, absolute))
+    # `ember build . .venv`: skipped below ".", then walked as named; not skipped after all.
+    left_out = tuple(s for s, path in walk.skipped if os.path.realpath(path) not in walk.seen_dirs)
+    return Discovery(
+        tuple(walk.sources), tuple(walk.dirs), tuple(walk.problems), tuple(walk.notes), left_out
+    )
 
-    def add_file(display: str, absolute: str, real_head: str | None = None) -> None:
+
+@dataclass(slots=True)
+class _Walk:
+    """What :func:`find_sources` gathers over all its PATHs, as it goes: one walk
+    shares the seen files and folders, so a file reached twice is listed once."""
+
+    exclude: Sequence[str]
+    follow_symlinks: bool
+    sources: list[Source] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[tuple[Skipped, str]] = field(default_factory=list)  # with the absolute path
+    seen_files: set[tuple[str, str]] = field(default_factory=set)
+    seen_dirs: set[str] = field(default_factory=set)
+
+    def add_file(self, display: str, absolute: str, real_head: str | None = None) -> None:
         head, name = os.path.split(absolute)
         key = (real_head or os.path.realpath(head), name)
-        if key not in seen_files:
-            seen_files.add(key)
-            sources.append(Source(Path(display), absolute))
+        if key not in self.seen_files:
+            self.seen_files.add(key)
+            self.sources.append(Source(Path(display), absolute))
 
-    def dangling(display: str) -> Diagnostic:
-        return path_problem(
-            display,
-            dangling_symlink(display) or f"cannot reach {display}",
-            "remove the link or restore its target",
-        )
-
-    def walk(display: str, absolute: str, rel: str, skips: bool) -> None:
+    def folder(self, display: str, absolute: str, rel: str, skips: bool) -> None:
+        """Walk one folder: its files in name order, then its subfolders, depth first."""
         real = os.path.realpath(absolute)
-        if real in seen_dirs:
+        if real in self.seen_dirs:
             return
-        seen_dirs.add(real)
-        dirs.append(absolute)
+        self.seen_dirs.add(real)
+        self.dirs.append(absolute)
         try:
             entries = sorted(os.scandir(absolute), key=lambda e: e.name)
         except OSError as exc:
-            problems.append(
+            self.problems.append(
                 path_problem(
                     display, f"cannot list directory ({exc.strerror})", "check its permissions"
                 )
@@ -520,7 +549,7 @@ def find_sources(
             name = entry.name
             child_rel = f"{rel}/{name}" if rel else name
             child_display = os.path.join(display, name)
-            if exclude and _excluded(child_rel, name, exclude):
+            if self.exclude and _excluded(child_rel, name, self.exclude):
                 continue
             is_link = entry.is_symlink()
             try:
@@ -530,47 +559,33 @@ def find_sources(
             if is_dir:
                 if name == PYCACHE:
                     continue
-                if is_link and not follow_symlinks:
-                    notes.append(
+                if is_link and not self.follow_symlinks:
+                    self.notes.append(
                         f"skipped symlinked directory {child_display} (use --follow-symlinks)"
                     )
                     continue
                 why = skip_reason(entry.path, name) if skips else None
                 if why is not None:
-                    skipped.append((Skipped(os.path.normpath(child_display), why), entry.path))
+                    self.skipped.append(
+                        (Skipped(os.path.normpath(child_display), why), entry.path)
+                    )
                     continue
                 subdirs.append((child_display, entry.path, child_rel, skips))
             elif name.endswith(".py"):
                 if is_link and not os.path.exists(entry.path):
-                    problems.append(dangling(child_display))
+                    self.problems.append(_dangling(child_display))
                 elif entry.is_file():
-                    add_file(child_display, entry.path, real)
+                    self.add_file(child_display, entry.path, real)
         for sub in subdirs:
-            walk(*sub)
+            self.folder(*sub)
 
-    for given in paths:
-        display = os.fspath(given)
-        absolute = os.path.abspath(display)
-        if os.path.isdir(absolute):
-            walk(display, absolute, "", default_excludes and not walks_everything(absolute))
-        elif os.path.isfile(absolute):
-            if not display.endswith(".py"):
-                problems.append(
-                    path_problem(
-                        display,
-                        "not a Python source file (no .py suffix)",
-                        "the importer only caches .py files; pass a .py file or a directory",
-                    )
-                )
-            else:
-                add_file(display, absolute)
-        elif os.path.islink(absolute):
-            problems.append(dangling(display))
-        else:
-            problems.append(_unreachable(display, absolute))
-    # `ember build . .venv`: skipped below ".", then walked as named; not skipped after all.
-    left_out = tuple(s for s, path in skipped if os.path.realpath(path) not in seen_dirs)
-    return Discovery(tuple(sources), tuple(dirs), tuple(problems), tuple(notes), left_out)
+
+def _dangling(display: str) -> Diagnostic:
+    return path_problem(
+        display,
+        dangling_symlink(display) or f"cannot reach {display}",
+        "remove the link or restore its target",
+    )
 
 
 def _unreachable(display: str, absolute: str) -> Diagnostic:

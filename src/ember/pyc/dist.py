@@ -40,6 +40,7 @@ from types import CodeType
 from ember.diagnostics import Diagnostic, Span
 from ember.pyc.cache import path_problem
 from ember.pyc.codeinfo import rewrite_filenames, strings, walk
+from ember.pyc.dist_verify import verify_imports
 from ember.pyc.header import MAGIC_NUMBER, InvalidationMode, pack, source_hash
 from ember.support.skips import Skipped, skip_reason, walks_everything
 
@@ -47,7 +48,6 @@ MARKER = "EMBER-DIST.json"
 LAUNCHER_MARK = "# Written by `ember dist`"
 SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn"})
 SKIP_SUFFIXES = frozenset({".pyc", ".pyo"})
-VERIFY_TIMEOUT = 300.0
 
 
 class DistError(Exception):
@@ -339,6 +339,50 @@ def make_dist(
     source does not compile. OUT appears whole: it is built in a temporary folder
     beside it and renamed into place.
     """
+    layout = _layout(src, out, optimize, force)
+    base = PurePosixPath(src.resolve().name) if layout == "package" else PurePosixPath()
+    sources, others, problems, skipped = _walk_src(src, default_excludes)
+    steps = len(sources) + 1 + int(verify)
+    compiled = _compile_all(src, base, sources, optimize, problems, progress, steps)
+    for path in others:  # copied as they are: each must be readable too
+        try:
+            # O_NONBLOCK: a FIFO among the data files must not hang the check.
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            problems.append(_unreadable(path, exc))
+    if problems:
+        raise _refusal(src, problems)
+    modules, copied = _write_out(src, out, base, layout, compiled, others, optimize)
+    result = DistResult(
+        src,
+        out,
+        layout,
+        modules,
+        copied,
+        optimize,
+        readable([code for _m, code, _d in compiled]),
+        skipped=tuple(skipped),
+    )
+    if progress is not None:
+        progress(len(sources) + 1, steps)
+    if verify:
+        verification = verify_imports(out, modules)
+        if progress is not None:
+            progress(steps, steps)
+        from dataclasses import replace
+
+        result = replace(
+            result,
+            verify_failures=verification.failures,
+            verify_missing=verification.missing,
+            verified=True,
+        )
+    return result
+
+
+def _layout(src: Path, out: Path, optimize: int, force: bool) -> str:
+    """``"package"`` or ``"app"``, once the request is checked (before anything is read
+    or written): a refused one raises :class:`DistError`."""
     if optimize not in (0, 1, 2):
         raise DistError(f"optimization level {optimize} is not 0, 1 or 2")
     try:
@@ -356,67 +400,96 @@ def make_dist(
         raise DistError(
             f"SRC {src} has an __init__.py but {src.resolve().name!r} is not a package name"
         )
-    base = PurePosixPath(src.resolve().name) if layout == "package" else PurePosixPath()
-    sources, others, problems, skipped = _walk_src(src, default_excludes)
+    return layout
+
+
+# A compiled module, its code object (co_filename as in OUT) and its source bytes.
+_Compiled = tuple[DistModule, CodeType, bytes]
+
+
+def _compile_all(
+    src: Path,
+    base: PurePosixPath,
+    sources: list[Path],
+    optimize: int,
+    problems: list[Diagnostic],
+    progress: Callable[[int, int], None] | None,
+    steps: int,
+) -> list[_Compiled]:
+    """Compile every source in order, reporting progress before each; a source that
+    does not compile adds to ``problems`` (all are reported, not just the first)."""
     rels = {p: base / PurePosixPath(p.relative_to(src).as_posix()) for p in sources}
     package_dirs = {r.parent for r in rels.values() if r.name == "__init__.py"}
-
-    compiled: list[tuple[DistModule, CodeType, bytes]] = []
-    steps = len(sources) + 1 + int(verify)
+    compiled: list[_Compiled] = []
     for done, path in enumerate(sources, 1):
         if progress is not None:
             progress(done, steps)
-        rel = rels[path]
-        try:
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                # Opening a FIFO named x.py would wait forever for a writer.
-                problems.append(
-                    path_problem(
-                        str(path),
-                        "not a regular file (a FIFO, socket or device): not compiled",
-                        "move it out of SRC",
-                    )
-                )
-                continue
-            code, data = _compile(path, str(rel), optimize)
-        except (SyntaxError, ValueError) as exc:
-            if "null bytes" in str(exc):  # ValueError before 3.12, SyntaxError after
-                problems.append(_null_byte(path))
-            elif isinstance(exc, SyntaxError):
-                problems.append(_syntax_diagnostic(path, exc))
-            else:
-                problems.append(Diagnostic(Span(str(path), 1), f"cannot compile: {exc}"))
-            continue
-        except OSError as exc:
-            problems.append(_unreadable(path, exc))
-            continue
-        parts = rel.with_suffix("").parts
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        guarded = _is_guarded(rel, package_dirs)
-        entry = (guarded and rel.parent == PurePosixPath() and _looks_like_entry(data)) or (
-            rel.name == "__main__.py"
-        )
-        compiled.append((DistModule(rel, name, guarded, entry), code, data))
-    for path in others:  # copied as they are: each must be readable too
-        try:
-            # O_NONBLOCK: a FIFO among the data files must not hang the check.
-            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
-        except OSError as exc:
-            problems.append(_unreadable(path, exc))
-    if problems:
-        n = len(problems)
-        unreadable = sum(1 for d in problems if d.span.line == 0)
-        what = (
-            f"do{'es' if n == 1 else ''} not compile"
-            if not unreadable
-            else f"cannot be read{'' if unreadable == n else ' or compiled'}"
-        )
-        noun = ("source file" if not unreadable else "path") + ("s" if n != 1 else "")
-        raise DistError(
-            f"{n} {noun} in {src} {what}; nothing was written",
-            diagnostics=tuple(problems),
-        )
+        outcome = _compile_one(path, rels[path], optimize, package_dirs)
+        if isinstance(outcome, Diagnostic):
+            problems.append(outcome)
+        else:
+            compiled.append(outcome)
+    return compiled
 
+
+def _compile_one(
+    path: Path, rel: PurePosixPath, optimize: int, package_dirs: set[PurePosixPath]
+) -> _Compiled | Diagnostic:
+    """One source compiled as the module at ``rel`` in OUT, or why it cannot be."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # Opening a FIFO named x.py would wait forever for a writer.
+            return path_problem(
+                str(path),
+                "not a regular file (a FIFO, socket or device): not compiled",
+                "move it out of SRC",
+            )
+        code, data = _compile(path, str(rel), optimize)
+    except (SyntaxError, ValueError) as exc:
+        if "null bytes" in str(exc):  # ValueError before 3.12, SyntaxError after
+            return _null_byte(path)
+        if isinstance(exc, SyntaxError):
+            return _syntax_diagnostic(path, exc)
+        return Diagnostic(Span(str(path), 1), f"cannot compile: {exc}")
+    except OSError as exc:
+        return _unreadable(path, exc)
+    parts = rel.with_suffix("").parts
+    name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    guarded = _is_guarded(rel, package_dirs)
+    entry = (guarded and rel.parent == PurePosixPath() and _looks_like_entry(data)) or (
+        rel.name == "__main__.py"
+    )
+    return DistModule(rel, name, guarded, entry), code, data
+
+
+def _refusal(src: Path, problems: list[Diagnostic]) -> DistError:
+    """The one error for every source that does not compile and path that cannot be
+    read (a path problem has no line), raised before anything is written."""
+    n = len(problems)
+    unreadable = sum(1 for d in problems if d.span.line == 0)
+    what = (
+        f"do{'es' if n == 1 else ''} not compile"
+        if not unreadable
+        else f"cannot be read{'' if unreadable == n else ' or compiled'}"
+    )
+    noun = ("source file" if not unreadable else "path") + ("s" if n != 1 else "")
+    return DistError(
+        f"{n} {noun} in {src} {what}; nothing was written", diagnostics=tuple(problems)
+    )
+
+
+def _write_out(
+    src: Path,
+    out: Path,
+    base: PurePosixPath,
+    layout: str,
+    compiled: list[_Compiled],
+    others: list[Path],
+    optimize: int,
+) -> tuple[tuple[DistModule, ...], tuple[PurePosixPath, ...]]:
+    """Write OUT whole: into a temporary folder beside it, renamed into place; on any
+    failure the temporary folder goes and OUT is left as it was. Returns the modules
+    written and the other files copied."""
     import tempfile
 
     try:
@@ -456,31 +529,7 @@ def make_dist(
                 hint="free some space or check permissions, then run again",
             ) from None
         raise
-    result = DistResult(
-        src,
-        out,
-        layout,
-        modules,
-        tuple(copied),
-        optimize,
-        readable([code for _m, code, _d in compiled]),
-        skipped=tuple(skipped),
-    )
-    if progress is not None:
-        progress(len(sources) + 1, steps)
-    if verify:
-        verification = verify_imports(out, modules)
-        if progress is not None:
-            progress(steps, steps)
-        from dataclasses import replace
-
-        result = replace(
-            result,
-            verify_failures=verification.failures,
-            verify_missing=verification.missing,
-            verified=True,
-        )
-    return result
+    return modules, tuple(copied)
 
 
 def _write_module(root: Path, module: DistModule, code: CodeType, data: bytes) -> None:
@@ -581,100 +630,7 @@ def readable(codes: list[CodeType], samples: int = 5) -> Readable:
     )
 
 
-# -- verification ---------------------------------------------------------------------
-
-# Runs in a fresh interpreter with OUT first on sys.path. Modules named __main__ are
-# only loaded (importing one would run the app); the rest are imported, and must come
-# from OUT. Results go to a file: the modules may print.
-_VERIFY = r"""
-import importlib, importlib.util, json, os, sys
-root, names, result_path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-sys.path.insert(0, root)
-prefix = os.path.abspath(root) + os.sep
-results = {}
-for name in names:
-    try:
-        if name.rpartition(".")[2] == "__main__":
-            spec = importlib.util.find_spec(name)
-            spec.loader.get_code(name)
-            where = spec.origin
-        else:
-            where = getattr(importlib.import_module(name), "__file__", None)
-        if where is None or not os.path.abspath(where).startswith(prefix):
-            results[name] = ["imported from outside OUT: %s" % where, None]
-        else:
-            results[name] = None
-    except BaseException as exc:
-        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
-        results[name] = ["%s: %s" % (type(exc).__name__, exc), missing]
-with open(result_path, "w") as f:
-    json.dump(results, f)
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    """What importing every module of OUT found: module → why it failed, and module →
-    the top-level module it needs that is not installed here."""
-
-    failures: dict[str, str]
-    missing: dict[str, str]
-
-
-def verify_imports(out: Path, modules: tuple[DistModule, ...]) -> Verification:
-    """Import every module of ``out`` in a fresh interpreter (this Python, with
-    ``-B`` so nothing is written into OUT).
-
-    A ModuleNotFoundError for a top-level name that is not one of OUT's own is a
-    third-party dependency missing here (django, say, for an app that uses it
-    optionally), not a broken copy: it goes to ``missing``, not ``failures``.
-    """
-    import subprocess
-    import tempfile
-
-    names = [m.name for m in modules]
-    ours = {name.partition(".")[0] for name in names}
-    with tempfile.TemporaryDirectory() as scratch:
-        result_path = os.path.join(scratch, "verify.json")
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        try:
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-B",
-                    "-c",
-                    _VERIFY,
-                    str(out.resolve()),
-                    json.dumps(names),
-                    result_path,
-                ],
-                cwd=out,
-                env=env,
-                capture_output=True,
-                timeout=VERIFY_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            why = f"importing the modules did not finish in {VERIFY_TIMEOUT:g} s"
-            return Verification({"*": why}, {})
-        try:
-            with open(result_path, encoding="utf-8") as f:
-                results = json.load(f)
-        except (OSError, ValueError):
-            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-            why = f"the import check crashed (exit {proc.returncode}) {''.join(tail)}"
-            return Verification({"*": why}, {})
-    failures: dict[str, str] = {}
-    missing: dict[str, str] = {}
-    for name, outcome in results.items():
-        if outcome is None:
-            continue
-        why, needs = outcome
-        if isinstance(needs, str) and "." not in needs and needs not in ours:
-            missing[name] = needs
-        else:
-            failures[name] = why
-    return Verification(failures, missing)
+# -- verification (importing OUT: ember.pyc.dist_verify) -----------------------------
 
 
 def _missing_summary(missing: dict[str, str], width: int = 5) -> str:
