@@ -7,8 +7,9 @@ CPython"), encoded exactly, and nothing else is:
 - an ``int`` result that leaves int64 raises OverflowError (``_check`` after every int
   operation and builtin call; ``**`` and ``<<`` are decided before CPython computes a
   huge number);
-- ``int ** int`` with a negative exponent not written as a literal raises ValueError
-  (CPython's own ``0 ** -1`` ZeroDivisionError stays);
+- ``int ** int`` with a negative exponent not known at compile time raises ValueError
+  (CPython's own ``0 ** -1`` ZeroDivisionError stays); ``constant_exponent`` says which
+  exponents ember's inference folds (``-2``, ``~True``, ``-K0``, ``(1 - 3)``);
 - a negative float to a fractional power raises ValueError (CPython returns a complex);
 - array elements load as Python scalars (small ints as int64, float32 widened exactly;
   a uint64 beyond int64 raises OverflowError), stores follow NumPy 2 for Python scalars;
@@ -63,9 +64,9 @@ def _is_int(v: Any) -> bool:
     return type(v) in (int, bool)
 
 
-def _binop(op: str, a: Any, b: Any, literal_right: bool = False) -> Any:
+def _binop(op: str, a: Any, b: Any, constant_right: bool = False) -> Any:
     if op == "**":
-        return _pow(a, b, literal_right)
+        return _pow(a, b, constant_right)
     if op in ("<<", ">>") and _is_int(a) and _is_int(b):
         if b < 0:
             raise ValueError("negative shift count")
@@ -74,9 +75,9 @@ def _binop(op: str, a: Any, b: Any, literal_right: bool = False) -> Any:
     return _check(_APPLY[op](a, b))
 
 
-def _pow(a: Any, b: Any, literal_right: bool) -> Any:
+def _pow(a: Any, b: Any, constant_right: bool) -> Any:
     if _is_int(a) and _is_int(b):
-        if b < 0 and not literal_right:
+        if b < 0 and not constant_right:
             if a == 0:
                 raise ZeroDivisionError("0 cannot be raised to a negative power")
             raise ValueError("negative int exponent known only at run time")
@@ -97,23 +98,80 @@ def _aug_item(target: Any, index: Any, op: str, value: Any) -> None:
     target[index] = _binop(op, target[index], value())
 
 
+def constant_exponent(node: ast.expr, consts: dict[str, Any]) -> bool:
+    """Whether ember's inference knows ``node`` at compile time, so that ``x ** node``
+    of ints is typed by the sign of its value, as CPython's result (``folded_int`` in
+    ``frontend/operators.py``): literals, module constants (``consts``), ``- + ~`` and
+    binary operators of those, and the live branch of a conditional expression whose
+    test inference folds. Calls and ``and``/``or`` are never folded."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id in consts
+    if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
+        return constant_exponent(node.operand, consts)
+    if isinstance(node, ast.BinOp):
+        return constant_exponent(node.left, consts) and constant_exponent(node.right, consts)
+    if isinstance(node, ast.IfExp):
+        test = _constant_test(node.test, consts)
+        if test is None:
+            return False
+        return constant_exponent(node.body if test else node.orelse, consts)
+    return False
+
+
+def _constant_test(node: ast.expr, consts: dict[str, Any]) -> bool | None:
+    """The truth of a test inference folds (a literal, ``-literal``, a module constant,
+    ``not`` of one, the live branch of a folded conditional), else None."""
+    if isinstance(node, ast.Constant):
+        return bool(node.value)
+    if isinstance(node, ast.Name):
+        return bool(consts[node.id]) if node.id in consts else None
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            inner = _constant_test(node.operand, consts)
+            return None if inner is None else not inner
+        if isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(node.operand, ast.Constant):
+            return bool(node.operand.value)
+        return None
+    if isinstance(node, ast.IfExp):
+        test = _constant_test(node.test, consts)
+        return None if test is None else _constant_test(node.body if test else node.orelse, consts)
+    return None
+
+
+def module_constants(tree: ast.Module) -> dict[str, Any]:
+    """The module-level ``NAME = literal`` assignments (the generator's ``K0``, ``K1``)."""
+    out: dict[str, Any] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    out[target.id] = ast.literal_eval(stmt.value)
+                except ValueError:
+                    pass  # math.inf and the like: not an int, never an int exponent
+    return out
+
+
 class _Rewrite(ast.NodeTransformer):
     """Routes every int-producing operation through the checks above."""
+
+    def __init__(self, consts: dict[str, Any]) -> None:
+        self.consts = consts
 
     def visit_Import(self, node: ast.Import) -> None:
         return None  # ``np`` and ``math`` come from ``globals_for_reference``
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        literal = isinstance(node.right, ast.Constant) or (
-            isinstance(node.right, ast.UnaryOp) and isinstance(node.right.operand, ast.Constant)
-        )
-        self.generic_visit(node)  # (after: it rewrites a literal ``-3`` into a call)
+        constant = constant_exponent(node.right, self.consts)
+        self.generic_visit(node)  # (after: it rewrites ``-3`` into a call)
         return _call(
             "_binop",
             ast.Constant(_BINOPS[type(node.op)]),
             node.left,
             node.right,
-            ast.Constant(literal),
+            ast.Constant(constant),
         )
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
@@ -145,7 +203,8 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
 
 def reference_code(source: str, filename: str) -> Any:
     """The code object of ``source`` with every int operation checked as ember checks."""
-    tree = ast.fix_missing_locations(_Rewrite().visit(ast.parse(source)))
+    tree = ast.parse(source)
+    tree = ast.fix_missing_locations(_Rewrite(module_constants(tree)).visit(tree))
     return compile(tree, filename, "exec")
 
 

@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from ember.diagnostics import Span
-from ember.native.frontend.operators import RuleError, binop_types
+from ember.native.frontend.operators import RuleError, binop_types, folded_int
 from ember.native.ir.nodes import (
     BinOp,
     Call,
@@ -237,7 +237,7 @@ def _range(args: list[Expr], span: Span) -> Expr:
 
 def _pow(args: list[Expr], span: Span) -> Expr:
     _arity("pow", args, 2)
-    exponent = args[1].value if isinstance(args[1], Const) else None
+    exponent = folded_int(args[1])  # pow(x, -2) is a float, as x ** -2
     operand, result = binop_types("**", args[0].type, args[1].type, exponent)  # type: ignore[arg-type]
     return BinOp("**", cast(args[0], operand), cast(args[1], operand), result, span)
 

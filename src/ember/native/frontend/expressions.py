@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
-from ember.native.frontend.operators import RuleError, binop_types, compare_types, unary_types
+from ember.native.frontend.operators import (
+    RuleError,
+    binop_types,
+    compare_types,
+    folded_int,
+    unary_types,
+)
 from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
 from ember.native.ir.nodes import (
     BinOp,
@@ -41,7 +47,6 @@ from ember.native.types import (
     FLOAT64,
     INT64,
     NONE,
-    NUMERIC,
     STR,
     Array,
     Tuple,
@@ -338,7 +343,9 @@ class ExprTyper:
     def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         if UNKNOWN in (left.type, right.type):
             return self.unknown(node)
-        exponent = right.value if isinstance(right, Const) and right.type in NUMERIC else None
+        # The exponent of int ** int decides the result's type, as in CPython, when it is
+        # known at compile time: `x ** -2`, `x ** ~True`, `x ** (1 - K)` are floats.
+        exponent = folded_int(right)
         try:
             operand, result = binop_types(op, left.type, right.type, exponent)  # type: ignore[arg-type]
         except RuleError as exc:
