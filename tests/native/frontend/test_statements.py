@@ -655,6 +655,22 @@ def test_mutual_recursion():
     assert all(fn.return_type == BOOL for fn in unit.functions)
 
 
+@jit
+def shifted_recursion(n):
+    if n <= 0:
+        return True
+    rec = shifted_recursion(n - 1)
+    return (rec if n else False) >> 1
+
+
+def test_recursion_read_through_a_conditional_expression_converts_its_placeholder():
+    # While the recursive call's type is unknown, the conditional expression stands in
+    # with a typeless constant of the other branch's type (bool); `>> 1` converts it to
+    # int, which crashed on the missing value (fuzz seed 11, program 2085).
+    unit = unit_of(shifted_recursion.py_func, INT64)
+    assert unit.root.return_type == INT64
+
+
 def test_recursion_without_a_base_case_is_an_error():
     @jit
     def forever(n):

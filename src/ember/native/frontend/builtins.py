@@ -41,6 +41,8 @@ def cast(value: Expr, to: Type) -> Expr:
     if value.type == to:
         return value
     if isinstance(value, Const) and to in NUMERIC and value.type in NUMERIC:
+        if value.value is None:  # a placeholder for a recursive call's value (IfExp)
+            return Const(None, to, value.span)
         converted = float(value.value) if to == FLOAT64 else int(value.value)  # type: ignore[arg-type]
         return Const(converted, to, value.span)
     if isinstance(value, MakeTuple) and isinstance(to, Tuple):
