@@ -16,7 +16,9 @@ CPython"), encoded exactly, and nothing else is:
 - ``np.abs`` of a signed dtype's minimum raises OverflowError (NumPy wraps);
 - integer ``a.sum()`` raises OverflowError when the exact sum leaves int64 (as scalar code
   does; NumPy wraps) — the rule item 10.4's fix adopts;
-- reductions and element loads return Python scalars (ember has no NumPy scalar type).
+- reductions and element loads return Python scalars (ember has no NumPy scalar type);
+- a float ``a.min()``/``a.max()`` whose zero depends on the CPU (NumPy's SIMD loop) may
+  be either zero (``Ties``, the oracle's second run).
 
 The generator keeps every local and return to one type, so the "unified type" rule
 (``max(2, 1.0)`` is ``2.0``) never arises and is not modelled.
@@ -230,10 +232,57 @@ class RefArray(np.ndarray):
         return float(plain.sum())
 
     def min(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        return _scalar(self.view(np.ndarray).min())
+        return _min_max(self.view(np.ndarray), "min")
 
     def max(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        return _scalar(self.view(np.ndarray).max())
+        return _min_max(self.view(np.ndarray), "max")
+
+
+class Ties:
+    """Float ``a.min()``/``a.max()`` whose zero depends on the CPU (item 10.4).
+
+    NumPy's float min/max reduction has two loops. Its scalar loop keeps
+    ``cur = x if (x <= cur or x is NaN) else cur`` (for max ``>=``), the first NaN
+    staying, over the elements in memory order: of 0.0 and -0.0 the later one wins,
+    which ember does too. Its SIMD loop (once at least one vector of elements follows
+    the first) keeps a running minimum per lane and combines the lanes at the end, so
+    which zero survives a tie depends on the lane count, and that is the CPU's (runtime
+    dispatch: 2, 4 or 8 float64 lanes for 128-, 256-, 512-bit vectors; from 9 float64
+    or 17 float32 elements on an AVX-512 machine). Nothing else differs between the
+    loops: NaN propagates in both and a non-zero minimum is one value.
+
+    So where NumPy's answer here is a zero and the scalar loop's is the other zero,
+    NumPy's answer came from its vector loop and is CPU-dependent: either zero is
+    right. The reference gives NumPy's answer (``scalar = False``) and notes the tie in
+    ``seen``; when ember disagrees with that, the oracle runs the reference again with
+    ``scalar = True``, which gives the scalar loop's zero at every such tie. Any other
+    result (non-zero, NaN, both loops' zeros the same) is compared exactly."""
+
+    scalar = False
+    seen = False
+
+
+def _min_max(a: np.ndarray, op: str) -> Any:
+    got = _scalar(a.min() if op == "min" else a.max())
+    if a.dtype.kind != "f" or got != 0.0:
+        return got
+    loop = _scalar_loop(a, op)
+    if math.copysign(1.0, loop) == math.copysign(1.0, got):
+        return got
+    Ties.seen = True
+    return loop if Ties.scalar else got
+
+
+def _scalar_loop(a: np.ndarray, op: str) -> float:
+    """NumPy's scalar min/max loop (see ``Ties``) in NumPy's order: memory order, the
+    axis of smaller |stride| inside (a Fortran array down its columns)."""
+    by_columns = a.ndim == 2 and min(a.shape) > 1 and abs(a.strides[1]) > abs(a.strides[0])
+    items = [float(x) for x in (a.T if by_columns else a).ravel()]
+    cur = items[0]
+    for x in items[1:]:
+        if not math.isnan(cur) and (math.isnan(x) or (x <= cur if op == "min" else x >= cur)):
+            cur = x
+    return cur
 
 
 def _scalar(x: Any) -> Any:
