@@ -88,3 +88,15 @@ def test_only_a_tie_of_two_zeros_is_given_the_other_answer() -> None:
                 assert same(_min_max(a, op), _scalar_loop(a, op) if tie else numpy_says)
             finally:
                 Ties.scalar = False
+
+
+def test_a_float_stored_into_a_uint64_array_converts_as_int64() -> None:
+    # Compiled code stores int(x), an int64: 2**63 or more raises OverflowError where
+    # NumPy stores it (fuzz seed 1, program 382: `q0[13] *= 1.5` on a uint64 array).
+    from _fuzz import oracle
+    from _fuzz.gen import Program
+
+    source = "def f(q0, x):\n    q0[1] = x\n    q0[0] *= 1.5\n    return 0\n"
+    array = ("array", "uint64", (2,), "C", [8967113820450798995, 0])
+    calls = [(array, 2.0**63), (array, 1e19), (array, 2.0**62)]
+    assert oracle.check(Program(0, 2, source, calls, ["f"])) == []

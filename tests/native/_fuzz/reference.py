@@ -12,7 +12,9 @@ CPython"), encoded exactly, and nothing else is:
   exponents ember's inference folds (``-2``, ``~True``, ``-K0``, ``(1 - 3)``);
 - a negative float to a fractional power raises ValueError (CPython returns a complex);
 - array elements load as Python scalars (small ints as int64, float32 widened exactly;
-  a uint64 beyond int64 raises OverflowError), stores follow NumPy 2 for Python scalars;
+  a uint64 beyond int64 raises OverflowError), stores follow NumPy 2 for Python scalars,
+  a float stored into an int array converting as ``int(x)`` first (so a uint64 element
+  of 2**63 or more raises OverflowError, as loading it would);
 - ``np.abs`` of a signed dtype's minimum raises OverflowError (NumPy wraps);
 - integer ``a.sum()`` raises OverflowError when the exact sum leaves int64 (as scalar code
   does; NumPy wraps) — the rule item 10.4's fix adopts;
@@ -218,6 +220,13 @@ class RefArray(np.ndarray):
 
     def __getitem__(self, index: Any) -> Any:
         return _scalar(np.ndarray.__getitem__(self, index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.dtype.kind in "iu" and type(value) is float:
+            # Compiled code converts a float for an int array as int(x), an int64: a
+            # uint64 element of 2**63 or more raises there (NumPy stores it).
+            value = _check(int(value))
+        np.ndarray.__setitem__(self, index, value)
 
     def __iter__(self) -> Any:
         for i in range(len(self)):
