@@ -96,7 +96,9 @@ def test_a_float_stored_into_a_uint64_array_converts_as_int64() -> None:
     from _fuzz import oracle
     from _fuzz.gen import Program
 
-    source = "def f(q0, x):\n    q0[1] = x\n    q0[0] *= 1.5\n    return 0\n"
+    # An index out of bounds is reported before the value's conversion, NaN or not.
+    source = "def f(q0, x, k):\n    q0[k] = x\n    q0[0] *= 1.5\n    return 0\n"
     array = ("array", "uint64", (2,), "C", [8967113820450798995, 0])
-    calls = [(array, 2.0**63), (array, 1e19), (array, 2.0**62)]
+    calls = [(array, 2.0**63, 1), (array, 1e19, 1), (array, 2.0**62, 1), (array, math.nan, 5),
+             (array, math.inf, -3), (array, math.nan, 1)]
     assert oracle.check(Program(0, 2, source, calls, ["f"])) == []

@@ -224,7 +224,9 @@ class RefArray(np.ndarray):
     def __setitem__(self, index: Any, value: Any) -> None:
         if self.dtype.kind in "iu" and type(value) is float:
             # Compiled code converts a float for an int array as int(x), an int64: a
-            # uint64 element of 2**63 or more raises there (NumPy stores it).
+            # uint64 element of 2**63 or more raises there (NumPy stores it). An index
+            # out of bounds is reported first, as by NumPy and compiled code.
+            np.ndarray.__getitem__(self, index)
             value = _check(int(value))
         np.ndarray.__setitem__(self, index, value)
 
