@@ -9,8 +9,9 @@ are converted to, and the result's type.
     (bool, bool)
 
 These are pure functions of types (plus, for ``**``, the exponent when it is a
-constant: ``folded_int``), used by :mod:`ember.native.frontend.statements`; a rule that cannot apply raises
-:class:`RuleError`, which inference turns into a diagnostic at the expression.
+constant: ``folded_int``), used by :mod:`ember.native.frontend.statements`; a rule that
+cannot apply raises :class:`RuleError`, which inference turns into a diagnostic at the
+expression.
 """
 
 from __future__ import annotations
