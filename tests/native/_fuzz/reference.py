@@ -205,6 +205,14 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
     return ast.Call(ast.Name(name, ast.Load()), list(args), [])
 
 
+def evaluate(src: str, consts: dict[str, Any]) -> Any:
+    """The value of expression ``src`` under the reference's checks (which decide a
+    huge ``**`` or ``<<`` before computing it), module constants ``consts`` in scope."""
+    tree = ast.Expression(ast.parse(src, mode="eval").body)
+    code = compile(ast.fix_missing_locations(_Rewrite(consts).visit(tree)), "<gen>", "eval")
+    return eval(code, {**globals_for_reference(), **consts})  # noqa: S307 - our own source
+
+
 def reference_code(source: str, filename: str) -> Any:
     """The code object of ``source`` with every int operation checked as ember checks."""
     tree = ast.parse(source)
