@@ -296,6 +296,21 @@ def test_min_max_ties_and_nan_like_numpy(dtype: str, order: tuple[float, ...]) -
             assert np.float64(compiled(a)).tobytes() == want, (op, a)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layout", ["C", "F", "F reversed", "transposed"])
+def test_min_max_ties_of_2d_arrays_follow_memory_order(dtype: str, layout: str) -> None:
+    # NumPy reduces a Fortran-ordered array down its columns, so which of 0.0 and -0.0
+    # wins follows that order, not the C order of the indices (fuzz, item 10.4). Four
+    # elements: NumPy's scalar loop, not its vector one (whose ties depend on the CPU).
+    for values in itertools.product([0.0, -0.0, 1.0], repeat=4):
+        base = np.array(values, dtype).reshape(2, 2)
+        a = {"C": base, "F": np.asfortranarray(base), "transposed": base.copy().T,
+             "F reversed": np.asfortranarray(base[::-1])[::-1]}[layout]
+        for compiled, op in ((smallest, "min"), (largest, "max")):
+            want = np.float64(getattr(a, op)()).tobytes()
+            assert np.float64(compiled(a)).tobytes() == want, (op, a, a.strides)
+
+
 def test_uint64_min_max_compare_unsigned() -> None:
     a = np.array([5, 2**64 - 1, 3], np.uint64)
     assert smallest(a) == 3

@@ -260,6 +260,9 @@ _CONST_CASES = [
     ("a ^ -1", "ints"), ("a == 9007199254740993", "numbers"), ("a < 2.5", "numbers"),
     ("a <= 9223372036854775807", "numbers"), ("a > math.inf", "numbers"),
     ("a != math.nan", "numbers"), ("a % 2.0", "numbers"), ("a // -2.5", "numbers"),
+    # A folded negative exponent: a float, as CPython, not difference 2's ValueError.
+    ("a ** ~1", "numbers"), ("a ** (1 - 4)", "small"), ("a ** -1074", "numbers"),
+    ("pow(a, -(-(-3)))", "small"), ("a ** (-1 if True else 2)", "numbers"),
 ]
 CONST_FNS = {src: define(f"def k{i}(a):\n    return {src}\n", f"k{i}")
              for i, (src, _) in enumerate(_CONST_CASES)}

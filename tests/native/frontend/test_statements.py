@@ -4,6 +4,7 @@ lowering, no LLVM."""
 
 from __future__ import annotations
 
+import linecache
 import math
 from math import sqrt as square_root
 
@@ -204,6 +205,44 @@ def test_power_with_negative_constant_exponent_is_float():
     value = returned(f, INT64)
     assert isinstance(value, ir.BinOp) and value.type == FLOAT64
     assert value.left.type == FLOAT64 and value.right == ir.Const(-2.0, FLOAT64, value.right.span)
+
+
+NEG_TWO = -2
+
+
+def _from_source(src: str, **names: object) -> object:
+    """``def f(x): return <src>`` with ``names`` as its globals; linecache holds the
+    source, which the frontend reads."""
+    source = f"def f(x):\n    return {src}\n"
+    filename = f"<test-statements-{src}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    ns: dict[str, object] = dict(names)
+    exec(compile(source, filename, "exec"), ns)
+    return ns["f"]
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["x ** ~True", "x ** -(FLAGS[1])", "x ** (1 - 3)", "x ** -(-(-2))",
+     "x ** (NEG_TWO * 3 // 2)", "x ** (-2 if True else 1)", "pow(x, ~0)", "x ** (~True & -4)",
+     "x ** -(1 << 62)", "x ** (-1 >> 64)", "x ** -K"],
+)
+def test_power_with_folded_negative_constant_exponent_is_float(src):
+    # CPython's int ** int is a float whenever the exponent is negative; a compile-time
+    # constant exponent (not only a literal) lets inference give that type.
+    value = returned(_from_source(src, FLAGS=FLAGS, NEG_TWO=NEG_TWO, K=K), INT64)
+    assert isinstance(value, ir.BinOp) and value.op == "**"
+    assert value.type == FLOAT64 and value.left.type == FLOAT64
+
+
+@pytest.mark.parametrize(
+    "src", ["x ** (2 - 1)", "x ** ~(-3)", "x ** (1 // 0)", "x ** (1 << 64)", "x ** -(2 ** 63)",
+            "x ** (3 % 0)", "x ** (2 >> -1)", "x ** K"],
+)
+def test_power_with_constant_exponent_that_is_not_negative_or_raises_stays_int(src):
+    # An exponent that raises at run time (a zero divisor, a negative shift, leaving
+    # int64) never reaches the power, so its type stays the plain int ** int one.
+    assert returned(_from_source(src, K=K), INT64).type == INT64
 
 
 def test_power_with_constant_non_negative_and_runtime_exponents_stays_int():
@@ -623,6 +662,22 @@ def test_mutual_recursion():
     unit = unit_of(is_even.py_func, INT64)
     assert [fn.name for fn in unit.functions] == ["is_even", "is_odd"]
     assert all(fn.return_type == BOOL for fn in unit.functions)
+
+
+@jit
+def shifted_recursion(n):
+    if n <= 0:
+        return True
+    rec = shifted_recursion(n - 1)
+    return (rec if n else False) >> 1
+
+
+def test_recursion_read_through_a_conditional_expression_converts_its_placeholder():
+    # While the recursive call's type is unknown, the conditional expression stands in
+    # with a typeless constant of the other branch's type (bool); `>> 1` converts it to
+    # int, which crashed on the missing value (fuzz seed 11, program 2085).
+    unit = unit_of(shifted_recursion.py_func, INT64)
+    assert unit.root.return_type == INT64
 
 
 def test_recursion_without_a_base_case_is_an_error():

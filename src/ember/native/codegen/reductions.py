@@ -3,7 +3,7 @@
     a.sum()    float: NumPy's pairwise summation, in the dtype (float32 adds in float32)
                int:   exact; OverflowError when the sum does not fit in int64
     a.min()    NaN propagates (the first one); on a tie of signed zeros the later
-    a.max()    element wins, as NumPy's scalar loop does
+    a.max()    element in memory order wins, as NumPy's scalar loop does
 
 The pairwise sum is one private function per float type, ``@ember.pairwise_sum.f64(ptr
 data, i64 n, i64 stride)``, recursive on halves above 128 elements, eight partial sums
@@ -26,6 +26,7 @@ from ember.native.codegen.array_access import (
     nested_loops,
     raise_message,
     size_of,
+    stride_of,
     unchecked_pointer,
     unlikely,
 )
@@ -256,8 +257,8 @@ def _sum_loop(ctx: Context, value: ir.Value, t: Array, acc_type: ir.IntType) -> 
 
 
 def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
-    """``a.min()`` / ``a.max()`` in the compute type (C order); ValueError on an empty
-    array. NumPy's scalar loop for floats: ``cur = x if (x <= cur or x is NaN) else cur``
+    """``a.min()`` / ``a.max()`` in the compute type (C order; floats in memory order);
+    ValueError on an empty array. NumPy's scalar loop for floats: ``cur = x if (x <= cur or x is NaN) else cur``
     unless ``cur`` is already NaN, so the first NaN stays and, of equal values (0.0 and
     -0.0), the later one wins. uint64 compares unsigned: only a result of 2**63 or more
     raises (OverflowError, as loading such an element does), not any element."""
@@ -280,7 +281,8 @@ def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
     acc = ctx.alloca(ty, name="acc")
     b.store(element([ir.Constant(I64, 0)] * t.ndim), acc)
     shape = [dim_of(b, value, axis) for axis in range(t.ndim)]
-    with nested_loops(b, shape) as indices:
+
+    def step(indices: list[ir.Value]) -> None:
         x = element(indices)
         cur = b.load(acc, typ=ty)
         if ty is F64:
@@ -292,9 +294,27 @@ def min_max(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
         else:
             new = b.select(b.icmp_signed("<" if op == "min" else ">", x, cur), x, cur)
         b.store(new, acc)
+
+    if ty is F64 and t.ndim == 2:
+        # NumPy reduces in memory order (its iterator puts the axis of the smaller
+        # |stride| inside, negative strides kept): for a Fortran-ordered array, down
+        # the columns. Which of two equal zeros wins depends on that order.
+        s0, s1 = (_abs(b, stride_of(b, value, axis)) for axis in (0, 1))
+        with b.if_else(b.icmp_signed(">", s1, s0)) as (by_columns, by_rows):
+            with by_columns, nested_loops(b, shape[::-1]) as indices:
+                step(indices[::-1])
+            with by_rows, nested_loops(b, shape) as indices:
+                step(indices)
+    else:
+        with nested_loops(b, shape) as indices:
+            step(indices)
     if wide_unsigned:
         return load_element(ctx, acc, dtype)  # the uint64 → int check of a loaded element
     return b.load(acc, typ=ty)
+
+
+def _abs(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return b.select(b.icmp_signed("<", x, ir.Constant(I64, 0)), b.neg(x), x)
 
 
 def _widen(b: ir.IRBuilder, x: ir.Value, ty: ir.Type) -> ir.Value:

@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from ember.diagnostics import Span
-from ember.native.frontend.operators import RuleError, binop_types
+from ember.native.frontend.operators import RuleError, binop_types, folded_int
 from ember.native.ir.nodes import (
     BinOp,
     Call,
@@ -43,6 +43,8 @@ def cast(value: Expr, to: Type) -> Expr:
     if value.type == to:
         return value
     if isinstance(value, Const) and to in NUMERIC and value.type in NUMERIC:
+        if value.value is None:  # a placeholder for a recursive call's value (IfExp)
+            return Const(None, to, value.span)
         converted = float(value.value) if to == FLOAT64 else int(value.value)  # type: ignore[arg-type]
         return Const(converted, to, value.span)
     if isinstance(value, MakeTuple) and isinstance(to, Tuple):
@@ -237,7 +239,7 @@ def _range(args: list[Expr], span: Span) -> Expr:
 
 def _pow(args: list[Expr], span: Span) -> Expr:
     _arity("pow", args, 2)
-    exponent = args[1].value if isinstance(args[1], Const) else None
+    exponent = folded_int(args[1])  # pow(x, -2) is a float, as x ** -2
     operand, result = binop_types("**", args[0].type, args[1].type, exponent)  # type: ignore[arg-type]
     return BinOp("**", cast(args[0], operand), cast(args[1], operand), result, span)
 

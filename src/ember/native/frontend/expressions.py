@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
-from ember.native.frontend.operators import RuleError, binop_types, compare_types, unary_types
+from ember.native.frontend.operators import (
+    RuleError,
+    binop_types,
+    compare_types,
+    folded_int,
+    unary_types,
+)
 from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
 from ember.native.frontend.unknown import UNKNOWN
 from ember.native.ir.arrays import ArrayDim
@@ -44,7 +50,6 @@ from ember.native.types import (
     INT64_MAX,
     INT64_MIN,
     NONE,
-    NUMERIC,
     STR,
     Array,
     Tuple,
@@ -376,7 +381,9 @@ class ExprTyper:
     def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         if UNKNOWN in (left.type, right.type):
             return self.unknown(node)
-        exponent = right.value if isinstance(right, Const) and right.type in NUMERIC else None
+        # The exponent of int ** int decides the result's type, as in CPython, when it is
+        # known at compile time: `x ** -2`, `x ** ~True`, `x ** (1 - K)` are floats.
+        exponent = folded_int(right)
         try:
             operand, result = binop_types(op, left.type, right.type, exponent)  # type: ignore[arg-type]
         except RuleError as exc:

@@ -9,13 +9,19 @@ are converted to, and the result's type.
     (bool, bool)
 
 These are pure functions of types (plus, for ``**``, the exponent when it is a
-constant), used by :mod:`ember.native.frontend.statements`; a rule that cannot apply raises
-:class:`RuleError`, which inference turns into a diagnostic at the expression.
+constant: ``folded_int``), used by :mod:`ember.native.frontend.statements`; a rule that
+cannot apply raises :class:`RuleError`, which inference turns into a diagnostic at the
+expression.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from ember.native.ir.nodes import BinOp, Cast, Const, Expr, UnaryOp
 from ember.native.types import BOOL, FLOAT64, INT64, NUMERIC, Type, unify
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 ARITHMETIC = ("+", "-", "*", "/", "//", "%", "**")
 BITWISE = ("<<", ">>", "&", "|", "^")
@@ -66,6 +72,40 @@ def binop_types(
     if op == "**" and joined == INT64 and exponent is not None and exponent < 0:
         return FLOAT64, FLOAT64
     return joined, joined
+
+
+# int ops folded by ``folded_int``: each is Python's, which ember's int64 lowering matches
+# whenever operands and result stay in int64 (the cases where it gives a value at all).
+_FOLD: dict[str, Any] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "//": lambda a, b: a // b, "%": lambda a, b: a % b, "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
+    "<<": lambda a, b: a << b if 0 <= b < 64 else None,
+    ">>": lambda a, b: a >> b if b >= 0 else None,
+    "**": lambda a, b: a**b if b >= 0 and (abs(a) <= 1 or b < 64) else None,
+}  # fmt: skip
+
+
+def folded_int(value: Expr) -> int | None:
+    """The value of an int or bool expression built only from constants (literals,
+    module constants, ``- + ~`` and int operators), or None: not constant, or it
+    raises at run time (a zero divisor, a negative shift, leaving int64), in which
+    case the run time raises and the value never matters."""
+    if isinstance(value, Const):
+        ok = value.type in (INT64, BOOL) and type(value.value) in (int, bool)
+        return int(value.value) if ok else None  # type: ignore[arg-type]
+    if isinstance(value, Cast) and value.type == INT64:
+        return folded_int(value.value)
+    got: int | None = None
+    if isinstance(value, UnaryOp) and value.op in ("-", "+", "~"):
+        a = folded_int(value.value)
+        if a is not None:
+            got = -a if value.op == "-" else a if value.op == "+" else ~a
+    elif isinstance(value, BinOp) and value.op in _FOLD and value.type in (INT64, BOOL):
+        a, b = folded_int(value.left), folded_int(value.right)
+        if a is not None and b is not None and not (value.op in ("//", "%") and b == 0):
+            got = _FOLD[value.op](a, b)
+    return got if got is not None and INT64_MIN <= got <= INT64_MAX else None
 
 
 def unary_types(op: str, operand: Type) -> tuple[Type, Type]:
