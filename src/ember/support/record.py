@@ -7,12 +7,13 @@ define (see :func:`record`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import FrozenInstanceError
 from operator import attrgetter
 
-TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~3 ms of start-up
+# Not `from typing import ...` (~3 ms of start-up), nor `collections.abc` (it imports
+# `collections`, ~2 ms): these names serve annotations only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
 
     _C = TypeVar("_C", bound=type)
@@ -103,12 +104,29 @@ def _record_repr(self: Any) -> str:
     return f"{type(self).__qualname__}({items})"
 
 
+def _frozen_error() -> type[AttributeError]:
+    # dataclasses' own class, so `except dataclasses.FrozenInstanceError` (an
+    # AttributeError) catches it as it would for a frozen dataclass; fetched only when
+    # raised: importing dataclasses costs ~12 ms (it imports inspect), which a warm,
+    # cached start must not pay.
+    from dataclasses import FrozenInstanceError
+
+    return FrozenInstanceError
+
+
 def _record_setattr(self: object, name: str, value: object) -> None:
-    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+    raise _frozen_error()(f"cannot assign to field {name!r}")
 
 
 def _record_delattr(self: object, name: str) -> None:
-    raise FrozenInstanceError(f"cannot delete field {name!r}")
+    raise _frozen_error()(f"cannot delete field {name!r}")
+
+
+def __getattr__(name: str) -> object:
+    # `from ember.support.record import FrozenInstanceError` keeps working, lazily.
+    if name == "FrozenInstanceError":
+        return _frozen_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _record_reduce(self: Any) -> tuple[type, tuple[object, ...]]:

@@ -24,12 +24,19 @@ Parts and where they live:
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import sys
-from collections.abc import Iterable
-from typing import Any
+
+from ember.support.digest import sha256_hex
+
+# The warm path imports this module: no `typing` (~3 ms), `hashlib` (~3 ms: OpenSSL),
+# `functools` or `collections.abc` (they import `collections`, ~2 ms) at import.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
+
+    _R = TypeVar("_R")
 
 # /proc/cpuinfo fields of the first CPU that decide which instructions may be used; the
 # rest (MHz, core ids, bogomips) varies between boots of one machine.
@@ -39,6 +46,25 @@ _CPU_FIELDS = frozenset({
     "isa", "uarch", "cpu", "platform",  # riscv, power
 })  # fmt: skip
 
+def _memo(func: Callable[..., _R]) -> Callable[..., _R]:
+    """``functools.cache`` for this module's few per-process facts (with its
+    ``cache_clear`` and ``__wrapped__``), without importing functools."""
+    results: dict[tuple[object, ...], _R] = {}
+
+    def cached(*args: object) -> _R:
+        try:
+            return results[args]
+        except KeyError:
+            value = results[args] = func(*args)
+            return value
+
+    cached.cache_clear = results.clear  # type: ignore[attr-defined]
+    cached.__wrapped__ = func  # type: ignore[attr-defined]
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(cached, attr, getattr(func, attr))
+    return cached
+
+
 def cache_tag() -> str:
     """The interpreter's cache tag, ``cpython-311``; entries of another Python are other
     files, as .pyc files are."""
@@ -46,7 +72,7 @@ def cache_tag() -> str:
 
 
 def _short(text: str, n: int = 16) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:n]
+    return sha256_hex(text.encode())[:n]
 
 
 def entry_name(
@@ -64,7 +90,7 @@ def entry_name(
     return f"{stem}.{readable}.{digest}.ember-{cache_tag()}"
 
 
-@functools.cache
+@_memo
 def machine_fingerprint() -> str:
     """A short hash of the OS's description of this CPU: architecture plus the first
     CPU's model and feature flags (``/proc/cpuinfo`` on Linux). Costs ~0.1 ms and needs
@@ -102,7 +128,7 @@ def _stat_fingerprint(paths: Iterable[str], root: str | None = None) -> str:
     return _short("\n".join(rows))
 
 
-@functools.cache
+@_memo
 def compiler_fingerprint(root: str | None = None) -> str:
     """A stat fingerprint of every module of :mod:`ember.native` and its stage packages
     (``root``, not importing them): editing, adding or moving any (a development checkout,
@@ -117,14 +143,12 @@ def compiler_fingerprint(root: str | None = None) -> str:
     return _stat_fingerprint(paths, root)
 
 
-@functools.cache
+@_memo
 def llvmlite_fingerprint() -> str:
     """A stat fingerprint of the installed llvmlite, found without importing it
     (a reinstall or upgrade changes it); ``"none"`` when llvmlite is not installed."""
-    import importlib.util
-
     try:
-        spec = importlib.util.find_spec("llvmlite")
+        spec = _find_spec("llvmlite")
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
@@ -135,11 +159,28 @@ def llvmlite_fingerprint() -> str:
     )
 
 
-@functools.cache
+def _find_spec(name: str) -> Any:
+    """``importlib.util.find_spec(name)`` for a top-level ``name``: its module's spec
+    when imported, else the first spec a finder of ``sys.meta_path`` gives, as the
+    import system searches. Not importlib.util itself: it imports contextlib and
+    functools (~4 ms), and this runs in every warm process."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return getattr(module, "__spec__", None)
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is not None:
+            spec = find(name, None)
+            if spec is not None:
+                return spec
+    return None
+
+
+@_memo
 def environment_key() -> dict[str, str]:
     """Everything outside the user's code that decides an entry's code and ABI, all
     computable without LLVM. Compared on every load."""
-    import importlib.machinery
+    from _imp import extension_suffixes  # importlib.machinery's source of them; built in
 
     from ember._version import __version__
 
@@ -148,7 +189,7 @@ def environment_key() -> dict[str, str]:
         "compiler": compiler_fingerprint(),
         "implementation": sys.implementation.name + getattr(sys, "abiflags", ""),
         "hexversion": f"{sys.hexversion:x}",
-        "ext_suffix": importlib.machinery.EXTENSION_SUFFIXES[0],
+        "ext_suffix": extension_suffixes()[0],
         "machine": machine_fingerprint(),
         "llvmlite": llvmlite_fingerprint(),
     }
@@ -184,7 +225,7 @@ def function_digest(lines: list[str], first_line: int) -> str | None:
         return None
     if not block:
         return None
-    return hashlib.sha256(textwrap.dedent("".join(block)).encode()).hexdigest()
+    return sha256_hex(textwrap.dedent("".join(block)).encode())
 
 
 def find_function_start(lines: list[str], near: int, digest: str, reach: int = 60) -> int | None:
