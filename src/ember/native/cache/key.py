@@ -136,11 +136,40 @@ def compiler_fingerprint(root: str | None = None) -> str:
     stale. ~50 stats; an installed ember never changes."""
     if root is None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    paths: list[str] = []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-        paths += [os.path.join(folder, n) for n in sorted(files) if n.endswith(".py")]
-    return _stat_fingerprint(paths, root)
+    rows: list[str] = []
+    _tree_rows(root, "", rows)
+    return _short("\n".join(rows))
+
+
+def _tree_rows(folder: str, prefix: str, rows: list[str]) -> None:
+    """The rows :func:`_stat_fingerprint` makes for ``folder``'s ``.py`` files named by
+    their path below the root (``prefix``), then each subfolder's in name order
+    (``os.walk``'s order; ``__pycache__`` and symlinked folders not entered). scandir
+    and plain slicing instead of os.walk and relpath: this runs in every warm process,
+    and is ~4x cheaper so."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return  # os.walk too passes over a folder it cannot list
+    subfolders = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if entry.name != "__pycache__" and not entry.is_symlink():
+                subfolders.append(entry)
+        elif entry.name.endswith(".py"):
+            try:
+                st = entry.stat()
+            except OSError:
+                rows.append(f"{prefix}{entry.name}:-")
+                continue
+            rows.append(f"{prefix}{entry.name}:{st.st_mtime_ns}:{st.st_size}")
+    for entry in subfolders:
+        _tree_rows(entry.path, f"{prefix}{entry.name}{os.sep}", rows)
 
 
 @_memo
