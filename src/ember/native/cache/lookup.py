@@ -24,6 +24,13 @@ warm start matters most; ``EMBER_CACHE=0`` is the opt-out.
 
 Without a system linker (no ``cc``) the entry holds object code instead of a shared
 object; a hit then loads it through llvmlite (slower start, said by ``ember status``).
+
+A process whose kernels all hit pays for ember's runtime and cache modules, a stat per
+source file, the checksums and one ``dlopen`` per entry: nothing here, in the runtime or
+in :mod:`~ember.native.cache.key`/:mod:`~ember.native.cache.store` imports a module that
+costs milliseconds (``dataclasses``, ``inspect``, ``typing``, ``threading``, ``hashlib``,
+``json``, ``re``) except on a path that compiles, stores, refuses or re-reads a source
+whose stat changed (``tests/native/test_warm_start.py`` holds that).
 """
 
 from __future__ import annotations
