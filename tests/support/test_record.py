@@ -112,4 +112,47 @@ def test_subclass_fields_extend_the_base() -> None:
     assert d != Base(1)
 
 
+@pytest.mark.parametrize("n", [0, 1, 3, 8, 9, 12])  # templates cover 0..8; more compile
+def test_init_of_every_arity_keywords_and_defaults(n: int) -> None:
+    names = [f"f{i}" for i in range(n)]
+    body = {"__annotations__": dict.fromkeys(names, "int"), "__module__": __name__}
+    if n:
+        body[names[-1]] = -1  # a default for the last field
+    cls = record(type(f"R{n}", (), body))
+    values = list(range(n))
+    obj = cls(*values)
+    assert [getattr(obj, name) for name in names] == values
+    assert cls(**dict(zip(names, values, strict=True))) == obj
+    if n:
+        assert getattr(cls(*values[:-1]), names[-1]) == -1
+    if n > 1:
+        with pytest.raises(TypeError, match="missing"):
+            cls()
+    with pytest.raises(TypeError):
+        cls(*values, 99)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cls(*values, nope=1)
+    assert cls.__init__.__qualname__ == f"R{n}.__init__"
+    assert cls.__init__.__code__.co_varnames[: n + 1] == ("self", *names)
+
+
+def test_a_default_before_a_required_field_is_refused_as_before() -> None:
+    with pytest.raises(SyntaxError):
+        @record
+        class Bad:
+            a: int = 1
+            b: int
+
+
+def test_frozen_error_is_the_dataclasses_one_fetched_lazily() -> None:
+    # `except dataclasses.FrozenInstanceError` (an AttributeError) catches it, and the
+    # name is still importable from here for code that took it from this module.
+    from ember.support import record as module
+
+    assert module.FrozenInstanceError is FrozenInstanceError
+    assert issubclass(module.FrozenInstanceError, AttributeError)
+    with pytest.raises(AttributeError):
+        Point(1, 2).x = 5  # type: ignore[misc]
+
+
 # ------------------------------------------------------------------ the types

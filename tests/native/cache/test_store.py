@@ -26,6 +26,42 @@ def test_pack_round_trip_adds_the_payload_checksum():
     assert meta["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
+@pytest.mark.parametrize("text", [
+    '{"format":1,"a":[1,-2.5,1e300,true,false,null],"s":"\\u00e9\\n\\"x","n":{}}',
+    '  {"nested": [[{"k": "v"}], []]}\n', '[1, 2]', '"text"', "-0", "NaN", "-Infinity",
+])  # fmt: skip
+def test_parse_meta_reads_as_json_loads_does(text):
+    # The C scanner of json.loads, driven directly (no `import json` on a cache hit).
+    import json
+    import math
+
+    ours, theirs = S.parse_meta(text.encode()), json.loads(text)
+    if isinstance(theirs, float) and math.isnan(theirs):
+        assert math.isnan(ours)
+    else:
+        assert ours == theirs and type(ours) is type(theirs)
+
+
+@pytest.mark.parametrize("text", [b"", b" ", b'{"a":1} x', b'{"a":1}{}', b'{"a":', b'{"a":01}',
+                                  b'{"a":"\x01"}', b"\xff\xfe", b"{'a': 1}"])  # fmt: skip
+def test_parse_meta_refuses_what_json_loads_refuses(text):
+    import json
+
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        S.parse_meta(text)
+
+
+def test_metadata_that_is_not_json_is_refused_as_corrupt():
+    # Checksums recomputed, as a forger would: the text itself is still checked.
+    text = b'{"format":1} trailing'
+    blob = b"".join((b"payload", text, S.sha256(text), len(text).to_bytes(8, "little"), S.MAGIC))
+    with pytest.raises(S.EntryError, match="unreadable metadata") as info:
+        S.unpack(blob)
+    assert info.value.kind == "corrupt"
+
+
 def test_every_truncation_is_refused():
     blob = S.pack(b"payload-bytes", {"format": 1, "root": "r"})
     for cut in range(len(blob)):
@@ -147,3 +183,13 @@ def test_debug_flag(monkeypatch, capsys):
     monkeypatch.setenv("EMBER_DEBUG", "jit")
     S.debug("quiet")
     assert capsys.readouterr().err == ""
+
+
+def test_parse_meta_without_the_c_scanner(monkeypatch):
+    # An interpreter without _json: json.loads itself, same answers and errors.
+    import json
+
+    monkeypatch.setattr(S, "_scan", S._JsonLoads(json.loads))
+    assert S.parse_meta(b' {"a": [1, null]}\n') == {"a": [1, None]}
+    with pytest.raises(ValueError):
+        S.parse_meta(b'{"a": 1} x')

@@ -24,21 +24,32 @@ warm start matters most; ``EMBER_CACHE=0`` is the opt-out.
 
 Without a system linker (no ``cc``) the entry holds object code instead of a shared
 object; a hit then loads it through llvmlite (slower start, said by ``ember status``).
+
+A process whose kernels all hit pays for ember's runtime and cache modules, a stat per
+source file, the checksums and one ``dlopen`` per entry: nothing here, in the runtime or
+in :mod:`~ember.native.cache.key`/:mod:`~ember.native.cache.store` imports a module that
+costs milliseconds (``dataclasses``, ``inspect``, ``typing``, ``threading``, ``hashlib``,
+``json``, ``re``) except on a path that compiles, stores, refuses or re-reads a source
+whose stat changed (``tests/native/test_warm_start.py`` holds that).
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from _thread import allocate_lock
 
 from ember.native.cache import key as K
 from ember.native.cache import store as S
 from ember.native.options import recursion_limit
 from ember.support import fs as _fs
+from ember.support.record import record
 
+# This module is the warm path: no `typing` (~3 ms), `threading` or `dataclasses`
+# (~12 ms with inspect) at import. `_thread` is built in; Lock() is its allocate_lock().
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ember.native.cache.scan import NativeRecord, judge_entry, remove, scan_native_cache
 
 __all__ = [
@@ -50,7 +61,7 @@ __all__ = [
 NativeCacheWarning = S.NativeCacheWarning
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """A usable entry. ``kind == "so"``: ``module`` is the unit's extension module
     (attributes: the entry builtin named as the Python function, and
@@ -76,7 +87,7 @@ def enabled(options: Any = None) -> bool:
 # the dynamic loader. The loader and CPython's extension table both cache by path, so a
 # name used twice (a reused descriptor number) would give back the FIRST library.
 _USED_NAMES: set[str] = set()
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = allocate_lock()
 
 
 def _report(path: str, err: S.EntryError) -> None:
@@ -345,7 +356,13 @@ def _private_copy(payload: bytes) -> tuple[str, str]:
 
 
 def _load_extension(modname: str, path: str) -> Any:
-    from importlib.machinery import ExtensionFileLoader, ModuleSpec
+    # The classes importlib.machinery re-exports, from the import system's own frozen
+    # modules (always loaded): importing the `importlib` package costs ~0.6 ms.
+    try:
+        from _frozen_importlib import ModuleSpec
+        from _frozen_importlib_external import ExtensionFileLoader
+    except ImportError:  # pragma: no cover - an interpreter without them
+        from importlib.machinery import ExtensionFileLoader, ModuleSpec
 
     loader = ExtensionFileLoader(modname, path)
     spec = ModuleSpec(modname, loader, origin=path)

@@ -19,11 +19,12 @@ TypeError naming the parameter).
 
 from __future__ import annotations
 
-import threading
-import warnings
-from collections.abc import Callable
-from types import FunctionType
+# `_thread`, not `threading`: it is built in, and threading (~1 ms with the functools and
+# collections it imports) is needed only to compile. `_thread.RLock` is the class
+# `threading.RLock()` returns.
+from _thread import RLock
 
+from ember.native.options import FIELDS as OPTION_NAMES
 from ember.native.options import Options
 from ember.native.types import (
     INT64,
@@ -36,10 +37,13 @@ from ember.native.types import (
     signature_text,
 )
 
-# `inspect` and `typing` cost ~15 ms of imports: a warm, cached start must not pay them.
+# `inspect` and `typing` cost ~15 ms of imports, `collections.abc` ~2 ms (it imports
+# `collections`): a warm, cached start must not pay them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import inspect
+    import threading
+    from collections.abc import Callable
     from typing import Any, TypeVar, overload
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -86,7 +90,7 @@ class Dispatcher:
             except AttributeError:
                 pass
         self._specs: dict[tuple[Type, ...], _Specialization] = {}
-        self._lock = threading.RLock()
+        self._lock = RLock()
         self._fallback_reason: str | None = None
         code = py_func.__code__
         self._params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
@@ -176,15 +180,19 @@ class Dispatcher:
         ``arg_types`` and make it the first entry tried. Returns None if the function
         fell back to Python (``fallback=True``). ``eager`` (at decoration): a name not
         bound yet raises ``UndefinedNameError`` as it is, never a fallback."""
-        from ember.diagnostics import EmberError
-
         with self._lock:
             spec = self._specs.get(arg_types)
             if spec is not None:
                 return spec
             try:
                 spec = self._load_or_compile(arg_types)
-            except EmberError as exc:
+            except Exception as exc:
+                # Imported only here: ember.diagnostics costs ~2 ms, and a cache hit
+                # raises nothing.
+                from ember.diagnostics import EmberError
+
+                if not isinstance(exc, EmberError):
+                    raise
                 if eager and _is_undefined_name(exc):
                     raise
                 if not self.options.fallback:
@@ -192,7 +200,9 @@ class Dispatcher:
                     # ReadOnlyArrayError stays a ValueError, UndefinedNameError a NameError.
                     raise type(exc)(exc.diagnostic, exc.source) from None
                 self._fallback_reason = str(exc)
-                from ember.support.warnings import user_stacklevel  # only on this path
+                import warnings  # only on this path
+
+                from ember.support.warnings import user_stacklevel
 
                 warnings.warn(
                     f"ember: running {self.__qualname__} as plain Python: {exc}",
@@ -297,6 +307,8 @@ _pending: list[threading.Thread] = []
 def _store_in_background(store: Callable[..., Any], *args: Any) -> None:
     """Write a cache entry without making the caller wait for the system linker (tens
     of ms); entries still being written are finished at interpreter exit."""
+    import threading  # only after a compile: not on the warm path
+
     if not _pending:
         import atexit
         import weakref
@@ -387,18 +399,22 @@ def jit(func: Any = None, /, **options: Any) -> Any:
     try:
         opts = Options(**options)
     except TypeError:
-        known = ", ".join(f for f in Options.__dataclass_fields__)
-        bad = ", ".join(sorted(set(options) - set(Options.__dataclass_fields__)))
+        known = ", ".join(OPTION_NAMES)
+        bad = ", ".join(sorted(set(options) - set(OPTION_NAMES)))
         raise TypeError(f"jit() got unknown option(s) {bad}; known options: {known}") from None
     if func is None:
         return lambda f: _make(f, opts)
     return _make(func, opts)
 
 
+# types.FunctionType without importing `types` (~0.2 ms).
+_FUNCTION = type(annotated_types)
+
+
 def _make(func: Any, options: Options) -> Dispatcher:
     if getattr(func, "__ember_jit__", False):
         func = func.py_func  # @jit on a dispatcher: rewrap the plain function
-    if not isinstance(func, FunctionType):
+    if not isinstance(func, _FUNCTION):
         raise TypeError(f"@jit needs a plain Python function, not {type(func).__name__}")
     cls = type(func.__name__, (Dispatcher,), {"__module__": func.__module__})
     d = cls(func, options)
