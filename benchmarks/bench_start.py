@@ -16,6 +16,10 @@ inside the process (``perf_counter`` around the probe). The trees and probes tak
 run after run, so a burst of load on a shared machine hits all of them alike; ratios
 are against the first --src. Every warm run is checked not to load llvmlite (a cache
 miss would).
+
+To say where a difference comes from, --runs more ``-X importtime`` processes per probe
+give each module's best self time; the modules whose best differs most from the first
+tree's are listed, and the sums of ember's own (``ember.*``) and of all modules.
 """
 
 from __future__ import annotations
@@ -63,12 +67,22 @@ def environment(src: Path) -> dict[str, str]:
     return env
 
 
-def imported(code: str, env: dict[str, str], cwd: Path) -> set[str]:
-    """The modules ``python -X importtime -c code`` reports importing."""
+def imported(code: str, env: dict[str, str], cwd: Path) -> dict[str, int]:
+    """module → self time (us) of each import ``python -X importtime -c code`` reports."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, cwd=cwd,
                           capture_output=True, text=True, check=True)
-    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
-            if line.startswith("import time:") and "imported package" not in line}
+    out = {}
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "imported package" not in line:
+            self_us, _cumulative, name = line[len("import time:"):].split("|")
+            out[name.strip()] = int(self_us)
+    return out
+
+
+def self_times(rows: dict[str, int], best: dict[str, int]) -> None:
+    """Fold one importtime run into ``best`` (the least self time of each module)."""
+    for name, us in rows.items():
+        best[name] = min(best.get(name, us), us)
 
 
 def timed(code: str, env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -105,8 +119,8 @@ def main() -> int:
             for probe in PROBES.values():
                 timed(TIMED.format(probe=probe), env, folder)
 
-        bare = imported("pass", base_env, Path(tmp))
-        modules = {(i, name): imported(probe, envs[i], folders[i]) - bare
+        bare = set(imported("pass", base_env, Path(tmp)))
+        modules = {(i, name): set(imported(probe, envs[i], folders[i])) - bare
                    for i in range(len(trees)) for name, probe in PROBES.items()}
         for i in range(len(trees)):
             if "llvmlite" in modules[(i, "warm start")]:
@@ -119,6 +133,11 @@ def main() -> int:
             for i in range(len(trees)):
                 for name, probe in PROBES.items():
                     runs[(i, name)].append(timed(TIMED.format(probe=probe), envs[i], folders[i]))
+        best_self: dict[tuple[int, str], dict[str, int]] = {k: {} for k in modules}
+        for _ in range(args.runs):  # after the timed runs: -X importtime slows a process
+            for i in range(len(trees)):
+                for name, probe in PROBES.items():
+                    self_times(imported(probe, envs[i], folders[i]), best_self[(i, name)])
 
     base = min(base_walls)
     print(f"Python {sys.version.split()[0]}; {args.runs} fresh processes per probe, interleaved; "
@@ -126,25 +145,39 @@ def main() -> int:
     for i, label in enumerate(labels):
         print(f"  [{i}] {label}")
     print(f"\n{'probe':14}{'tree':>5}{'modules':>9}{'wall best':>11}{'median':>9}"
-          f"{'inside best':>13}{'median':>9}{'ratio (best wall, inside)':>28}")
+          f"{'beyond pass':>13}{'inside best':>13}{'median':>9}{'ratio: wall, inside':>22}")
     for name in PROBES:
         first: tuple[float, float] | None = None
         for i in range(len(trees)):
-            walls = [w - base for w, _ in runs[(i, name)]]
+            walls = [w for w, _ in runs[(i, name)]]
             insides = [t for _, t in runs[(i, name)]]
             best = (min(walls), min(insides))
             first = first or best
             ratio = f"{best[0] / first[0]:.3f}, {best[1] / first[1]:.3f}" if i else ""
-            print(f"{name:14}{i:>5}{len(modules[(i, name)]):>9}{min(walls) * 1e3:>8.1f} ms"
-                  f"{statistics.median(walls) * 1e3:>9.1f}{min(insides) * 1e3:>10.1f} ms"
-                  f"{statistics.median(insides) * 1e3:>9.1f}{ratio:>28}")
-    print("(wall: beyond python -c pass; modules: beyond python -c pass)")
+            print(f"{name:14}{i:>5}{len(modules[(i, name)]):>9}{best[0] * 1e3:>8.1f} ms"
+                  f"{statistics.median(walls) * 1e3:>9.1f}{(best[0] - base) * 1e3:>10.1f} ms"
+                  f"{best[1] * 1e3:>10.1f} ms{statistics.median(insides) * 1e3:>9.1f}{ratio:>22}")
+    print("(modules: beyond python -c pass; ratios: best against best of tree [0])")
     for name in PROBES:
         for i in range(1, len(trees)):
             more = sorted(modules[(i, name)] - modules[(0, name)])
             fewer = sorted(modules[(0, name)] - modules[(i, name)])
             print(f"{name}, [{i}] vs [0]: +{len(more)} {' '.join(more) or '-'}; "
                   f"-{len(fewer)} {' '.join(fewer) or '-'}")
+    print(f"\nbest self time per module over {args.runs} `-X importtime` runs (us)")
+    for name in PROBES:
+        sums = []
+        for i in range(len(trees)):
+            best = {m: us for m, us in best_self[(i, name)].items() if m in modules[(i, name)]}
+            sums.append(f"[{i}] ember.* {sum(us for m, us in best.items() if m.startswith('ember')):>6}"
+                        f", all {sum(best.values()):>6}")
+        print(f"{name}: " + "; ".join(sums))
+        for i in range(1, len(trees)):
+            first, this = best_self[(0, name)], best_self[(i, name)]
+            both = modules[(0, name)] | modules[(i, name)]
+            diffs = sorted(both, key=lambda m: -abs(this.get(m, 0) - first.get(m, 0)))[:8]
+            print(f"  [{i}] vs [0], largest differences: " + ", ".join(
+                f"{m} {first.get(m, '-')}->{this.get(m, '-')}" for m in diffs))
     return 0
 
 
