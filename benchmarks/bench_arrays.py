@@ -1,6 +1,6 @@
 """Array kernels: CPython vs ember vs Numba, in one run, with ratios.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_arrays.py [--quick] [--no-first-call]
+    .venv/bin/python benchmarks/bench_arrays.py [--quick] [--no-first-call] [--src DIR]
 
 Steady state: each kernel is warmed up (compiled) and then timed as the best of several
 repeats of a batch of calls, ember and Numba taking turns; CPython runs the same source
@@ -9,7 +9,8 @@ First call: a fresh interpreter per engine imports it, defines the kernels and t
 first call of the pairwise-distance kernel (ember with its disk cache off, then warm); the
 engines take turns, repeat after repeat, and the median of each is shown.
 Goals (issue 5): ember/Numba geomean <= 1.0 with no kernel over 1.2; ember >= 50x
-CPython geomean; ember's cold first call <= 1/3 of Numba's.
+CPython geomean; ember's cold first call <= 1/3 of Numba's. Numba is a benchmark-only
+extra: without it (or with --no-numba) its columns are skipped.
 
 Kernels are written once (``KERNELS``) and loaded three times as modules: undecorated,
 under ``ember.jit`` and under ``numba.njit``.
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _common import precompile_ember
+from _common import add_src_option, anchor_note, have, precompile_ember, use_src
 
 KERNELS = textwrap.dedent(
     '''
@@ -256,6 +257,11 @@ def best_times(calls: dict[str, Callable[[], Any]], budgets: dict[str, float],
     return best
 
 
+def cell(times: dict[str, float], engine: str) -> str:
+    """An engine's time, or '-' for one that was not run."""
+    return fmt(times[engine]) if engine in times else f"{'-':>11}"
+
+
 def fmt(seconds: float) -> str:
     if seconds < 1e-6:
         return f"{seconds * 1e9:8.0f} ns"
@@ -264,8 +270,8 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e3:8.2f} ms"
 
 
-def steady_state(quick: bool, with_python: bool) -> None:
-    engines = ["ember", "numba"] + (["python"] if with_python else [])
+def steady_state(quick: bool, with_python: bool, with_numba: bool) -> None:
+    engines = ["ember"] + (["numba"] if with_numba else []) + (["python"] if with_python else [])
     spaces = {e: load(e) for e in engines}
     table = cases(quick)
     print(f"{'kernel':15} {'ember':>11} {'numba':>11} {'python':>11} "
@@ -277,19 +283,20 @@ def steady_state(quick: bool, with_python: bool) -> None:
         if with_python:
             times["python"] = best_time(make(spaces["python"]),
                                         0.2 if name == "call_1d_array" else 0.5)
-        rn = times["ember"] / times["numba"]
+        rn = times["ember"] / times["numba"] if with_numba else math.nan
         rp = times.get("python", math.nan) / times["ember"]
         if name != "call_1d_array":
             ratios_numba.append(rn)
             if with_python:
                 ratios_python.append(rp)
-        print(f"{name:15} {fmt(times['ember'])} {fmt(times['numba'])} "
-              f"{fmt(times['python']) if with_python else '         -':>11} "
-              f"{rn:11.2f}x " + (f"{rp:12.1f}x" if with_python else f"{'-':>13}"))
+        print(f"{name:15} {fmt(times['ember'])} {cell(times, 'numba')} {cell(times, 'python')} "
+              + (f"{rn:11.2f}x " if with_numba else f"{'-':>12} ")
+              + (f"{rp:12.1f}x" if with_python else f"{'-':>13}"))
+    numba_geo = (f"{statistics.geometric_mean(ratios_numba):11.2f}x" if with_numba
+                 else f"{'-':>12}")
     python_geo = (f"{statistics.geometric_mean(ratios_python):12.1f}x" if ratios_python
                   else f"{'-':>13}")
-    print(f"{'geomean':15} {'':11} {'':11} {'':11} "
-          f"{statistics.geometric_mean(ratios_numba):11.2f}x {python_geo}")
+    print(f"{'geomean':15} {'':11} {'':11} {'':11} {numba_geo} {python_geo}")
     print("(call_1d_array is call overhead with a 10-element float64 array; not in the "
           "geomeans)")
 
@@ -309,7 +316,7 @@ FIRST_CALL = textwrap.dedent(
 )
 
 
-def first_call(repeats: int) -> None:
+def first_call(repeats: int, with_numba: bool) -> None:
     """Fresh processes, the engines taking turns repeat after repeat (a burst of load on
     a shared machine then hits every engine, not one), median per engine."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -321,7 +328,8 @@ def first_call(repeats: int) -> None:
     precompile_ember()
     folder = tempfile.mkdtemp(prefix="ember-bench-first-")
     engines = (
-        ("numba", "numba", {}, False),
+        (("numba", "numba", {}, False),) if with_numba else ()
+    ) + (
         ("ember (cache off)", "ember", {"EMBER_CACHE": "0"}, False),
         ("ember (warm cache)", "ember-cached", {}, True),
     )
@@ -341,7 +349,8 @@ def first_call(repeats: int) -> None:
             runs[label].append(run(engine, env_extra))
     results = {label: statistics.median(times) for label, times in runs.items()}
     for label, seconds in results.items():
-        print(f"  {label:20} {seconds * 1e3:8.1f} ms   ({seconds / results['numba']:.2f}x numba)")
+        print(f"  {label:20} {seconds * 1e3:8.1f} ms"
+              + (f"   ({seconds / results['numba']:.2f}x numba)" if with_numba else ""))
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -352,10 +361,16 @@ def main() -> None:
     parser.add_argument("--no-python", action="store_true", help="skip CPython (slow)")
     parser.add_argument("--no-first-call", action="store_true")
     parser.add_argument("--repeats", type=int, default=5, help="fresh processes per engine")
+    parser.add_argument("--no-numba", action="store_true", help="skip Numba even if installed")
+    add_src_option(parser)
     args = parser.parse_args()
-    steady_state(args.quick, not args.no_python)
+    use_src(args.src)
+    numba = have("numba") and not args.no_numba
+    if not numba and not args.no_numba:
+        anchor_note("numba")
+    steady_state(args.quick, not args.no_python, numba)
     if not args.no_first_call:
-        first_call(args.repeats)
+        first_call(args.repeats, numba)
 
 
 if __name__ == "__main__":

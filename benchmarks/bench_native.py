@@ -1,6 +1,6 @@
 """ember's native layer against CPython and Numba, in one run, as ratios.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_native.py [--quick] [--repeat N]
+    .venv/bin/python benchmarks/bench_native.py [--quick] [--repeat N] [--src DIR]
 
 Reports (best of N runs each; Numba only when it is installed — it is a
 benchmark-only extra, never an ember dependency):
@@ -32,10 +32,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from _common import precompile_ember
+from _common import add_src_option, anchor_note, have, precompile_ember, use_src
 
 HERE = Path(__file__).resolve().parent
-SRC = HERE.parent / "src"
 KERNELS = HERE / "native_kernels.py"
 
 CASES: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
@@ -46,10 +45,6 @@ CASES: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "collatz": ((100_000,), (20_000,)),
     "mc_pi": ((2_000_000, 12345), (200_000, 12345)),
 }
-
-
-def have_numba() -> bool:
-    return importlib.util.find_spec("numba") is not None
 
 
 def load(backend: str) -> ModuleType:
@@ -170,7 +165,7 @@ BACKEND_CODE = {
 def fresh_process(backends: list[str], repeat: int) -> None:
     print(f"\n== fresh process (median of {repeat} subprocesses; ms) ==")
     precompile_ember()
-    env = dict(os.environ, PYTHONPATH=str(SRC))
+    env = dict(os.environ)  # PYTHONPATH names the measured tree (use_src)
     tmp = Path(tempfile.mkdtemp(prefix="ember-bench-"))
     firsts: dict[str, list[float]] = {}
     nexts: dict[str, list[float]] = {}
@@ -208,9 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (best/median)")
     p.add_argument("--no-numba", action="store_true", help="skip Numba even if installed")
+    add_src_option(p)
     args = p.parse_args(argv)
-    sys.path.insert(0, str(SRC))
-    names = ["python", "ember"] + (["numba"] if have_numba() and not args.no_numba else [])
+    use_src(args.src)
+    numba = have("numba") and not args.no_numba
+    if not numba and not args.no_numba:
+        anchor_note("numba")
+    names = ["python", "ember"] + (["numba"] if numba else [])
     print(f"Python {sys.version.split()[0]}; backends: {', '.join(names)}")
     backends = {name: load(name) for name in names}
     steady_state(backends, args.quick, args.repeat)
