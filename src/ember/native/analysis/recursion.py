@@ -4,6 +4,8 @@ inside one can recurse, so codegen guards it with the depth and stack checks
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from ember.native.ir import nodes as T
 
 
@@ -21,6 +23,23 @@ def recursive_calls(unit: T.CompileUnit) -> dict[str, frozenset[str]]:
     {'_ember_fib_...': frozenset({'_ember_fib_...'})}
     """
     graph = {f.symbol: _callees(f.body) for f in unit.functions}
+    component = components(graph)
+    return {
+        caller: frozenset(c for c in callees if c in component
+                          and component[c] == component[caller])
+        for caller, callees in graph.items()
+    }
+
+
+def components(graph: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """The strongly connected component of each node of ``graph`` (node → its
+    successors; successors that are not nodes are ignored), as a number shared by the
+    members of one component.
+
+    >>> c = components({"a": ["b"], "b": ["a"], "c": ["a"]})
+    >>> c["a"] == c["b"] != c["c"]
+    True
+    """
     # Tarjan's algorithm, iterative (a unit is small, but recursion in Python is capped).
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -58,11 +77,7 @@ def recursive_calls(unit: T.CompileUnit) -> dict[str, frozenset[str]]:
                     component[member] = index[node]
                     if member == node:
                         break
-    return {
-        caller: frozenset(c for c in callees if c in component
-                          and component[c] == component[caller])
-        for caller, callees in graph.items()
-    }
+    return component
 
 
 def _callees(node: object) -> set[str]:
