@@ -523,7 +523,13 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
     compile failure, with the position found by hand where CPython gives none (or a
     different one per version): null bytes, undecodable bytes, unknown encodings."""
     # Worded once, in diagnostics, for build, dist and run alike (an error path only).
-    from ember.diagnostics import PEP263_HINT, byte_position, undecodable_source
+    from ember.diagnostics import (
+        NULL_BYTE_HINT,
+        NULL_BYTE_MESSAGE,
+        PEP263_HINT,
+        byte_position,
+        undecodable_source,
+    )
 
     text = str(exc)
     if "null bytes" in text:
@@ -531,8 +537,8 @@ def describe_compile_error(exc: BaseException, data: bytes) -> tuple:
             *byte_position(data, data.find(b"\0")),
             None,
             None,
-            "source contains a null byte",
-            "a .py file must be text; is this a binary file named .py?",
+            NULL_BYTE_MESSAGE,
+            NULL_BYTE_HINT,
         )
     if isinstance(exc, SyntaxError) and (exc.msg or "").startswith("unknown encoding"):
         line = 1 if b"coding" in data.split(b"\n", 1)[0] else 2
