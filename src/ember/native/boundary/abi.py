@@ -73,7 +73,7 @@ def box(builder: ir.IRBuilder, capi: CApi, value: ir.Value, t: Type) -> ir.Value
     if isinstance(t, Tuple):
         return _box_tuple(builder, capi, value, t)
     if isinstance(t, Array):  # the owner, whose reference is handed over
-        return box_array(builder, value)
+        return box_array(builder, value, t)
     raise NotImplementedError(f"cannot return a {t} to Python yet")
 
 

@@ -29,6 +29,7 @@ import sys
 
 import llvmlite.ir as ir
 
+from ember.native.boundary.box_views import box_array_value
 from ember.native.boundary.capi import (
     capi_function,
     cstring,
@@ -257,11 +258,12 @@ def release_function(module: ir.Module) -> ir.Function:
     return fn
 
 
-def box_array(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
-    """The Python object of a returned array value: its owner, whose reference the
-    specialization handed over (a NumPy array made in compiled code, or the argument
-    object itself when the function returns its argument — as Python would)."""
-    return builder.extract_value(value, 1)
+def box_array(builder: ir.IRBuilder, value: ir.Value, t: Array) -> ir.Value:
+    """The Python object of a returned array value (its owner reference handed over):
+    the owner itself when the value is all of it (a NumPy array made in compiled code,
+    or the argument object when the function returns its argument — as Python would),
+    else a NumPy view of the owner's memory that keeps it alive (boundary/box_views.py)."""
+    return box_array_value(builder, value, t)
 
 
 def _fill(b: ir.IRBuilder, t: Array, out: ir.Value, data: ir.Value, owner: ir.Value,

@@ -49,6 +49,7 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyCapsule_GetPointer": (PTR, (PTR, PTR), False),
     "PyObject_GetBuffer": (I32, (PTR, PTR, I32), False),
     "PyBuffer_Release": (VOID, (PTR,), False),
+    "PyMemoryView_FromObject": (PTR, (PTR,), False),
     "PyThreadState_Get": (PTR, (), False),
     "PyThreadState_GetID": (I64, (PTR,), False),
     # Used by the 3.10 shims below.

@@ -161,6 +161,15 @@ def element_pointer(
     return b.gep(data, [offset], inbounds=True, source_etype=I8)
 
 
+def checked_index(ctx: Context, index: ir.Value, dim: ir.Value, axis: int) -> ir.Value:
+    """``index`` wrapped if negative and checked against ``dim`` (IndexError naming
+    ``axis``), or only wrapped when bounds checks are off."""
+    if ctx.boundscheck:
+        return _checked_index(ctx, index, dim, axis)
+    b = ctx.builder
+    return b.select(b.icmp_signed("<", index, ir.Constant(I64, 0)), b.add(index, dim), index)
+
+
 def _checked_index(ctx: Context, index: ir.Value, dim: ir.Value, axis: int) -> ir.Value:
     """``index`` checked against ``dim``, a negative one wrapped: one unsigned compare on
     the common path (0 <= index < dim, ~5% faster than wrapping first in the sieve

@@ -102,11 +102,14 @@ from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
+from ember.native.codegen import slice_assign as lower_slice_assign
+from ember.native.codegen import views as lower_views
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.ir import arrays as A
 from ember.native.ir import nodes as T
+from ember.native.ir import views as V
 from ember.native.options import Options
 from ember.native.types import (
     Bool,
@@ -503,6 +506,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     T.Pass: FunctionLowerer.pass_stmt,
     A.SetItem: lower_arrays.set_item,
     A.AugSetItem: lower_arrays.aug_set_item,
+    V.SliceAssign: lower_slice_assign.slice_assign,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -528,4 +532,7 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayMap: lower_arrays.map_array,
     A.ArrayRange: lower_arrays.arange,
     A.ArrayReduce: lower_arrays.reduce,
+    V.ArrayView: lower_views.view,
+    V.ArrayPermute: lower_views.permute,
+    V.ArrayReshape: lower_views.reshape,
 }

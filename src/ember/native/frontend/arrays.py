@@ -23,6 +23,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.native.frontend import views
 from ember.native.frontend.builtins import cast, truth, type_call
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
@@ -92,8 +93,10 @@ def index_exprs(typer: ExprTyper, node: ast.Subscript, t: Array) -> tuple[AnyExp
 
 
 def subscript(typer: ExprTyper, node: ast.Subscript, value: AnyExpr) -> AnyExpr:
-    """``a[i, ...]`` read."""
+    """``a[i, ...]`` read (a view when it has slices or too few indices)."""
     t: Array = value.type
+    if views.is_view(typer, node, t):
+        return views.subscript(typer, node, value)
     indices = index_exprs(typer, node, t)
     return Index(value, indices, compute_type(t.dtype), typer.span(node))
 
@@ -156,6 +159,11 @@ def setitem(typer: ExprTyper, target: ast.Subscript, value: AnyExpr, out: list[A
         if not isinstance(value, Const):
             value = _hoist(typer, value, target, out)
         arr = _hoist(typer, arr, target, out)
+    if views.is_view(typer, target, arr.type):
+        view = views.subscript(typer, target, arr)
+        if not is_unknown(view.type) and not is_unknown(value.type):
+            views.slice_assign(typer, view, value, target, out, store_value)
+        return
     indices = index_exprs(typer, target, arr.type)
     if any(is_unknown(i.type) for i in indices) or is_unknown(value.type):
         return
@@ -179,6 +187,10 @@ def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStm
     _check_writable(typer, arr, target)
     if not isinstance(arr, Name):
         arr = _hoist(typer, arr, target, out)  # a computed array: before the indices
+    if views.is_view(typer, target, arr.type):
+        raise typer.error(node, f"'{op}=' on a slice of an array is not supported in "
+                          "compiled code yet", "write the loop: for i in range(...): "
+                          f"a[i] {op}= x, or assign a[...] = a[...] {op} x")
     indices = index_exprs(typer, target, arr.type)
     ct = compute_type(arr.type.dtype)
     rhs = typer.expr(node.value)
@@ -210,6 +222,8 @@ def attribute(typer: ExprTyper, node: ast.Attribute, value: AnyExpr) -> AnyExpr:
         return shape_tuple(value, t, span)
     if node.attr == "ndim":
         return Const(t.ndim, INT64, span)
+    if node.attr == "T":
+        return views.permute(typer, node, value, None)
     if node.attr == "size":
         if t.ndim == 1:
             return ArrayDim(value, 0, INT64, span)
@@ -225,6 +239,8 @@ def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
     t = value.type
     if is_unknown(t):
         return typer.unknown(node)
+    if name in views.METHODS:
+        return views.method(typer, node, value)
     if node.args or node.keywords:
         raise typer.error(node, f"{name}() takes no arguments in compiled code",
                           "reduce over the whole array, or write the loop")
@@ -260,7 +276,7 @@ def numpy_function_name(value: object) -> str | None:
     np = sys.modules.get("numpy")
     if np is None:
         return None
-    for name in _CREATORS + _MAPS:
+    for name in _CREATORS + _MAPS + views.NUMPY_FUNCTIONS:
         if value is getattr(np, name, None):
             return name
     return None
@@ -316,6 +332,8 @@ def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap."""
     if name in _MAPS:
         return _map(typer, name, node)
+    if name in views.NUMPY_FUNCTIONS:
+        return views.numpy_call(typer, name, node)
     span = typer.span(node)
     kw = {k.arg: k.value for k in node.keywords}
     args = list(node.args)
@@ -463,7 +481,8 @@ def _map(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
 
 
 def for_array(typer: ExprTyper, node: ast.For, out: list[AnyStmt]) -> bool:
-    """``for x in a`` over a 1-D array, as a counted loop over a hidden index; False
+    """``for x in a`` as a counted loop over a hidden index (an n-d array yields views
+    of its rows, as NumPy's iteration does); False
     when ``node.iter`` is not an array (the for-loop rule then reports its own error)."""
     if isinstance(node.iter, ast.Call):
         return False  # range(...) and friends: the for-loop rule
@@ -474,9 +493,6 @@ def for_array(typer: ExprTyper, node: ast.For, out: list[AnyStmt]) -> bool:
     if not isinstance(node.target, ast.Name):
         raise typer.error(node.target, "a for loop target must be one name",
                           "write: for x in a: and unpack inside the loop")
-    if isinstance(t, Array) and t.ndim != 1:
-        raise typer.error(node.iter, f"iterating over a {t.ndim}-d array is not supported",
-                          "index it instead: for i in range(a.shape[0]): ... a[i, j]")
     span = typer.span(node.target)
     name = node.target.id
     # Hold the array in a temporary: rebinding `a` in the body must not change the loop.
@@ -484,12 +500,15 @@ def for_array(typer: ExprTyper, node: ast.For, out: list[AnyStmt]) -> bool:
     typer.bind_name(holder, arr, node.iter, out)
     held = Name(holder, t, typer.span(node.iter))
     ct = compute_type(t.dtype) if isinstance(t, Array) else t
+    if isinstance(t, Array) and t.ndim > 1:  # rows: views of the rest
+        ct = views.row_type(t)
     local = typer.declare(name, ct, node.target)
     index = typer.new_temp()
     typer.declare(index, INT64, node.target)
     prologue: tuple[AnyStmt, ...] = ()
     if isinstance(t, Array) and local is not None and not is_unknown(local):
-        item = Index(held, (Name(index, INT64, span),), ct, span)
+        at = Name(index, INT64, span)
+        item = Index(held, (at,), ct, span) if t.ndim == 1 else views.row(held, at, span)
         prologue = (Assign(name, cast(item, local), span),)
     body, orelse = typer.loop_body(node, name, prologue)
     if isinstance(t, Array):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
+from ember.native.ir import views as V
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -152,6 +153,9 @@ class _Printer:
             lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}{stored}")
         elif isinstance(s, A.AugSetItem):
             lines.append(f"{pad}{self.item(s.array, s.indices)} := {self.expr(s.value)}")
+        elif isinstance(s, V.SliceAssign):
+            stored = "" if s.stored is None else f" as {self.expr(s.stored)}"
+            lines.append(f"{pad}{self.expr(s.target)} = {self.expr(s.value)}{stored}")
         else:  # pragma: no cover - every statement node is listed above
             lines.append(f"{pad}<{type(s).__name__}>")
 
@@ -227,4 +231,22 @@ class _Printer:
             return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"
+        return self.view_text(e)
+
+    def view_text(self, e: A.AnyExpr) -> str:
+        """The view nodes of :mod:`ember.native.ir.views`."""
+        if isinstance(e, V.ArrayView):
+            return f"{self.expr(e.array)}[{', '.join(self.view_item(i) for i in e.items)}]"
+        if isinstance(e, V.ArrayPermute):
+            return f"{self.expr(e.array)}.transpose{e.axes}"
+        if isinstance(e, V.ArrayReshape):
+            return f"{self.expr(e.array)}.reshape({self.expr(e.shape)})"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
+
+    def view_item(self, item: A.AnyExpr | V.ViewSlice | V.NewAxis) -> str:
+        if isinstance(item, V.NewAxis):
+            return "None"
+        if isinstance(item, V.ViewSlice):
+            parts = ["" if b is None else self.expr(b) for b in (item.start, item.stop, item.step)]
+            return ":".join(parts) if item.step is not None else ":".join(parts[:2])
+        return self.expr(item)
