@@ -140,6 +140,7 @@ def _unoverlapped(ctx: ArrayState, src: ir.Value, st: Array, dst: ir.Value,
     shape = [dim_of(b, src, k) for k in range(st.ndim)]
     tmp = new.new_array(ctx, Array(st.dtype, st.ndim, "C"), shape, zero=False)
     new.copy_into(ctx, tmp, src, st)
+    tmp_owner = owner_of(b, tmp)
     copied = b.block
     b.branch(done)
     b.position_at_end(done)
@@ -148,7 +149,7 @@ def _unoverlapped(ctx: ArrayState, src: ir.Value, st: Array, dst: ir.Value,
     value.add_incoming(tmp, copied)
     owner = b.phi(PTR)
     owner.add_incoming(ir.Constant(PTR, None), before)
-    owner.add_incoming(owner_of(b, tmp), copied)
+    owner.add_incoming(tmp_owner, copied)
     return value, owner
 
 
