@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 
 import llvmlite.ir as ir
 
+from ember.native.boundary.box_views import box_function
 from ember.native.boundary.capi import format_error_helper, py_decref, py_incref
-from ember.native.boundary.llvm import I1, I8, I64, struct_type
+from ember.native.boundary.llvm import I1, I8, I32, I64, PTR, struct_type
+from ember.native.boundary.numpy import OFFSET_DATA, OFFSET_DIMENSIONS, OFFSET_STRIDES
 from ember.native.codegen import array_ops as new
 from ember.native.codegen.array_access import (
     checked_index,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 MAX = 2**63 - 1
 MSG_STEP_ZERO = "slice step cannot be zero"
 MSG_ONE_UNKNOWN = "can only specify one unknown dimension"
+API_NEWSHAPE = 135  # PyArray_Newshape(array, PyArray_Dims*, order)
 
 
 def _c(v: int) -> ir.Constant:
@@ -174,10 +177,10 @@ def _reshape_error(ctx: ArrayState, size: ir.Value, dims: list[ir.Value],
         if k == -1:
             parts = ["%lld"] * n
         shape = "(" + ",".join(parts) + ("," if n == 1 else "") + ")"
+        args = [size] + [d for j, d in enumerate(dims) if j != k]
         helper = format_error_helper(
             b.module, f"ember.reshape_error.{n}.{k}", "ValueError",
-            "cannot reshape array of size %lld into shape " + shape, [I64] * n)
-        args = [size] + [d for j, d in enumerate(dims) if j != k]
+            "cannot reshape array of size %lld into shape " + shape, [I64] * len(args))
         with b.if_then(b.icmp_signed("==", unknown, _c(k))):
             b.call(helper, args)
             ctx.fail()
@@ -217,9 +220,46 @@ def _new_shape(ctx: ArrayState, size: ir.Value, dims: list[ir.Value]) -> list[ir
     return [b.select(b.icmp_signed("==", unknown, _c(k)), inferred, d) for k, d in enumerate(dims)]
 
 
+def _numpy_reshape(ctx: ArrayState, src: _Source, src_t: Array,
+                   shape: list[ir.Value]) -> ir.Value:
+    """NumPy's own reshape of a non-contiguous source (a view where its strides allow
+    one, else a copy): the source boxed as an ndarray (a view of its owner), then
+    ``PyArray_Newshape``; the result is the new value's owner."""
+    b = ctx.builder
+    api = new.get_api(ctx)
+    py_incref(b, src.owner)  # the box takes a reference
+    slot = ctx.alloca(struct_type(src_t.ndim), name="reshape.src")
+    b.store(src.value, slot)
+    obj = b.call(box_function(b.module, src_t), [slot])
+    with unlikely(ctx, b.icmp_unsigned("==", obj, ir.Constant(PTR, None))):
+        ctx.fail()
+    n = len(shape)
+    dims = ctx.alloca(ir.ArrayType(I64, n), name="reshape.dims")
+    for k, d in enumerate(shape):
+        p = b.gep(dims, [_c(k)], inbounds=True, source_etype=I64)
+        p.type = PTR  # opaque (llvmlite's typed-pointer check)
+        b.store(d, p)
+    dims_struct = ir.LiteralStructType([PTR, I32])
+    arg = ctx.alloca(dims_struct, name="reshape.newdims")
+    packed = b.insert_value(ir.Constant(dims_struct, None), dims, 0)
+    b.store(b.insert_value(packed, ir.Constant(I32, n), 1), arg)
+    newshape = new.api_slot(b, api, API_NEWSHAPE, ir.FunctionType(PTR, [PTR, PTR, I32]))
+    result = b.call(newshape, [obj, arg, ir.Constant(I32, 0)])  # NPY_CORDER
+    py_decref(b, obj)
+    with unlikely(ctx, b.icmp_unsigned("==", result, ir.Constant(PTR, None))):
+        ctx.fail()
+    data = b.load(b.gep(result, [_c(OFFSET_DATA)], source_etype=I8), typ=PTR)
+    dims_p = b.load(b.gep(result, [_c(OFFSET_DIMENSIONS)], source_etype=I8), typ=PTR)
+    strides_p = b.load(b.gep(result, [_c(OFFSET_STRIDES)], source_etype=I8), typ=PTR)
+    out_shape = [b.load(b.gep(dims_p, [_c(k)], source_etype=I64), typ=I64) for k in range(n)]
+    out_strides = [b.load(b.gep(strides_p, [_c(k)], source_etype=I64), typ=I64)
+                   for k in range(n)]
+    return make_value(b, n, data, result, out_shape, out_strides)
+
+
 def reshape(gen: FunctionLowerer, e: V.ArrayReshape) -> ir.Value:
-    """A view of a C-contiguous source, else a C-ordered copy (NumPy's answer then too,
-    for every source that is not contiguous)."""
+    """A view of a C-contiguous source; else ravel copies and reshape asks NumPy
+    (:func:`_numpy_reshape`)."""
     b = gen.b
     ctx = gen.arrays
     src = _Source(gen, e.array)
@@ -246,8 +286,11 @@ def reshape(gen: FunctionLowerer, e: V.ArrayReshape) -> ir.Value:
     from_view = b.block
     b.branch(done)
     b.position_at_end(as_copy)
-    dst = new.new_array(ctx, Array(src_t.dtype, e.type.ndim, "C"), shape, zero=False)
-    new.copy_into(ctx, dst, src.value, src_t)
+    if e.ravel:
+        dst = new.new_array(ctx, Array(src_t.dtype, e.type.ndim, "C"), shape, zero=False)
+        new.copy_into(ctx, dst, src.value, src_t)
+    else:
+        dst = _numpy_reshape(ctx, src, src_t, shape)
     if not src.borrowed:
         py_decref(b, src.owner)
     from_copy = b.block

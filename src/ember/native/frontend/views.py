@@ -170,8 +170,8 @@ def subscript(typer: ExprTyper, node: ast.Subscript, value: AnyExpr) -> AnyExpr:
 
 def row_type(t: Array) -> Array:
     """The type of ``a[i]`` for an n-d ``a`` (n > 1): what ``for row in a`` yields."""
-    return Array(t.dtype, t.ndim - 1, view_layout(t.layout, (Const(0, INT64, None),)),
-                 t.readonly)
+    items = (Const(0, INT64, None), *(ViewSlice() for _ in range(t.ndim - 1)))
+    return Array(t.dtype, t.ndim - 1, view_layout(t.layout, items), t.readonly)
 
 
 def row(array: AnyExpr, index: AnyExpr, span: Span) -> AnyExpr:
@@ -285,7 +285,8 @@ def ravel(typer: ExprTyper, node: ast.Call, value: AnyExpr, copy: bool) -> AnyEx
     if copy:
         value = ArrayCopy(value, Array(t.dtype, t.ndim, "C"), span)
     shape = MakeTuple((Const(-1, INT64, span),), Tuple((INT64,)), span)
-    return ArrayReshape(value, shape, Array(t.dtype, 1, "C", t.readonly and not copy), span)
+    return ArrayReshape(value, shape, Array(t.dtype, 1, "C", t.readonly and not copy), span,
+                        ravel=True)
 
 
 def method(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:

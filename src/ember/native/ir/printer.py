@@ -240,7 +240,8 @@ class _Printer:
         if isinstance(e, V.ArrayPermute):
             return f"{self.expr(e.array)}.transpose{e.axes}"
         if isinstance(e, V.ArrayReshape):
-            return f"{self.expr(e.array)}.reshape({self.expr(e.shape)})"
+            what = "ravel" if e.ravel else "reshape"
+            return f"{self.expr(e.array)}.{what}({self.expr(e.shape)})"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
 
     def view_item(self, item: A.AnyExpr | V.ViewSlice | V.NewAxis) -> str:

@@ -69,15 +69,18 @@ class ArrayPermute(Node):
 
 @record
 class ArrayReshape(Node):
-    """``array.reshape(shape)`` (also ``ravel``: shape ``(-1,)``): a view when the
-    source is C-contiguous at run time, else a C-ordered copy. ``shape`` is a tuple of
-    int64, at most one of them -1 (inferred); a size mismatch raises NumPy's
-    ValueError "cannot reshape array of size 6 into shape (4,)"."""
+    """``array.reshape(shape)`` (also ``ravel``: shape ``(-1,)``, ``ravel=True``): a
+    view when the source is C-contiguous at run time; otherwise ``ravel`` copies and
+    ``reshape`` asks NumPy (``PyArray_Newshape``), which views whenever the strides
+    allow and copies otherwise. ``shape`` is a tuple of int64, at most one of them
+    negative (inferred); a size mismatch raises NumPy's ValueError "cannot reshape
+    array of size 6 into shape (4,)"."""
 
     array: AnyExpr
     shape: AnyExpr
     type: Array  # layout C
     span: Span
+    ravel: bool = False
 
 
 # ----------------------------------------------------------------- statements
