@@ -1,0 +1,136 @@
+"""Assignment to slices in compiled code, differential against NumPy: a number into
+every element, an array broadcast to the target's shape with NumPy's unsafe setitem
+casts, overlapping right-hand sides behaving as if copied first, NumPy's errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import PROFILE  # noqa: E402
+from test_views import arrays, both, bounds, steps  # noqa: E402
+
+from ember import jit  # noqa: E402
+from ember.diagnostics import EmberError  # noqa: E402
+
+
+@jit(cache=False)
+def fill(a, i, j, k, x):  # type: ignore[no-untyped-def]
+    a[i:j:k] = x
+    return a
+
+
+@jit(cache=False)
+def fill_row(a, i, x):  # type: ignore[no-untyped-def]
+    a[i] = x
+    a[..., -1] = x
+    return a
+
+
+@jit(cache=False)
+def assign(a, i, j, k, b):  # type: ignore[no-untyped-def]
+    a[i:j:k] = b
+    return a
+
+
+@jit(cache=False)
+def shifts(b):  # type: ignore[no-untyped-def]
+    b[1:] = b[:-1]
+    b[:-2] = b[2:]
+    b[::-1] = b
+    return b
+
+
+@jit(cache=False)
+def sieve(n):  # type: ignore[no-untyped-def]
+    is_prime = np.ones(n, np.bool_)
+    is_prime[:2] = False
+    for i in range(2, n):
+        if i * i >= n:
+            break
+        if is_prime[i]:
+            is_prime[i * i::i] = False
+    return is_prime
+
+
+@PROFILE
+@given(arrays(), bounds, bounds, steps, st.sampled_from([0, 1, -3, 2.75, True, -0.0]))
+def test_number_into_a_slice_matches_numpy(a: np.ndarray, i: int, j: int, k: int,
+                                           x: object) -> None:
+    if a.dtype.kind == "u" and isinstance(x, int) and x < 0:
+        x = 5  # NumPy 2 raises OverflowError, checked below
+    both(fill, a, i, j, k, x)
+
+
+@PROFILE
+@given(arrays(min_ndim=2), st.integers(-4, 4), st.sampled_from([0, 7, 1.5]))
+def test_number_into_rows_and_columns(a: np.ndarray, i: int, x: object) -> None:
+    both(fill_row, a, i, x)
+
+
+@st.composite
+def sources(draw: st.DrawFn) -> np.ndarray:
+    n = draw(st.integers(0, 6))
+    dtype = draw(st.sampled_from(["float64", "float32", "int64", "int8", "uint8", "bool"]))
+    values = draw(st.lists(st.integers(-300, 300) | st.floats(-1e3, 1e3), min_size=n,
+                           max_size=n))
+    with np.errstate(all="ignore"):
+        src = np.array(values, dtype=np.float64).astype(dtype)
+    return src[::-1] if draw(st.booleans()) else src
+
+
+@PROFILE
+@given(arrays(max_ndim=2), bounds, bounds, steps, sources())
+def test_array_into_a_slice_matches_numpy(a: np.ndarray, i: int, j: int, k: int,
+                                          b: np.ndarray) -> None:
+    if a.dtype.kind in "iub" and b.dtype.kind == "f":
+        b = np.trunc(b).clip(-100, 100)  # in range: C's float → int cast is defined
+    both(assign, a, i, j, k, b)
+
+
+def test_broadcasting_and_its_error_text() -> None:
+    a = np.zeros((2, 3))
+    assert assign(a, 0, 2, 1, np.array([1.0, 2.0, 3.0])).tolist() == [[1, 2, 3]] * 2
+    assert assign(a, 0, 2, 1, np.ones((1, 3))).sum() == 6  # a leading length-1 axis
+    with pytest.raises(ValueError, match=r"could not broadcast input array from shape \(4,\) "
+                                         r"into shape \(2,3\)"):
+        assign(np.zeros((2, 3)), 0, 2, 1, np.zeros(4))
+    with pytest.raises(ValueError, match=r"from shape \(3,\) into shape \(4,\)"):
+        assign(np.zeros(6), 1, 5, 1, np.zeros(3))
+
+
+def test_casts_are_numpys_unsafe_setitem_casts() -> None:
+    a = np.zeros(4, np.int8)
+    got = assign(a, 0, 4, 1, np.array([300, -129, 7, 1 << 40]))
+    assert got.tolist() == np.array([300, -129, 7, 1 << 40]).astype(np.int8).tolist()
+    f = assign(np.zeros(3, np.int32), 0, 3, 1, np.array([1.9, -2.9, 0.5]))
+    assert f.tolist() == [1, -2, 0]
+    with pytest.raises(OverflowError, match="Python integer 300 out of bounds for int8"):
+        fill(np.zeros(3, np.int8), 0, 3, 1, 300)
+
+
+def test_overlapping_right_hand_sides_act_as_copies() -> None:
+    for b in (np.arange(7), np.arange(7.0)[::-1], np.arange(1)):
+        both(shifts, b)
+
+
+def test_the_sieve() -> None:
+    assert np.array_equal(sieve(100), sieve.py_func(100))
+
+
+def test_readonly_targets_and_augmented_slices_are_refused(tmp_path: Path) -> None:
+    src = "def f(a):\n    a[1:] += 1\n    return a\n"
+    path = tmp_path / "m.py"
+    path.write_text(src)
+    ns: dict[str, object] = {}
+    exec(compile(src, str(path), "exec"), ns)
+    with pytest.raises(EmberError, match="on a slice"):
+        jit(cache=False)(ns["f"])(np.zeros(3))
+    with pytest.raises(ValueError, match="read-only"):
+        fill(bytes(4), 0, 2, 1, 1)
