@@ -143,6 +143,11 @@ def _is_borrowed(e: Expr) -> bool:
     return False
 
 
+def is_borrowed(e: Expr) -> bool:
+    """Whether ``e``'s array value is borrowed (a local's) rather than a new reference."""
+    return _is_borrowed(e)
+
+
 def own(gen: FunctionLowerer, e: Expr) -> ir.Value:
     """The value of ``e`` as a new reference (for a local, a result or a tuple item)."""
     b = gen.b
@@ -267,6 +272,11 @@ def _with_element(ctx: ArrayState, element: ir.Value, e: Expr) -> ir.Value:
         return ctx.gen.expr(e)
     finally:
         ctx.elements.pop()
+
+
+def with_element(ctx: ArrayState, element: ir.Value, e: Expr) -> ir.Value:
+    """The value of ``e`` with ``element`` bound to the :class:`Element` inside it."""
+    return _with_element(ctx, element, e)
 
 
 # ------------------------------------------------ expressions (see ir.arrays)

@@ -29,7 +29,7 @@ from ember.native.codegen.array_access import (
     unchecked_pointer,
     unlikely,
 )
-from ember.native.codegen.arrays import _is_borrowed, _with_element
+from ember.native.codegen.arrays import is_borrowed, with_element
 from ember.native.ir import views as V
 from ember.native.types import Array, DType
 
@@ -177,12 +177,12 @@ def slice_assign(gen: FunctionLowerer, s: V.SliceAssign) -> None:
     ctx = gen.arrays
     b = gen.b
     value = gen.expr(s.value)
-    held = isinstance(s.value.type, Array) and not _is_borrowed(s.value)
+    held = isinstance(s.value.type, Array) and not is_borrowed(s.value)
     if held:
         ctx.pending.append(owner_of(b, value))
     dt: Array = s.target.type
     dst = gen.expr(s.target)
-    dst_owned = not _is_borrowed(s.target)
+    dst_owned = not is_borrowed(s.target)
     if dst_owned:
         ctx.pending.append(owner_of(b, dst))
     if isinstance(s.value.type, Array):
@@ -190,7 +190,7 @@ def slice_assign(gen: FunctionLowerer, s: V.SliceAssign) -> None:
     else:
         ctx.check_overflow()
         if s.stored is not None:
-            value = _with_element(ctx, value, s.stored)
+            value = with_element(ctx, value, s.stored)
         stored = convert_for_store(ctx, value, dt.dtype)
         shape = [dim_of(b, dst, k) for k in range(dt.ndim)]
         with nested_loops(b, shape) as indices:

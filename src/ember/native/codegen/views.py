@@ -36,7 +36,7 @@ from ember.native.codegen.array_access import (
     stride_of,
     unlikely,
 )
-from ember.native.codegen.arrays import _is_borrowed
+from ember.native.codegen.arrays import is_borrowed
 from ember.native.ir import views as V
 from ember.native.types import Array
 
@@ -60,7 +60,7 @@ class _Source:
 
     def __init__(self, gen: FunctionLowerer, e: object) -> None:
         self.ctx: ArrayState = gen.arrays
-        self.borrowed = _is_borrowed(e)  # type: ignore[arg-type]
+        self.borrowed = is_borrowed(e)  # type: ignore[arg-type]
         self.value = gen.expr(e)  # type: ignore[arg-type]
         self.owner = owner_of(gen.b, self.value)
         if not self.borrowed:
