@@ -80,8 +80,7 @@ def index_exprs(typer: ExprTyper, node: ast.Subscript, t: Array) -> tuple[AnyExp
     if len(elts) != t.ndim:
         raise typer.error(
             node.slice, f"a {t.ndim}-d array needs {t.ndim} indices here, got {len(elts)}",
-            "index every dimension: a[i, j]; rows and other views are not supported inside "
-            "compiled code")
+            "index every dimension: a[i, j] (or take a view: a[i], a[i, :])")
     out = []
     for e in elts:
         v = typer.expr(e)
@@ -229,7 +228,8 @@ def attribute(typer: ExprTyper, node: ast.Attribute, value: AnyExpr) -> AnyExpr:
             return ArrayDim(value, 0, INT64, span)
         return ArrayAttr(value, "size", INT64, span)
     raise typer.error(node, f"arrays in compiled code have no attribute '{node.attr}' here",
-                      "supported: .shape, .ndim, .size, .copy(), .sum(), .min(), .max()")
+                      "supported: .shape, .ndim, .size, .T, .copy(), .sum(), .min(), .max(), "
+                      ".transpose(), .reshape(), .ravel(), .flatten()")
 
 
 def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
@@ -254,7 +254,8 @@ def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
             rt = compute_type(t.dtype)
         return ArrayReduce(name, value, rt, span)
     raise typer.error(node.func, f"arrays in compiled code have no method '{name}'",
-                      "supported: .copy(), .sum(), .min(), .max()")
+                      "supported: .copy(), .sum(), .min(), .max(), .transpose(), .reshape(), "
+                      ".ravel(), .flatten()")
 
 
 def length(value: AnyExpr, span: Span) -> AnyExpr:
