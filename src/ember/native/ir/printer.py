@@ -248,6 +248,8 @@ class _Printer:
         if isinstance(item, V.NewAxis):
             return "None"
         if isinstance(item, V.ViewSlice):
-            parts = ["" if b is None else self.expr(b) for b in (item.start, item.stop, item.step)]
-            return ":".join(parts) if item.step is not None else ":".join(parts[:2])
+            bounds = (item.start, item.stop, item.step)
+            if all(b is None for b in bounds):
+                return ":"
+            return f"slice({', '.join('None' if b is None else self.expr(b) for b in bounds)})"
         return self.expr(item)
