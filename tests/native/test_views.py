@@ -172,8 +172,10 @@ def test_transpose_flip_reshape_match_numpy(a: np.ndarray) -> None:
     if a.ndim == 2:
         both(shapes2, a)
     # A view where NumPy gives a view, a copy where it copies (same memory or not).
-    for g, p in zip(shapes(a), shapes.py_func(a), strict=True):
+    got = shapes(a)
+    for g, p in zip(got, shapes.py_func(a), strict=True):
         assert np.shares_memory(g, a) == np.shares_memory(p, a), (a, g, p)
+    assert got[7].flags.owndata  # flatten: a new array of its own, as NumPy's
 
 
 @jit(cache=False)
@@ -267,3 +269,14 @@ def test_unsupported_forms_are_compile_errors_with_a_hint(tmp_path: Path, src: s
         f(*args)
     text = str(info.value)
     assert message in text and hint in text, text
+
+
+@jit(cache=False)
+def made(n):  # type: ignore[no-untyped-def]
+    return np.zeros((n, 2))
+
+
+def test_arrays_made_in_compiled_code_come_back_as_themselves() -> None:
+    for n in (0, 1, 3):  # NumPy 2 gives empty arrays strides of 0: still no view
+        r = made(n)
+        assert r.base is None and r.flags.owndata, n

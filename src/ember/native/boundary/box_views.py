@@ -61,14 +61,35 @@ def _slot(b: ir.IRBuilder, api: ir.Value, slot: int, fnty: ir.FunctionType) -> i
 
 def _same(b: ir.IRBuilder, nd: ir.Value, data: ir.Value, dims_p: ir.Value,
           strides_p: ir.Value, value: ir.Value, t: Array) -> ir.Value:
-    """Whether (nd, data, dims, strides) describe exactly the array value."""
-    ok = b.and_(b.icmp_signed("==", nd, ir.Constant(I32, t.ndim)),
-                b.icmp_unsigned("==", data, b.extract_value(value, 0)))
-    for field, p in ((2, dims_p), (3, strides_p)):
-        for k in range(t.ndim):
-            got = b.load(b.gep(p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
-            ok = b.and_(ok, b.icmp_signed("==", got, b.extract_value(value, [field, k])))
-    return ok
+    """Whether (nd, data, dims, strides) describe exactly the array value (strides
+    compared only where they matter: not on axes of length 0 or 1, nor for an empty
+    array, whose strides NumPy 2 sets to 0)."""
+    same_nd = b.icmp_signed("==", nd, ir.Constant(I32, t.ndim))
+    before = b.block
+    compare = b.append_basic_block("same.compare")
+    done = b.append_basic_block("same.done")
+    b.cbranch(same_nd, compare, done)  # read dims and strides only when nd matches
+    b.position_at_end(compare)
+    ok = b.icmp_unsigned("==", data, b.extract_value(value, 0))
+    strides_ok: ir.Value = ir.Constant(ir.IntType(1), 1)
+    empty: ir.Value = ir.Constant(ir.IntType(1), 0)
+    for k in range(t.ndim):
+        dim = b.extract_value(value, [2, k])
+        got = b.load(b.gep(dims_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
+        ok = b.and_(ok, b.icmp_signed("==", got, dim))
+        empty = b.or_(empty, b.icmp_signed("==", dim, ir.Constant(I64, 0)))
+        stride = b.load(b.gep(strides_p, [ir.Constant(I64, k)], source_etype=I64), typ=I64)
+        same = b.icmp_signed("==", stride, b.extract_value(value, [3, k]))
+        short = b.icmp_signed("<=", dim, ir.Constant(I64, 1))
+        strides_ok = b.and_(strides_ok, b.or_(same, short))
+    result = b.and_(ok, b.or_(strides_ok, empty))
+    compared = b.block
+    b.branch(done)
+    b.position_at_end(done)
+    phi = b.phi(ir.IntType(1))
+    phi.add_incoming(ir.Constant(ir.IntType(1), 0), before)
+    phi.add_incoming(result, compared)
+    return phi
 
 
 def box_function(module: ir.Module, t: Array) -> ir.Function:

@@ -36,7 +36,8 @@ from ember.native.codegen.array_access import (
     stride_of,
     unlikely,
 )
-from ember.native.codegen.arrays import is_borrowed
+from ember.native.codegen.arrays import is_borrowed, operand
+from ember.native.ir import arrays as A
 from ember.native.ir import views as V
 from ember.native.types import Array
 
@@ -257,9 +258,26 @@ def _numpy_reshape(ctx: ArrayState, src: _Source, src_t: Array,
     return make_value(b, n, data, result, out_shape, out_strides)
 
 
+def _flatten(gen: FunctionLowerer, e: V.ArrayReshape, c: A.ArrayCopy) -> ir.Value:
+    """``a.flatten()`` (a reshape of a copy): the copy made in the new shape at once,
+    so the caller gets an array that owns its data, as NumPy's."""
+    b = gen.b
+    ctx = gen.arrays
+    src_t: Array = c.array.type
+    with operand(ctx, c.array) as src:
+        size: ir.Value = _c(1)
+        for k in range(src_t.ndim):
+            size = b.mul(size, dim_of(b, src, k))
+        dst = new.new_array(ctx, Array(src_t.dtype, e.type.ndim, "C"), [size], zero=False)
+        new.copy_into(ctx, dst, src, src_t)
+    return dst
+
+
 def reshape(gen: FunctionLowerer, e: V.ArrayReshape) -> ir.Value:
     """A view of a C-contiguous source; else ravel copies and reshape asks NumPy
     (:func:`_numpy_reshape`)."""
+    if isinstance(e.array, A.ArrayCopy):
+        return _flatten(gen, e, e.array)
     b = gen.b
     ctx = gen.arrays
     src = _Source(gen, e.array)

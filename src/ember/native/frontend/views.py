@@ -279,7 +279,7 @@ def reshape(typer: ExprTyper, node: ast.Call, value: AnyExpr, args: list[ast.exp
 
 def ravel(typer: ExprTyper, node: ast.Call, value: AnyExpr, copy: bool) -> AnyExpr:
     """``a.ravel()`` / ``np.ravel(a)`` (a view when C-contiguous) and ``a.flatten()``
-    (always a copy)."""
+    (always a copy: a reshape of an ArrayCopy, which lowering makes in one step)."""
     t: Array = value.type
     span = typer.span(node)
     if copy:
