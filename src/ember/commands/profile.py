@@ -19,6 +19,7 @@ examples:
   ember profile -m mypkg.tool data     the same for a module (as python -m)
   ember profile --apply sim.py         also print the @ember.jit lines to add
   ember profile --json r.json sim.py   also write the report as JSON
+  ember profile --html r.html sim.py   also write a page: a chart, the table, the sources
   ember profile --no-trial sim.py      only measure: do not try compiling anything
 
 The program runs once, exactly as `ember run` runs it (same output, files and exit
@@ -50,6 +51,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="time limit of each compile trial (default 60)")
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE "
                         "('-' for stdout, after the program's own output)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the report as a self-contained HTML page")
     parser.add_argument("--apply", action="store_true",
                         help="print the decorator lines to add (nothing is written)")
     add_target_arguments(parser, "profile")
@@ -84,16 +87,30 @@ def main(args: argparse.Namespace) -> int:
     sys.stderr.write("\n" + text_report.text(report))
     if args.apply:
         sys.stderr.write("\n" + text_report.apply_text(report))
+    status = report.exit_code
     if args.json:
-        data = json.dumps(text_report.to_json(report), indent=2)
+        data = json.dumps(text_report.to_json(report), indent=2) + "\n"
         if args.json == "-":
-            sys.stdout.write(data + "\n")
+            sys.stdout.write(data)
+        elif not _write(args.json, data):
+            status = status or 1
+    if args.html:
+        from ember.insight.profile.html import page
+
+        if _write(args.html, page(report)):
+            sys.stderr.write(f"wrote {args.html}\n")
         else:
-            try:
-                with open(args.json, "w", encoding="utf-8") as f:
-                    f.write(data + "\n")
-            except OSError as exc:
-                sys.stderr.write(f"{args.json}: error: cannot write the report "
-                                 f"({exc.strerror or exc})\n")
-                return report.exit_code or 1
-    return report.exit_code
+            status = status or 1
+    return status
+
+
+def _write(path: str, text: str) -> bool:
+    """Write a report file atomically; an OS error is one line naming the path."""
+    from ember.support.fs import write_atomic
+
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        sys.stderr.write(f"{path}: error: cannot write the report ({exc.strerror or exc})\n")
+        return False
+    return True

@@ -104,7 +104,7 @@ class FunctionStats:
 
 class _Frame:
     __slots__ = ("stats", "start", "child", "c_total", "c_start", "c_child", "c_cpu",
-                 "c_name", "args", "boundary")
+                 "c_name", "args", "boundary", "inline")
 
     def __init__(self, stats: FunctionStats | None, start: int) -> None:
         self.stats = stats
@@ -119,6 +119,9 @@ class _Frame:
         # A library function called from the user's code: timed like a C call of its
         # caller (NumPy's Python layer, socket's), everything under it included.
         self.boundary = False
+        # A comprehension, generator expression or lambda (3.10, 3.11 run them as
+        # functions): its time is its parent's own work, as it is from 3.12 on.
+        self.inline = False
 
 
 class Recorder:
@@ -151,6 +154,7 @@ class Recorder:
             if stats is None:
                 stats = self.functions[code] = FunctionStats(code)
         f = _Frame(stats, now)
+        f.inline = code.co_name.startswith("<") and code.co_name != "<module>"
         parent = self.stack[-1]
         if stats is None and parent.stats is not None and not parent.c_start:
             info = self._names.get(code)
@@ -179,7 +183,8 @@ class Recorder:
             return
         elapsed = now - f.start
         parent = self.stack[-1]
-        parent.child += elapsed
+        if not f.inline:
+            parent.child += elapsed
         stats = f.stats
         if stats is None:
             return

@@ -57,20 +57,22 @@ def text(report: Report) -> str:
         if r.detail:
             lines.extend("   " + line for line in r.detail.splitlines()[1:] if line.strip())
     lines.append("")
-    lines.append(_summary(report))
+    lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
 
-def _summary(report: Report) -> str:
+def summary(report: Report, hint: bool = True) -> str:
+    """The report's conclusion in one sentence."""
     chosen = [r.name for r in report.rows if r.verdict == "compile"]
     if not chosen or report.combined_s is None:
         return ("nothing here is worth compiling with ember: the hot functions wait on "
                 "I/O, run in NumPy or C already, or do not compile yet (see above)")
     ratio = report.wall_s / report.combined_s if report.combined_s > 0 else float("inf")
     names = ", ".join(chosen)
-    return (f"compile {names}: the run would take {report.wall_s:.2f} s -> "
+    text = (f"compile {names}: the run would take {report.wall_s:.2f} s -> "
             f"{report.combined_s:.2f} s ({ratio:.1f}x, by Amdahl's law on the measured "
-            "speed-ups); `ember profile --apply` shows the lines to add")
+            "speed-ups)")
+    return text + ("; `ember profile --apply` shows the lines to add" if hint else "")
 
 
 def to_json(report: Report) -> dict[str, Any]:
