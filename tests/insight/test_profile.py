@@ -138,7 +138,7 @@ def test_function_mutating_its_argument_is_tried_on_a_copy(profiled) -> None:
 
 def test_terminal_report_is_a_ranked_table(profiled) -> None:
     err = profiled[1].stderr
-    assert "ember profile: prog.py ran in" in err
+    assert "ember profile: prog.py takes" in err
     assert "#  function" in err and "verdict" in err
     assert "the run would take" in err
 

@@ -88,27 +88,33 @@ def user_code_filter(extra_roots: tuple[str, ...] = ()) -> Callable[[CodeType], 
     return keep
 
 
-def rows_of(recorder: Recorder, limit: int = 10) -> list[Row]:
-    """The hot functions, hottest first (the module's top level is not a function)."""
-    wall = max(recorder.wall, 1)
+def rows_of(recorder: Recorder, costs: tuple[float, float], limit: int = 10) -> list[Row]:
+    """The hot functions, hottest first (the module's top level is not a function).
+    Times are without the recorder's own cost (``costs``: seconds per Python event and
+    per C-call event)."""
+    py, c = (x * 1e9 for x in costs)
+    wall = max(recorder.wall - recorder.events * py - recorder.c_events * c, 1)
     out = []
     for code, s in recorder.functions.items():
         if code.co_name.startswith("<"):  # <module>, <genexpr>, <lambda>, <listcomp>
             continue
-        out.append(_row(code, s, wall))
+        out.append(_row(code, s, wall, s.events * py + s.c_events * c))
     out.sort(key=lambda r: -r.total_s)
     return out[:limit]
 
 
-def _row(code: CodeType, s: FunctionStats, wall: int) -> Row:
+def _row(code: CodeType, s: FunctionStats, wall: float, overhead: float) -> Row:
     total = max(s.total, 1)
+    # The recorder's cost falls on the function's own time and its callees' in
+    # proportion; the fractions stay as measured, the time loses the overhead.
+    net = max(total - overhead, min(total, 1000.0))
     numpy = s.numpy_time
     blocked = min(s.io_time, s.c_time - numpy) if s.c_time > numpy else 0
     c_other = max(0, s.c_time - numpy - blocked)
     top = max(s.c_calls.values(), key=lambda c: c.wall, default=None)
     types = "" if s.args is None else ", ".join(_type_name(a) for a in s.args)
     return Row(code.co_qualname if hasattr(code, "co_qualname") else code.co_name,
-               code.co_filename, code.co_firstlineno, s.calls, s.total / 1e9, s.total / wall,
+               code.co_filename, code.co_firstlineno, s.calls, net / 1e9, net / wall,
                s.own / total, numpy / total, blocked / total, c_other / total,
                min(1.0, s.callees / total), types, top_c=top.name if top else "", code=code)
 

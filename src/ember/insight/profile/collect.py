@@ -81,6 +81,9 @@ class FunctionStats:
     args_time: int = -1
     kwargs: dict[str, Any] | None = None
     callers: set[CodeType] = field(default_factory=set)
+    # Recorder events inside its outermost activations: the recorder's cost in it.
+    events: int = 0
+    c_events: int = 0
 
     @property
     def c_time(self) -> int:
@@ -104,7 +107,7 @@ class FunctionStats:
 
 class _Frame:
     __slots__ = ("stats", "start", "child", "c_total", "c_start", "c_child", "c_cpu",
-                 "c_name", "args", "boundary", "inline")
+                 "c_name", "args", "boundary", "inline", "events", "c_events")
 
     def __init__(self, stats: FunctionStats | None, start: int) -> None:
         self.stats = stats
@@ -119,9 +122,9 @@ class _Frame:
         # A library function called from the user's code: timed like a C call of its
         # caller (NumPy's Python layer, socket's), everything under it included.
         self.boundary = False
-        # A comprehension, generator expression or lambda (3.10, 3.11 run them as
-        # functions): its time is its parent's own work, as it is from 3.12 on.
-        self.inline = False
+        self.inline = False  # a comprehension's frame, see Recorder.enter
+        self.events = 0  # the recorder's event counts when it started
+        self.c_events = 0
 
 
 class Recorder:
@@ -131,7 +134,8 @@ class Recorder:
         self.functions: dict[CodeType, FunctionStats] = {}
         self.stack: list[_Frame] = [_Frame(None, time.perf_counter_ns())]
         self.active_depth: dict[CodeType, int] = {}
-        self.events = 0
+        self.events = 0  # Python function starts and ends
+        self.c_events = 0  # C function calls and returns (cheaper)
         self.wall = 0
         self._keep = keep or (lambda code: True)
         self._kept: dict[CodeType, bool] = {}
@@ -145,6 +149,14 @@ class Recorder:
     def enter(self, code: CodeType, frame: Any) -> None:
         now = time.perf_counter_ns()
         self.events += 1
+        parent = self.stack[-1]
+        if parent.stats is not None and code.co_name.startswith("<") and code.co_name != "<module>":
+            # A comprehension, generator expression or lambda (3.10 and 3.11 run them
+            # as functions): part of its parent's own work, as it is from 3.12 on.
+            f = _Frame(parent.stats, now)
+            f.inline = True
+            self.stack.append(f)
+            return
         keep = self._kept.get(code)
         if keep is None:
             keep = self._kept[code] = self._keep(code)
@@ -154,8 +166,7 @@ class Recorder:
             if stats is None:
                 stats = self.functions[code] = FunctionStats(code)
         f = _Frame(stats, now)
-        f.inline = code.co_name.startswith("<") and code.co_name != "<module>"
-        parent = self.stack[-1]
+        f.events, f.c_events = self.events, self.c_events
         if stats is None and parent.stats is not None and not parent.c_start:
             info = self._names.get(code)
             if info is None:
@@ -178,13 +189,16 @@ class Recorder:
         if len(self.stack) <= 1:
             return  # a return of a frame that started before profiling began
         f = self.stack.pop()
+        parent = self.stack[-1]
         if f.boundary:
             self.c_leave(now)
             return
+        if f.inline:  # its callees and C calls are its parent's; the rest is own time
+            parent.child += f.child
+            parent.c_total += f.c_total
+            return
         elapsed = now - f.start
-        parent = self.stack[-1]
-        if not f.inline:
-            parent.child += elapsed
+        parent.child += elapsed
         stats = f.stats
         if stats is None:
             return
@@ -195,6 +209,8 @@ class Recorder:
         self.active_depth[code] = depth
         if depth == 0:
             stats.total += elapsed
+            stats.events += self.events - f.events
+            stats.c_events += self.c_events - f.c_events
         stats.callees += f.child
         if f.args is not None and elapsed > stats.args_time:
             stats.args, stats.kwargs = f.args
@@ -204,6 +220,7 @@ class Recorder:
         """A C function is called; False when it is one not worth timing (a builtin, a
         method of a builtin container): its time then stays its caller's own, which is
         what it is for the question asked (interpreter work, not NumPy, not I/O)."""
+        self.c_events += 1
         # Bound builtin methods are new objects per call (ids are reused): key on what
         # the function is, not on the object.
         owner = getattr(func, "__self__", None)
@@ -227,6 +244,7 @@ class Recorder:
     def c_leave(self, now: int = 0) -> bool:
         """A C function returned (or raised); False when no C call was being timed."""
         now = now or time.perf_counter_ns()
+        self.c_events += 1
         f = self.stack[-1]
         if not f.c_start or f.c_name is None:
             return False

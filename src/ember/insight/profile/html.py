@@ -22,7 +22,7 @@ PARTS = (
     ("own", "Python code (what compiling speeds up)", "#d9480f"),
     ("numpy", "NumPy", "#1971c2"),
     ("blocked", "I/O or waiting", "#868e96"),
-    ("c_other", "other C code", "#7048e8"),
+    ("c_other", "other libraries and C code", "#7048e8"),
     ("callees", "callees", "#ffd43b"),
 )
 VERDICT_COLOURS = {"compile": "#2b8a3e", "does not compile": "#c92a2a", "not worth it": "#868e96"}
@@ -68,8 +68,9 @@ def page(report: Report) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{e(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{e(title)}</h1>",
-        f"<p>ran in <b>{report.wall_s:.2f} s</b> (exit status {report.exit_code}); recorded "
-        f"with {e(report.source)}, overhead {e(report.overhead_text)}</p>",
+        f"<p>takes <b>{report.wall_s:.2f} s</b> (exit status {report.exit_code}); recorded "
+        f"with {e(report.source)} (overhead {e(report.overhead_text)} of the profiled run, "
+        "left out of the times)</p>",
         f"<p class='summary'>{e(summary(report, hint=False))}</p>",
         "<h2>Where the time goes</h2>",
         chart(report.rows),

@@ -14,7 +14,7 @@ from typing import Any
 from ember.insight.profile.analyze import Row, share_text
 from ember.insight.profile.session import Report
 
-_PARTS = ("Python", "NumPy", "I/O", "C", "callees")
+_PARTS = ("Python", "NumPy", "I/O", "libraries", "callees")
 
 
 def breakdown_text(own: float, numpy: float, blocked: float, c_other: float,
@@ -32,9 +32,9 @@ def _breakdown(row: Row) -> str:
 
 def text(report: Report) -> str:
     """The terminal report."""
-    lines = [f"ember profile: {report.program} ran in {report.wall_s:.2f} s "
-             f"(exit status {report.exit_code}); recorded with {report.source}, "
-             f"overhead {report.overhead_text}", ""]
+    lines = [f"ember profile: {report.program} takes {report.wall_s:.2f} s "
+             f"(exit status {report.exit_code}); recorded with {report.source}, which "
+             f"made this run {_slower(report.overhead)} (left out of the times below)", ""]
     if not report.rows:
         lines.append("no function of your own code ran long enough to measure")
         return "\n".join(lines) + "\n"
@@ -59,6 +59,10 @@ def text(report: Report) -> str:
     lines.append("")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
+
+
+def _slower(overhead: float) -> str:
+    return f"{1 / (1 - overhead):.1f}x slower" if overhead < 0.99 else "much slower"
 
 
 def summary(report: Report, hint: bool = True) -> str:

@@ -30,8 +30,9 @@ from ember.insight.profile.trial import Trial, try_compile
 
 @dataclass
 class Report:
-    """What ``ember profile`` found; ``overhead`` is the recorder's estimated share of
-    ``wall_s`` (events times their measured cost)."""
+    """What ``ember profile`` found. ``overhead`` is the recorder's estimated share of
+    the profiled run (events times their measured cost); ``wall_s`` and every row's
+    time are without it, so predictions are about the program as it runs normally."""
 
     program: str
     wall_s: float
@@ -65,8 +66,11 @@ def profile_program(
             exit_code = run()
         except SystemExit as exc:
             exit_code = _exit_status(exc)
-    wall_s = recorder.wall / 1e9
-    rows = rows_of(recorder, limit)
+    costs = event_costs()
+    spent = recorder.events * costs[0] + recorder.c_events * costs[1]
+    overhead = min(0.99, spent / max(recorder.wall / 1e9, 1e-9))
+    wall_s = recorder.wall / 1e9 * (1 - overhead)  # the run's time without the recorder
+    rows = rows_of(recorder, costs, limit)
     todo = [r for r in rows if not screen(r)]
     for i, row in enumerate(todo, 1):
         if progress is not None:
@@ -76,9 +80,8 @@ def profile_program(
     if progress is not None and todo:
         progress.write("\r\033[K")
         progress.flush()
-    overhead = min(0.99, recorder.events * event_cost() / max(wall_s, 1e-9))
     return Report(program, wall_s, exit_code, rows, combined_program_s(rows, recorder, wall_s),
-                  overhead, recorder.events)
+                  overhead, recorder.events + recorder.c_events)
 
 
 def _trial(row: Row, recorder: Recorder, trials: bool, timeout: float) -> Trial:
@@ -111,27 +114,43 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
-_EVENT_COST: list[float] = []
+_EVENT_COSTS: list[tuple[float, float]] = []
 
 
-def event_cost() -> float:
-    """Seconds the recorder adds per event, measured once on this interpreter."""
-    if _EVENT_COST:
-        return _EVENT_COST[0]
+def event_costs() -> tuple[float, float]:
+    """Seconds the recorder adds per Python event and per C-call event, measured once
+    on this interpreter (a loop of calls with the recorder off, then on)."""
+    if _EVENT_COSTS:
+        return _EVENT_COSTS[0]
 
     def tiny() -> None:
         pass
 
-    n = 20000
-    start = time.perf_counter()
-    for _ in range(n):
-        tiny()
-    bare = time.perf_counter() - start
-    recorder = Recorder(keep=lambda code: code is tiny.__code__)
-    with recorder.active():
-        start = time.perf_counter()
+    def calls_python(n: int) -> None:
         for _ in range(n):
             tiny()
-        traced = time.perf_counter() - start
-    _EVENT_COST.append(max(0.0, traced - bare) / max(recorder.events, 1))
-    return _EVENT_COST[0]
+
+    def calls_c(n: int) -> None:
+        for _ in range(n):
+            isinstance(n, str)  # a C call whose time is not worth measuring
+            abs(n)
+
+    out = []
+    for loop in (calls_python, calls_c):
+        bare = _best_of(loop)
+        recorder = Recorder(keep=lambda code, loop=loop: code is loop.__code__)
+        with recorder.active():
+            traced = _best_of(loop)
+        events = (recorder.events if loop is calls_python else recorder.c_events) / 3
+        out.append(max(0.0, traced - bare) / max(events, 1))
+    _EVENT_COSTS.append((out[0], out[1]))
+    return _EVENT_COSTS[0]
+
+
+def _best_of(loop: Callable[[int], None], n: int = 20000) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        loop(n)
+        best = min(best, time.perf_counter() - start)
+    return best

@@ -120,23 +120,34 @@ def _measure(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Trial:
     from ember import jit
     from ember.diagnostics import EmberError
 
-    compiled = jit(func)
     a, k = _fresh(args, kwargs)
+    stale = ""
     start = time.perf_counter()
     try:
         expected: Any = ("value", func(*a, **k))
     except Exception as exc:  # noqa: BLE001 - compared with the compiled outcome
         expected = ("raise", type(exc).__name__)
+        if isinstance(exc, OSError):  # e.g. a file the program has removed since
+            stale = f"re-running it on the recorded arguments raised {type(exc).__name__}: {exc}"
     python_first = time.perf_counter() - start
     a, k = _fresh(args, kwargs)
     start = time.perf_counter()
     try:
+        compiled = jit(func)  # annotated functions compile here
         got: Any = ("value", compiled(*a, **k))
     except EmberError as exc:
         return Trial("error", str(exc))
     except Exception as exc:  # noqa: BLE001
+        if isinstance(exc, TypeError) and expected[1] != "TypeError":
+            return Trial("error", str(exc))  # an argument type compiled code does not take
+        if isinstance(exc, OverflowError) and expected[0] == "value":
+            return Trial("error", f"{exc}: an int leaves 64 bits on the recorded arguments "
+                         "(Python's ints grow); keep them in range, e.g. with % (1 << 62), "
+                         "or use floats")
         got = ("raise", type(exc).__name__)
     native_first = time.perf_counter() - start
+    if stale:
+        return Trial("skipped", stale)
     differs = _difference(expected, got)
     if differs:
         return Trial("differs", differs)
