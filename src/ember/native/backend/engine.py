@@ -163,6 +163,8 @@ def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
     (the CPython C API, libm) resolve against the running process.
     """
     llvm = _initialized()
+    if b"__svml_" in obj:
+        _export_numpy_symbols()
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
     for sym in exports:
         builder.export_symbol(sym)
@@ -173,6 +175,19 @@ def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
     except RuntimeError as exc:
         raise EngineError(f"the JIT could not load {name}: {exc}") from exc
     return JitLibrary(libname, tracker, {sym: tracker[sym] for sym in exports})
+
+
+@functools.cache
+def _export_numpy_symbols() -> None:
+    """Make NumPy's exported SVML functions (codegen/ufunc_math.py calls them, as
+    NumPy's own loops do) visible to the JIT's process-wide symbol lookup: CPython
+    loads extension modules RTLD_LOCAL; opening the same file again RTLD_GLOBAL
+    promotes it."""
+    import ctypes
+
+    from numpy._core import _multiarray_umath
+
+    ctypes.CDLL(_multiarray_umath.__file__, mode=ctypes.RTLD_GLOBAL)
 
 
 def find_cc() -> str | None:
