@@ -25,9 +25,11 @@ isnan isinf isfinite signbit degrees ...    compares, bit tests, one multiply
 
 Accuracy: on a host where NumPy dispatches to AVX512_SKX (``np.show_runtime()`` lists
 X86_V4) every function above is bit-exact with NumPy 2.4 (NaN payloads aside);
-tests/native/codegen/test_ufunc_math.py measures it. On other hosts NumPy's SVML and
-tanh loops are not used: there both sides call libm for the SVML functions, except
-tanh, where NumPy's FMA kernel and libm's ``tanh`` may differ by 1 ULP.
+tests/native/codegen/test_ufunc_math.py measures it. On other x86 hosts NumPy does not
+call SVML: there both sides call libm for the SVML functions, but not yet for tanh
+(NumPy's FMA kernel; ember calls libm's ``tanh``) nor for float32 exp/log on AVX2 hosts
+(NumPy's AVX2 variant of the kernel ported here): those may differ by an ULP there.
+Without FMA3 NumPy's float32 sin/cos/exp/log are libm's, and so are ember's.
 
 ``lower`` also lowers ``sign`` (NumPy's table lists it with the arithmetic ufuncs).
 float16 loops (NumPy picks them for bool/int8/uint8 inputs) are not supported: ember
@@ -80,6 +82,14 @@ def numpy_uses_svml() -> bool:
     except (OSError, AttributeError):
         return False
     return True
+
+
+@functools.cache
+def numpy_uses_fma3() -> bool:
+    """Whether NumPy runs its own FMA3 float32 sin/cos/exp/log kernels (else libm)."""
+    from numpy._core import _multiarray_umath as mu
+
+    return bool(mu.__cpu_features__.get("FMA3", False) and mu.__cpu_features__.get("AVX2", False))
 
 
 def _is_f32(t: ir.Type) -> bool:
@@ -140,7 +150,7 @@ def _libm_or_svml(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
             # loops_umath_fp: NumPy passes NaN lanes around SVML's expm1 (x itself).
             r = b.select(b.fcmp_unordered("uno", x, x), x, r)
         return r
-    if not f64 and name in ("sin", "cos", "exp", "log"):
+    if not f64 and name in ("sin", "cos", "exp", "log") and numpy_uses_fma3():
         return f32.KERNELS[name](b, args[0])
     return libm(b, _INTRIN.get(name, name), *args)
 
