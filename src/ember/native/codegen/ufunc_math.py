@@ -47,6 +47,7 @@ from collections.abc import Callable, Sequence
 
 from llvmlite import ir
 
+from ember.native.boundary.capi import extern_function
 from ember.native.codegen import ufunc_math_f32 as f32
 from ember.native.types import DType
 from ember.native.ufuncs import MATH
@@ -97,13 +98,11 @@ def _is_f32(t: ir.Type) -> bool:
 
 
 def _declare(module: ir.Module, name: str, ret: ir.Type, params: Sequence[ir.Type]) -> ir.Function:
-    fn = module.globals.get(name)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ret, list(params)), name)
-        if not name.startswith("llvm."):
-            # LLVM would otherwise rewrite libm calls (sin+cos → sincos, exp2(i) → ldexp),
-            # which can change the last bit.
-            fn.attributes.add("nobuiltin")
+    fn = extern_function(module, name, ret, params)
+    if not name.startswith("llvm.") and "nobuiltin" not in fn.attributes:
+        # LLVM would otherwise rewrite libm calls (sin+cos → sincos, exp2(i) → ldexp),
+        # which can change the last bit.
+        fn.attributes.add("nobuiltin")
     return fn
 
 

@@ -9,7 +9,7 @@ multiply-adds, same order) gives the same bits:
 - exp/log: loops_exponent_log.dispatch.c.src ``simd_exp_FLOAT`` / ``simd_log_FLOAT``
   (AVX512F: ``scalef``, ``getexp``, ``getmant``, written here with integer bit work).
 
-No llvmlite.binding, no NumPy.
+No llvmlite.binding, no NumPy (the caller, :mod:`ufunc_math`, checks NumPy's targets).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import math
 from collections.abc import Callable
 
 from llvmlite import ir
+
+from ember.native.boundary.capi import extern_function
 
 F32 = ir.FloatType()
 F64 = ir.DoubleType()
@@ -30,17 +32,11 @@ def _c(v: float | str) -> ir.Constant:
 
 
 def _fma(b: ir.IRBuilder, x: ir.Value, y: ir.Value, z: ir.Value) -> ir.Value:
-    fn = b.module.globals.get("llvm.fma.f32") or ir.Function(
-        b.module, ir.FunctionType(F32, [F32, F32, F32]), "llvm.fma.f32"
-    )
-    return b.call(fn, [x, y, z])
+    return b.call(extern_function(b.module, "llvm.fma.f32", F32, (F32, F32, F32)), [x, y, z])
 
 
 def _fabs(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    fn = b.module.globals.get("llvm.fabs.f32") or ir.Function(
-        b.module, ir.FunctionType(F32, [F32]), "llvm.fabs.f32"
-    )
-    return b.call(fn, [x])
+    return b.call(extern_function(b.module, "llvm.fabs.f32", F32, (F32,)), [x])
 
 
 def _horner(b: ir.IRBuilder, x: ir.Value, coeffs: list[float | str]) -> ir.Value:
@@ -52,10 +48,9 @@ def _horner(b: ir.IRBuilder, x: ir.Value, coeffs: list[float | str]) -> ir.Value
 
 
 def _libm(b: ir.IRBuilder, name: str, x: ir.Value) -> ir.Value:
-    fn = b.module.globals.get(name)
-    if fn is None:
-        fn = ir.Function(b.module, ir.FunctionType(F32, [F32]), name)
-        fn.attributes.add("nobuiltin")
+    fn = extern_function(b.module, name, F32, (F32,))
+    if "nobuiltin" not in fn.attributes:
+        fn.attributes.add("nobuiltin")  # keep LLVM from rewriting the libm call
     return b.call(fn, [x])
 
 
