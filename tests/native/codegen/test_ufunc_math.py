@@ -227,3 +227,36 @@ def test_hypothesis_arrays(kernels: Kernels, data: st.DataObject) -> None:
         xs.append(np.array(data.draw(st.lists(st.floats(width=32 if dtype == "float32" else 64),
                                               min_size=len(xs[0]), max_size=len(xs[0]))), dtype=dtype))
     assert_same(name, kernels.run(name, *xs), numpy_ref(name, *xs), *xs)
+
+
+_CHILD = """
+import ctypes, sys
+import numpy as np
+lib = ctypes.CDLL(sys.argv[1])  # RTLD_LOCAL, as the cache's warm path and an import load it
+proto = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
+for dtype in ("float32", "float64"):
+    x = np.linspace(-5, 5, 1001, dtype=dtype)
+    out = np.empty_like(x)
+    proto(ctypes.cast(getattr(lib, "k_arctan_" + dtype), ctypes.c_void_p).value)(
+        x.ctypes.data, x.ctypes.data, out.ctypes.data, x.size)
+    assert (out.view(np.uint8) == np.arctan(x).view(np.uint8)).all(), dtype
+print("ok")
+"""
+
+
+@pytest.mark.skipif(engine.find_cc() is None, reason="no C compiler to link a shared object")
+def test_shared_object_finds_numpys_svml(tmp_path: Any) -> None:
+    # The native cache links its entries into shared objects loaded with a plain
+    # dlopen: NumPy's SVML symbols must resolve there too (engine.link_shared names
+    # NumPy's module as a dependency). A child process, so that nothing here has made
+    # NumPy's symbols global already.
+    import subprocess
+    import sys
+
+    module = ir.Module(name="svml_so")
+    for dtype in FLOATS:
+        _kernel(module, "arctan", dtype)
+    obj = engine.emit_object(engine.optimize(str(module), "svml_so"))
+    so = engine.link_shared([obj], tmp_path / "k.so")
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(so)], capture_output=True, text=True, check=False)
+    assert proc.stdout.strip() == "ok", proc.stderr

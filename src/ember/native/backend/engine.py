@@ -190,6 +190,20 @@ def _export_numpy_symbols() -> None:
     ctypes.CDLL(_multiarray_umath.__file__, mode=ctypes.RTLD_GLOBAL)
 
 
+def _numpy_link_inputs(objects: Sequence[bytes | Path]) -> list[str]:
+    """NumPy's extension module, by absolute path, when the code calls the SVML
+    functions it exports: the shared object then names it as a dependency (NEEDED), so
+    a plain dlopen (the native cache's warm path, an AOT import) resolves them against
+    the NumPy already loaded, without the RTLD_GLOBAL promotion the JIT needs."""
+    for obj in objects:
+        data = obj if isinstance(obj, bytes | bytearray) else Path(obj).read_bytes()
+        if b"__svml_" in data:
+            from numpy._core import _multiarray_umath
+
+            return [os.path.abspath(_multiarray_umath.__file__)]
+    return []
+
+
 def find_cc() -> str | None:
     """The system C compiler used as a linker (``$CC`` first), or None."""
     cc = os.environ.get("CC")
@@ -230,7 +244,7 @@ def link_shared(objects: Sequence[bytes | Path], path: Path) -> Path:
                 inputs.append(str(obj))
         fd, tmp_out = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
-        cmd = [cc, "-shared", "-o", tmp_out, *inputs]
+        cmd = [cc, "-shared", "-o", tmp_out, *inputs, *_numpy_link_inputs(objects)]
         if _host_is_macos():
             cmd[2:2] = ["-undefined", "dynamic_lookup"]
         try:
