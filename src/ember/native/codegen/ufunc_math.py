@@ -76,7 +76,7 @@ def numpy_uses_svml() -> bool:
 
     from numpy._core import _multiarray_umath as mu
 
-    if not mu.__cpu_features__.get("AVX512_SKX", False):
+    if not _numpy_target("X86_V4", ("AVX512_SKX",)):
         return False
     try:
         ctypes.CDLL(mu.__file__).__svml_tan8_ha  # noqa: B018 -- the lookup is the test
@@ -88,9 +88,19 @@ def numpy_uses_svml() -> bool:
 @functools.cache
 def numpy_uses_fma3() -> bool:
     """Whether NumPy runs its own FMA3 float32 sin/cos/exp/log kernels (else libm)."""
+    return _numpy_target("X86_V3", ("FMA3", "AVX2"))
+
+
+def _numpy_target(group: str, features: tuple[str, ...]) -> bool:
+    """Whether NumPy dispatches to ``group`` (NumPy 2.4's names; ``features`` where a
+    NumPy names no groups). NPY_DISABLE_CPU_FEATURES=X86_V4 turns a group off while
+    its member features stay listed, so the group is what counts."""
     from numpy._core import _multiarray_umath as mu
 
-    return bool(mu.__cpu_features__.get("FMA3", False) and mu.__cpu_features__.get("AVX2", False))
+    found: dict[str, bool] = mu.__cpu_features__
+    if group in found:
+        return bool(found[group])
+    return all(found.get(f, False) for f in features)
 
 
 def _is_f32(t: ir.Type) -> bool:
