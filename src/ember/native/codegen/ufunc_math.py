@@ -11,9 +11,8 @@ arcsin arccos arctan sinh cosh arcsinh      float64, ``__svml_<f>f16`` float32) 
 arccosh arctanh arctan2 (float32, float64)  NumPy runs its AVX512_SKX loops
 exp log (float64)                           (loops_umath_fp, loops_exponent_log): the
                                             JIT calls the very same exported symbols
-tanh (float32, float64)                     NumPy's Highway port of SVML's ``tanh_la``:
-                                            SVML's ``__svml_tanh8`` / ``__svml_tanhf16``
-                                            give the same bits (measured, see tests)
+tanh (float32, float64)                     NumPy's Highway port of SVML's ``tanh_la``,
+                                            ported to IR in :mod:`ufunc_math_tanh`
 sin cos exp log (float32)                   NumPy's own polynomials, ported to IR in
                                             :mod:`ufunc_math_f32` (fallback to libm
                                             ``sinf``/``cosf`` for large arguments, as
@@ -26,10 +25,12 @@ isnan isinf isfinite signbit degrees ...    compares, bit tests, one multiply
 Accuracy: on a host where NumPy dispatches to AVX512_SKX (``np.show_runtime()`` lists
 X86_V4) every function above is bit-exact with NumPy 2.4 (NaN payloads aside);
 tests/native/codegen/test_ufunc_math.py measures it. On other x86 hosts NumPy does not
-call SVML: there both sides call libm for the SVML functions, but not yet for tanh
-(NumPy's FMA kernel; ember calls libm's ``tanh``) nor for float32 exp/log on AVX2 hosts
-(NumPy's AVX2 variant of the kernel ported here): those may differ by an ULP there.
-Without FMA3 NumPy's float32 sin/cos/exp/log are libm's, and so are ember's.
+call SVML: both sides call libm for the SVML functions; NumPy's own FMA kernels (float32
+sin/cos/exp/log, tanh) run from X86_V3 (AVX2+FMA3) up, and without them NumPy and ember
+call libm. The test file also runs itself with NumPy limited to X86_V3 and to X86_V2
+(NPY_DISABLE_CPU_FEATURES), where it is bit-exact too. One corner stays: NumPy falls
+back to libm for an array whose stride exceeds 2**31/16 bytes or is not a multiple of
+the item size (its SIMD loads cannot reach it); ember gives the contiguous answer there.
 
 ``lower`` also lowers ``sign`` (NumPy's table lists it with the arithmetic ufuncs).
 float16 loops (NumPy picks them for bool/int8/uint8 inputs) are not supported: ember
@@ -49,6 +50,7 @@ from llvmlite import ir
 
 from ember.native.boundary.capi import extern_function
 from ember.native.codegen import ufunc_math_f32 as f32
+from ember.native.codegen import ufunc_math_tanh as tanh_kernel
 from ember.native.types import DType
 from ember.native.ufuncs import MATH
 
@@ -63,7 +65,7 @@ _INTRIN: dict[str, str] = {
 # loops_umath_fp's SVML list, plus exp/log (float64: loops_exponent_log) and tanh.
 _SVML_1 = frozenset({
     "exp2", "log2", "log10", "expm1", "log1p", "cbrt", "tan", "arcsin", "arccos",
-    "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "tanh",
+    "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
 })  # fmt: skip
 _SVML_F64_ONLY = frozenset({"exp", "log"})
 
@@ -144,8 +146,6 @@ def svml(b: ir.IRBuilder, sym: str, *args: ir.Value) -> ir.Value:
 
 def _svml_symbol(name: str, t: ir.Type) -> str:
     intrin = _INTRIN.get(name, name)
-    if name == "tanh":  # NumPy's kernel is a port of SVML's low-accuracy tanh
-        return "__svml_tanhf16" if _is_f32(t) else "__svml_tanh8"
     return f"__svml_{intrin}f16" if _is_f32(t) else f"__svml_{intrin}8_ha"
 
 
@@ -159,6 +159,8 @@ def _libm_or_svml(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
             # loops_umath_fp: NumPy passes NaN lanes around SVML's expm1 (x itself).
             r = b.select(b.fcmp_unordered("uno", x, x), x, r)
         return r
+    if name == "tanh" and numpy_uses_fma3():
+        return tanh_kernel.tanh(b, args[0])
     if not f64 and name in ("sin", "cos", "exp", "log") and numpy_uses_fma3():
         return f32.KERNELS[name](b, args[0])
     return libm(b, _INTRIN.get(name, name), *args)
