@@ -28,9 +28,9 @@ tests/native/codegen/test_ufunc_math.py measures it. On other x86 hosts NumPy do
 call SVML: both sides call libm for the SVML functions; NumPy's own FMA kernels (float32
 sin/cos/exp/log, tanh) run from X86_V3 (AVX2+FMA3) up, and without them NumPy and ember
 call libm. The test file also runs itself with NumPy limited to X86_V3 and to X86_V2
-(NPY_DISABLE_CPU_FEATURES), where it is bit-exact too. One corner stays: NumPy falls
-back to libm for an array whose stride exceeds 2**31/16 bytes or is not a multiple of
-the item size (its SIMD loads cannot reach it); ember gives the contiguous answer there.
+(NPY_DISABLE_CPU_FEATURES), where it is bit-exact too. One corner stays: NumPy's SVML
+loops fall back to libm for an operand whose stride exceeds 2**31/16 items (134 million:
+its SIMD gathers cannot reach that far); ember gives the usual answer there.
 
 ``lower`` also lowers ``sign`` (NumPy's table lists it with the arithmetic ufuncs).
 float16 loops (NumPy picks them for bool/int8/uint8 inputs) are not supported: ember
