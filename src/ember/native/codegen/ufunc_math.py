@@ -249,6 +249,8 @@ def lower(b: ir.IRBuilder, name: str, args: list[ir.Value], loop: tuple[DType, .
     cast by the caller), ``loop[-1]`` is NumPy's output dtype for the loop
     (``np.<name>.resolve_dtypes``); the result is the output's storage value (bool: i8).
     Raises ``ValueError`` for a loop NumPy has but this module does not (float16).
+    Some kernels branch (float32 sin/cos call libm for huge arguments), so ``b`` may be
+    positioned in a new block afterwards: a caller's loop phi takes ``b.block``.
     """
     dt = loop[0]
     if dt.kind != "f":
