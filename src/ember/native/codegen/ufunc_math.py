@@ -135,11 +135,16 @@ def libm(b: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
 def svml(b: ir.IRBuilder, sym: str, *args: ir.Value) -> ir.Value:
     """One lane of NumPy's SVML vector function ``sym`` (512-bit: 8 doubles or 16
     floats). SVML functions are element-wise, so lane 0 of a vector holding the
-    argument is exactly what NumPy's loop stores for that element."""
+    argument is exactly what NumPy's loop stores for that element. Every lane holds
+    the argument: a padding value can take SVML's slow special-case path (a zero lane
+    makes log 20 times slower)."""
     t = args[0].type
-    vt = ir.VectorType(t, 16 if _is_f32(t) else 8)
+    n = 16 if _is_f32(t) else 8
+    vt = ir.VectorType(t, n)
     zero = ir.Constant(I32, 0)
-    vecs = [b.insert_element(ir.Constant(vt, None), a, zero) for a in args]
+    splat = ir.Constant(ir.VectorType(I32, n), [0] * n)
+    vecs = [b.shuffle_vector(b.insert_element(ir.Constant(vt, None), a, zero), ir.Constant(vt, None), splat)
+            for a in args]  # fmt: skip
     fn = _declare(b.module, sym, vt, [vt] * len(args))
     return b.extract_element(b.call(fn, vecs), zero)
 
