@@ -54,6 +54,9 @@ def _parse_type(word: str) -> Type:
         return scalar
     if word.startswith("(") and word.endswith(")"):
         return Tuple(parse_type_list(word[1:-1]))
+    printed = _printed_type(word)
+    if printed is not None:
+        return printed
     dtype, bracket, rest = word.partition("[")
     dtype = dtype.strip()
     if bracket and rest.endswith("]") and dtype in DTYPE_NAMES:
@@ -74,6 +77,53 @@ def _parse_type(word: str) -> Type:
         f"(int, float), or an array such as float64[:] or int32[:, ::1]; dtypes: "
         f"{', '.join(DTYPE_NAMES)})"
     )
+
+
+def _printed_type(word: str) -> Type | None:
+    """A type as ember prints it (``array(float64, 1d, C)``, ``tuple[int64, bool]``): the
+    form signatures are stored in, in the native cache and in ``f.signatures``."""
+    if word.startswith("tuple[") and word.endswith("]"):
+        return Tuple(parse_type_list(word[6:-1]))
+    if not (word.startswith("array(") and word.endswith(")")):
+        return None
+    parts = [p.strip() for p in word[6:-1].split(",")]
+    if len(parts) in (3, 4) and parts[0] in DTYPE_NAMES and parts[1].endswith("d") \
+            and parts[1][:-1].isdigit() and parts[2] in ("C", "F", "A") \
+            and parts[3:] in ([], ["readonly"]):
+        return Array(DType(parts[0]), int(parts[1][:-1]), parts[2], bool(parts[3:]))
+    return None
+
+
+def resolve_types(func: Any, type_text: str | None) -> tuple[tuple[Type, ...], str]:
+    """The argument types to show ``func`` for, and where they come from: ``--types``,
+    else its annotations, else the specialization that ran last (a fresh entry of the
+    native cache), so what is shown is what runs."""
+    from ember.native.runtime.dispatch import annotated_types
+
+    if type_text is not None:
+        return parse_type_list(type_text), "--types"
+    annotated = annotated_types(func)
+    if annotated is not None:
+        return annotated, "its annotations"
+    ran = cached_signatures(func)
+    if ran:
+        how = "the specialization that ran last" + (f" (of {len(ran)})" if len(ran) > 1 else "")
+        return parse_type_list(ran[0][1:-1]), f"the native cache: {how}"
+    raise ExplainError(f"{func.__name__} has unannotated parameters and no compiled "
+                       "specialization in the native cache: give their types, e.g. "
+                       "--types int,float (or run the program once)")
+
+
+def cached_signatures(func: Any) -> list[str]:
+    """Signatures (as printed) of ``func``'s fresh native cache entries, newest first."""
+    import os
+
+    from ember.native.cache.scan import scan_native_cache
+
+    records = [r for r in scan_native_cache([func.__code__.co_filename])
+               if r.qualname == func.__qualname__ and r.state == "fresh" and r.signature]
+    records.sort(key=lambda r: -os.stat(r.path).st_mtime)
+    return [r.signature for r in records if r.signature is not None]
 
 
 def load_function(target: str) -> Any:
@@ -119,6 +169,21 @@ def load_function(target: str) -> Any:
     return obj
 
 
+def module_functions(path_text: str) -> list[Any]:
+    """Every function defined at the top level of the file (``@jit`` ones included), in
+    source order."""
+    import inspect
+
+    module = load_function(f"{path_text}:__dict__")
+    out = []
+    for value in list(module.values()):
+        func = value.py_func if getattr(value, "__ember_jit__", False) else value
+        if inspect.isfunction(func) and func.__code__.co_filename == module.get("__file__"):
+            out.append(value)
+    return sorted(out, key=lambda v: (v.py_func if getattr(v, "__ember_jit__", False) else v)
+                  .__code__.co_firstlineno)
+
+
 def _syntax_diagnostic(path: str, exc: SyntaxError) -> Diagnostic:
     col = max((exc.offset or 1) - 1, 0)
     end_line = getattr(exc, "end_lineno", None)
@@ -154,17 +219,13 @@ def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES
     from ember.native.frontend.statements import infer_unit
     from ember.native.ir.printer import format_unit
     from ember.native.runtime.compiler import lower_text
-    from ember.native.runtime.dispatch import annotated_types
 
     obj = load_function(target)
     options = getattr(obj, "options", Options())
     func = obj.py_func if getattr(obj, "__ember_jit__", False) else obj
     if not inspect.isfunction(func):
         raise ExplainError(f"{target} is not a function")
-    arg_types = parse_type_list(type_text) if type_text is not None else annotated_types(func)
-    if arg_types is None:
-        raise ExplainError(f"{func.__name__} has unannotated parameters: give their types, "
-                           "e.g. --types int,float")
+    arg_types, _ = resolve_types(func, type_text)
     unit = infer_unit(func, arg_types, options)
     sections: list[tuple[str, str]] = []
     if "source" in stages:
