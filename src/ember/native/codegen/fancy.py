@@ -85,11 +85,13 @@ def count_true(ctx: Context, value: ir.Value, t: Array) -> ir.Value:
 
 
 def check_mask_shape(ctx: Context, arr: ir.Value, mask: ir.Value, k: int) -> None:
-    """IndexError unless the mask's shape is the array's first ``k`` extents."""
+    """IndexError unless the mask's shape is the array's first ``k`` extents (NumPy
+    lets a mask extent of 0 pass against any extent: it selects nothing)."""
     b = ctx.builder
     for axis in range(k):
         have, want = dim_of(b, arr, axis), dim_of(b, mask, axis)
-        with unlikely(ctx, b.icmp_signed("!=", have, want)):
+        bad = b.and_(b.icmp_signed("!=", have, want), b.icmp_signed("!=", want, ir.Constant(I64, 0)))
+        with unlikely(ctx, bad):
             raise_format(ctx, "ember.mask_shape_error", "IndexError", MASK_SHAPE_MESSAGE,
                          [ir.Constant(I64, axis), have, want])
 
