@@ -215,7 +215,15 @@ def bad_index(a, f):
     return a[f]
 
 
+@jit(cache=False)
+def augmented(a, m):
+    a[m] += 1
+    return 0
+
+
 def test_refusals_are_compile_errors() -> None:
+    with pytest.raises(EmberError, match="augmented assignment through an array index"):
+        augmented(np.zeros(3), np.ones(3, bool))
     with pytest.raises(EmberError, match="integer \\(or boolean\\)"):
         bad_index(np.arange(3.0), np.zeros(2))
     with pytest.raises(EmberError, match="too many indices"):

@@ -155,6 +155,15 @@ def setitem(typer: ExprTyper, target: ast.Subscript, value: AnyExpr, out: list[A
     out.append(FancySet(kind, arr, index, value, span, None if stored is element else stored))
 
 
+def refuse_augmented(typer: ExprTyper, target: ast.Subscript) -> None:
+    """``a[mask] += v`` is not compiled: a compile error saying what to write."""
+    if array_index(typer, target) is not None:
+        text = ast.unparse(target)
+        raise typer.error(target, "augmented assignment through an array index is not "
+                          "supported in compiled code",
+                          f"assign the new values ({text} = values), or loop over the items")
+
+
 # ------------------------------------------------------------ calls, methods
 
 

@@ -430,6 +430,7 @@ class FunctionTyper(ExprTyper):
 
     def _s_AugAssign(self, node: ast.AugAssign, out: list[Stmt]) -> None:
         if isinstance(node.target, ast.Subscript):
+            fancy_rules.refuse_augmented(self, node.target)  # a[mask] += v: fancy.py
             array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
             return
         if not isinstance(node.target, ast.Name):
