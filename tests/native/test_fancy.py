@@ -319,3 +319,5 @@ def test_searchsorted(dtype: str, data: Any) -> None:
     agree(search, a, v)
     for x in v[:3]:
         agree(search, a, x.item())
+    for x in (0.1, 0.2, 1e40, -1e40, np.nan, 2, -3):  # float32 keys: compared as float64
+        agree(search, np.array([0.1, 0.2, 0.2, np.nan], np.float32), x)

@@ -251,15 +251,13 @@ def search(ctx: Context, a: ir.Value, t: Array, v: ir.Value, vdtype: DType, righ
 
 
 def _as_compare(b: ir.IRBuilder, v: ir.Value, vdtype: DType, t: Array) -> ir.Value:
-    """``v`` (compute type) as the value compared with ``t``'s items: a float against a
-    float32 array is rounded to float32 first (NumPy 2 casts a Python float to the
-    array's dtype); an int against a float array becomes a float."""
+    """``v`` (compute type) as the value compared with ``t``'s items: an int against a
+    float array becomes a float (NumPy searches in the common dtype: a Python float
+    against a float32 array is compared as float64, not rounded)."""
     if v.type == I1:
         v = b.zext(v, I64)
     if t.dtype.kind == "f" and vdtype.kind != "f":
         v = b.uitofp(v, F64) if vdtype.kind == "b" else b.sitofp(v, F64)
-    if t.dtype.name == "float32" and vdtype.kind == "f" and vdtype.itemsize == 8:
-        v = b.fpext(b.fptrunc(v, ir.FloatType()), F64)
     return v
 
 
