@@ -100,12 +100,15 @@ from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_t
 from ember.native.codegen import arrays as lower_arrays
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import fancy as lower_fancy
+from ember.native.codegen import fancy_funcs as lower_fancy_funcs
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.ir import arrays as A
+from ember.native.ir import fancy as F
 from ember.native.ir import nodes as T
 from ember.native.options import Options
 from ember.native.types import (
@@ -503,6 +506,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     T.Pass: FunctionLowerer.pass_stmt,
     A.SetItem: lower_arrays.set_item,
     A.AugSetItem: lower_arrays.aug_set_item,
+    F.FancySet: lower_fancy.fancy_set,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -528,4 +532,6 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayMap: lower_arrays.map_array,
     A.ArrayRange: lower_arrays.arange,
     A.ArrayReduce: lower_arrays.reduce,
+    F.FancyGet: lower_fancy.fancy_get,
+    F.FancyCall: lower_fancy_funcs.fancy_call,
 }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
 from ember.native.frontend.operators import (
     RuleError,
@@ -352,6 +353,9 @@ class ExprTyper:
     def _e_Subscript(self, node: ast.Subscript) -> Expr:
         value = self.expr(node.value)
         if isinstance(value.type, Array):
+            index = fancy_rules.array_index(self, node)  # a[mask], a[idx]: fancy.py
+            if index is not None:
+                return fancy_rules.subscript(self, node, value, index)
             return array_rules.subscript(self, node, value)
         if isinstance(node.slice, ast.Slice):
             raise self.error(node.slice, "slices are not supported", FALLBACK_HINT)
@@ -477,6 +481,8 @@ class ExprTyper:
             raise RuleError(f"'{func.id}' is a local variable, not a function")
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
             value = self.expr(func.value)  # a method call: only arrays have methods
+            if isinstance(value.type, Array) and func.attr in fancy_rules.METHODS:
+                return fancy_rules.method_call(self, node, value)  # a.sort(): fancy.py
             if isinstance(value.type, Array) or value.type == UNKNOWN:
                 return array_rules.method_call(self, node, value)
             raise RuleError(
@@ -503,6 +509,9 @@ class ExprTyper:
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_rules.length(args[0], self.span(node))
             return type_call(name, args, keywords, self.span(node))
+        fancy_name = fancy_rules.numpy_function_name(value)  # np.sort, np.unique ...
+        if fancy_name is not None:
+            return fancy_rules.numpy_call(self, fancy_name, node)
         numpy_name = array_rules.numpy_function_name(value)
         if numpy_name is not None:
             return array_rules.numpy_call(self, numpy_name, node)

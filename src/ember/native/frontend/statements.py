@@ -56,6 +56,7 @@ import types
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend.builtins import cast
 from ember.native.frontend.expressions import BINOPS, UNSUPPORTED, ExprTyper
 from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
@@ -429,6 +430,7 @@ class FunctionTyper(ExprTyper):
 
     def _s_AugAssign(self, node: ast.AugAssign, out: list[Stmt]) -> None:
         if isinstance(node.target, ast.Subscript):
+            fancy_rules.refuse_augmented(self, node.target)  # a[mask] += v: fancy.py
             array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
             return
         if not isinstance(node.target, ast.Name):
@@ -459,6 +461,9 @@ class FunctionTyper(ExprTyper):
             self._unpack(target, value, out)
             return
         if isinstance(target, ast.Subscript):
+            if fancy_rules.array_index(self, target) is not None:  # a[mask] = v: fancy.py
+                fancy_rules.setitem(self, target, value, out)
+                return
             array_rules.setitem(self, target, value, out)
             return
         what = {"Subscript": "an item", "Attribute": "an attribute", "Starred": "a *target"}
