@@ -58,14 +58,31 @@ def test_types_golden(ember, kernels: Path) -> None:
     golden("collatz_types.txt", out.replace(str(kernels.parent), "DIR"))
 
 
-def test_annotated_function_needs_no_types_and_shows_every_stage(ember, kernels: Path) -> None:
+def _titles(out: str) -> list[str]:
+    return [line.split(" (")[0].strip("= ") for line in out.splitlines()
+            if line.startswith("== ")]
+
+
+def test_default_is_concise_with_source_lines(ember, kernels: Path) -> None:
+    """Annotated: no --types needed. Only the function's own code, its instructions
+    marked with their source lines; the CPython glue and the unoptimised IR left out."""
     status, out, err = ember("explain", "kernels.py:norm")
     assert (status, err) == (0, "")
-    titles = [line for line in out.splitlines() if line.startswith("== ")]
-    assert [t.split(" (")[0].strip("= ") for t in titles] == [
-        "source", "typed IR", "LLVM IR", "LLVM IR", "assembly"]
-    assert "define i32 @\"_ember_norm_" in out  # as lowered
-    assert "math.sqrt(" in out
+    assert _titles(out) == ["source", "typed IR", "LLVM IR", "assembly"]
+    assert "types from its annotations" in out
+    assert "; line 5: return math.sqrt(x * x + y * y)" in out  # in the optimised IR
+    assert "# line 5: return math.sqrt(x * x + y * y)" in out  # in the assembly
+    assert "__entry" not in out and "PyInit" not in out and "!dbg" not in out
+    assert out.rstrip().endswith("and the IR as lowered.")  # the notation footer
+    assert "sqrt" in out
+
+
+def test_all_shows_every_stage_and_the_glue(ember, kernels: Path) -> None:
+    status, out, err = ember("explain", "kernels.py:norm", "--all")
+    assert (status, err) == (0, "")
+    assert _titles(out) == ["source", "typed IR", "LLVM IR", "LLVM IR", "assembly"]
+    assert 'define i32 @"_ember_norm_' in out  # as lowered
+    assert "__entry" in out and "notation:" not in out
 
 
 def test_unannotated_without_types_is_a_usage_error(ember, kernels: Path) -> None:

@@ -10,6 +10,7 @@ annotations; then source, typed IR, LLVM IR as lowered, after O3, and host assem
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
@@ -206,9 +207,20 @@ def _where(exc: BaseException, path: Any) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
 
 
-def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES) -> str:
-    """Every compile stage of ``FILE.py:FUNC`` for the given (or annotated) argument
-    types, as text: source, typed IR, LLVM IR before and after O3, host assembly.
+LEGEND = """\
+notation: types are ember's (int64 is Python's int held in 64 bits; array(float64, 1d, C)
+is a 1-d float64 array in C order, F: Fortran order, A: any strides); $1, $2 are
+temporaries the compiler introduced; '; line N' marks the source line an instruction
+comes from. Only your function's code is shown: `--all` adds the CPython glue (argument
+checks, boxing) and the IR as lowered."""
+
+
+def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES,
+            full: bool = False) -> str:
+    """Every compile stage of ``FILE.py:FUNC`` for the given (or annotated, or cached)
+    argument types, as text: source, typed IR, LLVM IR before and after O3, host
+    assembly. Unless ``full``, the LLVM IR and assembly are only the user's function's
+    own (the CPython glue left out), each instruction marked with its source line.
 
     Raises :class:`ExplainError` for bad arguments and :class:`EmberError` for code
     outside the subset.
@@ -225,7 +237,7 @@ def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES
     func = obj.py_func if getattr(obj, "__ember_jit__", False) else obj
     if not inspect.isfunction(func):
         raise ExplainError(f"{target} is not a function")
-    arg_types, _ = resolve_types(func, type_text)
+    arg_types, origin = resolve_types(func, type_text)
     unit = infer_unit(func, arg_types, options)
     sections: list[tuple[str, str]] = []
     if "source" in stages:
@@ -233,16 +245,93 @@ def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES
         code = func.__code__
         sections.append((f"source ({code.co_filename}:{start})", "".join(lines).rstrip("\n")))
     if "types" in stages:
-        sections.append(("typed IR", format_unit(unit).rstrip("\n")))
-    text = lower_text(unit, options)
-    if "llvm" in stages:
+        sections.append((f"typed IR (types from {origin})", format_unit(unit).rstrip("\n")))
+    text = lower_text(unit, options, debug_lines=not full)
+    if "llvm" in stages and full:
         sections.append(("LLVM IR (as lowered)", text.rstrip("\n")))
     if "opt" in stages or "asm" in stages:
         module = engine.optimize(text, unit.root.symbol)
         h = engine.host()
+        optimized = str(module)
+        source = func.__code__.co_filename
         if "opt" in stages:
-            sections.append((f"LLVM IR (after O3 for {h.cpu})", str(module).rstrip("\n")))
+            body = optimized if full else own_ir(optimized, source)
+            sections.append((f"LLVM IR (after O3 for {h.cpu})", body.rstrip("\n")))
         if "asm" in stages:
-            sections.append((f"assembly ({h.triple}, {h.cpu})",
-                             engine.emit_assembly(module).rstrip("\n")))
-    return "\n\n".join(f"== {title} ==\n{body}" for title, body in sections) + "\n"
+            asm = engine.emit_assembly(module)
+            body = asm if full else own_asm(asm, _own_functions(optimized), source)
+            sections.append((f"assembly ({h.triple}, {h.cpu})", body.rstrip("\n")))
+    out = "\n\n".join(f"== {title} ==\n{body}" for title, body in sections) + "\n"
+    return out if full else out + "\n" + LEGEND + "\n"
+
+
+_DEFINE = re.compile(r'^define .*@("?[\w.$]+"?)\(.*!dbg')
+_LOCATION = re.compile(r"^(!\d+) = !DILocation\(line: (\d+)")
+_DBG_REF = re.compile(r", !dbg (!\d+)")
+
+
+def _own_functions(optimized: str) -> list[str]:
+    """The functions with a subprogram: the user's own (glue has no debug info)."""
+    return [m.group(1).strip('"') for line in optimized.splitlines()
+            if (m := _DEFINE.match(line))]
+
+
+def own_ir(optimized: str, source: str) -> str:
+    """The user's functions of an optimised module, each instruction's ``!dbg`` turned
+    into ``; line N: <source>`` where its line changes."""
+    import linecache
+
+    lines_of = {m.group(1): int(m.group(2)) for line in optimized.splitlines()
+                if (m := _LOCATION.match(line))}
+    out: list[str] = []
+    inside, last = False, None
+    for line in optimized.splitlines():
+        if _DEFINE.match(line):
+            inside, last = True, None
+            out.append(re.sub(r" !dbg !\d+", "", line))
+            continue
+        if not inside:
+            continue
+        ref = _DBG_REF.search(line)
+        line = _DBG_REF.sub("", line)
+        number = lines_of.get(ref.group(1)) if ref else None
+        if number and number != last:
+            out.append(f"  ; line {number}: {linecache.getline(source, number).strip()}")
+            last = number
+        out.append(line)
+        if line == "}":
+            inside = False
+            out.append("")
+    return "\n".join(out)
+
+
+def own_asm(asm: str, functions: list[str], source: str) -> str:
+    """The assembly of ``functions`` only, ``.loc`` directives turned into line
+    comments (and the other directives dropped)."""
+    import linecache
+
+    out: list[str] = []
+    inside, last = False, None
+    for line in asm.splitlines():
+        label = line[:-1] if line.endswith(":") and not line[:1].isspace() else None
+        if label is not None and label.strip('"') in functions:
+            inside, last = True, None
+        if not inside:
+            continue
+        stripped = line.strip()
+        if stripped.startswith(".loc"):
+            parts = stripped.split()
+            number = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+            if number and number != last:
+                out.append(f"\t# line {number}: {linecache.getline(source, number).strip()}")
+                last = number
+            continue
+        if stripped.startswith(".Lfunc_end"):
+            inside = False
+            out.append("")
+            continue
+        if stripped.startswith((".cfi", ".p2align", ".type", ".globl", ".size", ".Ltmp", ".file",
+                                ".Lfunc_begin", "#")):
+            continue
+        out.append(line)
+    return "\n".join(out)

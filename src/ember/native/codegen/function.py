@@ -107,6 +107,7 @@ from ember.native.codegen import operators as lower_ops
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
+from ember.native.codegen.debuginfo import DebugLines
 from ember.native.ir import arrays as A
 from ember.native.ir import fancy as F
 from ember.native.ir import nodes as T
@@ -123,7 +124,7 @@ from ember.native.types import (
 # ---------------------------------------------------------------- the unit
 
 
-def lower_unit(unit: T.CompileUnit, options: Options) -> str:
+def lower_unit(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> str:
     """LLVM IR text of a whole unit: every specialization, plus the root's entry.
 
     >>> from ember.native.frontend.statements import infer_unit
@@ -134,11 +135,14 @@ def lower_unit(unit: T.CompileUnit, options: Options) -> str:
     >>> 'define i32 @"_ember_f_' in text
     True
     """
-    return str(lower_module(unit, options))
+    return str(lower_module(unit, options, debug_lines))
 
 
-def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
+def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> ir.Module:
+    """The unit's LLVM module; ``debug_lines`` attaches each statement's source line
+    (for ``ember explain``: codegen/debuginfo.py)."""
     module = ir.Module(name=unit.root.symbol)
+    debug = DebugLines(module, unit.root.span.path) if debug_lines else None
     capi = CApi(module)
     recursive = recursive_calls(unit)
     members = {sym for sym, callees in recursive.items() if callees} | {
@@ -165,6 +169,8 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
         lowerer = FunctionLowerer(module, capi, fns, f, options, check_free, members)
+        if debug is not None:
+            lowerer.debug = (debug, debug.subprogram(lowerer.fn, f.qualname, f.span.line))
         lowerer.recursive = recursive[f.symbol]
         if f is unit.root:
             lowerer.pending_return = False  # the root raises, even wrapped
@@ -179,6 +185,9 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
 
 class FunctionLowerer(Gen):
     """Lowers the body of one :class:`TypedFunction` into its declared LLVM function."""
+
+    #: explain's line table and this function's subprogram (None: no debug info)
+    debug: tuple[DebugLines, ir.DIValue] | None = None
 
     def __init__(
         self,
@@ -261,6 +270,8 @@ class FunctionLowerer(Gen):
             self.stmt(s)
 
     def stmt(self, s: T.Stmt | A.SetItem | A.AugSetItem) -> None:
+        if self.debug is not None:
+            self.b.debug_metadata = self.debug[0].location(self.debug[1], s.span)
         rule = STATEMENTS.get(type(s))
         if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(type(s).__name__)
