@@ -88,17 +88,18 @@ def user_code_filter(extra_roots: tuple[str, ...] = ()) -> Callable[[CodeType], 
     return keep
 
 
-def rows_of(recorder: Recorder, costs: tuple[float, float], limit: int = 10) -> list[Row]:
+def rows_of(recorder: Recorder, costs: tuple[float, float, float], limit: int = 10) -> list[Row]:
     """The hot functions, hottest first (the module's top level is not a function).
-    Times are without the recorder's own cost (``costs``: seconds per Python event and
-    per C-call event)."""
-    py, c = (x * 1e9 for x in costs)
-    wall = max(recorder.wall - recorder.events * py - recorder.c_events * c, 1)
+    Times are without the recorder's own cost (``costs``: seconds per Python event, per
+    untimed and per timed C call)."""
+    py, c, t = (x * 1e9 for x in costs)
+    wall = max(recorder.wall - recorder.events * py - recorder.c_events * c
+               - recorder.t_events * t, 1)
     out = []
     for code, s in recorder.functions.items():
         if code.co_name.startswith("<"):  # <module>, <genexpr>, <lambda>, <listcomp>
             continue
-        out.append(_row(code, s, wall, s.events * py + s.c_events * c))
+        out.append(_row(code, s, wall, s.events * py + s.c_events * c + s.t_events * t))
     out.sort(key=lambda r: -r.total_s)
     return out[:limit]
 

@@ -84,6 +84,7 @@ class FunctionStats:
     # Recorder events inside its outermost activations: the recorder's cost in it.
     events: int = 0
     c_events: int = 0
+    t_events: int = 0
 
     @property
     def c_time(self) -> int:
@@ -107,7 +108,7 @@ class FunctionStats:
 
 class _Frame:
     __slots__ = ("stats", "start", "child", "c_total", "c_start", "c_child", "c_cpu",
-                 "c_name", "args", "boundary", "inline", "events", "c_events")
+                 "c_name", "args", "boundary", "inline", "events", "c_events", "t_events")
 
     def __init__(self, stats: FunctionStats | None, start: int) -> None:
         self.stats = stats
@@ -125,6 +126,7 @@ class _Frame:
         self.inline = False  # a comprehension's frame, see Recorder.enter
         self.events = 0  # the recorder's event counts when it started
         self.c_events = 0
+        self.t_events = 0
 
 
 class Recorder:
@@ -134,8 +136,11 @@ class Recorder:
         self.functions: dict[CodeType, FunctionStats] = {}
         self.stack: list[_Frame] = [_Frame(None, time.perf_counter_ns())]
         self.active_depth: dict[CodeType, int] = {}
-        self.events = 0  # Python function starts and ends
-        self.c_events = 0  # C function calls and returns (cheaper)
+        # Event counts by their cost: Python function starts and ends; C calls and
+        # returns not timed (builtins); timed calls (C or library code: two clock reads).
+        self.events = 0
+        self.c_events = 0
+        self.t_events = 0
         self.wall = 0
         self._keep = keep or (lambda code: True)
         self._kept: dict[CodeType, bool] = {}
@@ -166,7 +171,7 @@ class Recorder:
             if stats is None:
                 stats = self.functions[code] = FunctionStats(code)
         f = _Frame(stats, now)
-        f.events, f.c_events = self.events, self.c_events
+        f.events, f.c_events, f.t_events = self.events, self.c_events, self.t_events
         if stats is None and parent.stats is not None and not parent.c_start:
             info = self._names.get(code)
             if info is None:
@@ -211,6 +216,7 @@ class Recorder:
             stats.total += elapsed
             stats.events += self.events - f.events
             stats.c_events += self.c_events - f.c_events
+            stats.t_events += self.t_events - f.t_events
         stats.callees += f.child
         if f.args is not None and elapsed > stats.args_time:
             stats.args, stats.kwargs = f.args
@@ -220,7 +226,6 @@ class Recorder:
         """A C function is called; False when it is one not worth timing (a builtin, a
         method of a builtin container): its time then stays its caller's own, which is
         what it is for the question asked (interpreter work, not NumPy, not I/O)."""
-        self.c_events += 1
         # Bound builtin methods are new objects per call (ids are reused): key on what
         # the function is, not on the object.
         owner = getattr(func, "__self__", None)
@@ -230,12 +235,13 @@ class Recorder:
         if info is False:
             info = self._names[key] = _describe(func)
         if info is None:
+            self.c_events += 1
             return False
         self._begin_c(self.stack[-1], info)
         return True
 
-    @staticmethod
-    def _begin_c(f: _Frame, info: tuple[str, bool, bool]) -> None:
+    def _begin_c(self, f: _Frame, info: tuple[str, bool, bool]) -> None:
+        self.t_events += 1
         f.c_name = info
         f.c_child = f.child
         f.c_cpu = time.thread_time_ns()
@@ -244,9 +250,9 @@ class Recorder:
     def c_leave(self, now: int = 0) -> bool:
         """A C function returned (or raised); False when no C call was being timed."""
         now = now or time.perf_counter_ns()
-        self.c_events += 1
         f = self.stack[-1]
         if not f.c_start or f.c_name is None:
+            self.c_events += 1
             return False
         # Python code the C function called back (a key= function, a __init__) is
         # already in `child`: the C call's own time is the rest.

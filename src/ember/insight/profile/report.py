@@ -34,7 +34,10 @@ def text(report: Report) -> str:
     """The terminal report."""
     lines = [f"ember profile: {report.program} takes {report.wall_s:.2f} s "
              f"(exit status {report.exit_code}); recorded with {report.source}, which "
-             f"made this run {_slower(report.overhead)} (left out of the times below)", ""]
+             f"made this run {_slower(report.overhead)} (left out of the times below)"]
+    if report.busy:
+        lines.append(f"note: {report.busy}")
+    lines.append("")
     if not report.rows:
         lines.append("no function of your own code ran long enough to measure")
         return "\n".join(lines) + "\n"
@@ -90,6 +93,7 @@ def to_json(report: Report) -> dict[str, Any]:
         rows.append(d)
     return {"program": report.program, "wall_s": report.wall_s, "exit_code": report.exit_code,
             "recorder": report.source, "overhead": report.overhead, "events": report.events,
+            "busy": report.busy,
             "combined_s": report.combined_s, "functions": rows}
 
 

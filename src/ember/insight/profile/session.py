@@ -42,6 +42,7 @@ class Report:
     overhead: float
     events: int
     source: str = "sys.monitoring" if sys.version_info >= (3, 12) else "sys.setprofile"
+    busy: str = ""  # a note when other processes competed for the CPUs during the run
 
     @property
     def overhead_text(self) -> str:
@@ -67,7 +68,8 @@ def profile_program(
         except SystemExit as exc:
             exit_code = _exit_status(exc)
     costs = event_costs()
-    spent = recorder.events * costs[0] + recorder.c_events * costs[1]
+    spent = (recorder.events * costs[0] + recorder.c_events * costs[1]
+             + recorder.t_events * costs[2])
     overhead = min(0.99, spent / max(recorder.wall / 1e9, 1e-9))
     wall_s = recorder.wall / 1e9 * (1 - overhead)  # the run's time without the recorder
     rows = rows_of(recorder, costs, limit)
@@ -81,7 +83,23 @@ def profile_program(
         progress.write("\r\033[K")
         progress.flush()
     return Report(program, wall_s, exit_code, rows, combined_program_s(rows, recorder, wall_s),
-                  overhead, recorder.events + recorder.c_events)
+                  overhead, recorder.events + recorder.c_events + recorder.t_events,
+                  busy=busy_note())
+
+
+def busy_note() -> str:
+    """Words for a machine busier than its CPUs (times measured on it are inflated)."""
+    import os
+
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return ""
+    cpus = os.cpu_count() or 1
+    if load <= cpus:
+        return ""
+    return (f"the machine was busy (load {load:.1f} on {cpus} CPUs): the times are longer "
+            "than on an idle machine; the speed-ups are still measured ratios")
 
 
 def _trial(row: Row, recorder: Recorder, trials: bool, timeout: float) -> Trial:
@@ -114,12 +132,13 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
-_EVENT_COSTS: list[tuple[float, float]] = []
+_EVENT_COSTS: list[tuple[float, float, float]] = []
 
 
-def event_costs() -> tuple[float, float]:
-    """Seconds the recorder adds per Python event and per C-call event, measured once
-    on this interpreter (a loop of calls with the recorder off, then on)."""
+def event_costs() -> tuple[float, float, float]:
+    """Seconds the recorder adds per Python event, per untimed C call (a builtin) and
+    per timed call (a C or library function: two clock reads), measured once on this
+    interpreter (loops of such calls with the recorder off, then on)."""
     if _EVENT_COSTS:
         return _EVENT_COSTS[0]
 
@@ -130,27 +149,34 @@ def event_costs() -> tuple[float, float]:
         for _ in range(n):
             tiny()
 
-    def calls_c(n: int) -> None:
+    def calls_builtin(n: int) -> None:
         for _ in range(n):
-            isinstance(n, str)  # a C call whose time is not worth measuring
-            abs(n)
+            isinstance(n, str)
+
+    def calls_timed(n: int) -> None:
+        clock = time.monotonic  # a C function of a module whose calls are timed
+        for _ in range(n):
+            clock()
 
     out = []
-    for loop in (calls_python, calls_c):
+    for loop, field in ((calls_python, "events"), (calls_builtin, "c_events"),
+                        (calls_timed, "t_events")):
         bare = _best_of(loop)
         recorder = Recorder(keep=lambda code, loop=loop: code is loop.__code__)
         with recorder.active():
             traced = _best_of(loop)
-        events = (recorder.events if loop is calls_python else recorder.c_events) / 3
+        events = getattr(recorder, field) / 3  # per _best_of run
         out.append(max(0.0, traced - bare) / max(events, 1))
-    _EVENT_COSTS.append((out[0], out[1]))
+    _EVENT_COSTS.append((out[0], out[1], out[2]))
     return _EVENT_COSTS[0]
 
 
 def _best_of(loop: Callable[[int], None], n: int = 20000) -> float:
+    """Best CPU seconds of ``loop(n)`` over a few runs: CPU time, so that other
+    processes on a busy machine do not inflate the calibration."""
     best = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.thread_time()
         loop(n)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.thread_time() - start)
     return best
