@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from ember.native.boundary import keywords
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
+from ember.native.ir.calls import CallShape
 from ember.native.types import (
     NONE,
     Array,
@@ -32,6 +34,10 @@ from ember.native.types import (
     Tuple,
     Type,
 )
+
+# A root's parameters as Python calls them, and the unit's globals of interned names and
+# default objects (boundary/keywords.py).
+Bound = tuple[CallShape, ir.GlobalVariable, ir.GlobalVariable]
 
 METH_O = 0x0008
 METH_KEYWORDS = 0x0002
@@ -168,6 +174,7 @@ def add_entry(
     pyname: str,
     arg_types: tuple[Type, ...],
     return_type: Type,
+    shape: CallShape | None = None,
 ) -> None:
     """Add the CPython entry, the forwarding setter and ``PyInit_<symbol>`` for the
     root specialization ``spec``. The JIT calls ``PyInit_<symbol>`` too (through
@@ -176,9 +183,12 @@ def add_entry(
     nxt.linkage = "internal"
     nxt.initializer = ir.Constant(PTR, None)
 
-    entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type)
+    bound = None
+    if shape is not None:  # keywords and defaults: boundary/keywords.py
+        bound = (shape, *keywords.shape_globals(module, symbol, shape))
+    entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type, bound)
     setter = _setter_function(module, capi, symbol, nxt)
-    _module_init(module, capi, symbol, pyname, entry, setter)
+    _module_init(module, capi, symbol, pyname, entry, setter, bound)
 
 
 def _entry_function(
@@ -189,6 +199,7 @@ def _entry_function(
     nxt: ir.GlobalVariable,
     arg_types: tuple[Type, ...],
     return_type: Type,
+    bound: Bound | None = None,
 ) -> ir.Function:
     fnty = ir.FunctionType(PTR, [PTR, PTR, I64, PTR])
     fn = ir.Function(module, fnty, f"{symbol}__entry")
@@ -201,16 +212,30 @@ def _entry_function(
 
     result = b.alloca(value_type(return_type))
     ok = fn.append_basic_block("nokw")
+    binding = fn.append_basic_block("bind") if bound is not None else forward
     good = b.and_(
         b.icmp_unsigned("==", kwnames, null),
         b.icmp_signed("==", nargs, ir.Constant(I64, len(arg_types))),
     )
-    b.cbranch(good, ok, forward)
+    if bound is not None and bound[0].positional < len(arg_types):
+        good = ir.Constant(ir.IntType(1), 0)  # keyword-only parameters: always bind
+    b.cbranch(good, ok, binding)
+    argv = args
+    if bound is not None:
+        b.position_at_end(binding)
+        slots = keywords.bind(b, bound[0], bound[1], bound[2], (args, nargs, kwnames), forward)
+        bind_end = b.block
+        b.branch(ok)
+        b.position_at_end(ok)
+        phi = b.phi(PTR)
+        phi.add_incoming(args, fn.entry_basic_block)
+        phi.add_incoming(slots, bind_end)
+        argv = phi
     b.position_at_end(ok)
     values = []
     views: list[ir.Value] = []  # the buffer views the array arguments may hold
     for i, t in enumerate(arg_types):
-        p = b.gep(args, [ir.Constant(I64, i)], source_etype=PTR)
+        p = b.gep(argv, [ir.Constant(I64, i)], source_etype=PTR)
         values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views))
     rc = b.call(spec, [result, *values])
     release_views(b, views)  # buffers held for the call
@@ -264,6 +289,7 @@ def _module_init(
     pyname: str,
     entry: ir.Function,
     setter: ir.Function,
+    bound: Bound | None = None,
 ) -> None:
     """``PyInit_<symbol>``: single-phase init of a module whose attributes are the entry
     (named as the Python function) and ``__ember_set_next__``."""
@@ -295,6 +321,8 @@ def _module_init(
     init = ir.Function(module, ir.FunctionType(PTR, []), f"PyInit_{symbol}")
     glue_only(init)  # runs once per load
     b = ir.IRBuilder(init.append_basic_block())
+    if bound is not None:
+        keywords.fill_globals(b, capi, *bound)
     b.ret(b.call(capi.fn("PyModule_Create2"), [moddef, ir.Constant(I32, PYTHON_API_VERSION)]))
 
 

@@ -170,7 +170,8 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     root_fn = fns[root.symbol]
     if root.symbol in members:
         root_fn = root_wrapper(module, capi, root_fn, root)
-    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type)
+    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type,
+                  unit.call)
     return module
 
 

@@ -41,7 +41,6 @@ from ember.native.types import (
 # `collections`): a warm, cached start must not pay them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import inspect
     import threading
     from collections.abc import Callable
     from typing import Any, TypeVar, overload
@@ -95,12 +94,7 @@ class Dispatcher:
         code = py_func.__code__
         self._params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         self._simple = not (code.co_flags & 0x0C) and not code.co_kwonlyargcount  # no *a, **k
-
-    @property
-    def _signature(self) -> inspect.Signature:
-        import inspect
-
-        return inspect.signature(self.py_func)
+        self._binder: Callable[..., tuple[Any, ...]] | None = None  # made at the first bind
 
     # The class attribute __call__ starts as this Python method; after the first compile
     # it is the newest entry builtin (set on the per-function subclass).
@@ -118,29 +112,44 @@ class Dispatcher:
     # ----------------------------------------------------------- slow path
 
     def _slow_path(self, *args: Any, **kwargs: Any) -> Any:
-        """Every call no entry accepted lands here: keywords/defaults, a new type
-        signature (compile it), or arguments no specialization can take (TypeError)."""
+        """Every call no entry accepted lands here: a new type signature (compile it),
+        a keyword the entry could not match by identity, or arguments no specialization
+        can take (TypeError)."""
         if self._fallback_reason is not None:
             return self.py_func(*args, **kwargs)
         if kwargs or len(args) != len(self._params) or not self._simple:
-            args = self._bind(args, kwargs)
+            bound = self._bind(args, kwargs)
+            if bound is None:  # *args or **kwargs: the compiler refuses them (or falls back)
+                self.compile(self._arg_types(args))
+                return self.py_func(*args, **kwargs)
+            args = bound
         arg_types = self._arg_types(args)
         spec = self._specs.get(arg_types)
         if spec is None:
             spec = self.compile(arg_types)
             if spec is None:  # fell back to Python
                 return self.py_func(*args)
-        return spec.entry(*args)
+        npos = self.py_func.__code__.co_argcount
+        if npos == len(args):
+            return spec.entry(*args)
+        # Keyword-only parameters reach the entry as keywords (by position it refuses them).
+        return spec.entry(*args[:npos], **dict(zip(self._params[npos:], args[npos:],
+                                                   strict=True)))
 
-    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+        """All parameters, bound as CPython binds them (with its TypeError texts); None
+        for a function with ``*args`` or ``**kwargs``."""
+        bind = self._binder
+        if bind is None:
+            from ember.support.binding import binder  # only for calls that bind
+
+            bind = self._binder = binder(self.py_func)
+            if bind is None:
+                return None
         try:
-            bound = self._signature.bind(*args, **kwargs)
+            return bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{self.__name__}(): {exc}{self._method_hint()}") from None
-        bound.apply_defaults()
-        if bound.kwargs:
-            raise TypeError(f"{self.__name__}(): **kwargs parameters are not supported")
-        return tuple(bound.args)
+            raise TypeError(f"{exc}{self._method_hint()}") from None
 
     def _arg_types(self, args: tuple[Any, ...]) -> tuple[Type, ...]:
         return tuple(self._arg_type(i, v) for i, v in enumerate(args))
