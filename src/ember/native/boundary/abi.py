@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ember.native.boundary import keywords
+from ember.native.boundary import keywords, numpy_scalars
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
@@ -120,12 +120,16 @@ def unbox(
     t: Type,
     mismatch: ir.Block,
     views: list[ir.Value],
+    numpy: bool = False,
 ) -> ir.Value:
     """The native value of ``obj`` if its type is exactly ``t``; otherwise branch to
     ``mismatch`` (the caller forwards the call to the next specialization). An array
     argument may hold a buffer view: it goes into ``views``, which the entry releases
     after the call and on the way to ``mismatch``."""
     fn = builder.function
+    if numpy and type(t) in numpy_scalars.KINDS:  # or NumPy's scalar of this type
+        return numpy_scalars.unbox_either(builder, capi, obj, t, mismatch, lambda: unbox(
+            builder, capi, obj, t, mismatch, views))
 
     def check(cond: ir.Value) -> None:
         ok = fn.append_basic_block("unbox.ok")
@@ -175,6 +179,7 @@ def add_entry(
     arg_types: tuple[Type, ...],
     return_type: Type,
     shape: CallShape | None = None,
+    numpy: tuple[bool, ...] = (),
 ) -> None:
     """Add the CPython entry, the forwarding setter and ``PyInit_<symbol>`` for the
     root specialization ``spec``. The JIT calls ``PyInit_<symbol>`` too (through
@@ -186,7 +191,8 @@ def add_entry(
     bound = None
     if shape is not None:  # keywords and defaults: boundary/keywords.py
         bound = (shape, *keywords.shape_globals(module, symbol, shape))
-    entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type, bound)
+    entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type, bound,
+                            numpy)
     setter = _setter_function(module, capi, symbol, nxt)
     _module_init(module, capi, symbol, pyname, entry, setter, bound)
 
@@ -200,6 +206,7 @@ def _entry_function(
     arg_types: tuple[Type, ...],
     return_type: Type,
     bound: Bound | None = None,
+    numpy: tuple[bool, ...] = (),
 ) -> ir.Function:
     fnty = ir.FunctionType(PTR, [PTR, PTR, I64, PTR])
     fn = ir.Function(module, fnty, f"{symbol}__entry")
@@ -236,7 +243,8 @@ def _entry_function(
     views: list[ir.Value] = []  # the buffer views the array arguments may hold
     for i, t in enumerate(arg_types):
         p = b.gep(argv, [ir.Constant(I64, i)], source_etype=PTR)
-        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views))
+        accepts_numpy = i < len(numpy) and numpy[i]  # analysis/numpy_scalars.py
+        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views, accepts_numpy))
     rc = b.call(spec, [result, *values])
     release_views(b, views)  # buffers held for the call
     failed = fn.append_basic_block("failed")
