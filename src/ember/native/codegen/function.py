@@ -92,6 +92,7 @@ from llvmlite import ir
 
 from ember.native.analysis import loops as loop_facts
 from ember.native.analysis.effects import check_free as is_check_free
+from ember.native.analysis.numpy_scalars import numpy_safe
 from ember.native.analysis.recursion import recursive_calls
 from ember.native.analysis.unbound import maybe_unbound
 from ember.native.boundary import abi
@@ -179,7 +180,8 @@ def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = Fals
     root_fn = fns[root.symbol]
     if root.symbol in members:
         root_fn = root_wrapper(module, capi, root_fn, root)
-    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type)
+    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type,
+                  unit.call, numpy_safe(root))
     return module
 
 

@@ -20,6 +20,7 @@ from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
 from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
+from ember.native.frontend.calls import Default, bind_arguments
 from ember.native.frontend.operators import (
     RuleError,
     binop_types,
@@ -536,28 +537,21 @@ class ExprTyper:
                         FALLBACK_HINT)
 
     def _call_jit(self, callee: types.FunctionType, dotted: str, node: ast.Call) -> Expr:
-        if node.keywords:
-            raise self.error(node.keywords[0], f"keyword arguments to @jit function '{dotted}' "
-                             "are not supported", "pass the arguments by position")
-        code = callee.__code__
-        if code.co_flags & (0x04 | 0x08) or code.co_kwonlyargcount:  # *args / **kwargs
-            raise RuleError(f"'{dotted}' has *args, **kwargs or keyword-only parameters, "
-                            "which ember cannot compile", "use plain positional parameters")
-        args = [self.expr(a) for a in node.args]
-        nparams = code.co_argcount
-        defaults = callee.__defaults__ or ()
-        missing = nparams - len(args)
-        if missing < 0 or missing > len(defaults):
-            raise RuleError(f"{dotted}() takes {nparams} positional arguments but "
-                            f"{len(args)} were given")
-        if missing:
-            for value in defaults[len(defaults) - missing:]:
-                if not _is_constant(value):
+        # Keywords and defaults bound as CPython binds them (frontend/calls.py).
+        args: list[Expr] = []
+        arg_nodes: list[ast.AST] = []
+        for item in bind_arguments(callee, node):
+            if isinstance(item, Default):
+                if not _is_constant(item.value):
                     raise RuleError(f"{dotted}() has a default value of type "
-                                    f"{type(value).__name__}, which compiled code cannot pass",
-                                    "pass every argument explicitly")
-                args.append(self._constant(value, node))
-        for a, arg_node in zip(args, node.args, strict=False):
+                                    f"{type(item.value).__name__}, which compiled code "
+                                    "cannot pass", "pass every argument explicitly")
+                args.append(self._constant(item.value, node))
+                arg_nodes.append(node)
+            else:
+                args.append(self.expr(item))
+                arg_nodes.append(item)
+        for a, arg_node in zip(args, arg_nodes, strict=True):
             if a.type == STR:
                 raise self.error(arg_node, "a string cannot be passed to a @jit function",
                                  "strings are only supported as print() arguments")
