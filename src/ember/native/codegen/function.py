@@ -92,6 +92,7 @@ from llvmlite import ir
 
 from ember.native.analysis import loops as loop_facts
 from ember.native.analysis.effects import check_free as is_check_free
+from ember.native.analysis.numpy_scalars import numpy_safe
 from ember.native.analysis.recursion import recursive_calls
 from ember.native.analysis.unbound import maybe_unbound
 from ember.native.boundary import abi
@@ -100,6 +101,8 @@ from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_t
 from ember.native.codegen import arrays as lower_arrays
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import fancy as lower_fancy
+from ember.native.codegen import fancy_funcs as lower_fancy_funcs
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen import slice_assign as lower_slice_assign
@@ -107,7 +110,9 @@ from ember.native.codegen import views as lower_views
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
+from ember.native.codegen.debuginfo import DebugLines
 from ember.native.ir import arrays as A
+from ember.native.ir import fancy as F
 from ember.native.ir import nodes as T
 from ember.native.ir import views as V
 from ember.native.options import Options
@@ -123,7 +128,7 @@ from ember.native.types import (
 # ---------------------------------------------------------------- the unit
 
 
-def lower_unit(unit: T.CompileUnit, options: Options) -> str:
+def lower_unit(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> str:
     """LLVM IR text of a whole unit: every specialization, plus the root's entry.
 
     >>> from ember.native.frontend.statements import infer_unit
@@ -134,11 +139,14 @@ def lower_unit(unit: T.CompileUnit, options: Options) -> str:
     >>> 'define i32 @"_ember_f_' in text
     True
     """
-    return str(lower_module(unit, options))
+    return str(lower_module(unit, options, debug_lines))
 
 
-def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
+def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> ir.Module:
+    """The unit's LLVM module; ``debug_lines`` attaches each statement's source line
+    (for ``ember explain``: codegen/debuginfo.py)."""
     module = ir.Module(name=unit.root.symbol)
+    debug = DebugLines(module, unit.root.span.path) if debug_lines else None
     capi = CApi(module)
     recursive = recursive_calls(unit)
     members = {sym for sym, callees in recursive.items() if callees} | {
@@ -165,6 +173,8 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
         lowerer = FunctionLowerer(module, capi, fns, f, options, check_free, members)
+        if debug is not None:
+            lowerer.debug = (debug, debug.subprogram(lowerer.fn, f.qualname, f.span.line))
         lowerer.recursive = recursive[f.symbol]
         if f is unit.root:
             lowerer.pending_return = False  # the root raises, even wrapped
@@ -173,12 +183,16 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     root_fn = fns[root.symbol]
     if root.symbol in members:
         root_fn = root_wrapper(module, capi, root_fn, root)
-    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type)
+    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type,
+                  unit.call, numpy_safe(root))
     return module
 
 
 class FunctionLowerer(Gen):
     """Lowers the body of one :class:`TypedFunction` into its declared LLVM function."""
+
+    #: explain's line table and this function's subprogram (None: no debug info)
+    debug: tuple[DebugLines, ir.DIValue] | None = None
 
     def __init__(
         self,
@@ -261,6 +275,8 @@ class FunctionLowerer(Gen):
             self.stmt(s)
 
     def stmt(self, s: T.Stmt | A.SetItem | A.AugSetItem) -> None:
+        if self.debug is not None:
+            self.b.debug_metadata = self.debug[0].location(self.debug[1], s.span)
         rule = STATEMENTS.get(type(s))
         if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(type(s).__name__)
@@ -507,6 +523,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     A.SetItem: lower_arrays.set_item,
     A.AugSetItem: lower_arrays.aug_set_item,
     V.SliceAssign: lower_slice_assign.slice_assign,
+    F.FancySet: lower_fancy.fancy_set,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -535,4 +552,6 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     V.ArrayView: lower_views.view,
     V.ArrayPermute: lower_views.permute,
     V.ArrayReshape: lower_views.reshape,
+    F.FancyGet: lower_fancy.fancy_get,
+    F.FancyCall: lower_fancy_funcs.fancy_call,
 }
