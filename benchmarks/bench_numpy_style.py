@@ -116,14 +116,14 @@ def print_row(name: str, engines: list[str], times: dict[str, list[float]],
     )
     rn, rp = ratio(times, "ember", "numba"), ratio(times, "ember", "numpy")
     print(f"{name:14}{cells} "
-          + (f"{rn:10.2f}x " if not math.isnan(rn) else f"{'-':>11} ")
-          + (f"{rp:10.2f}x" if not math.isnan(rp) else f"{'-':>11}"), flush=True)
+          + (f"{rn:10.3g}x " if not math.isnan(rn) else f"{'-':>11} ")
+          + (f"{rp:10.3g}x" if not math.isnan(rp) else f"{'-':>11}"), flush=True)
     for engine, note in notes.items():
         print(f"{'':14} {engine}: {note}", flush=True)
 
 
 def geomean(xs: list[float]) -> str:
-    return f"{statistics.geometric_mean(xs):10.2f}x" if xs else f"{'-':>11}"
+    return f"{statistics.geometric_mean(xs):10.3g}x" if xs else f"{'-':>11}"
 
 
 def run(scale: float, rounds: int, budget: float, engines: list[str]) -> None:
