@@ -98,6 +98,7 @@ from ember.native.boundary import abi
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
 from ember.native.codegen import arrays as lower_arrays
+from ember.native.codegen import axis_reductions as lower_reductions
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
 from ember.native.codegen import loops as lower_loops
@@ -107,6 +108,7 @@ from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.ir import arrays as A
 from ember.native.ir import nodes as T
+from ember.native.ir import reductions as R
 from ember.native.options import Options
 from ember.native.types import (
     Bool,
@@ -528,4 +530,6 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayMap: lower_arrays.map_array,
     A.ArrayRange: lower_arrays.arange,
     A.ArrayReduce: lower_arrays.reduce,
+    R.AxisReduce: lower_reductions.reduce_axes,
+    R.AxisAccumulate: lower_reductions.accumulate,
 }

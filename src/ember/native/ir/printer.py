@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
+from ember.native.ir import reductions as R
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -227,4 +228,9 @@ class _Printer:
             return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"
+        if isinstance(e, R.AxisReduce):
+            keep = ", keepdims" if e.keepdims else ""
+            return f"{self.expr(e.array)}.{e.op}(axis={e.axes}, {e.dtype}{keep})"
+        if isinstance(e, R.AxisAccumulate):
+            return f"{self.expr(e.array)}.{e.op}(axis={e.axis}, {e.dtype})"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
