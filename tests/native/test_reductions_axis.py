@@ -1,0 +1,159 @@
+"""Reductions over axes against NumPy: every reduction, as a method and as an ``np.``
+function, over None / each axis / negative axes / tuples, with keepdims and dtype=,
+for the dtypes and layouts (C, F, strided, negative strides, transposed) hypothesis
+draws, including 0-size and 1-element arrays and NaN, inf and -0.0.
+
+Comparisons are strict (:func:`_harness.same`: dtype, shape, values bit for bit, NaN
+positions, signed zeros) after one conversion: NumPy returns a NumPy scalar where
+every axis is reduced, ember its own int/float/bool (NumPy scalars out are not made
+here). Documented differences, each encoded exactly: a reduction to one of ember's
+ints whose exact value leaves int64 (a whole-array int sum or product, a uint64
+result of 2**63 or more) raises OverflowError where NumPy wraps; errors raised while
+compiling (a bad axis) are ember's subclasses of NumPy's exception classes.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _harness as H  # noqa: E402
+
+OPS = ("sum", "prod", "min", "max", "mean", "all", "any", "argmin", "argmax")
+DTYPES = ("float64", "float32", "int32", "int64", "uint8", "uint64", "bool", "int8")
+FLOATS = [0.0, -0.0, 1.5, -2.25, 3.0, 1e-3, 1e8, -7.0, math.nan, math.inf, -math.inf, 0.1]
+
+
+def _axis_specs(op: str, ndim: int) -> list[str]:
+    """The argument texts a function of ``op`` over an ``ndim``-d array tries."""
+    specs = ["", "axis=None"] + [str(k) for k in range(ndim)] + [f"axis={-ndim}"]
+    specs.append("keepdims=True")
+    if op not in ("argmin", "argmax"):
+        specs += [f"axis={tuple(range(ndim))}", f"axis=(0, -1), keepdims=True" if ndim > 1
+                  else "axis=(0,)"]
+        if ndim == 3:
+            specs.append("axis=(0, 2)")
+    else:
+        specs.append(f"axis={ndim - 1}, keepdims=True")
+    if op in ("sum", "prod", "mean"):
+        specs += ["dtype=np.float64", "axis=0, dtype=np.float32"]
+    return specs
+
+
+def _source(op: str, ndim: int, how: str) -> str:
+    calls = []
+    for spec in _axis_specs(op, ndim):
+        calls.append(f"a.{op}({spec})" if how == "method" else
+                     f"np.{op}(a{', ' + spec if spec else ''})")
+    return f"def f_{op}_{ndim}_{how}(a):\n    return ({', '.join(calls)},)\n"
+
+
+_FUNCTIONS: dict[tuple[str, int, str], Any] = {}
+
+
+def _function(op: str, ndim: int, how: str) -> Any:
+    key = (op, ndim, how)
+    if key not in _FUNCTIONS:
+        _FUNCTIONS[key] = H.define(_source(op, ndim, how), f"f_{op}_{ndim}_{how}", {"np": np})
+    return _FUNCTIONS[key]
+
+
+@st.composite
+def arrays(draw: st.DrawFn, ndim: int, dtype: str) -> np.ndarray:
+    """An array of ``ndim`` dims in one of the layouts NumPy hands over."""
+    shape = tuple(draw(st.integers(0 if i == 0 else 1, 5)) for i in range(ndim))
+    if draw(st.booleans()) and ndim > 1:
+        shape = tuple(draw(st.integers(0, 4)) for _ in range(ndim))  # any axis may be 0
+    big = tuple(2 * s + 1 for s in shape)
+    n = math.prod(big)
+    if dtype.startswith("float"):
+        values = draw(st.lists(st.one_of(st.sampled_from(FLOATS), st.floats(-1e6, 1e6)),
+                               min_size=n, max_size=n))
+    elif dtype == "bool":
+        values = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    else:
+        info = np.iinfo(dtype)
+        edge = st.sampled_from([0, 1, int(info.min), int(info.max), 2, 3])
+        values = draw(st.lists(st.one_of(edge, st.integers(int(info.min), int(info.max)),
+                                         st.integers(0, 9)), min_size=n, max_size=n))
+    base = np.array(values, dtype=dtype).reshape(big)
+    layout = draw(st.sampled_from(["C", "F", "strided", "negative", "transposed"]))
+    plain = tuple(slice(0, s) for s in shape)
+    if layout == "C":
+        return np.ascontiguousarray(base[plain])
+    if layout == "F":
+        return np.asfortranarray(base[plain])
+    if layout == "strided":
+        return base[tuple(slice(0, 2 * s, 2) for s in shape)]
+    if layout == "negative":
+        return base[tuple(slice(2 * s - 1 if s else 0, None, -2) if s else slice(0, 0)
+                          for s in shape)]
+    return np.ascontiguousarray(base[plain].transpose()).transpose()
+
+
+def _exact(op: str, a: np.ndarray) -> int | None:
+    """The exact int a whole-array int sum/product has (ember raises beyond int64)."""
+    values = [int(v) for v in a.ravel()]
+    if op == "sum":
+        return sum(values)
+    if op == "prod":
+        return math.prod(values)
+    return None
+
+
+def _expected_item(op: str, a: np.ndarray, spec_value: Any) -> tuple[Any, bool]:
+    """NumPy's result as ember returns it, and whether ember raises OverflowError."""
+    if not isinstance(spec_value, np.generic):
+        return spec_value, False
+    if isinstance(spec_value, np.floating):
+        return float(spec_value), False
+    if isinstance(spec_value, np.bool_):
+        return bool(spec_value), False
+    exact = int(spec_value)
+    if a.dtype.kind != "f" and op in ("sum", "prod"):
+        exact = _exact(op, a) if spec_value.dtype.kind in "iu" else exact
+    return exact, not H.INT64_MIN <= exact <= H.INT64_MAX
+
+
+def _compare(jf: Any, op: str, a: np.ndarray) -> None:
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            py, py_exc, _ = H.run(jf.py_func, (a,))
+            got, got_exc, _ = H.run(jf, (a,))
+    where = f"{jf.__name__}({a!r} strides={a.strides}): numpy={py!r} {py_exc}, ember={got!r} {got_exc}"
+    if py_exc is not None:
+        assert got_exc is not None and issubclass(got_exc, py_exc), where
+        return
+    items, overflow = [], False
+    for v in py:
+        item, leaves = _expected_item(op, a, v)
+        items.append(item)
+        overflow = overflow or leaves
+    if overflow:
+        assert got_exc is OverflowError, where
+        return
+    assert got_exc is None, where
+    for k, (x, y) in enumerate(zip(items, got, strict=True)):
+        assert H.same(x, y), f"{where}; item {k}: {_axis_specs(op, a.ndim)[k]}"
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+@given(data=st.data())
+@H.PROFILE
+def test_reduction_matches_numpy(op: str, ndim: int, data: st.DataObject) -> None:
+    dtype = data.draw(st.sampled_from(DTYPES))
+    a = data.draw(arrays(ndim, dtype))
+    how = data.draw(st.sampled_from(["method", "function"]))
+    _compare(_function(op, ndim, how), op, a)
