@@ -157,3 +157,62 @@ def test_reduction_matches_numpy(op: str, ndim: int, data: st.DataObject) -> Non
     a = data.draw(arrays(ndim, dtype))
     how = data.draw(st.sampled_from(["method", "function"]))
     _compare(_function(op, ndim, how), op, a)
+
+
+ACCUMULATE_SRC = """
+def f_cum_{ndim}_{how}(a):
+    return ({calls},)
+"""
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+@given(data=st.data())
+@H.PROFILE
+def test_cumsum_cumprod_match_numpy(ndim: int, data: st.DataObject) -> None:
+    dtype = data.draw(st.sampled_from(DTYPES))
+    a = data.draw(arrays(ndim, dtype))
+    how = data.draw(st.sampled_from(["method", "function"]))
+    key = ("cum", ndim, how)
+    if key not in _FUNCTIONS:
+        specs = ["", *(str(k) for k in range(ndim)), "axis=-1", "dtype=np.float64",
+                 "axis=0, dtype=np.int64"]
+        calls = [f"a.{op}({s})" if how == "method" else f"np.{op}(a{', ' + s if s else ''})"
+                 for op in ("cumsum", "cumprod") for s in specs]
+        source = ACCUMULATE_SRC.format(ndim=ndim, how=how, calls=", ".join(calls))
+        _FUNCTIONS[key] = H.define(source, f"f_cum_{ndim}_{how}", {"np": np})
+    jf = _FUNCTIONS[key]
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        a = np.nan_to_num(a)  # a float → int64 cast of nan/inf is undefined in C
+    with np.errstate(all="ignore"):
+        _compare(jf, "cumsum", a)
+
+
+LONG_SOURCE = """
+def f_long_{name}(a):
+    return a.sum({axis}), a.mean({axis}), np.sum(a, {axis}, dtype=np.float64)
+"""
+
+
+@pytest.mark.parametrize("shape,axis", [((300,), "0"), ((40, 300), "1"), ((300, 40), "0"),
+                                        ((9000,), "0"), ((3, 9000), "1"), ((130, 70), "None"),
+                                        ((20, 30, 40), "(0, 2)"), ((20, 30, 40), "(1, 2)")])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "negative"])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_long_sums_match_numpy_bit_for_bit(shape: tuple[int, ...], axis: str, layout: str,
+                                          dtype: str) -> None:
+    """Pairwise blocks and splits (> 128 elements) and NumPy's buffer (a non-contiguous
+    core, an int → float64 or float32 → float64 cast): the same rounding as NumPy's."""
+    name = "".join(c if c.isalnum() else "_" for c in axis) or "all"
+    key = ("long", len(shape), name)
+    if key not in _FUNCTIONS:
+        _FUNCTIONS[key] = H.define(LONG_SOURCE.format(name=f"{len(shape)}_{name}", axis=axis),
+                                   f"f_long_{len(shape)}_{name}", {"np": np})
+    jf = _FUNCTIONS[key]
+    rng = np.random.default_rng(len(shape) * 1000 + shape[-1])
+    base = rng.standard_normal(tuple(2 * s for s in shape)) * 1e4
+    base = base.astype(dtype) if dtype == "float32" else (base * 1e11).astype(dtype)
+    plain = tuple(slice(0, s) for s in shape)
+    a = {"C": np.ascontiguousarray(base[plain]), "F": np.asfortranarray(base[plain]),
+         "strided": base[tuple(slice(0, 2 * s, 2) for s in shape)],
+         "negative": base[tuple(slice(None, None, -2) for s in shape)]}[layout]
+    _compare(jf, "sum", a)

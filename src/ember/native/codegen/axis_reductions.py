@@ -236,40 +236,41 @@ def pairwise_core(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, src: 
             per = b.udiv(_k(BUFFER), b.select(b.icmp_signed("<", inner_n, _k(1)), _k(1), inner_n))
             per = b.select(b.icmp_signed("<", per, _k(1)), _k(1), per)
             per = b.select(b.icmp_signed("<", rows, per), rows, per)
-            buffer = new_buffer(b.mul(per, inner_n))
+            cap = b.mul(per, inner_n)
+            cap = b.select(b.icmp_signed(">", inner_n, _k(BUFFER)), _k(BUFFER), cap)
+            buffer = new_buffer(cap)
             ctx.pending.append(owner_of(b, buffer))
             with walk(b, outer, [axes.ins, axes.outs], [data, out]) as (pi, po):
-                _buffered(ctx, core, axes.ins, pi, po, per, data_of(b, buffer), src, acc)
+                _buffered(ctx, core, axes.ins, pi, po, cap, data_of(b, buffer), src, acc)
             ctx.pending.pop()
             py_decref(b, owner_of(b, buffer))
 
 
 def _buffered(ctx: Context, core: list[ir.Value], strides: list[ir.Value], pi: ir.Value,
-              po: ir.Value, per: ir.Value, buf: ir.Value, src: DType, acc: DType) -> None:
-    """The core's rows copied (converted) into ``buf``, ``per`` rows at a time, each
-    bufferful's pairwise sum added to ``*po``."""
+              po: ir.Value, cap: ir.Value, buf: ir.Value, src: DType, acc: DType) -> None:
+    """The core's elements copied (converted) into ``buf`` in order, each time ``cap``
+    of them are there (whole rows, or 8192 elements of a longer row) their pairwise sum
+    added to ``*po``, and the rest at the end."""
     b = ctx.builder
     aty, sty = storage_type(acc), storage_type(src)
     fn = pairwise_function(b.module, aty, contiguous=True)
-    inner_n = core[-1]
-    filled = ctx.alloca(I64, name="rows.filled")
+    filled = ctx.alloca(I64, name="buffer.filled")
     b.store(_k(0), filled)
 
     def flush(count: ir.Value) -> None:
-        part = b.call(fn, [buf, b.mul(count, inner_n), _k(acc.itemsize)])
+        part = b.call(fn, [buf, count, _k(acc.itemsize)])
         b.store(b.fadd(b.load(po, typ=aty, align=1), part), po, align=1)
 
     with walk(b, core[:-1], [strides[:-1]], [pi]) as (row,):
-        got = b.load(filled, typ=I64)
-        base = b.mul(got, inner_n)
-        with counted_loop(b, inner_n, name="col") as j:
+        with counted_loop(b, core[-1], name="col") as j:
+            got = b.load(filled, typ=I64)
             x = b.load(b.gep(row, [b.mul(j, strides[-1])], source_etype=BYTE), typ=sty, align=1)
-            b.store(convert(b, x, src, acc), b.gep(buf, [b.add(base, j)], source_etype=aty))
-        got = b.add(got, _k(1))
-        full = b.icmp_signed("==", got, per)
-        b.store(b.select(full, _k(0), got), filled)
-        with b.if_then(full):
-            flush(per)
+            b.store(convert(b, x, src, acc), b.gep(buf, [got], source_etype=aty))
+            got = b.add(got, _k(1))
+            full = b.icmp_signed("==", got, cap)
+            b.store(b.select(full, _k(0), got), filled)
+            with b.if_then(full):
+                flush(cap)
     left = b.load(filled, typ=I64)
     with b.if_then(b.icmp_signed(">", left, _k(0))):
         flush(left)
