@@ -37,7 +37,7 @@ def _axis_specs(op: str, ndim: int) -> list[str]:
     specs = ["", "axis=None"] + [str(k) for k in range(ndim)] + [f"axis={-ndim}"]
     specs.append("keepdims=True")
     if op not in ("argmin", "argmax"):
-        specs += [f"axis={tuple(range(ndim))}", f"axis=(0, -1), keepdims=True" if ndim > 1
+        specs += [f"axis={tuple(range(ndim))}", "axis=(0, -1), keepdims=True" if ndim > 1
                   else "axis=(0,)"]
         if ndim == 3:
             specs.append("axis=(0, 2)")
@@ -216,3 +216,59 @@ def test_long_sums_match_numpy_bit_for_bit(shape: tuple[int, ...], axis: str, la
          "strided": base[tuple(slice(0, 2 * s, 2) for s in shape)],
          "negative": base[tuple(slice(None, None, -2) for s in shape)]}[layout]
     _compare(jf, "sum", a)
+
+
+# ------------------------------------------------------------------- errors
+
+ERRORS = {
+    "axis_out": ("a.sum(axis=2)", np.exceptions.AxisError),
+    "axis_negative_out": ("np.mean(a, -3)", np.exceptions.AxisError),
+    "argmin_axis_out": ("a.argmin(axis=5)", np.exceptions.AxisError),
+    "duplicate": ("a.max(axis=(0, -2))", ValueError),
+    "argmin_tuple": ("np.argmax(a, axis=(0, 1))", TypeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_compile_time_errors_are_numpys(name: str) -> None:
+    """A bad axis is NumPy's exception class with NumPy's text, raised at the call, and
+    caught by ``except ValueError`` / ``except IndexError`` too for an AxisError."""
+    text, exc = ERRORS[name]
+    jf = H.define(f"def f_err_{name}(a):\n    return {text}\n", f"f_err_{name}", {"np": np})
+    a = np.ones((2, 3))
+    with pytest.raises(exc) as numpy_error:
+        jf.py_func(a)
+    with pytest.raises(exc) as ember_error:
+        jf(a)
+    assert str(numpy_error.value) in str(ember_error.value)
+    if exc is np.exceptions.AxisError:
+        assert isinstance(ember_error.value, ValueError | IndexError)
+        assert "error:" in str(ember_error.value)  # ember's source diagnostic
+
+
+@pytest.mark.parametrize("text", ["a.min(axis=0)", "a.argmax(axis=0)", "np.amax(a)",
+                                  "np.argmin(a)"])
+def test_empty_reductions_raise_numpys_value_error(text: str) -> None:
+    name = "".join(c if c.isalnum() else "_" for c in text)
+    jf = H.define(f"def f_empty_{name}(a):\n    return {text}\n", f"f_empty_{name}", {"np": np})
+    a = np.ones((0, 3))
+    with pytest.raises(ValueError) as numpy_error:
+        jf.py_func(a)
+    with pytest.raises(ValueError) as ember_error:
+        jf(a)
+    assert str(ember_error.value) == str(numpy_error.value)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("np.std(a)", "np.std() is not supported in compiled code yet"),
+    ("a.sum(out=a)", "out=...) is not supported"),
+    ("a.sum(initial=1)", "keyword 'initial' is not supported"),
+    ("a.sum(axis=k)", "the axis must be a constant"),
+])
+def test_unsupported_reductions_are_compile_errors(text: str, message: str) -> None:
+    from ember.diagnostics import EmberError
+
+    name = "".join(c if c.isalnum() else "_" for c in text)
+    jf = H.define(f"def f_no_{name}(a, k):\n    return {text}\n", f"f_no_{name}", {"np": np})
+    with pytest.raises(EmberError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        jf(np.ones((2, 3)), 0)
