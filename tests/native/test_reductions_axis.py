@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 import _harness as H  # noqa: E402
 
-OPS = ("sum", "prod", "min", "max", "mean", "all", "any", "argmin", "argmax")
+OPS = ("sum", "prod", "min", "max", "mean", "all", "any", "argmin", "argmax", "nanmin",
+       "nanmax")
 DTYPES = ("float64", "float32", "int32", "int64", "uint8", "uint64", "bool", "int8")
 FLOATS = [0.0, -0.0, 1.5, -2.25, 3.0, 1e-3, 1e8, -7.0, math.nan, math.inf, -math.inf, 0.1]
 
@@ -51,7 +52,7 @@ def _axis_specs(op: str, ndim: int) -> list[str]:
 def _source(op: str, ndim: int, how: str) -> str:
     calls = []
     for spec in _axis_specs(op, ndim):
-        calls.append(f"a.{op}({spec})" if how == "method" else
+        calls.append(f"a.{op}({spec})" if how == "method" and not op.startswith("nan") else
                      f"np.{op}(a{', ' + spec if spec else ''})")
     return f"def f_{op}_{ndim}_{how}(a):\n    return ({', '.join(calls)},)\n"
 
@@ -226,6 +227,7 @@ ERRORS = {
     "argmin_axis_out": ("a.argmin(axis=5)", np.exceptions.AxisError),
     "duplicate": ("a.max(axis=(0, -2))", ValueError),
     "argmin_tuple": ("np.argmax(a, axis=(0, 1))", TypeError),
+    "nanmin_out": ("np.nanmin(a, 2)", np.exceptions.AxisError),
 }
 
 
@@ -247,7 +249,7 @@ def test_compile_time_errors_are_numpys(name: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["a.min(axis=0)", "a.argmax(axis=0)", "np.amax(a)",
-                                  "np.argmin(a)"])
+                                  "np.argmin(a)", "np.nanmax(a, 0)", "np.nanmin(a)"])
 def test_empty_reductions_raise_numpys_value_error(text: str) -> None:
     name = "".join(c if c.isalnum() else "_" for c in text)
     jf = H.define(f"def f_empty_{name}(a):\n    return {text}\n", f"f_empty_{name}", {"np": np})

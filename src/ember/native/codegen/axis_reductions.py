@@ -102,7 +102,11 @@ def combine(b: ir.IRBuilder, op: str, acc: ir.Value, x: ir.Value, dtype: DType) 
     if op in ("all", "any"):
         bit = b.zext(truthy(b, x, dtype), I8)
         return b.and_(acc, bit) if op == "all" else b.or_(acc, bit)
-    smaller = op == "min"
+    smaller = op in ("min", "nanmin")
+    if f and op.startswith("nan"):  # np.fmin/fmax: NaN loses; on a tie the earlier wins
+        beats = b.fcmp_ordered("<" if smaller else ">", x, acc)
+        fresh = b.and_(b.fcmp_unordered("uno", acc, acc), b.fcmp_ordered("ord", x, x))
+        return b.select(b.or_(beats, fresh), x, acc)
     if f:  # NumPy's scalar rule: the first NaN stays; on a tie the later element wins
         take = b.fcmp_unordered("<=" if smaller else ">=", x, acc)
         keep_nan = b.fcmp_unordered("uno", acc, acc)
@@ -314,7 +318,7 @@ def _initialize(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.
     dims = [_k(1) if k in e.axes else dim_of(b, value, k) for k in range(t.ndim)]
     ins = [stride_of(b, value, k) for k in range(t.ndim)]
     with walk(b, dims, [ins, out_strides], [data_of(b, value), out]) as (pi, po):
-        if e.op in ("min", "max"):
+        if e.op in ("min", "max", "nanmin", "nanmax"):
             first = b.load(pi, typ=storage_type(t.dtype), align=1)
             b.store(convert(b, first, t.dtype, e.dtype), po, align=1)
         else:
@@ -329,10 +333,11 @@ def reduce_axes(gen: FunctionLowerer, e: AxisReduce) -> ir.Value:
     assert isinstance(t, Array)
     with operand(ctx, e.array) as value:
         count = _reduced_size(b, value, e.axes)
-        if e.op in ("min", "max", "argmin", "argmax"):
+        if e.op in ("min", "max", "nanmin", "nanmax", "argmin", "argmax"):
             with unlikely(ctx, b.icmp_signed("==", count, _k(0))):
-                if e.op in ("min", "max"):
-                    name = "minimum" if e.op == "min" else "maximum"
+                if not e.op.startswith("arg"):
+                    name = {"min": "minimum", "max": "maximum", "nanmin": "fmin",
+                            "nanmax": "fmax"}[e.op]
                     raise_message(ctx, "ValueError", f"zero-size array to reduction operation "
                                   f"{name} which has no identity")
                 else:

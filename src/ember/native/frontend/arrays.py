@@ -226,7 +226,7 @@ def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
     t = value.type
     if is_unknown(t):
         return typer.unknown(node)
-    if name in reductions.PARAMETERS:
+    if name in reductions.METHODS:
         return reductions.method(typer, node, value, name, dtype_of)
     if node.args or node.keywords:
         raise typer.error(node, f"{name}() takes no arguments in compiled code",

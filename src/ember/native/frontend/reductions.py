@@ -40,12 +40,15 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "all": ("axis", *_TAIL), "any": ("axis", *_TAIL),
     "argmin": ("axis", "out"), "argmax": ("axis", "out"),
     "cumsum": ("axis", "dtype", "out"), "cumprod": ("axis", "dtype", "out"),
+    "nanmin": ("axis", *_TAIL), "nanmax": ("axis", *_TAIL),
 }  # fmt: skip
+#: The reductions that are ndarray methods too (``a.sum()``; there is no ``a.nanmin()``).
+METHODS = tuple(n for n in PARAMETERS if not n.startswith("nan"))
 KEYWORD_ONLY = {"argmin": ("keepdims",), "argmax": ("keepdims",)}
 #: ``np.<name>`` → the reduction it is (``np.amin`` is ``min``).
 NUMPY_NAMES = {**{n: n for n in PARAMETERS}, "amin": "min", "amax": "max"}
 #: NumPy reductions compiled code does not have yet: a clear error naming them.
-NOT_YET = ("std", "var", "nansum", "nanmean", "nanmin", "nanmax", "nanprod", "nanstd",
+NOT_YET = ("std", "var", "nansum", "nanmean", "nanprod", "nanstd",
            "nanvar", "average", "median", "ptp")
 METHODS_HINT = ("supported: .sum() .prod() .min() .max() .mean() .all() .any() .argmin() "
                 ".argmax() .cumsum() .cumprod() with axis=, keepdims=, dtype=")
@@ -112,7 +115,7 @@ DTypeReader = Callable[["ExprTyper", ast.expr], DType]
 
 def method(typer: ExprTyper, node: ast.Call, value: AnyExpr, name: str,
            dtype_of: DTypeReader) -> AnyExpr:
-    """``a.<name>(...)``, a reduction method (``name`` in :data:`PARAMETERS`)."""
+    """``a.<name>(...)``, a reduction method (``name`` in :data:`METHODS`)."""
     return _reduction(typer, node, name, value, list(node.args), name, dtype_of)
 
 
