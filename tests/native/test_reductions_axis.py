@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _harness as H  # noqa: E402
 
 OPS = ("sum", "prod", "min", "max", "mean", "all", "any", "argmin", "argmax", "nanmin",
-       "nanmax")
+       "nanmax", "nansum")
 DTYPES = ("float64", "float32", "int32", "int64", "uint8", "uint64", "bool", "int8")
 FLOATS = [0.0, -0.0, 1.5, -2.25, 3.0, 1e-3, 1e8, -7.0, math.nan, math.inf, -math.inf, 0.1]
 
@@ -44,7 +44,7 @@ def _axis_specs(op: str, ndim: int) -> list[str]:
             specs.append("axis=(0, 2)")
     else:
         specs.append(f"axis={ndim - 1}, keepdims=True")
-    if op in ("sum", "prod", "mean"):
+    if op in ("sum", "prod", "mean", "nansum"):
         specs += ["dtype=np.float64", "axis=0, dtype=np.float32"]
     return specs
 
@@ -103,7 +103,7 @@ def arrays(draw: st.DrawFn, ndim: int, dtype: str) -> np.ndarray:
 def _exact(op: str, a: np.ndarray) -> int | None:
     """The exact int a whole-array int sum/product has (ember raises beyond int64)."""
     values = [int(v) for v in a.ravel()]
-    if op == "sum":
+    if op in ("sum", "nansum"):
         return sum(values)
     if op == "prod":
         return math.prod(values)
@@ -119,7 +119,7 @@ def _expected_item(op: str, a: np.ndarray, spec_value: Any) -> tuple[Any, bool]:
     if isinstance(spec_value, np.bool_):
         return bool(spec_value), False
     exact = int(spec_value)
-    if a.dtype.kind != "f" and op in ("sum", "prod"):
+    if a.dtype.kind != "f" and op in ("sum", "prod", "nansum"):
         exact = _exact(op, a) if spec_value.dtype.kind in "iu" else exact
     return exact, not H.INT64_MIN <= exact <= H.INT64_MAX
 
@@ -190,7 +190,8 @@ def test_cumsum_cumprod_match_numpy(ndim: int, data: st.DataObject) -> None:
 
 LONG_SOURCE = """
 def f_long_{name}(a):
-    return a.sum({axis}), a.mean({axis}), np.sum(a, {axis}, dtype=np.float64)
+    return (a.sum({axis}), a.mean({axis}), np.sum(a, {axis}, dtype=np.float64),
+            np.nansum(a, {axis}), np.nansum(a, {axis}, dtype=np.float64))
 """
 
 

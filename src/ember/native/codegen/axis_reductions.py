@@ -85,6 +85,15 @@ def convert(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Value:
     return b.sext(x, to) if src.kind == "i" else b.zext(x, to)
 
 
+def load_converted(b: ir.IRBuilder, ptr: ir.Value, src: DType, dst: DType,
+                   nan_zero: bool = False) -> ir.Value:
+    """The element at ``ptr`` converted to ``dst`` (NaN read as 0 for nansum)."""
+    x = b.load(ptr, typ=storage_type(src), align=1)
+    if nan_zero and src.kind == "f":
+        x = b.select(b.fcmp_unordered("uno", x, x), ir.Constant(x.type, 0.0), x)
+    return convert(b, x, src, dst)
+
+
 def truthy(b: ir.IRBuilder, x: ir.Value, dtype: DType) -> ir.Value:
     """An i1: the element is non-zero (NaN is true)."""
     if dtype.kind == "f":
@@ -95,7 +104,7 @@ def truthy(b: ir.IRBuilder, x: ir.Value, dtype: DType) -> ir.Value:
 def combine(b: ir.IRBuilder, op: str, acc: ir.Value, x: ir.Value, dtype: DType) -> ir.Value:
     """``acc op x`` in the accumulator's storage type (``x`` already converted)."""
     f = dtype.kind == "f"
-    if op in ("sum", "mean", "cumsum"):
+    if op in ("sum", "mean", "cumsum", "nansum"):
         return b.fadd(acc, x) if f else b.add(acc, x)
     if op in ("prod", "cumprod"):
         return b.fmul(acc, x) if f else b.mul(acc, x)
@@ -197,7 +206,7 @@ def elementwise(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, op: str
     sty, aty = storage_type(src), storage_type(acc)
 
     def step(po: ir.Value, pi: ir.Value) -> None:
-        x = convert(b, b.load(pi, typ=sty, align=1), src, acc)
+        x = load_converted(b, pi, src, acc, op == "nansum")
         b.store(combine(b, op, b.load(po, typ=aty, align=1), x, acc), po, align=1)
 
     inner_n, s_in, s_out = axes.dims[-1], axes.ins[-1], axes.outs[-1]
@@ -214,9 +223,12 @@ def elementwise(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, op: str
 
 
 def pairwise_core(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, src: DType,
-                  acc: DType, new_buffer: Callable[[ir.Value], ir.Value]) -> None:
+                  acc: DType, new_buffer: Callable[[ir.Value], ir.Value],
+                  nan_zero: bool = False) -> None:
     """``out[o] += pairwise(core)`` for each position of the axes outside the core (see
-    the module docstring)."""
+    the module docstring). ``nan_zero`` (nansum): NaN is read as 0 and the core summed
+    as NumPy sums its contiguous copy of the array (one run; 8192-element pieces of it
+    under a cast)."""
     b = ctx.builder
     n = len(axes.dims)
     start = axes.core_start()
@@ -228,7 +240,7 @@ def pairwise_core(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, src: 
         rows = b.mul(rows, d)
     aty = storage_type(acc)
     direct = b.icmp_signed("==", rows, _k(1))
-    if src != acc:
+    if src != acc or nan_zero:
         direct = ir.Constant(I1, 0)  # a cast: NumPy converts through its buffer
     with b.if_else(direct) as (run, buffered):
         with run:
@@ -242,21 +254,27 @@ def pairwise_core(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, src: 
             per = b.select(b.icmp_signed("<", rows, per), rows, per)
             cap = b.mul(per, inner_n)
             cap = b.select(b.icmp_signed(">", inner_n, _k(BUFFER)), _k(BUFFER), cap)
+            if nan_zero:
+                total = b.mul(rows, inner_n)
+                cap = total if src == acc else b.select(
+                    b.icmp_signed(">", total, _k(BUFFER)), _k(BUFFER), total)
             buffer = new_buffer(cap)
             ctx.pending.append(owner_of(b, buffer))
             with walk(b, outer, [axes.ins, axes.outs], [data, out]) as (pi, po):
-                _buffered(ctx, core, axes.ins, pi, po, cap, data_of(b, buffer), src, acc)
+                _buffered(ctx, core, axes.ins, pi, po, cap, data_of(b, buffer), src, acc,
+                          nan_zero)
             ctx.pending.pop()
             py_decref(b, owner_of(b, buffer))
 
 
 def _buffered(ctx: Context, core: list[ir.Value], strides: list[ir.Value], pi: ir.Value,
-              po: ir.Value, cap: ir.Value, buf: ir.Value, src: DType, acc: DType) -> None:
+              po: ir.Value, cap: ir.Value, buf: ir.Value, src: DType, acc: DType,
+              nan_zero: bool) -> None:
     """The core's elements copied (converted) into ``buf`` in order, each time ``cap``
     of them are there (whole rows, or 8192 elements of a longer row) their pairwise sum
     added to ``*po``, and the rest at the end."""
     b = ctx.builder
-    aty, sty = storage_type(acc), storage_type(src)
+    aty = storage_type(acc)
     fn = pairwise_function(b.module, aty, contiguous=True)
     filled = ctx.alloca(I64, name="buffer.filled")
     b.store(_k(0), filled)
@@ -268,8 +286,9 @@ def _buffered(ctx: Context, core: list[ir.Value], strides: list[ir.Value], pi: i
     with walk(b, core[:-1], [strides[:-1]], [pi]) as (row,):
         with counted_loop(b, core[-1], name="col") as j:
             got = b.load(filled, typ=I64)
-            x = b.load(b.gep(row, [b.mul(j, strides[-1])], source_etype=BYTE), typ=sty, align=1)
-            b.store(convert(b, x, src, acc), b.gep(buf, [got], source_etype=aty))
+            x = load_converted(b, b.gep(row, [b.mul(j, strides[-1])], source_etype=BYTE),
+                               src, acc, nan_zero)
+            b.store(x, b.gep(buf, [got], source_etype=aty))
             got = b.add(got, _k(1))
             full = b.icmp_signed("==", got, cap)
             b.store(b.select(full, _k(0), got), filled)
@@ -367,7 +386,7 @@ def _main_pass(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.V
     axes = Axes(b, value, t, e.axes, out_strides)
     axes.sort_and_coalesce()
     op = "sum" if e.op == "mean" else e.op
-    if op != "sum" or e.dtype.kind != "f":
+    if op not in ("sum", "nansum") or e.dtype.kind != "f":
         elementwise(ctx, axes, data_of(b, value), out, op, t.dtype, e.dtype)
         return
 
@@ -376,7 +395,8 @@ def _main_pass(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.V
 
     with b.if_else(axes.red[-1]) as (inner_reduced, inner_kept):
         with inner_reduced:
-            pairwise_core(ctx, axes, data_of(b, value), out, t.dtype, e.dtype, new_buffer)
+            pairwise_core(ctx, axes, data_of(b, value), out, t.dtype, e.dtype, new_buffer,
+                          op == "nansum")
         with inner_kept:
             elementwise(ctx, axes, data_of(b, value), out, op, t.dtype, e.dtype)
 

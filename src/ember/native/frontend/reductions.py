@@ -40,7 +40,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "all": ("axis", *_TAIL), "any": ("axis", *_TAIL),
     "argmin": ("axis", "out"), "argmax": ("axis", "out"),
     "cumsum": ("axis", "dtype", "out"), "cumprod": ("axis", "dtype", "out"),
-    "nanmin": ("axis", *_TAIL), "nanmax": ("axis", *_TAIL),
+    "nanmin": ("axis", *_TAIL), "nanmax": ("axis", *_TAIL), "nansum": ("axis", "dtype", *_TAIL),
 }  # fmt: skip
 #: The reductions that are ndarray methods too (``a.sum()``; there is no ``a.nanmin()``).
 METHODS = tuple(n for n in PARAMETERS if not n.startswith("nan"))
@@ -48,7 +48,7 @@ KEYWORD_ONLY = {"argmin": ("keepdims",), "argmax": ("keepdims",)}
 #: ``np.<name>`` → the reduction it is (``np.amin`` is ``min``).
 NUMPY_NAMES = {**{n: n for n in PARAMETERS}, "amin": "min", "amax": "max"}
 #: NumPy reductions compiled code does not have yet: a clear error naming them.
-NOT_YET = ("std", "var", "nansum", "nanmean", "nanprod", "nanstd",
+NOT_YET = ("std", "var", "nanmean", "nanprod", "nanstd",
            "nanvar", "average", "median", "ptp")
 METHODS_HINT = ("supported: .sum() .prod() .min() .max() .mean() .all() .any() .argmin() "
                 ".argmax() .cumsum() .cumprod() with axis=, keepdims=, dtype=")
@@ -95,7 +95,7 @@ def result_dtype(op: str, dtype: DType) -> DType:
     >>> str(result_dtype("mean", DType("int8"))), str(result_dtype("argmax", DType("float32")))
     ('float64', 'int64')
     """
-    if op in ("sum", "prod", "cumsum", "cumprod"):
+    if op in ("sum", "prod", "cumsum", "cumprod", "nansum"):
         if dtype.kind in "bi":
             return DType("int64")
         return DType("uint64") if dtype.kind == "u" else dtype
@@ -221,11 +221,13 @@ def _reduction(typer: ExprTyper, node: ast.Call, op: str, value: AnyExpr,
         return typer.unknown(node)
     assert isinstance(t, Array)
     got = _arguments(typer, node, op, args, shown)
+    if op == "nansum" and t.dtype.kind != "f":
+        op = "sum"  # NumPy: an int or bool array has no NaN to replace
     keepdims = bool(_constant(typer, got["keepdims"], "keepdims")) if "keepdims" in got else False
     dnode = got.get("dtype")
     dtype_given = dnode is not None and not (isinstance(dnode, ast.Constant) and dnode.value is None)
     dtype = dtype_of(typer, dnode) if dtype_given else result_dtype(op, t.dtype)
-    if dtype_given and op in ("sum", "prod", "cumsum", "cumprod") and dtype.kind == "b":
+    if dtype_given and op in ("sum", "prod", "cumsum", "cumprod", "nansum") and dtype.kind == "b":
         raise typer.error(dnode, f"{shown}(dtype=bool) is not supported in compiled code",
                           "use .any() / .all() for a logical or / and")
     if dtype_given and op == "mean" and dtype.kind != "f":

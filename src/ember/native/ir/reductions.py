@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # annotations only: ir.arrays lists these nodes in its union
 
 #: The reductions :class:`AxisReduce` computes (``amin``/``amax`` are min/max).
 REDUCE_OPS = ("sum", "prod", "min", "max", "mean", "all", "any", "argmin", "argmax",
-              "nanmin", "nanmax")
+              "nanmin", "nanmax", "nansum")
 #: The accumulations :class:`AxisAccumulate` computes.
 ACCUMULATE_OPS = ("cumsum", "cumprod")
 
