@@ -14,7 +14,9 @@ order::
 where the *core* is the innermost run of reduced axes: one strided run is summed
 pairwise in place; otherwise (a non-contiguous core, or a cast such as int → float64
 for a mean) its elements go through a buffer of whole rows, at most 8192 elements
-(NumPy's buffer), each bufferful summed pairwise and added. Integers wrap in the
+(NumPy's buffer), each bufferful summed pairwise and added. ``np.nansum`` reads NaN as
+0 and sums each core as one run, as NumPy sums its contiguous copy of the array;
+``np.nanmin``/``nanmax`` combine with ``np.fmin``/``fmax``'s rules. Integers wrap in the
 accumulator dtype as NumPy's do (the result is an array of that dtype); a reduction to
 one of ember's scalars keeps ember's int rule instead: an int product that leaves
 int64 raises OverflowError. llvmlite.ir only.
