@@ -18,13 +18,14 @@ loop the later).
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -61,6 +62,10 @@ def _source(op: str, ndim: int, how: str) -> str:
 
 
 _FUNCTIONS: dict[tuple[str, int, str], Any] = {}
+# Each example runs a dozen reductions of one array (a function per op and ndim): 40
+# examples per test by default keep the file near two minutes; EMBER_DIFF_EXAMPLES hunts
+# deeper.
+PROFILE = settings(H.PROFILE, max_examples=int(os.environ.get("EMBER_DIFF_EXAMPLES", "40")))
 
 
 def _function(op: str, ndim: int, how: str) -> Any:
@@ -166,7 +171,7 @@ def _unsigned_zero(v: Any) -> Any:
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 @given(data=st.data())
-@H.PROFILE
+@PROFILE
 def test_reduction_matches_numpy(op: str, ndim: int, data: st.DataObject) -> None:
     dtype = data.draw(st.sampled_from(DTYPES))
     a = data.draw(arrays(ndim, dtype))
@@ -182,7 +187,7 @@ def f_cum_{ndim}_{how}(a):
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 @given(data=st.data())
-@H.PROFILE
+@PROFILE
 def test_cumsum_cumprod_match_numpy(ndim: int, data: st.DataObject) -> None:
     dtype = data.draw(st.sampled_from(DTYPES))
     a = data.draw(arrays(ndim, dtype))
