@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "startup": "measure start-up cold vs warm and the imports that dominate it",
     "dist": "make a sourceless, single-Python copy of a package or app",
     "explain": "show every compile stage of a @jit function: source, types, LLVM IR, asm",
+    "annotate": "show a function's source, each line marked by what it compiles to",
+    "profile": "run a program and say which functions are worth compiling, and the gain",
 }
 
 

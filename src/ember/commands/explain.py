@@ -48,6 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="argument types, e.g. int,float or float64[:],int (default: the annotations)",
     )
     parser.add_argument(
+        "--all", action="store_true",
+        help="everything: the IR as lowered, and the CPython glue (argument checks, "
+             "boxing) beside your function's code")
+    parser.add_argument(
         "--stage",
         default="source,types,llvm,opt,asm",
         help="comma-separated stages to show: source, types, llvm, opt, asm (default: all)",
@@ -67,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        sys.stdout.write(explain(args.target, args.types, stages))
+        sys.stdout.write(explain(args.target, args.types, stages, full=args.all))
     except ExplainError as exc:
         sys.stderr.write(f"ember explain: error: {exc}\n")
         return 2

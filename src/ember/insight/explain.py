@@ -10,6 +10,7 @@ annotations; then source, typed IR, LLVM IR as lowered, after O3, and host assem
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
@@ -54,6 +55,9 @@ def _parse_type(word: str) -> Type:
         return scalar
     if word.startswith("(") and word.endswith(")"):
         return Tuple(parse_type_list(word[1:-1]))
+    printed = _printed_type(word)
+    if printed is not None:
+        return printed
     dtype, bracket, rest = word.partition("[")
     dtype = dtype.strip()
     if bracket and rest.endswith("]") and dtype in DTYPE_NAMES:
@@ -74,6 +78,53 @@ def _parse_type(word: str) -> Type:
         f"(int, float), or an array such as float64[:] or int32[:, ::1]; dtypes: "
         f"{', '.join(DTYPE_NAMES)})"
     )
+
+
+def _printed_type(word: str) -> Type | None:
+    """A type as ember prints it (``array(float64, 1d, C)``, ``tuple[int64, bool]``): the
+    form signatures are stored in, in the native cache and in ``f.signatures``."""
+    if word.startswith("tuple[") and word.endswith("]"):
+        return Tuple(parse_type_list(word[6:-1]))
+    if not (word.startswith("array(") and word.endswith(")")):
+        return None
+    parts = [p.strip() for p in word[6:-1].split(",")]
+    if len(parts) in (3, 4) and parts[0] in DTYPE_NAMES and parts[1].endswith("d") \
+            and parts[1][:-1].isdigit() and parts[2] in ("C", "F", "A") \
+            and parts[3:] in ([], ["readonly"]):
+        return Array(DType(parts[0]), int(parts[1][:-1]), parts[2], bool(parts[3:]))
+    return None
+
+
+def resolve_types(func: Any, type_text: str | None) -> tuple[tuple[Type, ...], str]:
+    """The argument types to show ``func`` for, and where they come from: ``--types``,
+    else its annotations, else the specialization that ran last (a fresh entry of the
+    native cache), so what is shown is what runs."""
+    from ember.native.runtime.dispatch import annotated_types
+
+    if type_text is not None:
+        return parse_type_list(type_text), "--types"
+    annotated = annotated_types(func)
+    if annotated is not None:
+        return annotated, "its annotations"
+    ran = cached_signatures(func)
+    if ran:
+        how = "the specialization that ran last" + (f" (of {len(ran)})" if len(ran) > 1 else "")
+        return parse_type_list(ran[0][1:-1]), f"the native cache: {how}"
+    raise ExplainError(f"{func.__name__} has unannotated parameters and no compiled "
+                       "specialization in the native cache: give their types, e.g. "
+                       "--types int,float (or run the program once)")
+
+
+def cached_signatures(func: Any) -> list[str]:
+    """Signatures (as printed) of ``func``'s fresh native cache entries, newest first."""
+    import os
+
+    from ember.native.cache.scan import scan_native_cache
+
+    records = [r for r in scan_native_cache([func.__code__.co_filename])
+               if r.qualname == func.__qualname__ and r.state == "fresh" and r.signature]
+    records.sort(key=lambda r: -os.stat(r.path).st_mtime)
+    return [r.signature for r in records if r.signature is not None]
 
 
 def load_function(target: str) -> Any:
@@ -119,6 +170,21 @@ def load_function(target: str) -> Any:
     return obj
 
 
+def module_functions(path_text: str) -> list[Any]:
+    """Every function defined at the top level of the file (``@jit`` ones included), in
+    source order."""
+    import inspect
+
+    module = load_function(f"{path_text}:__dict__")
+    out = []
+    for value in list(module.values()):
+        func = value.py_func if getattr(value, "__ember_jit__", False) else value
+        if inspect.isfunction(func) and func.__code__.co_filename == module.get("__file__"):
+            out.append(value)
+    return sorted(out, key=lambda v: (v.py_func if getattr(v, "__ember_jit__", False) else v)
+                  .__code__.co_firstlineno)
+
+
 def _syntax_diagnostic(path: str, exc: SyntaxError) -> Diagnostic:
     col = max((exc.offset or 1) - 1, 0)
     end_line = getattr(exc, "end_lineno", None)
@@ -141,9 +207,20 @@ def _where(exc: BaseException, path: Any) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
 
 
-def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES) -> str:
-    """Every compile stage of ``FILE.py:FUNC`` for the given (or annotated) argument
-    types, as text: source, typed IR, LLVM IR before and after O3, host assembly.
+LEGEND = """\
+notation: types are ember's (int64 is Python's int held in 64 bits; array(float64, 1d, C)
+is a 1-d float64 array in C order, F: Fortran order, A: any strides); $1, $2 are
+temporaries the compiler introduced; '; line N' marks the source line an instruction
+comes from. Only your function's code is shown: `--all` adds the CPython glue (argument
+checks, boxing) and the IR as lowered."""
+
+
+def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES,
+            full: bool = False) -> str:
+    """Every compile stage of ``FILE.py:FUNC`` for the given (or annotated, or cached)
+    argument types, as text: source, typed IR, LLVM IR before and after O3, host
+    assembly. Unless ``full``, the LLVM IR and assembly are only the user's function's
+    own (the CPython glue left out), each instruction marked with its source line.
 
     Raises :class:`ExplainError` for bad arguments and :class:`EmberError` for code
     outside the subset.
@@ -154,17 +231,13 @@ def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES
     from ember.native.frontend.statements import infer_unit
     from ember.native.ir.printer import format_unit
     from ember.native.runtime.compiler import lower_text
-    from ember.native.runtime.dispatch import annotated_types
 
     obj = load_function(target)
     options = getattr(obj, "options", Options())
     func = obj.py_func if getattr(obj, "__ember_jit__", False) else obj
     if not inspect.isfunction(func):
         raise ExplainError(f"{target} is not a function")
-    arg_types = parse_type_list(type_text) if type_text is not None else annotated_types(func)
-    if arg_types is None:
-        raise ExplainError(f"{func.__name__} has unannotated parameters: give their types, "
-                           "e.g. --types int,float")
+    arg_types, origin = resolve_types(func, type_text)
     unit = infer_unit(func, arg_types, options)
     sections: list[tuple[str, str]] = []
     if "source" in stages:
@@ -172,16 +245,93 @@ def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES
         code = func.__code__
         sections.append((f"source ({code.co_filename}:{start})", "".join(lines).rstrip("\n")))
     if "types" in stages:
-        sections.append(("typed IR", format_unit(unit).rstrip("\n")))
-    text = lower_text(unit, options)
-    if "llvm" in stages:
+        sections.append((f"typed IR (types from {origin})", format_unit(unit).rstrip("\n")))
+    text = lower_text(unit, options, debug_lines=not full)
+    if "llvm" in stages and full:
         sections.append(("LLVM IR (as lowered)", text.rstrip("\n")))
     if "opt" in stages or "asm" in stages:
         module = engine.optimize(text, unit.root.symbol)
         h = engine.host()
+        optimized = str(module)
+        source = func.__code__.co_filename
         if "opt" in stages:
-            sections.append((f"LLVM IR (after O3 for {h.cpu})", str(module).rstrip("\n")))
+            body = optimized if full else own_ir(optimized, source)
+            sections.append((f"LLVM IR (after O3 for {h.cpu})", body.rstrip("\n")))
         if "asm" in stages:
-            sections.append((f"assembly ({h.triple}, {h.cpu})",
-                             engine.emit_assembly(module).rstrip("\n")))
-    return "\n\n".join(f"== {title} ==\n{body}" for title, body in sections) + "\n"
+            asm = engine.emit_assembly(module)
+            body = asm if full else own_asm(asm, _own_functions(optimized), source)
+            sections.append((f"assembly ({h.triple}, {h.cpu})", body.rstrip("\n")))
+    out = "\n\n".join(f"== {title} ==\n{body}" for title, body in sections) + "\n"
+    return out if full else out + "\n" + LEGEND + "\n"
+
+
+_DEFINE = re.compile(r'^define .*@("?[\w.$]+"?)\(.*!dbg')
+_LOCATION = re.compile(r"^(!\d+) = !DILocation\(line: (\d+)")
+_DBG_REF = re.compile(r", !dbg (!\d+)")
+
+
+def _own_functions(optimized: str) -> list[str]:
+    """The functions with a subprogram: the user's own (glue has no debug info)."""
+    return [m.group(1).strip('"') for line in optimized.splitlines()
+            if (m := _DEFINE.match(line))]
+
+
+def own_ir(optimized: str, source: str) -> str:
+    """The user's functions of an optimised module, each instruction's ``!dbg`` turned
+    into ``; line N: <source>`` where its line changes."""
+    import linecache
+
+    lines_of = {m.group(1): int(m.group(2)) for line in optimized.splitlines()
+                if (m := _LOCATION.match(line))}
+    out: list[str] = []
+    inside, last = False, None
+    for line in optimized.splitlines():
+        if _DEFINE.match(line):
+            inside, last = True, None
+            out.append(re.sub(r" !dbg !\d+", "", line))
+            continue
+        if not inside:
+            continue
+        ref = _DBG_REF.search(line)
+        line = _DBG_REF.sub("", line)
+        number = lines_of.get(ref.group(1)) if ref else None
+        if number and number != last:
+            out.append(f"  ; line {number}: {linecache.getline(source, number).strip()}")
+            last = number
+        out.append(line)
+        if line == "}":
+            inside = False
+            out.append("")
+    return "\n".join(out)
+
+
+def own_asm(asm: str, functions: list[str], source: str) -> str:
+    """The assembly of ``functions`` only, ``.loc`` directives turned into line
+    comments (and the other directives dropped)."""
+    import linecache
+
+    out: list[str] = []
+    inside, last = False, None
+    for line in asm.splitlines():
+        label = line[:-1] if line.endswith(":") and not line[:1].isspace() else None
+        if label is not None and label.strip('"') in functions:
+            inside, last = True, None
+        if not inside:
+            continue
+        stripped = line.strip()
+        if stripped.startswith(".loc"):
+            parts = stripped.split()
+            number = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+            if number and number != last:
+                out.append(f"\t# line {number}: {linecache.getline(source, number).strip()}")
+                last = number
+            continue
+        if stripped.startswith(".Lfunc_end"):
+            inside = False
+            out.append("")
+            continue
+        if stripped.startswith((".cfi", ".p2align", ".type", ".globl", ".size", ".Ltmp", ".file",
+                                ".Lfunc_begin", "#")):
+            continue
+        out.append(line)
+    return "\n".join(out)

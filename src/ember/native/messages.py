@@ -96,3 +96,18 @@ MSG_BAD_EXTENT = (
     "array argument: the buffer's shape is invalid (an extent is negative or its size in "
     "bytes exceeds the largest Py_ssize_t)"
 )
+
+
+# Fancy and mask indexing, NumPy's data functions (codegen/fancy*.py): NumPy 2's texts.
+MASK_SHAPE_MESSAGE = ("boolean index did not match indexed array along axis %lld; size of "
+                      "axis is %lld but size of corresponding boolean axis is %lld")
+MASK_ASSIGN_MESSAGE = ("NumPy boolean array indexing assignment cannot assign %lld input "
+                       "values to the %lld output values where the mask is true")
+TAKE_ASSIGN_MESSAGE = ("shape mismatch: value array of shape (%lld,) could not be broadcast "
+                       "to indexing result of shape (%lld,)")
+BINCOUNT_NEGATIVE = "'list' argument must have no negative elements"
+BINCOUNT_MINLENGTH = "'minlength' must not be negative"
+BINCOUNT_WEIGHTS = "The weights and list don't have the same length."
+HISTOGRAM_BINS = "`bins` must be positive, when an integer"
+HISTOGRAM_RANGE = "autodetected range of [%R, %R] is not finite"
+HISTOGRAM_TOO_MANY = "Too many bins for data range. Cannot create %lld finite-sized bins."

@@ -53,7 +53,7 @@ def test_entries_are_the_class_call() -> None:
     assert type(type(ident).__dict__["__call__"]).__name__ == "builtin_function_or_method"
 
 
-def test_keywords_and_defaults_go_through_the_slow_path() -> None:
+def test_keywords_and_defaults_bind_as_in_python() -> None:
     @jit(cache=False)
     def lin(x, a=2, b=1):
         return a * x + b

@@ -163,6 +163,8 @@ def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
     (the CPython C API, libm) resolve against the running process.
     """
     llvm = _initialized()
+    if b"__svml_" in obj:
+        _export_numpy_symbols()
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
     for sym in exports:
         builder.export_symbol(sym)
@@ -173,6 +175,33 @@ def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
     except RuntimeError as exc:
         raise EngineError(f"the JIT could not load {name}: {exc}") from exc
     return JitLibrary(libname, tracker, {sym: tracker[sym] for sym in exports})
+
+
+@functools.cache
+def _export_numpy_symbols() -> None:
+    """Make NumPy's exported SVML functions (codegen/ufunc_math.py calls them, as
+    NumPy's own loops do) visible to the JIT's process-wide symbol lookup: CPython
+    loads extension modules RTLD_LOCAL; opening the same file again RTLD_GLOBAL
+    promotes it."""
+    import ctypes
+
+    from numpy._core import _multiarray_umath
+
+    ctypes.CDLL(_multiarray_umath.__file__, mode=ctypes.RTLD_GLOBAL)
+
+
+def _numpy_link_inputs(objects: Sequence[bytes | Path]) -> list[str]:
+    """NumPy's extension module, by absolute path, when the code calls the SVML
+    functions it exports: the shared object then names it as a dependency (NEEDED), so
+    a plain dlopen (the native cache's warm path, an AOT import) resolves them against
+    the NumPy already loaded, without the RTLD_GLOBAL promotion the JIT needs."""
+    for obj in objects:
+        data = obj if isinstance(obj, bytes | bytearray) else Path(obj).read_bytes()
+        if b"__svml_" in data:
+            from numpy._core import _multiarray_umath
+
+            return [os.path.abspath(_multiarray_umath.__file__)]
+    return []
 
 
 def find_cc() -> str | None:
@@ -215,7 +244,7 @@ def link_shared(objects: Sequence[bytes | Path], path: Path) -> Path:
                 inputs.append(str(obj))
         fd, tmp_out = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
-        cmd = [cc, "-shared", "-o", tmp_out, *inputs]
+        cmd = [cc, "-shared", "-o", tmp_out, *inputs, *_numpy_link_inputs(objects)]
         if _host_is_macos():
             cmd[2:2] = ["-undefined", "dynamic_lookup"]
         try:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from ember.native.boundary import keywords, numpy_scalars
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
+from ember.native.ir.calls import CallShape
 from ember.native.types import (
     NONE,
     Array,
@@ -32,6 +34,10 @@ from ember.native.types import (
     Tuple,
     Type,
 )
+
+# A root's parameters as Python calls them, and the unit's globals of interned names and
+# default objects (boundary/keywords.py).
+Bound = tuple[CallShape, ir.GlobalVariable, ir.GlobalVariable]
 
 METH_O = 0x0008
 METH_KEYWORDS = 0x0002
@@ -114,12 +120,16 @@ def unbox(
     t: Type,
     mismatch: ir.Block,
     views: list[ir.Value],
+    numpy: bool = False,
 ) -> ir.Value:
     """The native value of ``obj`` if its type is exactly ``t``; otherwise branch to
     ``mismatch`` (the caller forwards the call to the next specialization). An array
     argument may hold a buffer view: it goes into ``views``, which the entry releases
     after the call and on the way to ``mismatch``."""
     fn = builder.function
+    if numpy and type(t) in numpy_scalars.KINDS:  # or NumPy's scalar of this type
+        return numpy_scalars.unbox_either(builder, capi, obj, t, mismatch, lambda: unbox(
+            builder, capi, obj, t, mismatch, views))
 
     def check(cond: ir.Value) -> None:
         ok = fn.append_basic_block("unbox.ok")
@@ -168,6 +178,8 @@ def add_entry(
     pyname: str,
     arg_types: tuple[Type, ...],
     return_type: Type,
+    shape: CallShape | None = None,
+    numpy: tuple[bool, ...] = (),
 ) -> None:
     """Add the CPython entry, the forwarding setter and ``PyInit_<symbol>`` for the
     root specialization ``spec``. The JIT calls ``PyInit_<symbol>`` too (through
@@ -176,9 +188,13 @@ def add_entry(
     nxt.linkage = "internal"
     nxt.initializer = ir.Constant(PTR, None)
 
-    entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type)
+    bound = None
+    if shape is not None:  # keywords and defaults: boundary/keywords.py
+        bound = (shape, *keywords.shape_globals(module, symbol, shape))
+    entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type, bound,
+                            numpy)
     setter = _setter_function(module, capi, symbol, nxt)
-    _module_init(module, capi, symbol, pyname, entry, setter)
+    _module_init(module, capi, symbol, pyname, entry, setter, bound)
 
 
 def _entry_function(
@@ -189,6 +205,8 @@ def _entry_function(
     nxt: ir.GlobalVariable,
     arg_types: tuple[Type, ...],
     return_type: Type,
+    bound: Bound | None = None,
+    numpy: tuple[bool, ...] = (),
 ) -> ir.Function:
     fnty = ir.FunctionType(PTR, [PTR, PTR, I64, PTR])
     fn = ir.Function(module, fnty, f"{symbol}__entry")
@@ -201,17 +219,32 @@ def _entry_function(
 
     result = b.alloca(value_type(return_type))
     ok = fn.append_basic_block("nokw")
+    binding = fn.append_basic_block("bind") if bound is not None else forward
     good = b.and_(
         b.icmp_unsigned("==", kwnames, null),
         b.icmp_signed("==", nargs, ir.Constant(I64, len(arg_types))),
     )
-    b.cbranch(good, ok, forward)
+    if bound is not None and bound[0].positional < len(arg_types):
+        good = ir.Constant(ir.IntType(1), 0)  # keyword-only parameters: always bind
+    b.cbranch(good, ok, binding)
+    argv = args
+    if bound is not None:
+        b.position_at_end(binding)
+        slots = keywords.bind(b, bound[0], bound[1], bound[2], (args, nargs, kwnames), forward)
+        bind_end = b.block
+        b.branch(ok)
+        b.position_at_end(ok)
+        phi = b.phi(PTR)
+        phi.add_incoming(args, fn.entry_basic_block)
+        phi.add_incoming(slots, bind_end)
+        argv = phi
     b.position_at_end(ok)
     values = []
     views: list[ir.Value] = []  # the buffer views the array arguments may hold
     for i, t in enumerate(arg_types):
-        p = b.gep(args, [ir.Constant(I64, i)], source_etype=PTR)
-        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views))
+        p = b.gep(argv, [ir.Constant(I64, i)], source_etype=PTR)
+        accepts_numpy = i < len(numpy) and numpy[i]  # analysis/numpy_scalars.py
+        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views, accepts_numpy))
     rc = b.call(spec, [result, *values])
     release_views(b, views)  # buffers held for the call
     failed = fn.append_basic_block("failed")
@@ -264,6 +297,7 @@ def _module_init(
     pyname: str,
     entry: ir.Function,
     setter: ir.Function,
+    bound: Bound | None = None,
 ) -> None:
     """``PyInit_<symbol>``: single-phase init of a module whose attributes are the entry
     (named as the Python function) and ``__ember_set_next__``."""
@@ -295,6 +329,8 @@ def _module_init(
     init = ir.Function(module, ir.FunctionType(PTR, []), f"PyInit_{symbol}")
     glue_only(init)  # runs once per load
     b = ir.IRBuilder(init.append_basic_block())
+    if bound is not None:
+        keywords.fill_globals(b, capi, *bound)
     b.ret(b.call(capi.fn("PyModule_Create2"), [moddef, ir.Constant(I32, PYTHON_API_VERSION)]))
 
 

@@ -39,6 +39,7 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyNumber_TrueDivide": (PTR, (PTR, PTR), False),
     "PyImport_ImportModule": (PTR, (PTR,), False),
     "PyUnicode_DecodeUTF8": (PTR, (PTR, I64, PTR), False),
+    "PyUnicode_InternFromString": (PTR, (PTR,), False),
     "PyErr_SetString": (VOID, (PTR, PTR), False),
     "PyErr_Occurred": (PTR, (), False),
     "PyCFunction_NewEx": (PTR, (PTR, PTR, PTR), False),

@@ -369,6 +369,11 @@ def bindings(func: Any) -> dict[str, str]:
                 sub = resolve(namespace, bdict, f"{name}.{attr}")
                 if sub != MISSING:
                     out[f"{name}.{attr}"] = sub
+    # Defaults are compiled in as constants (the entry's, and those of jit-to-jit calls).
+    if func.__defaults__:
+        out["<defaults>"] = binding_fingerprint(func.__defaults__)
+    if func.__kwdefaults__:
+        out["<kwdefaults>"] = binding_fingerprint(tuple(sorted(func.__kwdefaults__.items())))
     cells = func.__closure__ or ()
     for name, cell in zip(func.__code__.co_freevars, cells, strict=False):
         try:

@@ -252,7 +252,7 @@ def _validate(
             raise S.EntryError("stale", f"{fn['module']}.{fn['qualname']} is not found now")
         now_b = K.bindings(func) if fn.get("cells") else None
         for name, old in fn["names"].items():
-            if name.startswith("<cell>"):
+            if name.startswith("<"):  # <cell>x, <defaults>: not a global's name
                 new = (now_b or K.bindings(func)).get(name, K.MISSING)
             else:
                 new = K.resolve(func.__globals__, bdict, name)
@@ -556,7 +556,7 @@ def _describe_sources(
         names = K.bindings(func)
         bindings.append({
             "module": tf.module, "qualname": tf.qualname, "names": names,
-            "cells": any(n.startswith("<cell>") for n in names),
+            "cells": any(n.startswith("<") for n in names),
         })  # fmt: skip
     return sources, bindings
 

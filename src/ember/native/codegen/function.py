@@ -92,6 +92,7 @@ from llvmlite import ir
 
 from ember.native.analysis import loops as loop_facts
 from ember.native.analysis.effects import check_free as is_check_free
+from ember.native.analysis.numpy_scalars import numpy_safe
 from ember.native.analysis.recursion import recursive_calls
 from ember.native.analysis.unbound import maybe_unbound
 from ember.native.boundary import abi
@@ -101,12 +102,16 @@ from ember.native.codegen import arrays as lower_arrays
 from ember.native.codegen import axis_reductions as lower_reductions
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import fancy as lower_fancy
+from ember.native.codegen import fancy_funcs as lower_fancy_funcs
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
+from ember.native.codegen.debuginfo import DebugLines
 from ember.native.ir import arrays as A
+from ember.native.ir import fancy as F
 from ember.native.ir import nodes as T
 from ember.native.ir import reductions as R
 from ember.native.options import Options
@@ -122,7 +127,7 @@ from ember.native.types import (
 # ---------------------------------------------------------------- the unit
 
 
-def lower_unit(unit: T.CompileUnit, options: Options) -> str:
+def lower_unit(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> str:
     """LLVM IR text of a whole unit: every specialization, plus the root's entry.
 
     >>> from ember.native.frontend.statements import infer_unit
@@ -133,11 +138,14 @@ def lower_unit(unit: T.CompileUnit, options: Options) -> str:
     >>> 'define i32 @"_ember_f_' in text
     True
     """
-    return str(lower_module(unit, options))
+    return str(lower_module(unit, options, debug_lines))
 
 
-def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
+def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> ir.Module:
+    """The unit's LLVM module; ``debug_lines`` attaches each statement's source line
+    (for ``ember explain``: codegen/debuginfo.py)."""
     module = ir.Module(name=unit.root.symbol)
+    debug = DebugLines(module, unit.root.span.path) if debug_lines else None
     capi = CApi(module)
     recursive = recursive_calls(unit)
     members = {sym for sym, callees in recursive.items() if callees} | {
@@ -164,6 +172,8 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
     for f in unit.functions:
         lowerer = FunctionLowerer(module, capi, fns, f, options, check_free, members)
+        if debug is not None:
+            lowerer.debug = (debug, debug.subprogram(lowerer.fn, f.qualname, f.span.line))
         lowerer.recursive = recursive[f.symbol]
         if f is unit.root:
             lowerer.pending_return = False  # the root raises, even wrapped
@@ -172,12 +182,16 @@ def lower_module(unit: T.CompileUnit, options: Options) -> ir.Module:
     root_fn = fns[root.symbol]
     if root.symbol in members:
         root_fn = root_wrapper(module, capi, root_fn, root)
-    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type)
+    abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type,
+                  unit.call, numpy_safe(root))
     return module
 
 
 class FunctionLowerer(Gen):
     """Lowers the body of one :class:`TypedFunction` into its declared LLVM function."""
+
+    #: explain's line table and this function's subprogram (None: no debug info)
+    debug: tuple[DebugLines, ir.DIValue] | None = None
 
     def __init__(
         self,
@@ -260,6 +274,8 @@ class FunctionLowerer(Gen):
             self.stmt(s)
 
     def stmt(self, s: T.Stmt | A.SetItem | A.AugSetItem) -> None:
+        if self.debug is not None:
+            self.b.debug_metadata = self.debug[0].location(self.debug[1], s.span)
         rule = STATEMENTS.get(type(s))
         if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(type(s).__name__)
@@ -505,6 +521,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     T.Pass: FunctionLowerer.pass_stmt,
     A.SetItem: lower_arrays.set_item,
     A.AugSetItem: lower_arrays.aug_set_item,
+    F.FancySet: lower_fancy.fancy_set,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -532,4 +549,6 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayReduce: lower_arrays.reduce,
     R.AxisReduce: lower_reductions.reduce_axes,
     R.AxisAccumulate: lower_reductions.accumulate,
+    F.FancyGet: lower_fancy.fancy_get,
+    F.FancyCall: lower_fancy_funcs.fancy_call,
 }

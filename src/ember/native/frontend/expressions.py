@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
+from ember.native.frontend.calls import Default, bind_arguments
 from ember.native.frontend.operators import (
     RuleError,
     binop_types,
@@ -352,6 +354,9 @@ class ExprTyper:
     def _e_Subscript(self, node: ast.Subscript) -> Expr:
         value = self.expr(node.value)
         if isinstance(value.type, Array):
+            index = fancy_rules.array_index(self, node)  # a[mask], a[idx]: fancy.py
+            if index is not None:
+                return fancy_rules.subscript(self, node, value, index)
             return array_rules.subscript(self, node, value)
         if isinstance(node.slice, ast.Slice):
             raise self.error(node.slice, "slices are not supported", FALLBACK_HINT)
@@ -477,6 +482,8 @@ class ExprTyper:
             raise RuleError(f"'{func.id}' is a local variable, not a function")
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
             value = self.expr(func.value)  # a method call: only arrays have methods
+            if isinstance(value.type, Array) and func.attr in fancy_rules.METHODS:
+                return fancy_rules.method_call(self, node, value)  # a.sort(): fancy.py
             if isinstance(value.type, Array) or value.type == UNKNOWN:
                 return array_rules.method_call(self, node, value)
             raise RuleError(
@@ -503,6 +510,9 @@ class ExprTyper:
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_rules.length(args[0], self.span(node))
             return type_call(name, args, keywords, self.span(node))
+        fancy_name = fancy_rules.numpy_function_name(value)  # np.sort, np.unique ...
+        if fancy_name is not None:
+            return fancy_rules.numpy_call(self, fancy_name, node)
         numpy_name = array_rules.numpy_function_name(value)
         if numpy_name is not None:
             return array_rules.numpy_call(self, numpy_name, node)
@@ -527,28 +537,21 @@ class ExprTyper:
                         FALLBACK_HINT)
 
     def _call_jit(self, callee: types.FunctionType, dotted: str, node: ast.Call) -> Expr:
-        if node.keywords:
-            raise self.error(node.keywords[0], f"keyword arguments to @jit function '{dotted}' "
-                             "are not supported", "pass the arguments by position")
-        code = callee.__code__
-        if code.co_flags & (0x04 | 0x08) or code.co_kwonlyargcount:  # *args / **kwargs
-            raise RuleError(f"'{dotted}' has *args, **kwargs or keyword-only parameters, "
-                            "which ember cannot compile", "use plain positional parameters")
-        args = [self.expr(a) for a in node.args]
-        nparams = code.co_argcount
-        defaults = callee.__defaults__ or ()
-        missing = nparams - len(args)
-        if missing < 0 or missing > len(defaults):
-            raise RuleError(f"{dotted}() takes {nparams} positional arguments but "
-                            f"{len(args)} were given")
-        if missing:
-            for value in defaults[len(defaults) - missing:]:
-                if not _is_constant(value):
+        # Keywords and defaults bound as CPython binds them (frontend/calls.py).
+        args: list[Expr] = []
+        arg_nodes: list[ast.AST] = []
+        for item in bind_arguments(callee, node):
+            if isinstance(item, Default):
+                if not _is_constant(item.value):
                     raise RuleError(f"{dotted}() has a default value of type "
-                                    f"{type(value).__name__}, which compiled code cannot pass",
-                                    "pass every argument explicitly")
-                args.append(self._constant(value, node))
-        for a, arg_node in zip(args, node.args, strict=False):
+                                    f"{type(item.value).__name__}, which compiled code "
+                                    "cannot pass", "pass every argument explicitly")
+                args.append(self._constant(item.value, node))
+                arg_nodes.append(node)
+            else:
+                args.append(self.expr(item))
+                arg_nodes.append(item)
+        for a, arg_node in zip(args, arg_nodes, strict=True):
             if a.type == STR:
                 raise self.error(arg_node, "a string cannot be passed to a @jit function",
                                  "strings are only supported as print() arguments")

@@ -56,7 +56,9 @@ import types
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend.builtins import cast
+from ember.native.frontend.calls import call_shape
 from ember.native.frontend.expressions import BINOPS, UNSUPPORTED, ExprTyper
 from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
 from ember.native.frontend.unknown import UNKNOWN
@@ -155,7 +157,7 @@ class UnitBuilder:
                     (self.sources[k].path, self.sources[k].qualname, self.sources[k].digest)
                     for k in self.order
                 )
-                return CompileUnit(functions[0], functions, sources)
+                return CompileUnit(functions[0], functions, sources, call_shape(func))
             progressed = False
             for key in self.consulted:
                 found = self.done[key].return_type
@@ -303,11 +305,12 @@ class FunctionTyper(ExprTyper):
 
     def _check_params(self, arg_types: tuple[Type, ...]) -> tuple[str, ...]:
         a = self.tree.args
-        if a.vararg or a.kwarg or a.kwonlyargs:
-            node = a.vararg or a.kwarg or a.kwonlyargs[0]
-            raise self.src.error(node, "*args, **kwargs and keyword-only parameters are not "
-                                 "supported", "use plain positional parameters")
-        names = tuple(p.arg for p in (*a.posonlyargs, *a.args))
+        if a.vararg or a.kwarg:
+            node = a.vararg or a.kwarg
+            raise self.src.error(node, "*args and **kwargs parameters are not supported",
+                                 "use named parameters (with defaults if needed)")
+        # The ABI order: positional (positional-only first), then keyword-only.
+        names = tuple(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
         if len(names) != len(arg_types):
             raise EmberError(Diagnostic(
                 self.def_span, f"'{self.src.qualname}' takes {len(names)} arguments but was "
@@ -429,6 +432,7 @@ class FunctionTyper(ExprTyper):
 
     def _s_AugAssign(self, node: ast.AugAssign, out: list[Stmt]) -> None:
         if isinstance(node.target, ast.Subscript):
+            fancy_rules.refuse_augmented(self, node.target)  # a[mask] += v: fancy.py
             array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
             return
         if not isinstance(node.target, ast.Name):
@@ -459,6 +463,9 @@ class FunctionTyper(ExprTyper):
             self._unpack(target, value, out)
             return
         if isinstance(target, ast.Subscript):
+            if fancy_rules.array_index(self, target) is not None:  # a[mask] = v: fancy.py
+                fancy_rules.setitem(self, target, value, out)
+                return
             array_rules.setitem(self, target, value, out)
             return
         what = {"Subscript": "an item", "Attribute": "an attribute", "Starred": "a *target"}

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ember.diagnostics import Span
+from ember.native.ir.calls import CallShape
 from ember.native.types import Type
 from ember.support.record import record
 
@@ -300,6 +301,8 @@ class CompileUnit(Node):
     # Source files and texts of every function in the unit: (path, qualname, sha256 of
     # the function's source), for the native cache's invalidation.
     sources: tuple[tuple[str, str, str], ...] = ()
+    # The root's parameters as Python calls them (keywords, defaults): ir/calls.py.
+    call: CallShape | None = None
 
 
 def nodes(tree: object) -> Iterator[object]:

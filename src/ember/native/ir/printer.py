@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
 from ember.native.ir import reductions as R
+from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -153,6 +154,10 @@ class _Printer:
             lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}{stored}")
         elif isinstance(s, A.AugSetItem):
             lines.append(f"{pad}{self.item(s.array, s.indices)} := {self.expr(s.value)}")
+        elif isinstance(s, FancySet):
+            stored = "" if s.stored is None else f" as {self.expr(s.stored)}"
+            lines.append(f"{pad}{self.item(s.array, (s.index,))}.{s.kind} = "
+                         f"{self.expr(s.value)}{stored}")
         else:  # pragma: no cover - every statement node is listed above
             lines.append(f"{pad}<{type(s).__name__}>")
 
@@ -233,4 +238,9 @@ class _Printer:
             return f"{self.expr(e.array)}.{e.op}(axis={e.axes}, {e.dtype}{keep})"
         if isinstance(e, R.AxisAccumulate):
             return f"{self.expr(e.array)}.{e.op}(axis={e.axis}, {e.dtype})"
+        if isinstance(e, FancyGet):
+            return f"{self.item(e.array, (e.index,))}.{e.kind}"
+        if isinstance(e, FancyCall):
+            option = f", {e.option!r}" if e.option else ""
+            return f"np.{e.func}({', '.join(self.expr(a) for a in e.args)}{option})"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above

@@ -133,12 +133,13 @@ def load_object(obj: bytes, symbol: str) -> tuple[Any, Any, Any]:
     return module.__ember_entry__, module.__ember_set_next__, library
 
 
-def lower_text(unit: CompileUnit, options: Options) -> str:
-    """The unoptimised LLVM IR of a unit (for ``ember explain`` and tests)."""
+def lower_text(unit: CompileUnit, options: Options, debug_lines: bool = False) -> str:
+    """The unoptimised LLVM IR of a unit (for ``ember explain`` and tests);
+    ``debug_lines`` marks each statement's instructions with its source line."""
     from ember.native.codegen.function import lower_unit
 
     try:
-        return lower_unit(unit, options)
+        return lower_unit(unit, options, debug_lines)
     except Exception as exc:
         raise internal_error(unit, exc) from exc
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 # `_thread`, not `threading`: it is built in, and threading (~1 ms with the functools and
 # collections it imports) is needed only to compile. `_thread.RLock` is the class
 # `threading.RLock()` returns.
-from _thread import RLock
+from _thread import RLock, get_ident
 
 from ember.native.options import FIELDS as OPTION_NAMES
 from ember.native.options import Options
 from ember.native.types import (
+    BOOL,
+    FLOAT64,
     INT64,
     INT64_MAX,
     INT64_MIN,
@@ -41,7 +43,6 @@ from ember.native.types import (
 # `collections`): a warm, cached start must not pay them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import inspect
     import threading
     from collections.abc import Callable
     from typing import Any, TypeVar, overload
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     F = TypeVar("F", bound=Callable[..., Any])
 
 ACCEPTED = "int, float, bool, None, tuples of these, and arrays"
+# NumPy scalar types (by __name__, module numpy) taken as ember's types.
+_NUMPY_SCALARS = {"float64": FLOAT64, "int64": INT64, "bool": BOOL}
 
 
 class EmberFallbackWarning(RuntimeWarning):
@@ -95,12 +98,8 @@ class Dispatcher:
         code = py_func.__code__
         self._params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         self._simple = not (code.co_flags & 0x0C) and not code.co_kwonlyargcount  # no *a, **k
-
-    @property
-    def _signature(self) -> inspect.Signature:
-        import inspect
-
-        return inspect.signature(self.py_func)
+        self._binder: Callable[..., tuple[Any, ...]] | None = None  # made at the first bind
+        self._numpy_calls: set[int] = set()  # threads calling an entry with NumPy scalars
 
     # The class attribute __call__ starts as this Python method; after the first compile
     # it is the newest entry builtin (set on the per-function subclass).
@@ -118,29 +117,69 @@ class Dispatcher:
     # ----------------------------------------------------------- slow path
 
     def _slow_path(self, *args: Any, **kwargs: Any) -> Any:
-        """Every call no entry accepted lands here: keywords/defaults, a new type
-        signature (compile it), or arguments no specialization can take (TypeError)."""
+        """Every call no entry accepted lands here: a new type signature (compile it),
+        a keyword the entry could not match by identity, or arguments no specialization
+        can take (TypeError)."""
         if self._fallback_reason is not None:
             return self.py_func(*args, **kwargs)
         if kwargs or len(args) != len(self._params) or not self._simple:
-            args = self._bind(args, kwargs)
+            bound = self._bind(args, kwargs)
+            if bound is None:  # *args or **kwargs: the compiler refuses them (or falls back)
+                self.compile(self._arg_types(args))
+                return self.py_func(*args, **kwargs)
+            args = bound
         arg_types = self._arg_types(args)
         spec = self._specs.get(arg_types)
         if spec is None:
             spec = self.compile(arg_types)
             if spec is None:  # fell back to Python
                 return self.py_func(*args)
-        return spec.entry(*args)
+        if any(type(a).__module__ == "numpy" for a in args):
+            return self._call_with_numpy_scalars(spec, args)
+        return self._call_entry(spec, args)
 
-    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    def _call_entry(self, spec: _Specialization, args: tuple[Any, ...]) -> Any:
+        npos = self.py_func.__code__.co_argcount
+        if npos == len(args):
+            return spec.entry(*args)
+        # Keyword-only parameters reach the entry as keywords (by position it refuses them).
+        return spec.entry(*args[:npos], **dict(zip(self._params[npos:], args[npos:],
+                                                   strict=True)))
+
+    def _call_with_numpy_scalars(self, spec: _Specialization, args: tuple[Any, ...]) -> Any:
+        """The entry takes a NumPy scalar where the function gives NumPy's answer for it
+        (analysis/numpy_scalars.py); where it does not, it forwards the call back here:
+        that second arrival is the refusal."""
+        me = get_ident()
+        if me in self._numpy_calls:
+            i = next(i for i, a in enumerate(args) if type(a).__module__ == "numpy")
+            kind = type(args[i]).__name__
+            convert = "bool" if kind == "bool" else "int" if "int" in kind else "float"
+            raise TypeError(
+                f"{self.__name__}() argument '{self._params[i]}': a numpy.{kind} here would "
+                f"compute with NumPy's scalar rules, which {self.__name__}() does not "
+                f"reproduce (an int/float comparison, int / int, round(x, n), bool "
+                f"arithmetic or a call with it); pass {convert}(x) instead")
+        self._numpy_calls.add(me)
         try:
-            bound = self._signature.bind(*args, **kwargs)
+            return self._call_entry(spec, args)
+        finally:
+            self._numpy_calls.discard(me)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+        """All parameters, bound as CPython binds them (with its TypeError texts); None
+        for a function with ``*args`` or ``**kwargs``."""
+        bind = self._binder
+        if bind is None:
+            from ember.support.binding import binder  # only for calls that bind
+
+            bind = self._binder = binder(self.py_func)
+            if bind is None:
+                return None
+        try:
+            return bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{self.__name__}(): {exc}{self._method_hint()}") from None
-        bound.apply_defaults()
-        if bound.kwargs:
-            raise TypeError(f"{self.__name__}(): **kwargs parameters are not supported")
-        return tuple(bound.args)
+            raise TypeError(f"{exc}{self._method_hint()}") from None
 
     def _arg_types(self, args: tuple[Any, ...]) -> tuple[Type, ...]:
         return tuple(self._arg_type(i, v) for i, v in enumerate(args))
@@ -157,6 +196,9 @@ class Dispatcher:
             return t
         if type(value) is tuple:
             return Tuple(tuple(self._arg_type(i, v) for v in value))
+        if type(value).__module__ == "numpy" and type(value).__name__ != "ndarray" \
+                and getattr(value, "shape", None) == ():
+            return self._numpy_scalar_type(name, value)
         arr = _array_type(value)
         if arr is not None:
             return arr
@@ -165,6 +207,22 @@ class Dispatcher:
             f"not {type(value).__name__}{_suggestion(value)}"
             + (self._method_hint() if i == 0 else "")
         )
+
+    def _numpy_scalar_type(self, name: str, value: Any) -> Type:
+        """np.float64, np.int64 (np.intp) and np.bool_ as float64, int64 and bool; the
+        other NumPy scalars keep their own wrapping or rounding arithmetic
+        (``np.int32(2**30) * 4``, ``np.float32(0.1) * 3``), which int64/float64 code
+        would not reproduce: refused."""
+        kind = type(value).__name__
+        t = _NUMPY_SCALARS.get(kind)
+        if t is not None:
+            return t
+        convert = "bool" if kind == "bool" else "float" if "float" in kind else "int"
+        raise TypeError(
+            f"{self.__name__}() argument '{name}' must be {ACCEPTED}, not numpy.{kind}: "
+            f"its arithmetic is NumPy's {kind} arithmetic (it wraps or rounds to {kind}), "
+            f"which ember does not compile; pass {convert}(x) to compute with Python's "
+            "numbers (ember accepts np.float64, np.int64 and np.bool_ as they are)")
 
     def _method_hint(self) -> str:
         if self._params[:1] in (("self",), ("cls",)):
