@@ -99,6 +99,7 @@ from ember.native.boundary import abi
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
 from ember.native.codegen import arrays as lower_arrays
+from ember.native.codegen import axis_reductions as lower_reductions
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
 from ember.native.codegen import fancy as lower_fancy
@@ -115,6 +116,7 @@ from ember.native.ir import arrays as A
 from ember.native.ir import fancy as F
 from ember.native.ir import nodes as T
 from ember.native.ir import views as V
+from ember.native.ir import reductions as R
 from ember.native.options import Options
 from ember.native.types import (
     Bool,
@@ -552,6 +554,8 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     V.ArrayView: lower_views.view,
     V.ArrayPermute: lower_views.permute,
     V.ArrayReshape: lower_views.reshape,
+    R.AxisReduce: lower_reductions.reduce_axes,
+    R.AxisAccumulate: lower_reductions.accumulate,
     F.FancyGet: lower_fancy.fancy_get,
     F.FancyCall: lower_fancy_funcs.fancy_call,
 }

@@ -27,6 +27,7 @@ from ember.diagnostics import Span
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.ir.views import ViewExpr, ViewStmt
+from ember.native.ir.reductions import ReductionExpr
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
 
@@ -191,7 +192,7 @@ class AugSetItem(Node):
 
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
-    | ArrayReduce | FancyGet | FancyCall | ViewExpr
+    | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr
 )
 ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt
 # Every expression and statement node of the typed IR, scalar and array.

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
 from ember.native.ir import views as V
+from ember.native.ir import reductions as R
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.nodes import (
     Assign,
@@ -236,6 +237,11 @@ class _Printer:
             return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"
+        if isinstance(e, R.AxisReduce):
+            keep = ", keepdims" if e.keepdims else ""
+            return f"{self.expr(e.array)}.{e.op}(axis={e.axes}, {e.dtype}{keep})"
+        if isinstance(e, R.AxisAccumulate):
+            return f"{self.expr(e.array)}.{e.op}(axis={e.axis}, {e.dtype})"
         if isinstance(e, FancyGet):
             return f"{self.item(e.array, (e.index,))}.{e.kind}"
         if isinstance(e, FancyCall):
