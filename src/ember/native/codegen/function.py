@@ -115,8 +115,8 @@ from ember.native.codegen.debuginfo import DebugLines
 from ember.native.ir import arrays as A
 from ember.native.ir import fancy as F
 from ember.native.ir import nodes as T
-from ember.native.ir import views as V
 from ember.native.ir import reductions as R
+from ember.native.ir import views as V
 from ember.native.options import Options
 from ember.native.types import (
     Bool,

@@ -23,8 +23,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError, Span
-from ember.native.frontend import views
-from ember.native.frontend import reductions
+from ember.native.frontend import reductions, views
 from ember.native.frontend.builtins import cast, truth, type_call
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (

@@ -26,8 +26,8 @@ from __future__ import annotations
 from ember.diagnostics import Span
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.nodes import Expr, Node, Stmt
-from ember.native.ir.views import ViewExpr, ViewStmt
 from ember.native.ir.reductions import ReductionExpr
+from ember.native.ir.views import ViewExpr, ViewStmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
-from ember.native.ir import views as V
 from ember.native.ir import reductions as R
+from ember.native.ir import views as V
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.nodes import (
     Assign,
