@@ -100,12 +100,14 @@ from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_t
 from ember.native.codegen import arrays as lower_arrays
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import elementwise as lower_elementwise
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.ir import arrays as A
+from ember.native.ir import elementwise as W
 from ember.native.ir import nodes as T
 from ember.native.options import Options
 from ember.native.types import (
@@ -503,6 +505,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     T.Pass: FunctionLowerer.pass_stmt,
     A.SetItem: lower_arrays.set_item,
     A.AugSetItem: lower_arrays.aug_set_item,
+    W.ArrayStore: lower_elementwise.array_store,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -528,4 +531,5 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayMap: lower_arrays.map_array,
     A.ArrayRange: lower_arrays.arange,
     A.ArrayReduce: lower_arrays.reduce,
+    W.ArrayEval: lower_elementwise.array_eval,
 }

@@ -24,6 +24,7 @@ of :mod:`ember.native.ir.nodes`) or a *new reference* (everything built here tha
 from __future__ import annotations
 
 from ember.diagnostics import Span
+from ember.native.ir.elementwise import ArrayEval, ArrayStore
 from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
@@ -189,9 +190,9 @@ class AugSetItem(Node):
 
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
-    | ArrayReduce
+    | ArrayReduce | ArrayEval
 )
-ArrayStmt = SetItem | AugSetItem
+ArrayStmt = SetItem | AugSetItem | ArrayStore
 # Every expression and statement node of the typed IR, scalar and array.
 AnyExpr = Expr | ArrayExpr
 AnyStmt = Stmt | ArrayStmt

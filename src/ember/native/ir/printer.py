@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
+from ember.native.ir import elementwise as W
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -152,6 +153,8 @@ class _Printer:
             lines.append(f"{pad}{self.item(s.array, s.indices)} = {self.expr(s.value)}{stored}")
         elif isinstance(s, A.AugSetItem):
             lines.append(f"{pad}{self.item(s.array, s.indices)} := {self.expr(s.value)}")
+        elif isinstance(s, W.ArrayStore):
+            lines.append(f"{pad}{self.expr(s.target)}[...] = {self.expr(s.value)}")
         else:  # pragma: no cover - every statement node is listed above
             lines.append(f"{pad}<{type(s).__name__}>")
 
@@ -227,4 +230,15 @@ class _Printer:
             return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"
+        if isinstance(e, W.ArrayEval):
+            operands = ", ".join(self.expr(o) for o in e.operands)
+            return f"elementwise({operands}; {self.element(e.body)})"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
+
+    def element(self, e: W.ElemExpr) -> str:
+        """An element-level node of an ArrayEval's body: ``%k`` is operand k."""
+        if isinstance(e, W.Operand):
+            return f"%{e.index}:{e.type}"
+        if isinstance(e, W.ElementCast):
+            return f"cast({self.element(e.value)}):{e.type}"
+        return f"{e.name}({', '.join(self.element(a) for a in e.args)}):{e.type}"
