@@ -83,10 +83,12 @@ class _Loop:
         if slot is None:
             slot = self.flags[(kind, ufunc)] = self.ctx.alloca(I1, name="flag")
             assert self.start is not None
-            init = ir.IRBuilder(self.start)
             if self.start.is_terminated:  # cleared before the loop, not in it
+                init = ir.IRBuilder(self.start)
                 init.position_before(self.start.terminator)
-            init.store(ir.Constant(I1, 0), slot)
+                init.store(ir.Constant(I1, 0), slot)
+            else:  # no loop (a scalar result): cleared right here
+                self.b.store(ir.Constant(I1, 0), slot)
         self.b.store(self.b.or_(self.b.load(slot, typ=I1), cond), slot)
 
 

@@ -367,9 +367,11 @@ def _clip(k: Kernel, a: list[ir.Value], d: Sequence[DType], out: DType) -> ir.Va
     dtype's range, as NumPy 2 does."""
     b = k.b
     x, lo, hi = a
-    if out.kind == "f":
-        nan_max = _min_max(k, [x, lo], d[:2], "max", "propagate")
-        return _min_max(k, [nan_max, hi], d[:2], "min", "propagate")
+    if out.kind == "f":  # a tie keeps x (clip(0.0, -0.0, 1) is 0.0); a NaN bound wins
+        up = b.or_(b.fcmp_ordered(">", lo, x), b.fcmp_unordered("uno", lo, lo))
+        t = b.select(up, lo, x)
+        down = b.or_(b.fcmp_ordered("<", hi, t), b.fcmp_unordered("uno", hi, hi))
+        return b.select(down, hi, t)
     lo = clamp_int(b, lo, d[1], out)
     hi = clamp_int(b, hi, d[2], out)
     return _min_max(k, [_min_max(k, [x, lo], [out], "max", "propagate"), hi], [out], "min",
