@@ -46,7 +46,7 @@ from ember.native.ir.elementwise import (
     Operand,
     UfuncCall,
 )
-from ember.native.ir.nodes import Name
+from ember.native.ir.nodes import Const, Name
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 
 if TYPE_CHECKING:  # annotations only: expressions imports this module
@@ -276,6 +276,11 @@ def binop(typer: ExprTyper, op: str, left: AnyExpr, right: AnyExpr, node: ast.AS
     if name is None:
         raise typer.error(node, f"the {op} operator on arrays is not supported",
                           "write the loops (matrix products are not compiled yet)")
+    if (op == "**" and isinstance(left.type, Array) and isinstance(right, Const)
+            and right.type == INT64 and right.value == 2):
+        # ndarray.__pow__ computes a ** 2 as np.square(a) (bool ** 2 is int8, not int64);
+        # a run-time exponent of 2 is np.power's (a documented difference for bool).
+        return ufunc(typer, "square", [left], node)
     return ufunc(typer, name, [left, right], node)
 
 
