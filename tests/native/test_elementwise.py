@@ -233,8 +233,8 @@ def test_int_division_by_zero_warns_as_numpy() -> None:
 
 
 def test_one_fused_expression_allocates_once() -> None:
-    from ember.native.frontend.statements import infer_unit
     from ember.native.codegen.function import lower_unit
+    from ember.native.frontend.statements import infer_unit
     from ember.native.options import Options
     from ember.native.types import Array, DType
 
@@ -269,3 +269,25 @@ def test_bool_array_squared_is_int8_as_numpy() -> None:
     f = define("def ew_sq(a):\n    return a ** 2\n", "ew_sq", NS)
     check(f, np.array([True, False]))
     check(f, np.arange(4, dtype=np.int16))
+
+
+def test_no_references_leak() -> None:
+    f = define("def ew_leak(a, b):\n    c = (a.copy() + b) * 2\n    c += c\n    return c - b\n",
+               "ew_leak", NS)
+    g = INPLACE["+"]
+    a, b = np.arange(6.0), np.ones(6)
+    f(a, b)
+    g(a, a[::-1])
+    before = (sys.getrefcount(a), sys.getrefcount(b))
+    for _ in range(2000):
+        r = f(a, b)
+        g(a, a[::-1])  # copies the overlapping operand each time
+    assert (sys.getrefcount(a), sys.getrefcount(b)) == before
+    assert sys.getrefcount(r) == 2  # only r (and getrefcount's argument)
+
+
+def test_integer_reciprocal_is_refused_with_a_hint() -> None:
+    f = define("def ew_recip(a):\n    return np.reciprocal(a)\n", "ew_recip", NS)
+    with pytest.raises(EmberError, match="np.reciprocal"):
+        f(np.arange(3))
+    assert np.array_equal(f(np.array([2.0, 0.0])), np.reciprocal(np.array([2.0, 0.0])))

@@ -182,6 +182,11 @@ def ufunc(typer: ExprTyper, name: str, values: list[AnyExpr], node: ast.AST) -> 
             elems.append(_natural(f, arg))
         else:
             elems.append(_element(f, arg, want))
+    if name == "reciprocal" and out.kind != "f":
+        # NumPy computes 1.0 / x and casts it back (1 / 0 is the dtype's minimum on x86).
+        raise typer.error(node, f"np.reciprocal() of an integer array ({out}) is not "
+                          "supported in compiled code", "write 1.0 / a (a float array), or "
+                          "1 // a for NumPy's integer floor division")
     body = UfuncCall(name, tuple(elems), out, f.span)
     return ArrayEval(tuple(f.operands), body, f.result_type(out), f.span)
 
