@@ -291,3 +291,14 @@ def test_integer_reciprocal_is_refused_with_a_hint() -> None:
     with pytest.raises(EmberError, match="np.reciprocal"):
         f(np.arange(3))
     assert np.array_equal(f(np.array([2.0, 0.0])), np.reciprocal(np.array([2.0, 0.0])))
+
+
+def test_math_ufuncs_without_kernels_are_a_clear_error() -> None:
+    from ember.native.frontend.elementwise import math_kernels_available
+
+    f = define("def ew_exp(a):\n    return np.exp(a)\n", "ew_exp", NS)
+    if math_kernels_available():
+        check(f, np.array([0.0, 1.0, -np.inf]))
+    else:
+        with pytest.raises(EmberError, match=r"np.exp\(\) is not supported in compiled code yet"):
+            f(np.ones(2))

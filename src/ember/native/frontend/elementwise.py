@@ -82,9 +82,9 @@ def ufunc_name(value: object) -> str | None:
         return None
     if isinstance(value, np.ufunc):
         name = value.__name__
-        if name in U.ARITHMETIC or (name in U.MATH and math_kernels_available()):
-            return name
-        return None
+        if name == "sqrt" and not math_kernels_available():
+            return None  # np.sqrt of a whole array: frontend/arrays.py's ArrayMap meanwhile
+        return name if name in U.ARITY else None
     for name in FUNCTIONS:
         if value is getattr(np, name, None):
             return name
@@ -314,6 +314,11 @@ def call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
         raise typer.error(node.keywords[0], f"np.{name}() keyword '{node.keywords[0].arg}' "
                           "is not supported in compiled code",
                           f"pass the operands by position: b = np.{name}(...)")
+    if name in U.MATH and not math_kernels_available():
+        raise typer.error(node, f"np.{name}() is not supported in compiled code yet (no "
+                          "element kernels for NumPy's math ufuncs)",
+                          "write a loop calling the math module's function per element "
+                          "(math raises ValueError where NumPy returns nan)")
     values = [typer.expr(a) for a in node.args]
     if name == "where":
         if len(values) != 3:
