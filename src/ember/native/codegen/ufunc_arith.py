@@ -441,5 +441,3 @@ def cast(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Value:
         return b.trunc(x, ty)
     return b.sext(x, ty) if src.kind == "i" else b.zext(x, ty)
 
-
-FLOAT_TYPES = (F32, F64)

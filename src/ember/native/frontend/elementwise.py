@@ -271,10 +271,6 @@ def _weak(np: object, key: Key) -> object:
 # ---------------------------------------------------------------- the hooks
 
 
-def is_array_operand(t: Type) -> bool:
-    return isinstance(t, Array)
-
-
 def binop(typer: ExprTyper, op: str, left: AnyExpr, right: AnyExpr, node: ast.AST) -> AnyExpr:
     """``left op right`` where an operand is an array."""
     name = U.BINARY_OPERATORS.get(op)
