@@ -22,7 +22,7 @@ from typing import Protocol
 import llvmlite.ir as ir
 
 from ember.native.boundary.capi import extern_function
-from ember.native.boundary.llvm import F32, F64, I1, I8, storage_type
+from ember.native.boundary.llvm import F32, I1, I8, storage_type
 from ember.native.types import DType
 
 ERROR_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
