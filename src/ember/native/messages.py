@@ -96,3 +96,17 @@ MSG_BAD_EXTENT = (
     "array argument: the buffer's shape is invalid (an extent is negative or its size in "
     "bytes exceeds the largest Py_ssize_t)"
 )
+
+
+# Array creation (codegen/creation.py), NumPy 2's texts.
+LINSPACE_NUM_MESSAGE = "Number of samples, %lld, must be non-negative."
+
+
+CONCAT_SHAPE_MESSAGE = (
+    "all the input array dimensions except for the concatenation axis must match exactly, "
+    "but along dimension %lld, the array at index %lld has size %lld and the array at "
+    "index %lld has size %lld"
+)
+
+
+STACK_SHAPE_MESSAGE = "all input arrays must have the same shape"

@@ -98,6 +98,7 @@ from ember.native.boundary import abi
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
 from ember.native.codegen import arrays as lower_arrays
+from ember.native.codegen import creation as lower_creation
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
 from ember.native.codegen import loops as lower_loops
@@ -106,6 +107,7 @@ from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.ir import arrays as A
+from ember.native.ir import creation as N
 from ember.native.ir import nodes as T
 from ember.native.options import Options
 from ember.native.types import (
@@ -528,4 +530,14 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayMap: lower_arrays.map_array,
     A.ArrayRange: lower_arrays.arange,
     A.ArrayReduce: lower_arrays.reduce,
+    N.DTypeConst: lower_creation.dtype_const,
+    N.ArrayLiteral: lower_creation.literal,
+    N.ArrayCast: lower_creation.cast,
+    N.ArrayFillWith: lower_creation.fill_with,
+    N.ArrayLinspace: lower_creation.linspace,
+    N.ArrayEye: lower_creation.eye,
+    N.ArrayTri: lower_creation.tri,
+    N.ArrayDiag: lower_creation.diag,
+    N.ArrayJoin: lower_creation.join,
+    N.ArrayStrides: lower_creation.strides,
 }

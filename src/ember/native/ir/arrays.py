@@ -24,6 +24,7 @@ of :mod:`ember.native.ir.nodes`) or a *new reference* (everything built here tha
 from __future__ import annotations
 
 from ember.diagnostics import Span
+from ember.native.ir.creation import CreationExpr
 from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
@@ -189,7 +190,7 @@ class AugSetItem(Node):
 
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
-    | ArrayReduce
+    | ArrayReduce | CreationExpr
 )
 ArrayStmt = SetItem | AugSetItem
 # Every expression and statement node of the typed IR, scalar and array.
