@@ -107,8 +107,9 @@ class DTypeValue(Type):
     form: str = "dtype"
 
     def __str__(self) -> str:
-        return f"{'dtype' if self.form == 'dtype' else 'type'}[{self.dtype}]" + (
-            "(builtin)" if self.form == "builtin" else "")
+        if self.form == "builtin":
+            return f"builtin[{ {'float64': 'float', 'int64': 'int'}.get(self.dtype.name, 'bool')}]"
+        return f"{self.form}[{self.dtype}]"
 
 
 DTYPE_NAMES = (

@@ -98,9 +98,9 @@ from ember.native.boundary import abi
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
 from ember.native.codegen import arrays as lower_arrays
-from ember.native.codegen import creation as lower_creation
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import creation as lower_creation
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen.arrays import ArrayState, holds_arrays

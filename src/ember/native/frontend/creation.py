@@ -20,6 +20,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Span
+from ember.native.buffers import typeof_dtype
 from ember.native.frontend.arrays import check_writable, shape_tuple, store_value
 from ember.native.frontend.builtins import cast
 from ember.native.frontend.unknown import is_unknown
@@ -60,7 +61,6 @@ CREATORS = ("empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_
 #: Array methods and attributes typed here.
 METHODS = ("astype", "copy", "fill")
 ATTRIBUTES = ("dtype", "itemsize", "nbytes", "strides")
-_BUILTIN_DTYPES: dict[object, str] = {float: "float64", int: "int64", bool: "bool"}
 
 
 def numpy_function_name(value: object) -> str | None:
@@ -76,31 +76,13 @@ def numpy_function_name(value: object) -> str | None:
 
 
 def dtype_value(obj: object) -> DTypeValue | None:
-    """The dtype value a Python object is: a native-order ``numpy.dtype`` ember has
-    (form ``"dtype"``), a NumPy scalar type (``np.float32``: ``"type"``), or ``float``,
-    ``int``, ``bool`` (``"builtin"``); else None. The argument rule of the dispatcher
-    and the constant rule of the frontend.
+    """The dtype value a Python object is (:func:`ember.native.buffers.typeof_dtype`):
+    the constant rule of the frontend, the argument rule of the dispatcher.
 
     >>> dtype_value(float), dtype_value(3)
     (builtin[float], None)
     """
-    try:
-        builtin = _BUILTIN_DTYPES.get(obj)
-    except TypeError:  # unhashable: no dtype
-        return None
-    if builtin is not None:
-        return DTypeValue(DType(builtin), "builtin")
-    np = sys.modules.get("numpy")
-    if np is None:
-        return None
-    if isinstance(obj, np.dtype):
-        canonical = obj.name in DTYPE_NAMES and obj.isnative and obj is np.dtype(obj.name)
-        return DTypeValue(DType(obj.name), "dtype") if canonical else None
-    if isinstance(obj, type) and issubclass(obj, np.generic):
-        name = np.dtype(obj).name
-        if name in DTYPE_NAMES and np.dtype(obj).type is obj:
-            return DTypeValue(DType(name), "type")
-    return None
+    return typeof_dtype(obj)
 
 
 def _static_object(typer: ExprTyper, node: ast.expr) -> tuple[bool, object, str | None]:
