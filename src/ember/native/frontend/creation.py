@@ -90,6 +90,11 @@ def _static_object(typer: ExprTyper, node: ast.expr) -> tuple[bool, object, str 
     outside the function."""
     if isinstance(node, ast.Constant):
         return True, node.value, None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        try:
+            return True, ast.literal_eval(node), None  # axis=-1
+        except ValueError:
+            return False, None, None
     if isinstance(node, ast.Name | ast.Attribute) and typer.is_static(node):
         try:
             obj, dotted, _ = typer.static(node)
@@ -164,7 +169,7 @@ def constant_of(typer: ExprTyper, node: ast.expr | None, what: str, default: obj
         return default
     found, obj, _ = _static_object(typer, node)
     if not found or obj not in allowed or type(obj) not in {type(a) for a in allowed}:
-        shown = ", ".join(repr(a) for a in allowed)
+        shown = ", ".join(repr(a) for a in allowed[:5]) + (", ..." if len(allowed) > 5 else "")
         raise typer.error(node, f"{what} must be a constant here: one of {shown}",
                           f"write {what}={allowed[0]!r}")
     return obj
