@@ -8,16 +8,19 @@ import pytest
 from ember.diagnostics import Span
 from ember.native.codegen.function import EXPRESSIONS, STATEMENTS, FunctionLowerer
 from ember.native.ir import arrays as A
+from ember.native.ir import creation as N
 from ember.native.ir import nodes as T
 
 
 def _array_nodes(*, expressions: bool) -> set[type]:
-    """The records of ir/arrays.py: expressions carry a ``type``, statements do not."""
+    """The records of ir/arrays.py and ir/creation.py: expressions carry a ``type``,
+    statements do not."""
     found = set()
-    for value in vars(A).values():
-        fields = getattr(value, "__record_fields__", None)
-        if isinstance(value, type) and value.__module__ == A.__name__ and fields is not None:
-            if ("type" in fields) == expressions:
+    for module in (A, N):
+        for value in vars(module).values():
+            fields = getattr(value, "__record_fields__", None)
+            if (isinstance(value, type) and value.__module__ == module.__name__
+                    and fields is not None and ("type" in fields) == expressions):
                 found.add(value)
     return found
 
