@@ -340,7 +340,8 @@ def test_dtype_arguments_are_separate_specializations() -> None:
 def dtype_facts(a):
     return (a.dtype == np.float64, a.dtype != np.float64, a.dtype == "float32",
             a.dtype == float, np.float32 == np.float32, np.float32 == a.dtype, a.itemsize,
-            a.nbytes, a.strides, a.dtype.itemsize)
+            a.nbytes, a.strides, a.dtype.itemsize, a.dtype is np.float64,
+            a.dtype is not np.float64, a.dtype == "f4")
 
 
 @pytest.mark.parametrize("dtype", DTYPE_NAMES)
@@ -367,3 +368,28 @@ def unknown_dtype_kw(a):
 def test_a_non_dtype_is_a_compile_error_with_a_hint() -> None:
     with pytest.raises(EmberError, match="the dtype must be a constant"):
         unknown_dtype_kw(np.ones(2))
+
+
+@jitted
+def same_dtype(a, dt):
+    return a.dtype is dt, a.dtype == dt, dt is np.float64, dt == np.float64
+
+
+@pytest.mark.parametrize("dt", [np.dtype("float64"), np.float64, float, np.dtype("int8"),
+                                np.int8])
+def test_dtype_identity_and_equality(dt: Any) -> None:
+    check(same_dtype, np.ones(2), dt)
+
+
+@pytest.mark.parametrize(("f", "a", "b"), [
+    (concat0, np.ones((2, 2)), np.ones((2, 3))),
+    (concat1, np.ones((2, 2)), np.ones((3, 2))),
+    (stacks, np.ones(2), np.ones(3)),
+    (vstack_mixed, np.ones(3), np.ones((2, 2))),
+])
+def test_join_shape_messages_are_numpys(f: Any, a: np.ndarray, b: np.ndarray) -> None:
+    with pytest.raises(ValueError) as want:
+        f.py_func(a, b)
+    with pytest.raises(ValueError) as got:
+        f(a, b)
+    assert str(got.value) == str(want.value)

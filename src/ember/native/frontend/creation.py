@@ -431,10 +431,11 @@ def _compare_key(typer: ExprTyper, node: ast.expr) -> tuple[str, object] | None:
 
 
 def compare_dtypes(typer: ExprTyper, node: ast.Compare) -> AnyExpr | None:
-    """``a.dtype == np.float64`` (``!=`` too) folded to a constant, with NumPy's
-    answers: a dtype equals anything naming it; two classes are equal only if they are
-    the same class. None when no operand is a dtype."""
-    if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+    """``a.dtype == np.float64`` (``!=``, ``is``, ``is not`` too) folded to a constant,
+    with NumPy's answers: a dtype equals anything naming it; two classes are equal only
+    if they are the same class; ``is`` holds for the same object (NumPy's dtypes are
+    canonical). None when no operand is a dtype."""
+    if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq | ast.Is | ast.IsNot):
         return None
     keys = [_compare_key(typer, e) for e in (node.left, node.comparators[0])]
     if not any(k is not None and k[0] != "str" for k in keys):
@@ -442,6 +443,9 @@ def compare_dtypes(typer: ExprTyper, node: ast.Compare) -> AnyExpr | None:
     if keys[0] is None or keys[1] is None:
         return None  # a dtype against a number or array: the ordinary rule reports it
     (ka, va), (kb, vb) = keys
+    if isinstance(node.ops[0], ast.Is | ast.IsNot):  # canonical objects: same dtype, same form
+        same = (ka, va) == (kb, vb) and ka != "str"
+        return Const(same == isinstance(node.ops[0], ast.Is), BOOL, typer.span(node))
     if "dtype" in (ka, kb):
         np = sys.modules.get("numpy")
         names = []

@@ -310,10 +310,10 @@ def _join(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     if name == "vstack":
         ndim = max(2, *ndims)
         if any(t.ndim not in (1, ndim) or (t.ndim == 1 and ndim != 2) for t in types):
-            raise _ndim_error(typer, node, types, ndim)
+            raise _ndim_error(typer, node, types, True)
         return ArrayJoin("vstack", tuple(arrays), 0, Array(dtype, ndim, "C"), span)
     if len(ndims) != 1:
-        raise _ndim_error(typer, node, types, types[0].ndim)
+        raise _ndim_error(typer, node, types, False)
     ndim = types[0].ndim
     if name == "hstack":
         axis = 0 if ndim == 1 else 1
@@ -327,8 +327,9 @@ def _join(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
                      Array(dtype, out_ndim, "C"), span)
 
 
-def _ndim_error(typer: ExprTyper, node: ast.AST, types: list[Array], ndim: int) -> EmberError:
-    ndims = [max(t.ndim, 2) if ndim >= 2 and t.ndim == 1 else t.ndim for t in types]
+def _ndim_error(typer: ExprTyper, node: ast.AST, types: list[Array], rows: bool) -> EmberError:
+    """NumPy's message for inputs of different ranks (vstack's 1-d inputs are rows)."""
+    ndims = [2 if rows and t.ndim == 1 else t.ndim for t in types]
     bad = next((i for i, d in enumerate(ndims) if d != ndims[0]), 1)
     first = 0
     return _shape_error(
