@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness, any import mode
@@ -25,6 +25,8 @@ from ember.native.runtime.dispatch import jit  # noqa: E402
 from ember.native.types import DTYPE_NAMES  # noqa: E402
 
 dtypes = st.sampled_from(DTYPE_NAMES)
+# Each new dtype pair compiles new specializations: fewer examples keep the joins quick.
+JOINS = settings(PROFILE, max_examples=min(PROFILE.max_examples, 60))
 small = st.integers(-6, 6)
 
 
@@ -218,7 +220,7 @@ def join_dtype(a, b):
     return np.concatenate((a, b), dtype=np.float32)
 
 
-@PROFILE
+@JOINS
 @given(da=dtypes, db=dtypes, n=st.integers(0, 3), m=st.integers(0, 3), n2=st.integers(0, 3),
        m2=st.integers(0, 3), layout=st.sampled_from("CFST"))
 def test_joins_2d(da: str, db: str, n: int, m: int, n2: int, m2: int, layout: str) -> None:
@@ -228,7 +230,7 @@ def test_joins_2d(da: str, db: str, n: int, m: int, n2: int, m2: int, layout: st
         check(f, a, b)
 
 
-@PROFILE
+@JOINS
 @given(da=dtypes, db=dtypes, n=st.integers(0, 4), n2=st.integers(0, 4))
 def test_joins_1d(da: str, db: str, n: int, n2: int) -> None:
     a, b = np.arange(n).astype(da), (np.arange(n2) - 1).astype(db)
