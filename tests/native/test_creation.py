@@ -171,7 +171,8 @@ def test_tri_and_diag_2d(dtype: str, n: int, m: int, k: int, layout: str) -> Non
     check(tris, a, k)
     check(diags, a, k)
     got = diags(a, k)
-    assert not got[1].flags.writeable  # NumPy's is a read-only view; ember's a read-only copy
+    assert not got[1].flags.writeable  # NumPy's read-only view
+    assert np.shares_memory(got[1], a) == np.shares_memory(np.diag(a, k), a)
 
 
 @PROFILE
@@ -180,6 +181,28 @@ def test_diag_1d(dtype: str, n: int, k: int) -> None:
     v = (np.arange(n) - 2).astype(dtype)
     check(diags, v, k)
     check(diags, v[::-1], k)
+
+
+@jitted
+def diag_of_temporary(n):
+    return np.diag(np.eye(n) if n > 0 else np.ones((2, 2)), 1)
+
+
+def test_diag_view_keeps_its_base_alive() -> None:
+    v = diag_of_temporary(4)
+    assert v.base is not None and v.base.shape == (4, 4) and same(v, np.zeros(3))
+    a = np.arange(12.0).reshape(3, 4)
+    w = diags(a, 1)[1]
+    del a
+    assert same(w, np.array([1.0, 6.0, 11.0]))
+
+
+def test_diag_of_a_plain_buffer_is_a_read_only_copy() -> None:
+    import array
+
+    buf = memoryview(array.array("d", range(9))).cast("B").cast("d", (3, 3))
+    got = diags(buf, 0)[1]
+    assert same(got, np.array([0.0, 4.0, 8.0])) and not got.flags.writeable
 
 
 @jitted

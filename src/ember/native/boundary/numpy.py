@@ -15,10 +15,16 @@ API_NDARRAY_TYPE = 2
 API_DESCR_FROM_TYPE = 45
 
 
+API_NEW_FROM_DESCR = 94
+
+
 API_ZEROS = 183
 
 
 API_EMPTY = 184
+
+
+API_SET_BASE_OBJECT = 282
 
 
 # Offsets into PyArrayObject after the object header (numpy/ndarraytypes.h).

@@ -17,15 +17,23 @@ from typing import TYPE_CHECKING
 
 import llvmlite.ir as ir
 
-from ember.native.boundary.capi import format_error_helper, set_error
-from ember.native.boundary.llvm import F64, I8, I32, I64, storage_type
-from ember.native.boundary.numpy import OFFSET_FLAGS
+from ember.native.boundary.capi import format_error_helper, py_decref, py_incref, set_error
+from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, storage_type
+from ember.native.boundary.numpy import (
+    API_DESCR_FROM_TYPE,
+    API_NDARRAY_TYPE,
+    API_NEW_FROM_DESCR,
+    API_SET_BASE_OBJECT,
+    OFFSET_FLAGS,
+)
+from ember.native.buffers import numpy_type_number
 from ember.native.codegen import array_ops as new
 from ember.native.codegen.array_access import (
     convert_for_store,
     counted_loop,
     data_of,
     dim_of,
+    make_value,
     nested_loops,
     owner_of,
     size_of,
@@ -33,7 +41,7 @@ from ember.native.codegen.array_access import (
     unchecked_pointer,
     unlikely,
 )
-from ember.native.codegen.arrays import operand
+from ember.native.codegen.arrays import ArrayState, operand
 from ember.native.codegen.casts import cast_element
 from ember.native.ir import creation as N
 from ember.native.messages import (
@@ -260,38 +268,96 @@ def tri(gen: FunctionLowerer, e: N.ArrayTri) -> ir.Value:
 
 def diag(gen: FunctionLowerer, e: N.ArrayDiag) -> ir.Value:
     """``np.diag(v, k)``: 1-d → a square array with ``v`` on diagonal ``k``; 2-d → the
-    diagonal, copied and marked read-only (NumPy returns a read-only view)."""
+    diagonal (:func:`diagonal`)."""
     b = gen.b
     st = e.array.type
     k = gen.expr(e.k)
     zero = _const(0)
     nonneg = b.icmp_signed(">=", k, zero)
     with operand(gen.arrays, e.array) as src:
-        if st.ndim == 1:
-            n = dim_of(b, src, 0)
-            absk = b.select(nonneg, k, b.sub(zero, k))
-            size = b.add(n, absk)
-            # |k| beyond int64 or n + |k| overflowing: a size NumPy refuses too.
-            size = b.select(b.icmp_signed("<", size, n), _const(2**62), size)
-            dst = new.new_array(gen.arrays, e.type, [size, size], zero=True)
-            with counted_loop(b, n, name="diag") as i:
-                r = b.select(nonneg, i, b.sub(i, k))
-                c = b.select(nonneg, b.add(i, k), i)
-                _store_at(b, dst, e.type, [r, c], _load_at(b, src, st, [i]))
-            return dst
-        rows, cols = dim_of(b, src, 0), dim_of(b, src, 1)
-        length = b.select(nonneg, _smin(b, rows, b.sub(cols, k)),
-                          _smin(b, b.add(rows, k), cols))
-        length = b.select(b.icmp_signed("<", length, zero), zero, length)
-        dst = new.new_array(gen.arrays, e.type, [length], zero=False)
-        with counted_loop(b, length, name="diag") as i:
+        if st.ndim == 2:
+            return diagonal(gen, e, src, k)
+        n = dim_of(b, src, 0)
+        absk = b.select(nonneg, k, b.sub(zero, k))
+        size = b.add(n, absk)
+        # |k| beyond int64 or n + |k| overflowing: a size NumPy refuses too.
+        size = b.select(b.icmp_signed("<", size, n), _const(2**62), size)
+        dst = new.new_array(gen.arrays, e.type, [size, size], zero=True)
+        with counted_loop(b, n, name="diag") as i:
             r = b.select(nonneg, i, b.sub(i, k))
             c = b.select(nonneg, b.add(i, k), i)
-            _store_at(b, dst, e.type, [i], _load_at(b, src, st, [r, c]))
-        flags = b.gep(owner_of(b, dst), [_const(OFFSET_FLAGS)], source_etype=I8)
-        old = b.load(flags, typ=I32)
-        b.store(b.and_(old, ir.Constant(I32, ~NPY_ARRAY_WRITEABLE & 0xFFFFFFFF)), flags)
+            _store_at(b, dst, e.type, [r, c], _load_at(b, src, st, [i]))
     return dst
+
+
+def diagonal(gen: FunctionLowerer, e: N.ArrayDiag, src: ir.Value, k: ir.Value) -> ir.Value:
+    """Diagonal ``k`` of a 2-d array: as NumPy, a read-only view (a new ndarray whose
+    base is the source's owner) when the source's owner is an ndarray; of any other
+    buffer (whose export ends with the call) a read-only copy."""
+    ctx, b = gen.arrays, gen.b
+    st = e.array.type
+    zero = _const(0)
+    nonneg = b.icmp_signed(">=", k, zero)
+    rows, cols = dim_of(b, src, 0), dim_of(b, src, 1)
+    length = b.select(nonneg, _smin(b, rows, b.sub(cols, k)), _smin(b, b.add(rows, k), cols))
+    length = b.select(b.icmp_signed("<", length, zero), zero, length)
+    r0 = b.select(nonneg, zero, b.sub(zero, k))
+    c0 = b.select(nonneg, k, zero)
+    s0, s1 = stride_of(b, src, 0), stride_of(b, src, 1)
+    empty = b.icmp_signed("==", length, zero)  # then r0/c0 may be past the end: not used
+    offset = b.select(empty, zero, b.add(b.mul(r0, s0), b.mul(c0, s1)))
+    data = b.gep(data_of(b, src), [offset], source_etype=I8)
+    stride = b.add(s0, s1)
+    api = new.get_api(ctx)
+    owner = owner_of(b, src)
+    ndarray = b.load(b.gep(api, [_const(API_NDARRAY_TYPE)], source_etype=PTR), typ=PTR)
+    is_ndarray = b.icmp_unsigned("==", b.load(b.gep(owner, [_const(8)], source_etype=I8),
+                                              typ=PTR), ndarray)
+    with b.if_else(is_ndarray) as (then, otherwise):
+        with then:
+            view = _view(ctx, api, ndarray, st.dtype, length, stride, data, owner)
+            view_block = b.block
+        with otherwise:
+            copy = new.new_array(ctx, Array(st.dtype, 1, "C"), [length], zero=False)
+            with counted_loop(b, length, name="diag") as i:
+                x = _load_at(b, src, st, [b.add(r0, i), b.add(c0, i)])
+                _store_at(b, copy, e.type, [i], x)
+            flags = b.gep(owner_of(b, copy), [_const(OFFSET_FLAGS)], source_etype=I8)
+            old = b.load(flags, typ=I32)
+            b.store(b.and_(old, ir.Constant(I32, ~NPY_ARRAY_WRITEABLE & 0xFFFFFFFF)), flags)
+            copy_block = b.block
+    out = b.phi(view.type)
+    out.add_incoming(view, view_block)
+    out.add_incoming(copy, copy_block)
+    return out
+
+
+def _view(ctx: ArrayState, api: ir.Value, ndarray: ir.Value, dtype: DType, length: ir.Value,
+          stride: ir.Value, data: ir.Value, owner: ir.Value) -> ir.Value:
+    """A new read-only 1-d ndarray over ``data`` whose base is ``owner``."""
+    b = ctx.builder
+    null = ir.Constant(PTR, None)
+    descr_fn = new.api_slot(b, api, API_DESCR_FROM_TYPE, ir.FunctionType(PTR, [I32]))
+    descr = b.call(descr_fn, [ir.Constant(I32, numpy_type_number(dtype))])
+    with unlikely(ctx, b.icmp_unsigned("==", descr, null)):
+        ctx.fail()
+    dims = ctx.alloca(I64, name="view.dim")
+    b.store(length, dims)
+    strides_p = ctx.alloca(I64, name="view.stride")
+    b.store(stride, strides_p)
+    make = new.api_slot(b, api, API_NEW_FROM_DESCR,
+                        ir.FunctionType(PTR, [PTR, PTR, I32, PTR, PTR, PTR, I32, PTR]))
+    obj = b.call(make, [ndarray, descr, ir.Constant(I32, 1), dims, strides_p, data,
+                        ir.Constant(I32, 0), null])  # steals descr; flags 0: read-only
+    with unlikely(ctx, b.icmp_unsigned("==", obj, null)):
+        ctx.fail()
+    py_incref(b, owner)  # SetBaseObject steals this reference (also when it fails)
+    set_base = new.api_slot(b, api, API_SET_BASE_OBJECT, ir.FunctionType(I32, [PTR, PTR]))
+    rc = b.call(set_base, [obj, owner])
+    with unlikely(ctx, b.icmp_signed("<", rc, ir.Constant(I32, 0))):
+        py_decref(b, obj)
+        ctx.fail()
+    return make_value(b, 1, data, obj, [length], [stride])
 
 
 def _smin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:

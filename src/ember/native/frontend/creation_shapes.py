@@ -251,7 +251,8 @@ def _matrix(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     if name == "diag":
         if t.ndim not in (1, 2):
             raise _shape_error(typer, node, "Input must be 1- or 2-d.")
-        out = Array(t.dtype, 3 - t.ndim, "C", readonly=t.ndim == 2)
+        # Of a 2-d array: NumPy's read-only view of the diagonal (any strides).
+        out = Array(t.dtype, 1, "A", readonly=True) if t.ndim == 2 else Array(t.dtype, 2, "C")
         return ArrayDiag(src, k, out, span)
     if t.ndim != 2:
         raise typer.error(args[first], f"np.{name}() of a {t.ndim}-d array is not supported "

@@ -112,8 +112,8 @@ class ArrayTri(Node):
 @record
 class ArrayDiag(Node):
     """``np.diag(v, k)``: of a 1-d ``v``, a new square 2-d array with ``v`` on diagonal
-    ``k``; of a 2-d ``v``, diagonal ``k`` as a new 1-d array, marked read-only (NumPy
-    returns a read-only view; ember returns a read-only copy)."""
+    ``k``; of a 2-d ``v``, diagonal ``k`` as NumPy's read-only view (a read-only copy
+    when ``v`` is a buffer other than an ndarray, whose export ends with the call)."""
 
     array: AnyExpr
     k: AnyExpr
