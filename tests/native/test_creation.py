@@ -418,3 +418,33 @@ def test_join_shape_messages_are_numpys(f: Any, a: np.ndarray, b: np.ndarray) ->
     with pytest.raises(ValueError) as got:
         f(a, b)
     assert str(got.value) == str(want.value)
+
+
+@jitted
+def literal_as(x, n, dt):
+    return np.array([x, n, True], dtype=dt), np.array([[n], [n]], dt), np.asarray((n, x), dt)
+
+
+@PROFILE
+@given(x=floats, n=st.integers(-70000, 70000), dt=st.sampled_from(
+    [getattr(np, name) for name in DTYPE_NAMES]))
+def test_literals_with_a_dtype_argument(x: float, n: int, dt: Any) -> None:
+    with np.errstate(over="ignore"):  # NumPy warns as a big float becomes float32's inf
+        check(literal_as, x, n, dt)
+
+
+@jitted
+def ordered(a):
+    z = np.zeros((2, 3), order="F")
+    z[1, 0] = 5.0
+    o = np.ones_like(a)
+    o[1, 0] = 7
+    return z, o, np.full((2, 3), 2, np.int8, "F"), np.zeros_like(a, order="C")
+
+
+@pytest.mark.parametrize("layout", "CF")
+def test_orders_of_new_arrays(layout: str) -> None:
+    a = arrays_2d("float64", 2, 3, layout)
+    for g, w in zip(ordered(a), ordered.py_func(a), strict=True):
+        assert same(g, w) and g.flags.f_contiguous == w.flags.f_contiguous
+        assert g.flags.c_contiguous == w.flags.c_contiguous
