@@ -293,12 +293,7 @@ def test_integer_reciprocal_is_refused_with_a_hint() -> None:
     assert np.array_equal(f(np.array([2.0, 0.0])), np.reciprocal(np.array([2.0, 0.0])))
 
 
-def test_math_ufuncs_without_kernels_are_a_clear_error() -> None:
-    from ember.native.frontend.elementwise import math_kernels_available
-
-    f = define("def ew_exp(a):\n    return np.exp(a)\n", "ew_exp", NS)
-    if math_kernels_available():
-        check(f, np.array([0.0, 1.0, -np.inf]))
-    else:
-        with pytest.raises(EmberError, match=r"np.exp\(\) is not supported in compiled code yet"):
-            f(np.ones(2))
+def test_math_ufuncs_fuse_with_the_arithmetic() -> None:
+    f = define("def ew_exp(a):\n    return np.exp(-a * a / 2) * np.cos(3 * a)\n", "ew_exp", NS)
+    check(f, np.array([0.0, 1.0, -np.inf, np.nan, 1e-300, 30.0]))
+    check(f, np.linspace(-5, 5, 101, dtype=np.float32))

@@ -34,7 +34,7 @@ ORDER = "XLABPJDZO="
 _CHECKED_INT_OPS = {"+": "O", "-": "O", "*": "O", "**": "O", "<<": "O", "//": "Z", "%": "Z"}
 _DOMAIN = ("math.sqrt", "math.log", "math.log2", "math.log10", "math.log1p", "math.acos",
            "math.asin", "math.acosh", "math.atanh", "math.pow", "math.fmod")
-_ALLOCATING = ("ArrayNew", "ArrayCopy", "ArrayMap", "ArrayRange", "ArrayEval")
+_ALLOCATING = ("ArrayNew", "ArrayCopy", "ArrayRange", "ArrayEval")
 
 
 def marks_text(marks: set[str]) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import llvmlite.ir as ir
 
 from ember.native.boundary.capi import extern_function
-from ember.native.boundary.llvm import F32, F64, I1, I32, I64, PTR, VOID, storage_type
+from ember.native.boundary.llvm import F64, I1, I32, I64, PTR, VOID, storage_type
 from ember.native.boundary.numpy import (
     API_DESCR_FROM_TYPE,
     API_EMPTY,
@@ -41,7 +41,6 @@ from ember.native.codegen.array_access import (
     make_value,
     owner_of,
     raise_message,
-    raise_store_overflow,
     size_of,
     stride_of,
     unchecked_pointer,
@@ -49,8 +48,8 @@ from ember.native.codegen.array_access import (
     walk_into_c,
 )
 from ember.native.codegen.reductions import int_sum, min_max, pairwise_sum, sum_any_layout
-from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0, OVERFLOW
-from ember.native.types import Array, DType
+from ember.native.messages import MSG_FLOAT_DIV0, MSG_INT_TRUEDIV0
+from ember.native.types import Array
 
 
 def api_slot(builder: ir.IRBuilder, api: ir.Value, slot: int, fnty: ir.FunctionType) -> ir.Value:
@@ -129,81 +128,6 @@ def copy_into(ctx: Context, dst: ir.Value, src: ir.Value, src_type: Array) -> No
     with walk_into_c(ctx, shape) as (indices, k):
         raw = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem, align=1)
         b.store(raw, b.gep(out, [k], inbounds=True, source_etype=elem), align=1)
-
-
-def array_map(ctx: Context, func: str, src: ir.Value, src_type: Array, t: Array) -> ir.Value:
-    """``np.sqrt(src)`` / ``np.absolute(src)`` into a new array of type ``t`` (see
-    :class:`ember.native.ir.arrays.ArrayMap`). A source in ``t``'s order (C or F)
-    is one flat loop that LLVM vectorises; any other layout walks the source's strides.
-    abs of a signed minimum is noted in a flag and raised after the loop (an exit inside
-    it would stop vectorisation), releasing the new array."""
-    b = ctx.builder
-    ndim = src_type.ndim
-    shape = [dim_of(b, src, axis) for axis in range(ndim)]
-    dst = new_array(ctx, t, shape, zero=False)
-    elem_in, elem_out = storage_type(src_type.dtype), storage_type(t.dtype)
-    checked = func == "absolute" and src_type.dtype.kind == "i"
-    flag = ctx.alloca(I1, name="map.bad") if checked else None
-    if flag is not None:
-        b.store(ir.Constant(I1, 0), flag)
-
-    def apply(x: ir.Value) -> ir.Value:
-        y, bad = map_element(b, func, x, src_type.dtype, t.dtype)
-        if bad is not None and flag is not None:
-            b.store(b.or_(b.load(flag, typ=I1), bad), flag)
-        return y
-
-    out = data_of(b, dst)
-    if src_type.layout == t.layout:  # C → C or F → F: the same linear order
-        data = data_of(b, src)
-        with counted_loop(b, size_of(b, src, ndim), name="map") as i:
-            x = b.load(b.gep(data, [i], inbounds=True, source_etype=elem_in), typ=elem_in,
-                       align=1)
-            b.store(apply(x), b.gep(out, [i], inbounds=True, source_etype=elem_out), align=1)
-    else:
-        with walk_into_c(ctx, shape) as (indices, k):
-            x = b.load(unchecked_pointer(b, src, src_type, indices), typ=elem_in, align=1)
-            b.store(apply(x), b.gep(out, [k], inbounds=True, source_etype=elem_out), align=1)
-    if flag is not None:
-        ctx.pending.append(owner_of(b, dst))  # released if we raise
-        with unlikely(ctx, b.load(flag, typ=I1)):
-            if src_type.dtype.itemsize == 8:
-                raise_message(ctx, "OverflowError", OVERFLOW)
-            else:
-                bits = src_type.dtype.itemsize * 8
-                raise_store_overflow(ctx, ir.Constant(I64, 1 << (bits - 1)), src_type.dtype)
-        ctx.pending.pop()
-    return dst
-
-
-def map_element(
-    b: ir.IRBuilder, func: str, x: ir.Value, dtype: DType, out: DType
-) -> tuple[ir.Value, ir.Value | None]:
-    """One element of :func:`array_map`: the storage value ``x`` of ``dtype`` → the
-    storage value of ``out``, and an i1 that is true where abs overflows (else None).
-    sqrt computes in float64 (exact conversions from every source dtype; a float32
-    result rounded once from the float64 root equals float32's own correctly rounded
-    sqrt); abs works in the storage type (exact)."""
-    module = b.module
-    if func == "absolute":
-        if dtype.kind == "f":
-            ty = F32 if dtype.itemsize == 4 else F64
-            fabs = extern_function(module, f"llvm.fabs.{'f32' if ty is F32 else 'f64'}", ty, [ty])
-            return b.call(fabs, [x]), None
-        if dtype.kind != "i":
-            return x, None  # unsigned and bool: abs is the identity
-        zero = ir.Constant(x.type, 0)
-        lowest = ir.Constant(x.type, -(1 << (dtype.itemsize * 8 - 1)))
-        y = b.select(b.icmp_signed("<", x, zero), b.neg(x), x)
-        return y, b.icmp_signed("==", x, lowest)
-    if dtype.kind == "f":
-        xf = x if dtype.itemsize == 8 else b.fpext(x, F64)
-    elif dtype.kind == "i":
-        xf = b.sitofp(x, F64)
-    else:
-        xf = b.uitofp(x, F64)
-    r = b.call(extern_function(module, "llvm.sqrt.f64", F64, [F64]), [xf])
-    return (r if out.itemsize == 8 else b.fptrunc(r, F32)), None
 
 
 def arange(ctx: Context, t: Array, start: ir.Value, stop: ir.Value, step: ir.Value) -> ir.Value:

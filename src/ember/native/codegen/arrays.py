@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # annotations only: function.py imports this module
 #: An expression node of the array IR, and any expression a function body holds.
 ArrayExpr = (
     A.Index | A.Element | A.ArrayDim | A.ArrayAttr | A.ArrayNew | A.ArrayCopy | A.ArrayRange
-    | A.ArrayMap | A.ArrayReduce
+    | A.ArrayReduce
 )
 Expr = T.Expr | ArrayExpr
 
@@ -342,13 +342,6 @@ def copy(gen: FunctionLowerer, e: A.ArrayCopy) -> ir.Value:
         shape = [dim_of(gen.b, src, k) for k in range(t.ndim)]
         dst = new.new_array(ctx, e.type, shape, zero=False)
         new.copy_into(ctx, dst, src, t)
-    return dst
-
-
-def map_array(gen: FunctionLowerer, e: A.ArrayMap) -> ir.Value:
-    ctx = gen.arrays
-    with operand(ctx, e.array) as src:
-        dst = new.array_map(ctx, e.func, src, e.array.type, e.type)
     return dst
 
 

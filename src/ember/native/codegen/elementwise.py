@@ -36,7 +36,7 @@ from ember.native.boundary.capi import (
 )
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, PTR, storage_type
 from ember.native.codegen import array_ops as new
-from ember.native.codegen import ufunc_arith
+from ember.native.codegen import ufunc_arith, ufunc_math
 from ember.native.codegen.array_access import (
     contiguous_strides,
     convert_for_store,
@@ -105,9 +105,7 @@ def _emit(loop: _Loop, e: W.ElemExpr, leaf: Callable[[int], ir.Value]) -> ir.Val
     dtypes = [a.type for a in e.args]
     if e.name in ufunc_arith.RULES:
         return ufunc_arith.lower(loop, e.name, args, dtypes, e.type)
-    from ember.native.codegen import ufunc_math  # the MATH kernels (frontend checked)
-
-    return ufunc_math.lower(b, e.name, args, (*dtypes, e.type))  # type: ignore[attr-defined]
+    return ufunc_math.lower(b, e.name, args, (*dtypes, e.type))
 
 
 def _scalar(ctx: ArrayState, value: ir.Value, t: Type, want: DType) -> ir.Value:

@@ -553,7 +553,6 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayAttr: lower_arrays.attr,
     A.ArrayNew: lower_arrays.new_array,
     A.ArrayCopy: lower_arrays.copy,
-    A.ArrayMap: lower_arrays.map_array,
     A.ArrayRange: lower_arrays.arange,
     A.ArrayReduce: lower_arrays.reduce,
     V.ArrayView: lower_views.view,

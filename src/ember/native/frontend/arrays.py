@@ -7,7 +7,6 @@ an array (a subscript, an attribute or method of an array local, a NumPy call, `
     a[i] = x              SetItem(Name(a), (Name(i),), Name(x), stored=Cast(Element: int64): float64)
     n, m = a.shape        $1 = MakeTuple(ArrayDim(a, 0), ArrayDim(a, 1)); n = $1[0] ...
     np.zeros((n, 3))      ArrayNew("zeros", MakeTuple(n, 3)): array(float64, 2d, C)
-    np.sqrt(a)            ArrayMap("sqrt", Name(a)): array(float64, 1d, C)   (a: int32 1d)
     for x in a:           for $2 in range(0, ArrayDim(a, 0), 1): x = Index(a, ($2,)) ...
 
 The element rules (compute types, conversions on store) are documented in
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import reductions, views
-from ember.native.frontend.builtins import cast, truth, type_call
+from ember.native.frontend.builtins import cast, truth
 from ember.native.frontend.dtypes import dtype_of
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
@@ -32,7 +31,6 @@ from ember.native.ir.arrays import (
     AnyStmt,
     ArrayAttr,
     ArrayDim,
-    ArrayMap,
     AugSetItem,
     Element,
     Index,
@@ -258,17 +256,17 @@ def length(value: AnyExpr, span: Span) -> AnyExpr:
 
 # Element-wise functions (ufuncs) of one array; ``np.abs`` is ``np.absolute``. The
 # creators (np.zeros, np.array, ...) are typed in frontend/creation.py.
-_MAPS = ("sqrt", "absolute")
 FLOAT64_DTYPE = DType("float64")
 
 
 def numpy_function_name(value: object) -> str | None:
-    """``"sqrt"`` if ``value`` is ``numpy.sqrt`` (and so on), else None; NumPy is
-    looked up, never imported (a program that calls it has imported it)."""
+    """``"reshape"`` if ``value`` is ``numpy.reshape`` (a view function), ``"reduce.sum"``
+    for ``numpy.sum`` (a reduction), else None; NumPy is looked up, never imported (a
+    program that calls it has imported it)."""
     np = sys.modules.get("numpy")
     if np is None:
         return None
-    for name in _MAPS + views.NUMPY_FUNCTIONS:
+    for name in views.NUMPY_FUNCTIONS:
         if value is getattr(np, name, None):
             return name
     reduction = reductions.numpy_reduction_name(value)
@@ -276,60 +274,12 @@ def numpy_function_name(value: object) -> str | None:
 
 
 def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
-    """``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap; ``np.sum(a, ...)`` and the other
-    reductions (``"reduce.sum"``) → :mod:`ember.native.frontend.reductions`."""
+    """``np.sum(a, ...)`` and the other reductions (``"reduce.sum"``) →
+    :mod:`ember.native.frontend.reductions`; ``np.reshape`` and the other view functions
+    → :mod:`ember.native.frontend.views`."""
     if name.startswith("reduce."):
         return reductions.numpy_function(typer, node, name[len("reduce."):], dtype_of)
-    if name in views.NUMPY_FUNCTIONS:
-        return views.numpy_call(typer, name, node)
-    return _map(typer, name, node)
-
-
-def map_dtype(func: str, dtype: DType) -> DType | None:
-    """NumPy's result dtype of ``np.<func>`` on an array of ``dtype``; None when it is
-    one compiled code lacks (sqrt of bool, int8 and uint8 arrays is float16).
-
-    >>> map_dtype("sqrt", DType("int16")), map_dtype("absolute", DType("int8"))
-    (float32, int8)
-    """
-    if func == "absolute" or dtype.kind == "f":
-        return dtype
-    return {1: None, 2: DType("float32")}.get(dtype.itemsize, FLOAT64_DTYPE)
-
-
-def _map(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
-    """``np.sqrt(a)`` / ``np.abs(a)`` of a whole array → ArrayMap; ``np.abs(x)`` of a
-    number is ``abs(x)`` (a bool stays itself, as in NumPy)."""
-    shown = "abs" if isinstance(node.func, ast.Attribute) and node.func.attr == "abs" else name
-    if node.keywords:
-        raise typer.error(node.keywords[0], f"np.{shown}() keyword '{node.keywords[0].arg}' is "
-                          "not supported in compiled code", f"write b = np.{shown}(a)")
-    if len(node.args) != 1:
-        raise typer.error(node, f"np.{shown}() takes one array in compiled code, got "
-                          f"{len(node.args)} arguments", f"write np.{shown}(a)")
-    src = typer.expr(node.args[0])
-    t = src.type
-    if is_unknown(t):
-        return typer.unknown(node)
-    span = typer.span(node)
-    if isinstance(t, Array):
-        dtype = map_dtype(name, t.dtype)
-        if dtype is None:
-            raise typer.error(
-                node, f"np.{shown}() of a {t.dtype} array gives float16 in NumPy, a dtype "
-                "compiled code does not support",
-                "pass a wider array (e.g. a.astype(np.float32) before the call), or compute "
-                "math.sqrt(x) per element into an array you create")
-        layout = "F" if t.layout == "F" else "C"  # NumPy keeps a Fortran source's order
-        return ArrayMap(name, src, Array(dtype, t.ndim, layout), span)
-    if name == "absolute" and t in NUMERIC:
-        return src if t == BOOL else type_call("abs", [src], {}, span)
-    if name == "sqrt" and t in NUMERIC:
-        raise typer.error(node, "np.sqrt() of a number is not supported in compiled code",
-                          "use math.sqrt(x) (it raises ValueError for a negative x, where "
-                          "np.sqrt returns nan), or pass an array")
-    raise typer.error(node.args[0], f"np.{shown}() needs an array here, not {t}",
-                      f"pass an array: np.{shown}(a)")
+    return views.numpy_call(typer, name, node)
 
 
 # ------------------------------------------------------------ iteration

@@ -21,7 +21,6 @@ used through its public API only.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import sys
 from typing import TYPE_CHECKING
 
@@ -67,12 +66,6 @@ class ArrayTypeError(EmberError, TypeError):
     same_kind output cast refused): also a TypeError, as NumPy's UFuncTypeError is."""
 
 
-def math_kernels_available() -> bool:
-    """Whether codegen has element kernels for the MATH ufuncs (the umath part's
-    ``codegen/ufunc_math.py``); looked up without importing codegen."""
-    return importlib.util.find_spec("ember.native.codegen.ufunc_math") is not None
-
-
 def ufunc_name(value: object) -> str | None:
     """The canonical name (``ufunc.__name__``) of a NumPy ufunc compiled code knows,
     ``"where"``/``"clip"`` for those functions, else None. NumPy is looked up in
@@ -82,8 +75,6 @@ def ufunc_name(value: object) -> str | None:
         return None
     if isinstance(value, np.ufunc):
         name = value.__name__
-        if name == "sqrt" and not math_kernels_available():
-            return None  # np.sqrt of a whole array: frontend/arrays.py's ArrayMap meanwhile
         return name if name in U.ARITY else None
     for name in FUNCTIONS:
         if value is getattr(np, name, None):
@@ -310,11 +301,6 @@ def call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
         raise typer.error(node.keywords[0], f"np.{name}() keyword '{node.keywords[0].arg}' "
                           "is not supported in compiled code",
                           f"pass the operands by position: b = np.{name}(...)")
-    if name in U.MATH and not math_kernels_available():
-        raise typer.error(node, f"np.{name}() is not supported in compiled code yet (no "
-                          "element kernels for NumPy's math ufuncs)",
-                          "write a loop calling the math module's function per element "
-                          "(math raises ValueError where NumPy returns nan)")
     values = [typer.expr(a) for a in node.args]
     if name == "where":
         if len(values) != 3:

@@ -135,22 +135,6 @@ class ArrayRange(Node):
 
 
 @record
-class ArrayMap(Node):
-    """``np.sqrt(array)`` / ``np.absolute(array)`` (``np.abs``): a new array of the same
-    shape, each element ``func`` of the source's, in the source's element order (C, or F
-    for a Fortran-ordered source). ``type.dtype`` is NumPy's result dtype: sqrt gives
-    float64 (float32 for float32, int16 and uint16 sources); absolute keeps the dtype.
-    Values follow NumPy (sqrt of a negative is nan, abs(-0.0) is 0.0) except that
-    ``abs`` of a signed dtype's minimum raises OverflowError instead of wrapping (the
-    element store rule)."""
-
-    func: str  # "sqrt" | "absolute"
-    array: AnyExpr
-    type: Array
-    span: Span
-
-
-@record
 class ArrayReduce(Node):
     """``array.sum()`` / ``.min()`` / ``.max()`` over every element; ``min``/``max`` of an
     empty array raise ValueError as NumPy does."""
@@ -193,7 +177,7 @@ class AugSetItem(Node):
 
 
 ArrayExpr = (
-    Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
+    Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange
     | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr | ArrayEval | CreationExpr
 )
 ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore

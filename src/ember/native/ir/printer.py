@@ -237,8 +237,6 @@ class _Printer:
         if isinstance(e, A.ArrayRange):
             bounds = ", ".join(self.expr(x) for x in (e.start, e.stop, e.step))
             return f"array.arange({bounds})"
-        if isinstance(e, A.ArrayMap):
-            return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"
         if isinstance(e, R.AxisReduce):
