@@ -67,6 +67,10 @@ def resolve(name: str, keys: tuple[Key, ...]) -> tuple[tuple[DType, ...], DType]
     RuleError when the loop uses a dtype outside ember's set."""
     np = numpy_module()
     ufunc = getattr(np, name)
+    if all(k in ("int", "float") for k in keys):
+        # Only Python numbers: NumPy converts each to its own array first (np.equal(3, 2)
+        # is int64 == int64), so no operand is weak; resolve_dtypes would answer object.
+        keys = tuple(DType("int64" if k == "int" else "float64") for k in keys)
     try:
         dtypes = ufunc.resolve_dtypes((*(_numpy_key(np, k) for k in keys), None))
     except TypeError as exc:
