@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from ember.diagnostics import Span
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
+from ember.native.ir.linalg import MatMul
 from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.ir.views import ViewExpr, ViewStmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
@@ -191,7 +192,7 @@ class AugSetItem(Node):
 
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
-    | ArrayReduce | FancyGet | FancyCall | ViewExpr
+    | ArrayReduce | FancyGet | FancyCall | ViewExpr | MatMul
 )
 ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt
 # Every expression and statement node of the typed IR, scalar and array.

@@ -1,0 +1,244 @@
+"""Lowering of :class:`ember.native.ir.linalg.MatMul`: typed IR → llvmlite.ir.
+
+Every product is one ``C(m×n) = A(m×k) · B(k×n)``: a vector operand is a 1×k row or
+a k×1 column (its unused stride set to the itemsize, so it passes BLAS's layout rules),
+``inner`` reads B transposed, ``outer`` is k = 1. Then, at run time::
+
+    m·n·k > SMALL, same float dtype in and out, both operands unit-strided in one axis
+        → NumPy's own BLAS (boundary/blas.py): cblas_?gemm, transposes and leading
+          dimensions taken from the strides (C, F, row/column slices: no copy)
+    otherwise (small products, ints, mixed dtypes, negative or 2-D-strided views, no BLAS)
+        → the compiled kernel: i-p-j loops blocked over j (JB columns of C stay in L1
+          while rows of B stream), each C[i, j] summed over p in order
+
+NumPy's float products call BLAS at every size, so small results can differ from
+NumPy's in the last bits (tests: allclose, rtol 1e-12 float64, 1e-5 float32); a large
+gemm with the same arguments is NumPy's gemm call, bit for bit. Int products wrap, as
+NumPy's do.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import llvmlite.ir as ir
+
+from ember.native.boundary.blas import find_blas
+from ember.native.boundary.capi import extern_function, format_error_helper
+from ember.native.boundary.llvm import F32, F64, I8, I32, I64, PTR, VOID, storage_type
+from ember.native.codegen import array_ops as new
+from ember.native.codegen.array_access import counted_loop, data_of, dim_of, stride_of
+from ember.native.codegen.arrays import operand
+from ember.native.ir import linalg as L
+from ember.native.types import Array, DType
+
+if TYPE_CHECKING:  # annotations only: function.py imports this module
+    from ember.native.codegen.function import FunctionLowerer
+
+#: Products of at most this many multiply-adds (m·n·k) never call BLAS: 16x16x16.
+SMALL = 4096
+#: Columns of C one pass of the kernel updates (a block of a row stays in L1).
+JB = 256
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+MATMUL_MESSAGE = ("matmul: Input operand 1 has a mismatch in its core dimension 0, with "
+                  "gufunc signature (n?,k),(k,m?)->(n?,m?) (size %ld is different from %ld)")
+
+
+class Mat(NamedTuple):
+    """A strided matrix view: data pointer, rows, columns, byte strides."""
+
+    data: ir.Value
+    rows: ir.Value
+    cols: ir.Value
+    srow: ir.Value
+    scol: ir.Value
+
+
+def _operands(b: ir.IRBuilder, e: L.MatMul, a: ir.Value, c: ir.Value) -> tuple[Mat, Mat]:
+    lt, rt = e.left.type, e.right.type
+    assert isinstance(lt, Array) and isinstance(rt, Array)
+    one = ir.Constant(I64, 1)
+    la, lb = ir.Constant(I64, lt.dtype.itemsize), ir.Constant(I64, rt.dtype.itemsize)
+    if lt.ndim == 2:
+        left = Mat(data_of(b, a), dim_of(b, a, 0), dim_of(b, a, 1), stride_of(b, a, 0), stride_of(b, a, 1))
+    elif e.func == "outer":  # a column m×1
+        left = Mat(data_of(b, a), dim_of(b, a, 0), one, stride_of(b, a, 0), la)
+    else:  # a row 1×k
+        left = Mat(data_of(b, a), one, dim_of(b, a, 0), la, stride_of(b, a, 0))
+    if rt.ndim == 2 and e.func == "inner":  # B transposed: k×n from n×k
+        right = Mat(data_of(b, c), dim_of(b, c, 1), dim_of(b, c, 0), stride_of(b, c, 1), stride_of(b, c, 0))
+    elif rt.ndim == 2:
+        right = Mat(data_of(b, c), dim_of(b, c, 0), dim_of(b, c, 1), stride_of(b, c, 0), stride_of(b, c, 1))
+    elif e.func == "outer":  # a row 1×n
+        right = Mat(data_of(b, c), one, dim_of(b, c, 0), lb, stride_of(b, c, 0))
+    else:  # a column k×1
+        right = Mat(data_of(b, c), dim_of(b, c, 0), one, stride_of(b, c, 0), lb)
+    return left, right
+
+
+def _shape_text(ndim: int) -> str:
+    return "(%ld,)" if ndim == 1 else "(%ld,%ld)"
+
+
+def _check_core(gen: FunctionLowerer, e: L.MatMul, a: ir.Value, c: ir.Value, left: Mat, right: Mat) -> None:
+    """NumPy's ValueError when the inner dimensions differ."""
+    b = gen.b
+    lt, rt = e.left.type, e.right.type
+    assert isinstance(lt, Array) and isinstance(rt, Array)
+    bad = b.icmp_signed("!=", left.cols, right.rows)
+    with b.if_then(bad, likely=False):
+        if e.func == "matmul":
+            fmt, args = MATMUL_MESSAGE, [right.rows, left.cols]
+        elif e.func == "vdot":
+            fmt, args = "cannot reshape array of size %ld into shape (%ld,)", [right.rows, left.cols]
+        else:
+            shown = [dim_of(b, a, d) for d in range(lt.ndim)]
+            rshape = [dim_of(b, c, d) for d in range(rt.ndim)]
+            if e.func == "inner":
+                rshape.reverse()  # NumPy reports the transposed shape
+            rdim = 0
+            fmt = (f"shapes {_shape_text(lt.ndim)} and {_shape_text(rt.ndim)} not aligned: "
+                   f"%ld (dim {lt.ndim - 1}) != %ld (dim {rdim})")
+            args = [*shown, *rshape, left.cols, right.rows]
+        helper = format_error_helper(b.module, f"ember.{e.func}_{lt.ndim}{rt.ndim}_error",
+                                     "ValueError", fmt, [I64] * len(args))
+        b.call(helper, args)
+        gen.arrays.fail()
+
+
+def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
+    """``e.func(left, right)``: a new C array, or a scalar for two vectors."""
+    ctx, b = gen.arrays, gen.b
+    lt, rt = e.left.type, e.right.type
+    assert isinstance(lt, Array) and isinstance(rt, Array)
+    scalar = not isinstance(e.type, Array)
+    dtype = _result_dtype(e)
+    item = ir.Constant(I64, dtype.itemsize)
+    with operand(ctx, e.left) as a, operand(ctx, e.right) as c:
+        left, right = _operands(b, e, a, c)
+        _check_core(gen, e, a, c, left, right)
+        m, n = left.rows, right.cols
+        if scalar:
+            slot = ctx.alloca(storage_type(dtype), name="dot")
+            b.store(ir.Constant(storage_type(dtype), 0), slot)
+            out = Mat(slot, m, n, item, item)
+            result: ir.Value = slot
+        else:
+            shape = ([m] if lt.ndim == 2 or e.func == "outer" else []) + \
+                    ([n] if rt.ndim == 2 or e.func == "outer" else [])
+            result = new.new_array(ctx, Array(dtype, len(shape), "C"), shape, zero=True)
+            out = Mat(data_of(b, result), m, n, b.mul(n, item), item)
+        _compute(b, left, right, out, (lt.dtype, rt.dtype, dtype))
+    if scalar:
+        raw = b.load(result, typ=storage_type(dtype))
+        if dtype.kind == "f":
+            return raw if dtype.itemsize == 8 else b.fpext(raw, F64)
+        return raw if dtype.itemsize == 8 else (b.sext(raw, I64) if dtype.kind == "i" else b.zext(raw, I64))
+    return result
+
+
+def _result_dtype(e: L.MatMul) -> DType:
+    lt, rt = e.left.type, e.right.type
+    assert isinstance(lt, Array) and isinstance(rt, Array)
+    return L.result_dtype(lt.dtype, rt.dtype)
+
+
+def _compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
+    """``out += left · right`` (``out`` is zeroed): BLAS for large float products whose
+    layouts it takes, the kernel for everything else."""
+    ld, rd, dtype = dtypes
+    blas = find_blas()
+    if blas is None or dtype.kind != "f" or not ld == rd == dtype:
+        _kernel(b, left, right, out, dtypes)
+        return
+    m, n, k = left.rows, right.cols, left.cols
+    item = ir.Constant(I64, dtype.itemsize)
+    ok_a, trans_a, lda = _blas_layout(b, left, item)
+    ok_b, trans_b, ldb = _blas_layout(b, right, item)
+    work = b.mul(b.mul(m, n), k)
+    big = b.icmp_signed(">", work, ir.Constant(I64, SMALL))
+    cond = b.and_(b.and_(big, ok_a), ok_b)
+    with b.if_else(cond) as (then, otherwise):
+        with then:
+            _gemm(b, blas.symbol("dgemm" if dtype.itemsize == 8 else "sgemm"), blas.int_bits,
+                  (m, n, k), (left.data, lda, trans_a), (right.data, ldb, trans_b),
+                  (out.data, b.sdiv(out.srow, item)), dtype)
+        with otherwise:
+            _kernel(b, left, right, out, dtypes)
+
+
+def _blas_layout(b: ir.IRBuilder, x: Mat, item: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
+    """(usable, CblasNoTrans/CblasTrans, leading dimension) of a row-major view: unit
+    stride along columns (rows ``srow`` apart) or along rows (a transposed one)."""
+    zero = ir.Constant(I64, 0)
+    one = ir.Constant(I64, 1)
+
+    def at_least(stride: ir.Value, count: ir.Value) -> ir.Value:
+        wide = b.select(b.icmp_signed(">", count, one), count, one)
+        fits = b.icmp_signed(">=", stride, b.mul(wide, item))
+        return b.and_(fits, b.icmp_signed("==", b.srem(stride, item), zero))
+
+    plain = b.and_(b.icmp_signed("==", x.scol, item), at_least(x.srow, x.cols))
+    flipped = b.and_(b.icmp_signed("==", x.srow, item), at_least(x.scol, x.rows))
+    trans = b.select(plain, ir.Constant(I32, _NO_TRANS), ir.Constant(I32, _TRANS))
+    lead = b.sdiv(b.select(plain, x.srow, x.scol), item)
+    return b.or_(plain, flipped), trans, lead
+
+
+def _gemm(b: ir.IRBuilder, symbol: str, bits: int, mnk: tuple[ir.Value, ...],
+          a: tuple[ir.Value, ...], c: tuple[ir.Value, ...], out: tuple[ir.Value, ...],
+          dtype: DType) -> None:
+    """``cblas_?gemm(RowMajor, ta, tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc)``."""
+    it = ir.IntType(bits)
+    ft = F64 if dtype.itemsize == 8 else F32
+    fn = extern_function(b.module, symbol, VOID,
+                         [I32, I32, I32, it, it, it, ft, PTR, it, PTR, it, ft, PTR, it])
+
+    def size(v: ir.Value) -> ir.Value:
+        return v if bits == 64 else b.trunc(v, it)
+
+    m, n, k = (size(v) for v in mnk)
+    b.call(fn, [ir.Constant(I32, _ROW_MAJOR), a[2], c[2], m, n, k, ir.Constant(ft, 1.0),
+                a[0], size(a[1]), c[0], size(c[1]), ir.Constant(ft, 0.0), out[0], size(out[1])])
+
+
+def _load_as(b: ir.IRBuilder, ptr: ir.Value, src: DType, dst: DType) -> ir.Value:
+    """One element of dtype ``src`` converted (exactly: dst is the result dtype) to ``dst``."""
+    raw = b.load(ptr, typ=storage_type(src), align=1)
+    want = storage_type(dst)
+    if src == dst:
+        return raw
+    if dst.kind == "f":
+        if src.kind == "f":
+            return b.fpext(raw, want)
+        return b.sitofp(raw, want) if src.kind == "i" else b.uitofp(raw, want)
+    return b.sext(raw, want) if src.kind == "i" else b.zext(raw, want)
+
+
+def _at(b: ir.IRBuilder, x: Mat, i: ir.Value, j: ir.Value) -> ir.Value:
+    off = b.add(b.mul(i, x.srow), b.mul(j, x.scol))
+    return b.gep(x.data, [off], source_etype=I8)
+
+
+def _kernel(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
+    """The compiled product, correct for every layout and dtype: for each block of JB
+    columns, ``for i, for p: a = A[i, p]; for j in block: C[i, j] += a * B[p, j]``."""
+    ld, rd, dtype = dtypes
+    m, n, k = left.rows, right.cols, left.cols
+    jb = ir.Constant(I64, JB)
+    blocks = b.sdiv(b.add(n, ir.Constant(I64, JB - 1)), jb)
+    floating = dtype.kind == "f"
+    with counted_loop(b, blocks, name="jblock") as blk:
+        j0 = b.mul(blk, jb)
+        rest = b.sub(n, j0)
+        width = b.select(b.icmp_signed("<", rest, jb), rest, jb)
+        with counted_loop(b, m, name="mi") as i, counted_loop(b, k, name="mp") as p:
+            a = _load_as(b, _at(b, left, i, p), ld, dtype)
+            with counted_loop(b, width, name="mj") as jr:
+                j = b.add(j0, jr)
+                x = _load_as(b, _at(b, right, p, j), rd, dtype)
+                slot = _at(b, out, i, j)
+                acc = b.load(slot, typ=storage_type(dtype), align=1)
+                term = b.fmul(a, x) if floating else b.mul(a, x)
+                b.store(b.fadd(acc, term) if floating else b.add(acc, term), slot, align=1)
