@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ember import jit
+from ember.diagnostics import EmberError
 from ember.native.backend.engine import find_cc
 from ember.native.boundary import blas as blas_module
 from ember.native.codegen import matmul as matmul_module
@@ -233,3 +234,18 @@ def test_cache_round_trip_resolves_blas(tmp_path: Path) -> None:
         runs.append((done.stdout.split(), done.stderr))
     assert runs[0][0] == ["True", "True"] and "miss" in runs[0][1]
     assert runs[1][0] == ["True", "False"] and "hit" in runs[1][1]  # warm: no llvmlite
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("def e_scalar(a):\n    return a @ 2.0\n", "@ of a scalar (float64) is not supported"),
+    ("def e_bool(a):\n    return np.dot(a, a)\n", "np.dot of bool arrays is not supported"),
+    ("def e_out(a):\n    return np.dot(a, a, out=a)\n", "np.dot takes two positional arrays"),
+    ("def e_vdot2(a):\n    return np.vdot(a, a)\n", "np.vdot of a 2-D array is not supported"),
+])  # fmt: skip
+def test_unsupported_products_are_compile_errors(source: str, message: str) -> None:
+    name = source.split("(")[0][4:]
+    f = define(source, name, {"np": np})
+    arg = np.ones((2, 2), bool) if "bool" in name else np.ones((2, 2))
+    with pytest.raises(EmberError) as err:
+        f(arg)
+    assert message in str(err.value) and "hint:" in str(err.value)
