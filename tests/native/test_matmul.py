@@ -249,3 +249,32 @@ def test_unsupported_products_are_compile_errors(source: str, message: str) -> N
     with pytest.raises(EmberError) as err:
         f(arg)
     assert message in str(err.value) and "hint:" in str(err.value)
+
+
+batch = st.lists(st.sampled_from([0, 1, 2, 3]), min_size=0, max_size=2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(batch, batch, st.integers(0, 4), st.integers(0, 4), st.integers(0, 4),
+       st.sampled_from([1, 2]), st.sampled_from([1, 2]), layouts, st.sampled_from(DTYPES[:3]))
+def test_stacked_matmul_broadcasts_like_numpy(ba: list[int], bb: list[int], m: int, k: int, n: int,
+                                              ca: int, cb: int, la: str, dtype: Any) -> None:
+    sa = (*ba, m, k) if ca == 2 or ba else (k,)
+    sb = (*bb, k, n) if cb == 2 or bb else (k,)
+    if len(sa) < 3 and len(sb) < 3:
+        sa = (2, *sa) if len(sa) == 2 else sa
+        sb = (2, *sb) if len(sa) < 3 else sb
+    a = _layout(_values(sa, dtype, m), la)
+    b = _layout(_values(sb, dtype, n), "C")
+    got, got_exc, want, want_exc = None, None, None, None
+    try:
+        want = a @ b
+    except ValueError as exc:
+        want_exc = str(exc)
+    try:
+        got = op_matmul(a, b)
+    except ValueError as exc:
+        got_exc = str(exc)
+    assert got_exc == want_exc
+    if want_exc is None:
+        _close(got, want, k)

@@ -104,7 +104,7 @@ from ember.native.codegen import calls as lower_calls
 from ember.native.codegen import fancy as lower_fancy
 from ember.native.codegen import fancy_funcs as lower_fancy_funcs
 from ember.native.codegen import loops as lower_loops
-from ember.native.codegen import matmul as lower_matmul
+from ember.native.codegen import matmul_stacked as lower_matmul
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen import slice_assign as lower_slice_assign
 from ember.native.codegen import views as lower_views
@@ -556,5 +556,5 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     V.ArrayReshape: lower_views.reshape,
     F.FancyGet: lower_fancy.fancy_get,
     F.FancyCall: lower_fancy_funcs.fancy_call,
-    LA.MatMul: lower_matmul.matmul,
+    LA.MatMul: lower_matmul.product,
 }

@@ -81,7 +81,7 @@ def _shape_text(ndim: int) -> str:
     return "(%ld,)" if ndim == 1 else "(%ld,%ld)"
 
 
-def _check_core(gen: FunctionLowerer, e: L.MatMul, a: ir.Value, c: ir.Value, left: Mat, right: Mat) -> None:
+def check_core(gen: FunctionLowerer, e: L.MatMul, a: ir.Value, c: ir.Value, left: Mat, right: Mat) -> None:
     """NumPy's ValueError when the inner dimensions differ."""
     b = gen.b
     lt, rt = e.left.type, e.right.type
@@ -113,11 +113,11 @@ def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
     lt, rt = e.left.type, e.right.type
     assert isinstance(lt, Array) and isinstance(rt, Array)
     scalar = not isinstance(e.type, Array)
-    dtype = _result_dtype(e)
+    dtype = result_dtype(e)
     item = ir.Constant(I64, dtype.itemsize)
     with operand(ctx, e.left) as a, operand(ctx, e.right) as c:
         left, right = _operands(b, e, a, c)
-        _check_core(gen, e, a, c, left, right)
+        check_core(gen, e, a, c, left, right)
         m, n = left.rows, right.cols
         if scalar:
             slot = ctx.alloca(storage_type(dtype), name="dot")
@@ -129,7 +129,7 @@ def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
                     ([n] if rt.ndim == 2 or e.func == "outer" else [])
             result = new.new_array(ctx, Array(dtype, len(shape), "C"), shape, zero=True)
             out = Mat(data_of(b, result), m, n, b.mul(n, item), item)
-        _compute(b, left, right, out, (lt.dtype, rt.dtype, dtype))
+        compute(b, left, right, out, (lt.dtype, rt.dtype, dtype))
     if scalar:
         raw = b.load(result, typ=storage_type(dtype))
         if dtype.kind == "f":
@@ -138,13 +138,13 @@ def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
     return result
 
 
-def _result_dtype(e: L.MatMul) -> DType:
+def result_dtype(e: L.MatMul) -> DType:
     lt, rt = e.left.type, e.right.type
     assert isinstance(lt, Array) and isinstance(rt, Array)
     return L.result_dtype(lt.dtype, rt.dtype)
 
 
-def _compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
+def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
     """``out += left · right`` (``out`` is zeroed): BLAS for large float products whose
     layouts it takes, the kernel for everything else."""
     ld, rd, dtype = dtypes

@@ -43,10 +43,10 @@ def _check(typer: ExprTyper, func: str, value: AnyExpr, node: ast.AST) -> Array:
     if not isinstance(t, Array):
         raise typer.error(node, f"{shown} of a scalar ({t}) is not supported",
                           "multiply instead: x * a")
-    top = 1 if func in ("vdot", "outer") else 2
+    top = 1 if func in ("vdot", "outer") else 32 if func in ("@", "matmul") else 2
     if not 1 <= t.ndim <= top:
         hint = ("flatten first: a.ravel()" if top == 1
-                else "loop over the leading axes, multiplying 2-D slices")
+                else "np.matmul (or @) multiplies stacks of matrices")
         raise typer.error(node, f"{shown} of a {t.ndim}-D array is not supported "
                           f"(1-D{'' if top == 1 else ' and 2-D'} only)", hint)
     if t.dtype.kind == "b":

@@ -73,4 +73,6 @@ def result_ndim(func: str, left: int, right: int) -> int:
         return left - 1 + right - 1
     if func == "vdot":
         return 0
+    if func == "matmul" and max(left, right) > 2:  # stacked: the batch axes broadcast
+        return max(left - 2, right - 2) + (left >= 2) + (right >= 2)
     return (left == 2) + (right == 2)
