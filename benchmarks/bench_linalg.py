@@ -73,20 +73,31 @@ def load(engine: str) -> types.ModuleType:
     return mod
 
 
-def best(fn: Callable[[], Any], budget: float) -> float:
-    """Seconds per call: the best of 5 batches, each sized to about budget/5."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    calls = max(1, int(budget / 5 / once))
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(calls):
+def best(fns: dict[str, Callable[[], Any]], budget: float) -> dict[str, float | None]:
+    """Seconds per call of each engine: the best of 5 batches each (about budget/5), the
+    engines taking turns batch by batch (the machine's load hits all alike). An engine
+    that raises (Numba without SciPy refuses ``@``) is None; its error in FAILURES."""
+    calls: dict[str, int] = {}
+    for e, fn in fns.items():
+        try:
             fn()
-        times.append((time.perf_counter() - start) / calls)
-    return min(times)
+            start = time.perf_counter()
+            fn()
+        except Exception as exc:  # noqa: BLE001 -- reported, not fatal
+            FAILURES.append(f"{e}: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
+            continue
+        calls[e] = max(1, int(budget / 5 / max(time.perf_counter() - start, 1e-7)))
+    times: dict[str, list[float]] = {e: [] for e in calls}
+    for _ in range(5):
+        for e, count in calls.items():
+            start = time.perf_counter()
+            for _ in range(count):
+                fns[e]()
+            times[e].append((time.perf_counter() - start) / count)
+    return {e: min(times[e]) if e in times else None for e in fns}
+
+
+FAILURES: list[str] = []
 
 
 def cases() -> list[tuple[str, str, tuple[Any, ...]]]:
@@ -117,22 +128,16 @@ def main() -> None:
     budget = 0.2 if args.quick else 1.0
     head = f"{'kernel':24}" + "".join(f"{e + ' (us)':>14}" for e in engines)
     print(head + f"{'ember/numpy':>13}" + (f"{'ember/numba':>13}" if "numba" in engines else ""))
-    failures: list[str] = []
     for label, name, call_args in cases():
-        t: dict[str, float | None] = {}
-        for e in engines:
-            try:
-                t[e] = best(lambda e=e, name=name, args=call_args: getattr(mods[e], name)(*args), budget)
-            except Exception as exc:  # noqa: BLE001 -- Numba without SciPy refuses `@`
-                t[e] = None
-                failures.append(f"{e} {label}: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
+        t = best({e: (lambda e=e, name=name, args=call_args: getattr(mods[e], name)(*args))
+                  for e in engines}, budget)
         row = f"{label:24}" + "".join(_cell(t[e], 14, 1e6, ".1f") for e in engines)
         row += _ratio(t["ember"], t["numpy"])
         if "numba" in t:
             row += _ratio(t["ember"], t["numba"])
         print(row)
         sys.stdout.flush()
-    for line in failures:
+    for line in dict.fromkeys(FAILURES):
         print("failed:", line)
 
 
