@@ -4,8 +4,8 @@
 Tolerances: float products are compared with ``np.allclose`` (rtol 1e-12 float64, 1e-5
 float32; atol scaled by k) because NumPy calls BLAS at every size while ember's small
 products and non-BLAS layouts use its own kernel (another summation order). Large
-products that both send to the same gemm with the same arguments are compared bit for
-bit; int products exactly (they wrap, as NumPy's do). Dtypes and shapes always exactly,
+products that both send to the same gemm (and dots of positive-stride vectors longer
+than 32 to the same ?dot) with the same arguments are compared bit for bit; int products exactly (they wrap, as NumPy's do). Dtypes and shapes always exactly,
 errors by type and text.
 """
 
@@ -161,6 +161,13 @@ def test_same_gemm_as_numpy_is_bit_identical() -> None:
         for x, y in ((a, b), (np.asfortranarray(a), b), (b.T, a.T)):
             got, want = op_matmul(x, y), x @ y
             assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_same_dot_as_numpy_is_bit_identical() -> None:
+    for dtype in (np.float64, np.float32):
+        x, y = _values((1000,), dtype, 5), _values((2000,), dtype, 6)[::2]
+        assert np_dot(x, y) == float(np.dot(x, y))
+        assert np_vdot(x[:100], y[:100]) == float(np.vdot(x[:100], y[:100]))
 
 
 def test_the_fallback_kernel_when_no_blas(monkeypatch: pytest.MonkeyPatch) -> None:

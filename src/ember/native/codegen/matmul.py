@@ -11,9 +11,11 @@ a k×1 column (its unused stride set to the itemsize, so it passes BLAS's layout
         → the compiled kernel: i-p-j loops blocked over j (JB columns of C stay in L1
           while rows of B stream), each C[i, j] summed over p in order
 
-NumPy's float products call BLAS at every size, so small results can differ from
-NumPy's in the last bits (tests: allclose, rtol 1e-12 float64, 1e-5 float32); a large
-gemm with the same arguments is NumPy's gemm call, bit for bit. Int products wrap, as
+Two vectors: cblas_?dot when longer than DOT_SMALL with positive strides, else the kernel.
+NumPy's float products call BLAS at every size (copying layouts BLAS refuses), so small
+results and negative-stride ones can differ from NumPy's in the last bits (tests:
+allclose, rtol 1e-12 float64, 1e-5 float32); a large gemm or a long dot with the same
+arguments is NumPy's own call, bit for bit. Int products wrap, as
 NumPy's do.
 """
 
@@ -37,6 +39,8 @@ if TYPE_CHECKING:  # annotations only: function.py imports this module
 
 #: Products of at most this many multiply-adds (m·n·k) never call BLAS: 16x16x16.
 SMALL = 4096
+#: Dots of two vectors longer than this call BLAS's ?dot.
+DOT_SMALL = 32
 #: Columns of C one pass of the kernel updates (a block of a row stays in L1).
 JB = 256
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -129,7 +133,7 @@ def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
                     ([n] if rt.ndim == 2 or e.func == "outer" else [])
             result = new.new_array(ctx, Array(dtype, len(shape), "C"), shape, zero=True)
             out = Mat(data_of(b, result), m, n, b.mul(n, item), item)
-        compute(b, left, right, out, (lt.dtype, rt.dtype, dtype))
+        compute(b, left, right, out, (lt.dtype, rt.dtype, dtype), vector=scalar)
     if scalar:
         raw = b.load(result, typ=storage_type(dtype))
         if dtype.kind == "f":
@@ -144,13 +148,19 @@ def result_dtype(e: L.MatMul) -> DType:
     return L.result_dtype(lt.dtype, rt.dtype)
 
 
-def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
+def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType],
+            vector: bool = False) -> None:
     """``out += left · right`` (``out`` is zeroed): BLAS for large float products whose
-    layouts it takes, the kernel for everything else."""
+    layouts it takes, the kernel for everything else; ``vector``: a 1×k · k×1 product
+    (cblas_?dot, as NumPy's dot of two vectors)."""
     ld, rd, dtype = dtypes
     blas = find_blas()
     if blas is None or dtype.kind != "f" or not ld == rd == dtype:
         _kernel(b, left, right, out, dtypes)
+        return
+    if vector:
+        _dot(b, blas.symbol("ddot" if dtype.itemsize == 8 else "sdot"), blas.int_bits,
+             left, right, out, dtypes)
         return
     m, n, k = left.rows, right.cols, left.cols
     item = ir.Constant(I64, dtype.itemsize)
@@ -164,6 +174,36 @@ def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DTyp
             _gemm(b, blas.symbol("dgemm" if dtype.itemsize == 8 else "sgemm"), blas.int_bits,
                   (m, n, k), (left.data, lda, trans_a), (right.data, ldb, trans_b),
                   (out.data, b.sdiv(out.srow, item)), dtype)
+        with otherwise:
+            _kernel(b, left, right, out, dtypes)
+
+
+def _dot(b: ir.IRBuilder, symbol: str, bits: int, left: Mat, right: Mat, out: Mat,
+         dtypes: tuple[DType, DType, DType]) -> None:
+    """``out[0] = cblas_?dot(k, x, incx, y, incy)`` for k > DOT_SMALL and positive strides
+    (a reduction LLVM cannot vectorise without reassociating: BLAS can)."""
+    dtype = dtypes[2]
+    item = ir.Constant(I64, dtype.itemsize)
+    zero = ir.Constant(I64, 0)
+    it = ir.IntType(bits)
+    ft = F64 if dtype.itemsize == 8 else F32
+
+    def unit(stride: ir.Value) -> ir.Value:
+        return b.and_(b.icmp_signed(">", stride, zero), b.icmp_signed("==", b.srem(stride, item), zero))
+
+    k = left.cols
+    cond = b.and_(b.icmp_signed(">", k, ir.Constant(I64, DOT_SMALL)),
+                  b.and_(unit(left.scol), unit(right.srow)))
+    with b.if_else(cond) as (then, otherwise):
+        with then:
+            fn = extern_function(b.module, symbol, ft, [it, PTR, it, PTR, it])
+
+            def size(v: ir.Value) -> ir.Value:
+                return v if bits == 64 else b.trunc(v, it)
+
+            r = b.call(fn, [size(k), left.data, size(b.sdiv(left.scol, item)),
+                            right.data, size(b.sdiv(right.srow, item))])
+            b.store(r, out.data)
         with otherwise:
             _kernel(b, left, right, out, dtypes)
 
