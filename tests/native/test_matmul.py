@@ -286,3 +286,13 @@ def test_stacked_matmul_broadcasts_like_numpy(ba: list[int], bb: list[int], m: i
     assert got_exc == want_exc
     if want_exc is None:
         _close(got, want, k)
+
+
+def test_errors_and_results_keep_reference_counts() -> None:
+    a, b = np.ones((3, 2)), np.ones(4)
+    before = sys.getrefcount(a), sys.getrefcount(b)
+    for _ in range(100):
+        with pytest.raises(ValueError):
+            np_dot(a, b)
+        np_dot(a.T, a)
+    assert (sys.getrefcount(a), sys.getrefcount(b)) == before

@@ -8,8 +8,8 @@ a k×1 column (its unused stride set to the itemsize, so it passes BLAS's layout
         → NumPy's own BLAS (boundary/blas.py): cblas_?gemm, transposes and leading
           dimensions taken from the strides (C, F, row/column slices: no copy)
     otherwise (small products, ints, mixed dtypes, negative or 2-D-strided views, no BLAS)
-        → the compiled kernel: i-p-j loops blocked over j (JB columns of C stay in L1
-          while rows of B stream), each C[i, j] summed over p in order
+        → the compiled kernel: i-p-j loops over KB×JB blocks of B (one block stays in
+          L2 while every row of A passes), each C[i, j] summed over p in order
 
 Two vectors: cblas_?dot when longer than DOT_SMALL with positive strides, else the kernel.
 NumPy's float products call BLAS at every size (copying layouts BLAS refuses), so small
@@ -41,8 +41,9 @@ if TYPE_CHECKING:  # annotations only: function.py imports this module
 SMALL = 4096
 #: Dots of two vectors longer than this call BLAS's ?dot.
 DOT_SMALL = 32
-#: Columns of C one pass of the kernel updates (a block of a row stays in L1).
+#: The kernel's block of B: KB rows by JB columns (128 x 256 float64: 256 KiB, L2).
 JB = 256
+KB = 128
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 MATMUL_MESSAGE = ("matmul: Input operand 1 has a mismatch in its core dimension 0, with "
@@ -261,19 +262,31 @@ def _at(b: ir.IRBuilder, x: Mat, i: ir.Value, j: ir.Value) -> ir.Value:
     return b.gep(x.data, [off], source_etype=I8)
 
 
+def _block(b: ir.IRBuilder, index: ir.Value, size: int, total: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """(start, length) of block ``index`` of ``size`` items out of ``total``."""
+    start = b.mul(index, ir.Constant(I64, size))
+    rest = b.sub(total, start)
+    return start, b.select(b.icmp_signed("<", rest, ir.Constant(I64, size)), rest, ir.Constant(I64, size))
+
+
+def _count(b: ir.IRBuilder, total: ir.Value, size: int) -> ir.Value:
+    return b.sdiv(b.add(total, ir.Constant(I64, size - 1)), ir.Constant(I64, size))
+
+
 def _kernel(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
-    """The compiled product, correct for every layout and dtype: for each block of JB
-    columns, ``for i, for p: a = A[i, p]; for j in block: C[i, j] += a * B[p, j]``."""
+    """The compiled product, correct for every layout and dtype: over blocks of JB
+    columns and KB rows of B (one block stays in L2 while every row of A passes),
+    ``for i, for p in block: a = A[i, p]; for j in block: C[i, j] += a * B[p, j]``.
+    Each C[i, j] is summed over p in order, as a plain triple loop would."""
     ld, rd, dtype = dtypes
     m, n, k = left.rows, right.cols, left.cols
-    jb = ir.Constant(I64, JB)
-    blocks = b.sdiv(b.add(n, ir.Constant(I64, JB - 1)), jb)
     floating = dtype.kind == "f"
-    with counted_loop(b, blocks, name="jblock") as blk:
-        j0 = b.mul(blk, jb)
-        rest = b.sub(n, j0)
-        width = b.select(b.icmp_signed("<", rest, jb), rest, jb)
-        with counted_loop(b, m, name="mi") as i, counted_loop(b, k, name="mp") as p:
+    with counted_loop(b, _count(b, n, JB), name="jblock") as jblk, \
+            counted_loop(b, _count(b, k, KB), name="pblock") as pblk:
+        j0, width = _block(b, jblk, JB, n)
+        p0, depth = _block(b, pblk, KB, k)
+        with counted_loop(b, m, name="mi") as i, counted_loop(b, depth, name="mp") as pr:
+            p = b.add(p0, pr)
             a = _load_as(b, _at(b, left, i, p), ld, dtype)
             with counted_loop(b, width, name="mj") as jr:
                 j = b.add(j0, jr)
