@@ -6,7 +6,11 @@ Kernels are written once (``KERNELS``) and loaded three times as modules: undeco
 (plain NumPy called from Python), under ``ember.jit`` and under ``numba.njit``. Each is
 warmed up (compiled), then timed as the best of several repeats of a batch of calls.
 Numba is a benchmark-only extra (``pip install -e '.[bench]'``); its column is skipped
-without it. BLAS threads: NumPy's OpenBLAS pool for all three (OPENBLAS_NUM_THREADS).
+without it, and its `@`/np.dot need SciPy (a failure line says so). BLAS threads: ember
+and NumPy share NumPy's OpenBLAS pool; Numba calls SciPy's, a second pool. Both pools
+busy-wait between calls, so on a machine with few cores a run with Numba oversubscribes
+(a 200x200 gemm took 18 ms for all three instead of 0.23 ms on 2 cores): compare with
+OPENBLAS_NUM_THREADS=1 (or threadpoolctl) set.
 """
 
 from __future__ import annotations
