@@ -4,7 +4,8 @@
 Tolerances: float products are compared with ``np.allclose`` (rtol 1e-12 float64, 1e-5
 float32; atol scaled by k) because NumPy calls BLAS at every size while ember's small
 products and non-BLAS layouts use its own kernel (another summation order). Large
-products that both send to the same gemm (and dots of positive-stride vectors longer
+products that both send to the same gemm (layouts BLAS refuses and mixed dtypes are
+copied first by both; and dots of positive-stride vectors longer
 than 32 to the same ?dot) with the same arguments are compared bit for bit; int products exactly (they wrap, as NumPy's do). Dtypes and shapes always exactly,
 errors by type and text.
 """
@@ -158,7 +159,8 @@ def test_mismatched_core_dimensions_raise_numpys_error(func: Any, sa: tuple[int,
 def test_same_gemm_as_numpy_is_bit_identical() -> None:
     for dtype in (np.float64, np.float32):
         a, b = _values((200, 150), dtype, 3), _values((150, 120), dtype, 4)
-        for x, y in ((a, b), (np.asfortranarray(a), b), (b.T, a.T)):
+        for x, y in ((a, b), (np.asfortranarray(a), b), (b.T, a.T), (a[::-1], b[:, ::-1]),
+                     (a.astype(np.float32), b)):  # the last two: copies, as NumPy makes
             got, want = op_matmul(x, y), x @ y
             assert got.dtype == want.dtype and np.array_equal(got, want)
 

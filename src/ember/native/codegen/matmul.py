@@ -4,10 +4,12 @@ Every product is one ``C(m×n) = A(m×k) · B(k×n)``: a vector operand is a 1×
 a k×1 column (its unused stride set to the itemsize, so it passes BLAS's layout rules),
 ``inner`` reads B transposed, ``outer`` is k = 1. Then, at run time::
 
-    m·n·k > SMALL, same float dtype in and out, both operands unit-strided in one axis
+    m·n·k > SMALL, a float result
         → NumPy's own BLAS (boundary/blas.py): cblas_?gemm, transposes and leading
-          dimensions taken from the strides (C, F, row/column slices: no copy)
-    otherwise (small products, ints, mixed dtypes, negative or 2-D-strided views, no BLAS)
+          dimensions taken from the strides (C, F, row/column slices: no copy); an
+          operand of another dtype or layout (negative or 2-D strides) is first packed
+          into a malloc'ed C copy, as NumPy copies it
+    otherwise (small products, ints, no BLAS)
         → the compiled kernel: i-p-j loops over KB×JB blocks of B (one block stays in
           L2 while every row of A passes), each C[i, j] summed over p in order
 
@@ -156,7 +158,7 @@ def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DTyp
     (cblas_?dot, as NumPy's dot of two vectors)."""
     ld, rd, dtype = dtypes
     blas = find_blas()
-    if blas is None or dtype.kind != "f" or not ld == rd == dtype:
+    if blas is None or dtype.kind != "f" or (vector and not ld == rd == dtype):
         _kernel(b, left, right, out, dtypes)
         return
     if vector:
@@ -165,18 +167,56 @@ def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DTyp
         return
     m, n, k = left.rows, right.cols, left.cols
     item = ir.Constant(I64, dtype.itemsize)
-    ok_a, trans_a, lda = _blas_layout(b, left, item)
-    ok_b, trans_b, ldb = _blas_layout(b, right, item)
     work = b.mul(b.mul(m, n), k)
-    big = b.icmp_signed(">", work, ir.Constant(I64, SMALL))
-    cond = b.and_(b.and_(big, ok_a), ok_b)
-    with b.if_else(cond) as (then, otherwise):
+    with b.if_else(b.icmp_signed(">", work, ir.Constant(I64, SMALL))) as (then, otherwise):
         with then:
-            _gemm(b, blas.symbol("dgemm" if dtype.itemsize == 8 else "sgemm"), blas.int_bits,
-                  (m, n, k), (left.data, lda, trans_a), (right.data, ldb, trans_b),
-                  (out.data, b.sdiv(out.srow, item)), dtype)
+            a_ptr, trans_a, lda = _blas_operand(b, left, ld, dtype)
+            b_ptr, trans_b, ldb = _blas_operand(b, right, rd, dtype)
+            null = ir.Constant(PTR, None)
+            packed = b.and_(b.icmp_unsigned("!=", a_ptr, null), b.icmp_unsigned("!=", b_ptr, null))
+            with b.if_else(packed) as (fits, no_memory):
+                with fits:
+                    _gemm(b, blas.symbol("dgemm" if dtype.itemsize == 8 else "sgemm"), blas.int_bits,
+                          (m, n, k), (a_ptr, lda, trans_a), (b_ptr, ldb, trans_b),
+                          (out.data, b.sdiv(out.srow, item)), dtype)
+                with no_memory:  # a copy could not be allocated: the kernel needs none
+                    _kernel(b, left, right, out, dtypes)
+            free = extern_function(b.module, "free", VOID, [PTR])
+            for ptr, x in ((a_ptr, left), (b_ptr, right)):
+                with b.if_then(b.icmp_unsigned("!=", ptr, x.data)):
+                    b.call(free, [ptr])
         with otherwise:
             _kernel(b, left, right, out, dtypes)
+
+
+def _blas_operand(b: ir.IRBuilder, x: Mat, src: DType, dtype: DType) -> tuple[ir.Value, ir.Value, ir.Value]:
+    """(data, trans, leading dimension) for gemm: ``x`` itself when BLAS takes its layout
+    and dtype, else a packed C-ordered copy converted to ``dtype`` (malloc'ed: the caller
+    frees it when it is not ``x.data``; NULL when malloc failed), as NumPy copies them."""
+    item = ir.Constant(I64, dtype.itemsize)
+    if src == dtype:
+        usable, trans, lead = _blas_layout(b, x, item)
+    else:
+        usable, trans, lead = ir.Constant(ir.IntType(1), 0), ir.Constant(I32, _NO_TRANS), x.cols
+    before = b.block
+    with b.if_then(b.not_(usable)):
+        malloc = extern_function(b.module, "malloc", PTR, [I64])
+        buf = b.call(malloc, [b.mul(b.mul(x.rows, x.cols), item)])
+        with b.if_then(b.icmp_unsigned("!=", buf, ir.Constant(PTR, None))):
+            dense = Mat(buf, x.rows, x.cols, b.mul(x.cols, item), item)
+            with counted_loop(b, x.rows, name="pack_i") as i, counted_loop(b, x.cols, name="pack_j") as j:
+                b.store(_load_as(b, _at(b, x, i, j), src, dtype), _at(b, dense, i, j), align=1)
+        copied = b.block
+    data = b.phi(PTR)
+    data.add_incoming(x.data, before)
+    data.add_incoming(buf, copied)
+    tr = b.phi(I32)
+    tr.add_incoming(trans, before)
+    tr.add_incoming(ir.Constant(I32, _NO_TRANS), copied)
+    ld = b.phi(I64)
+    ld.add_incoming(lead, before)
+    ld.add_incoming(x.cols, copied)
+    return data, tr, ld
 
 
 def _dot(b: ir.IRBuilder, symbol: str, bits: int, left: Mat, right: Mat, out: Mat,
