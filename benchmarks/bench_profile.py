@@ -46,16 +46,12 @@ def best_wall(argv: list[str], cwd: Path, runs: int, env: dict[str, str]) -> flo
 
 
 def apply(script: Path, rows: list[dict]) -> int:
-    """Add ``@ember.jit`` above each suggested function of ``script`` (in place)."""
-    lines = script.read_text().splitlines(keepends=True)
-    chosen = sorted((r["line"] for r in rows if r["verdict"] == "compile"), reverse=True)
-    for line in chosen:
-        text = lines[line - 1]
-        indent = text[: len(text) - len(text.lstrip())]
-        lines.insert(line - 1, f"{indent}@ember.jit\n")
-    if chosen:
-        lines.insert(0, "import ember\n")
-    script.write_text("".join(lines))
+    """Add ``@ember.jit`` above each suggested function of ``script`` (in place), as
+    ``ember profile --apply --write`` does."""
+    from ember.insight.profile.report import with_decorators
+
+    chosen = [r["line"] for r in rows if r["verdict"] == "compile"]
+    script.write_text(with_decorators(script.read_text(), chosen))
     return len(chosen)
 
 

@@ -183,3 +183,30 @@ def test_sys_monitoring_recorder(tmp_path: Path, version: tuple[int, int]) -> No
     names = {r["name"]: r for r in report["functions"]}
     assert names["loop"]["own"] > 0.9
     assert names["nap"]["reason"].startswith("I/O")
+
+
+def test_apply_write_adds_the_decorators_and_the_program_still_runs(tmp_path: Path) -> None:
+    (tmp_path / "p.py").write_text(textwrap.dedent('''\
+        """A docstring."""
+        from __future__ import annotations
+
+
+        def loop(n):
+            s = 0
+            for i in range(n):
+                s += i % 3
+            return s
+
+
+        print(loop(2_000_000))
+    '''))
+    env = {**os.environ, "EMBER_CACHE_DIR": str(tmp_path / "cache")}
+    assert _ember("profile", "--write", "p.py", cwd=tmp_path, env=env).returncode == 2
+    proc = _ember("profile", "--apply", "--write", "p.py", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "added @ember.jit to 1 function(s)" in proc.stderr
+    text = (tmp_path / "p.py").read_text()
+    assert text.startswith('"""A docstring."""\nfrom __future__ import annotations\nimport ember\n')
+    assert "@ember.jit\ndef loop(n):" in text
+    again = _ember("run", "p.py", cwd=tmp_path, env=env)
+    assert again.stdout == proc.stdout == f"{sum(i % 3 for i in range(2_000_000))}\n"

@@ -13,11 +13,16 @@ import sys
 
 from ember.commands.run import add_target_arguments, target_of
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ember.insight.profile.session import Report
+
 EPILOG = """\
 examples:
   ember profile sim.py --steps 100     run sim.py as `ember run` would, then report
   ember profile -m mypkg.tool data     the same for a module (as python -m)
   ember profile --apply sim.py         also print the @ember.jit lines to add
+  ember profile --apply --write sim.py and add them to the sources
   ember profile --json r.json sim.py   also write the report as JSON
   ember profile --html r.html sim.py   also write a page: a chart, the table, the sources
   ember profile --no-trial sim.py      only measure: do not try compiling anything
@@ -55,6 +60,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="also write the report as a self-contained HTML page")
     parser.add_argument("--apply", action="store_true",
                         help="print the decorator lines to add (nothing is written)")
+    parser.add_argument("--write", action="store_true",
+                        help="with --apply: add them to the source files (atomically; "
+                             "only the lines shown are added)")
     add_target_arguments(parser, "profile")
 
 
@@ -80,14 +88,19 @@ def main(args: argparse.Namespace) -> int:
         def go() -> int:
             return run.run_script(script, rest, quiet=True)
 
+    if args.write and not args.apply:
+        sys.stderr.write("ember profile: error: --write goes with --apply\n")
+        return 2
     progress = sys.stderr if sys.stderr.isatty() else None
     report = profile_program(go, program, limit=args.top, trials=args.trial,
                              timeout=args.timeout, progress=progress)
     sys.stdout.flush()
     sys.stderr.write("\n" + text_report.text(report))
+    status = report.exit_code
     if args.apply:
         sys.stderr.write("\n" + text_report.apply_text(report))
-    status = report.exit_code
+        if args.write and not _write_decorators(report):
+            status = report.exit_code or 1
     if args.json:
         data = json.dumps(text_report.to_json(report), indent=2) + "\n"
         if args.json == "-":
@@ -102,6 +115,30 @@ def main(args: argparse.Namespace) -> int:
         else:
             status = status or 1
     return status
+
+
+def _write_decorators(report: Report) -> bool:
+    """Add the suggested decorators to their files; False if one could not be written."""
+    from ember.insight.profile.report import with_decorators
+
+    files: dict[str, list[int]] = {}
+    for row in report.rows:
+        if row.verdict == "compile":
+            files.setdefault(row.filename, []).append(row.line)
+    ok = True
+    for path, lines in files.items():
+        try:
+            with open(path, encoding="utf-8") as f:
+                source = f.read()
+        except OSError as exc:
+            sys.stderr.write(f"{path}: error: cannot read ({exc.strerror or exc})\n")
+            ok = False
+            continue
+        if _write(path, with_decorators(source, lines)):
+            sys.stderr.write(f"added @ember.jit to {len(lines)} function(s) in {path}\n")
+        else:
+            ok = False
+    return ok
 
 
 def _write(path: str, text: str) -> bool:

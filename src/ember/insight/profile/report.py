@@ -116,3 +116,44 @@ def apply_text(report: Report) -> str:
     if not out:
         return "nothing to apply: no function was found worth compiling\n"
     return "\n".join(out)
+
+
+def with_decorators(source: str, lines: list[int]) -> str:
+    """``source`` with ``@ember.jit`` above each def at ``lines`` (1-based first lines,
+    decorators included) and ``import ember`` on top when it is not imported yet.
+
+    >>> print(with_decorators("def f(n):\\n    return n\\n", [1]), end="")
+    import ember
+    @ember.jit
+    def f(n):
+        return n
+    """
+    text = source.splitlines(keepends=True)
+    for line in sorted(set(lines), reverse=True):
+        first = text[line - 1]
+        indent = first[: len(first) - len(first.lstrip())]
+        text.insert(line - 1, f"{indent}@ember.jit\n")
+    if lines and not any(t.strip() in ("import ember", "import ember.native") for t in text):
+        at = _after_preamble(text)
+        text.insert(at, "import ember\n")
+    return "".join(text)
+
+
+def _after_preamble(text: list[str]) -> int:
+    """Where a new import goes: after a shebang, encoding line, docstring and
+    ``from __future__`` imports."""
+    import ast
+
+    try:
+        tree = ast.parse("".join(text))
+    except SyntaxError:
+        return 0
+    at = 0
+    for node in tree.body:
+        docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and \
+            isinstance(node.value.value, str) and at == 0
+        future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        if not (docstring or future):
+            break
+        at = node.end_lineno or at
+    return at

@@ -99,8 +99,10 @@ from ember.native.boundary import abi
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
 from ember.native.codegen import arrays as lower_arrays
+from ember.native.codegen import axis_reductions as lower_reductions
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import elementwise as lower_elementwise
 from ember.native.codegen import fancy as lower_fancy
 from ember.native.codegen import fancy_funcs as lower_fancy_funcs
 from ember.native.codegen import loops as lower_loops
@@ -113,9 +115,11 @@ from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.codegen.debuginfo import DebugLines
 from ember.native.ir import arrays as A
+from ember.native.ir import elementwise as W
 from ember.native.ir import fancy as F
 from ember.native.ir import linalg as LA
 from ember.native.ir import nodes as T
+from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 from ember.native.options import Options
 from ember.native.types import (
@@ -526,6 +530,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     A.AugSetItem: lower_arrays.aug_set_item,
     V.SliceAssign: lower_slice_assign.slice_assign,
     F.FancySet: lower_fancy.fancy_set,
+    W.ArrayStore: lower_elementwise.array_store,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -554,7 +559,10 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     V.ArrayView: lower_views.view,
     V.ArrayPermute: lower_views.permute,
     V.ArrayReshape: lower_views.reshape,
+    R.AxisReduce: lower_reductions.reduce_axes,
+    R.AxisAccumulate: lower_reductions.accumulate,
     F.FancyGet: lower_fancy.fancy_get,
     F.FancyCall: lower_fancy_funcs.fancy_call,
+    W.ArrayEval: lower_elementwise.array_eval,
     LA.MatMul: lower_matmul.product,
 }

@@ -23,7 +23,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError, Span
-from ember.native.frontend import views
+from ember.native.frontend import reductions, views
 from ember.native.frontend.builtins import cast, truth, type_call
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
@@ -35,7 +35,6 @@ from ember.native.ir.arrays import (
     ArrayMap,
     ArrayNew,
     ArrayRange,
-    ArrayReduce,
     AugSetItem,
     Element,
     Index,
@@ -233,7 +232,8 @@ def attribute(typer: ExprTyper, node: ast.Attribute, value: AnyExpr) -> AnyExpr:
 
 
 def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
-    """``a.copy()``, ``a.sum()``, ``a.min()``, ``a.max()``."""
+    """``a.copy()``; the reductions (``a.sum(axis=0)`` ...) are typed in
+    :mod:`ember.native.frontend.reductions`."""
     assert isinstance(node.func, ast.Attribute)
     name = node.func.attr
     t = value.type
@@ -241,21 +241,17 @@ def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
         return typer.unknown(node)
     if name in views.METHODS:
         return views.method(typer, node, value)
+    if name in reductions.METHODS:
+        return reductions.method(typer, node, value, name, dtype_of)
     if node.args or node.keywords:
         raise typer.error(node, f"{name}() takes no arguments in compiled code",
                           "reduce over the whole array, or write the loop")
     span = typer.span(node)
     if name == "copy":
         return ArrayCopy(value, Array(t.dtype, t.ndim, "C"), span)
-    if name in ("sum", "min", "max"):
-        if name == "sum":
-            rt = FLOAT64 if t.dtype.kind == "f" else INT64
-        else:
-            rt = compute_type(t.dtype)
-        return ArrayReduce(name, value, rt, span)
     raise typer.error(node.func, f"arrays in compiled code have no method '{name}'",
-                      "supported: .copy(), .sum(), .min(), .max(), .transpose(), .reshape(), "
-                      ".ravel(), .flatten()")
+                      f"supported: .copy(), .transpose(), .reshape(), .ravel(), .flatten(); "
+                      f"{reductions.METHODS_HINT}")
 
 
 def length(value: AnyExpr, span: Span) -> AnyExpr:
@@ -280,7 +276,8 @@ def numpy_function_name(value: object) -> str | None:
     for name in _CREATORS + _MAPS + views.NUMPY_FUNCTIONS:
         if value is getattr(np, name, None):
             return name
-    return None
+    reduction = reductions.numpy_reduction_name(value)
+    return None if reduction is None else "reduce." + reduction
 
 
 def dtype_of(typer: ExprTyper, node: ast.expr) -> DType:
@@ -330,7 +327,10 @@ def _shape_expr(typer: ExprTyper, node: ast.expr) -> AnyExpr:
 
 def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     """``np.zeros(...)`` and the other creators → ArrayNew / ArrayCopy / ArrayRange;
-    ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap."""
+    ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap; ``np.sum(a, ...)`` and the other
+    reductions (``"reduce.sum"``) → :mod:`ember.native.frontend.reductions`."""
+    if name.startswith("reduce."):
+        return reductions.numpy_function(typer, node, name[len("reduce."):], dtype_of)
     if name in _MAPS:
         return _map(typer, name, node)
     if name in views.NUMPY_FUNCTIONS:

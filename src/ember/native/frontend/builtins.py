@@ -32,7 +32,18 @@ from ember.native.ir.nodes import (
     TupleGet,
     nodes,
 )
-from ember.native.types import BOOL, FLOAT64, INT64, NONE, NUMERIC, STR, Tuple, Type, unify
+from ember.native.types import (
+    BOOL,
+    FLOAT64,
+    INT64,
+    NONE,
+    NUMERIC,
+    STR,
+    Array,
+    Tuple,
+    Type,
+    unify,
+)
 
 # ------------------------------------------------------------ IR constructors
 
@@ -60,6 +71,10 @@ def truth(value: Expr) -> Expr:
         return value
     if t == STR:
         raise RuleError("a string can only be an argument of print()")
+    if isinstance(t, Array):  # NumPy's ValueError, here at compile time
+        raise RuleError("The truth value of an array is ambiguous (NumPy raises ValueError "
+                        "for more than one element)",
+                        "test a reduction instead: if a.any(): / if a.all(): / if a.size:")
     if isinstance(value, Const) and t in NUMERIC:
         return Const(bool(value.value), BOOL, value.span)
     if isinstance(value, (Const, Name)) and t == NONE:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import elementwise as array_exprs
 from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend import linalg as linalg_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
@@ -389,6 +390,8 @@ class ExprTyper:
             return self.unknown(node)
         if op == "@" and (isinstance(left.type, Array) or isinstance(right.type, Array)):
             return linalg_rules.matmul_operator(self, left, right, node)  # linalg.py
+        if isinstance(left.type, Array) or isinstance(right.type, Array):
+            return array_exprs.binop(self, op, left, right, node)
         # The exponent of int ** int decides the result's type, as in CPython, when it is
         # known at compile time: `x ** -2`, `x ** ~True`, `x ** (1 - K)` are floats.
         exponent = folded_int(right)
@@ -409,6 +412,8 @@ class ExprTyper:
         value = self.expr(operand)
         if value.type == UNKNOWN:
             return self.unknown(node)
+        if isinstance(value.type, Array):
+            return array_exprs.unary(self, op, value, node)
         operand_t, result = unary_types(op, value.type)
         return UnaryOp(op, cast(value, operand_t), result, self.span(node))
 
@@ -433,6 +438,8 @@ class ExprTyper:
         operands = tuple(self.expr(e) for e in (node.left, *node.comparators))
         if any(v.type == UNKNOWN for v in operands):
             return self.unknown(node)
+        if any(isinstance(v.type, Array) for v in operands):
+            return array_exprs.compare(self, ops, operands, node)
         wanted = list(compare_types(ops, tuple(v.type for v in operands)))
         for i, v in enumerate(operands):
             # An int literal next to a float compares as that float when the conversion
@@ -512,6 +519,8 @@ class ExprTyper:
                 return self.unknown(node)
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_rules.length(args[0], self.span(node))
+            if name == "abs" and len(args) == 1 and isinstance(args[0].type, Array):
+                return array_exprs.ufunc(self, "absolute", args, node)
             return type_call(name, args, keywords, self.span(node))
         linalg_name = linalg_rules.numpy_function_name(value)  # np.dot, np.matmul ...
         if linalg_name is not None:
@@ -519,6 +528,9 @@ class ExprTyper:
         fancy_name = fancy_rules.numpy_function_name(value)  # np.sort, np.unique ...
         if fancy_name is not None:
             return fancy_rules.numpy_call(self, fancy_name, node)
+        ufunc = array_exprs.ufunc_name(value)
+        if ufunc is not None:
+            return array_exprs.call(self, ufunc, node)
         numpy_name = array_rules.numpy_function_name(value)
         if numpy_name is not None:
             return array_rules.numpy_call(self, numpy_name, node)

@@ -56,6 +56,7 @@ import types
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import elementwise as array_exprs
 from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend.builtins import cast
 from ember.native.frontend.calls import call_shape
@@ -88,6 +89,7 @@ from ember.native.types import (
     NONE,
     STR,
     TYPE_NAMES,
+    Array,
     Tuple,
     Type,
     mangle,
@@ -439,6 +441,9 @@ class FunctionTyper(ExprTyper):
             raise self.error(node.target, "augmented assignment to this target is not supported",
                              "assign to a local variable")
         current = self.read_local(node.target.id, node.target)
+        if isinstance(current.type, Array):  # a += b: written into a's memory
+            array_exprs.aug_assign(self, node, BINOPS[type(node.op)], current, out)
+            return
         right = self.expr(node.value)
         result = self.binop(BINOPS[type(node.op)], current, right, node)
         self._bind(node.target, result, out)

@@ -24,9 +24,11 @@ of :mod:`ember.native.ir.nodes`) or a *new reference* (everything built here tha
 from __future__ import annotations
 
 from ember.diagnostics import Span
+from ember.native.ir.elementwise import ArrayEval, ArrayStore
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.linalg import MatMul
 from ember.native.ir.nodes import Expr, Node, Stmt
+from ember.native.ir.reductions import ReductionExpr
 from ember.native.ir.views import ViewExpr, ViewStmt
 from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
@@ -192,9 +194,9 @@ class AugSetItem(Node):
 
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
-    | ArrayReduce | FancyGet | FancyCall | ViewExpr | MatMul
+    | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr | ArrayEval | MatMul
 )
-ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt
+ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore
 # Every expression and statement node of the typed IR, scalar and array.
 AnyExpr = Expr | ArrayExpr
 AnyStmt = Stmt | ArrayStmt

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
+from ember.native.ir import elementwise as W
+from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.linalg import MatMul
@@ -162,6 +164,8 @@ class _Printer:
         elif isinstance(s, V.SliceAssign):
             stored = "" if s.stored is None else f" as {self.expr(s.stored)}"
             lines.append(f"{pad}{self.expr(s.target)} = {self.expr(s.value)}{stored}")
+        elif isinstance(s, W.ArrayStore):
+            lines.append(f"{pad}{self.expr(s.target)}[...] = {self.expr(s.value)}")
         else:  # pragma: no cover - every statement node is listed above
             lines.append(f"{pad}<{type(s).__name__}>")
 
@@ -237,6 +241,11 @@ class _Printer:
             return f"np.{e.func}({self.expr(e.array)})"
         if isinstance(e, A.ArrayReduce):
             return f"{self.expr(e.array)}.{e.op}()"
+        if isinstance(e, R.AxisReduce):
+            keep = ", keepdims" if e.keepdims else ""
+            return f"{self.expr(e.array)}.{e.op}(axis={e.axes}, {e.dtype}{keep})"
+        if isinstance(e, R.AxisAccumulate):
+            return f"{self.expr(e.array)}.{e.op}(axis={e.axis}, {e.dtype})"
         if isinstance(e, FancyGet):
             return f"{self.item(e.array, (e.index,))}.{e.kind}"
         if isinstance(e, MatMul):
@@ -244,6 +253,9 @@ class _Printer:
         if isinstance(e, FancyCall):
             option = f", {e.option!r}" if e.option else ""
             return f"np.{e.func}({', '.join(self.expr(a) for a in e.args)}{option})"
+        if isinstance(e, W.ArrayEval):
+            operands = ", ".join(self.expr(o) for o in e.operands)
+            return f"elementwise({operands}; {self.element(e.body)})"
         return self.view_text(e)
 
     def view_text(self, e: A.AnyExpr) -> str:
@@ -266,3 +278,11 @@ class _Printer:
                 return ":"
             return f"slice({', '.join('None' if b is None else self.expr(b) for b in bounds)})"
         return self.expr(item)
+
+    def element(self, e: W.ElemExpr) -> str:
+        """An element-level node of an ArrayEval's body: ``%k`` is operand k."""
+        if isinstance(e, W.Operand):
+            return f"%{e.index}:{e.type}"
+        if isinstance(e, W.ElementCast):
+            return f"cast({self.element(e.value)}):{e.type}"
+        return f"{e.name}({', '.join(self.element(a) for a in e.args)}):{e.type}"
