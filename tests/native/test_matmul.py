@@ -251,6 +251,7 @@ def test_cache_round_trip_resolves_blas(tmp_path: Path) -> None:
     ("def e_bool(a):\n    return np.dot(a, a)\n", "np.dot of bool arrays is not supported"),
     ("def e_out(a):\n    return np.dot(a, a, out=a)\n", "np.dot takes two positional arrays"),
     ("def e_vdot2(a):\n    return np.vdot(a, a)\n", "np.vdot of a 2-D array is not supported"),
+    ("def e_inplace(a):\n    c = a.copy()\n    c @= a\n    return c\n", "in-place a @= b is not supported"),
 ])  # fmt: skip
 def test_unsupported_products_are_compile_errors(source: str, message: str) -> None:
     name = source.split("(")[0][4:]
@@ -298,3 +299,16 @@ def test_errors_and_results_keep_reference_counts() -> None:
             np_dot(a, b)
         np_dot(a.T, a)
     assert (sys.getrefcount(a), sys.getrefcount(b)) == before
+
+
+@jit(cache=False)
+def fused(a: Any, b: Any, x: Any) -> Any:
+    y = (a @ b) * 2.0 + 1.0
+    return np.dot(y, x) - x.sum(), np.abs(a.T @ a)
+
+
+def test_products_inside_array_expressions() -> None:
+    a, b, x = _values((5, 4), np.float64, 1), _values((4, 6), np.float64, 2), _values((6,), np.float64, 3)
+    got, want = fused(a, b, x), fused.py_func(a, b, x)
+    for g, w in zip(got, want, strict=True):
+        _close(g, w, 6)
