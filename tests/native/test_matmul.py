@@ -63,7 +63,7 @@ def np_outer(a: Any, b: Any) -> Any:
 
 
 PRODUCTS = [op_matmul, np_matmul, np_dot, np_inner]
-DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int16, np.uint8]
+DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int16, np.uint8, np.uint64, np.int8]
 
 
 def _close(got: Any, want: Any, k: int) -> None:
