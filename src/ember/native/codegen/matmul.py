@@ -15,10 +15,9 @@ a k×1 column (its unused stride set to the itemsize, so it passes BLAS's layout
 
 Two vectors: cblas_?dot when longer than DOT_SMALL with positive strides, else the kernel.
 NumPy's float products call BLAS at every size (copying layouts BLAS refuses), so small
-results and negative-stride ones can differ from NumPy's in the last bits (tests:
-allclose, rtol 1e-12 float64, 1e-5 float32); a large gemm or a long dot with the same
-arguments is NumPy's own call, bit for bit. Int products wrap, as
-NumPy's do.
+products (and dots of negative-stride vectors) can differ from NumPy's in the last bits
+(tests: allclose, rtol 1e-12 float64, 1e-5 float32); a large gemm or a long dot is
+NumPy's own call with the same arguments, bit for bit. Int products wrap, as NumPy's do.
 """
 
 from __future__ import annotations
