@@ -316,6 +316,12 @@ def search(a, v):
 def test_searchsorted(dtype: str, data: Any) -> None:
     a = np.sort(data.draw(values_of(dtype, (data.draw(lengths),))))
     v = data.draw(values_of(dtype, (data.draw(lengths),)))
+    if dtype == "uint64" and (a >= 2**63).any() | (v >= 2**63).any():
+        # The documented load rule: uint64 computes in int64, so an element of 2**63 or
+        # more raises OverflowError (README) instead of being compared.
+        with pytest.raises(OverflowError):
+            search(a, v)
+        return
     agree(search, a, v)
     for x in v[:3]:
         agree(search, a, x.item())

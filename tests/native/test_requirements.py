@@ -136,7 +136,7 @@ def pair(a, b):
     ("text", "argument 'b' must be int, float, bool, None, tuples of these, and arrays, not str"),
     ([1.0, 2.0], "not list (pass a NumPy array or an array.array, e.g. array.array('d', values))"),
     (range(3), "not range (pass a NumPy array or an array.array"),
-    (np.int32(3), "not int32 (a NumPy scalar: convert it with int(...) or float(...))"),
+    (np.int32(3), "not numpy.int32: its arithmetic is NumPy's int32 arithmetic"),
     (np.zeros(3, complex), "not ndarray: arrays of dtype complex128 are not supported "
                            "(dtypes: bool, int8-64, uint8-64, float32, float64)"),
     (np.array(2.0), "not ndarray: 0-dimensional buffers are not supported (pass a.item()"),
