@@ -133,7 +133,7 @@ def pair(a, b):
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    ("text", "argument 'b' must be int, float, bool, None, tuples of these, and arrays, not str"),
+    ("text", "argument 'b' must be int, float, bool, None, tuples of these, arrays and dtypes, not str"),
     ([1.0, 2.0], "not list (pass a NumPy array or an array.array, e.g. array.array('d', values))"),
     (range(3), "not range (pass a NumPy array or an array.array"),
     (np.int32(3), "not numpy.int32: its arithmetic is NumPy's int32 arithmetic"),

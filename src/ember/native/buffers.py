@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 import sys
 
-from ember.native.types import Array, DType
+from ember.native.types import DTYPE_NAMES, Array, DType, DTypeValue
 
 # Buffer format letters (PEP 3118 / the struct module) by NumPy kind.
 SIGNED_LETTERS = "bhilqn"
@@ -182,3 +182,37 @@ def numpy_type_numbers(dtype: DType) -> tuple[int, ...]:
     if dtype.kind in "iu" and dtype.itemsize == 8 and struct.calcsize("l") == 8:
         return (main, main + 2) if main in (7, 8) else (main,)
     return (main,)
+
+
+_BUILTIN_DTYPES: dict[object, str] = {float: "float64", int: "int64", bool: "bool"}
+
+
+def typeof_dtype(obj: object) -> DTypeValue | None:
+    """The dtype value a Python object is: a native-order ``numpy.dtype`` ember has
+    (form ``"dtype"``; NumPy's own instance, the one the entry compares against), a
+    NumPy scalar type (``np.float32``: ``"type"``), or ``float``, ``int``, ``bool``
+    (``"builtin"``); else None.
+
+    >>> typeof_dtype(float), typeof_dtype(3)
+    (builtin[float], None)
+    """
+    try:
+        builtin = _BUILTIN_DTYPES.get(obj)
+    except TypeError:  # unhashable: no dtype
+        return None
+    if builtin is not None:
+        return DTypeValue(DType(builtin), "builtin")
+    np = sys.modules.get("numpy")
+    if np is None:
+        return None
+    if isinstance(obj, np.dtype):
+        canonical = obj.name in DTYPE_NAMES and obj.isnative and obj is np.dtype(obj.name)
+        return DTypeValue(DType(obj.name), "dtype") if canonical else None
+    if isinstance(obj, type) and issubclass(obj, np.generic):
+        try:
+            dt = np.dtype(obj)
+        except TypeError:
+            return None
+        if dt.name in DTYPE_NAMES and dt.type is obj:
+            return DTypeValue(DType(dt.name), "type")
+    return None

@@ -111,3 +111,17 @@ BINCOUNT_WEIGHTS = "The weights and list don't have the same length."
 HISTOGRAM_BINS = "`bins` must be positive, when an integer"
 HISTOGRAM_RANGE = "autodetected range of [%R, %R] is not finite"
 HISTOGRAM_TOO_MANY = "Too many bins for data range. Cannot create %lld finite-sized bins."
+
+
+# Array creation (codegen/creation.py), NumPy 2's texts.
+LINSPACE_NUM_MESSAGE = "Number of samples, %lld, must be non-negative."
+
+
+CONCAT_SHAPE_MESSAGE = (
+    "all the input array dimensions except for the concatenation axis must match exactly, "
+    "but along dimension %lld, the array at index %lld has size %lld and the array at "
+    "index %lld has size %lld"
+)
+
+
+STACK_SHAPE_MESSAGE = "all input arrays must have the same shape"

@@ -91,6 +91,27 @@ class DType(Type):
         return self.name
 
 
+@record
+class DTypeValue(Type):
+    """A dtype as a value (``a.dtype``, ``np.float32`` passed in as an argument): known
+    at compile time, so part of the specialization's signature, and held as nothing at
+    run time. ``form`` is how Python spelled it, which is what goes back to Python:
+    ``"dtype"`` (a ``numpy.dtype`` instance), ``"type"`` (a NumPy scalar type such as
+    ``np.float32``) or ``"builtin"`` (``float``, ``int``, ``bool``).
+
+    >>> DTypeValue(DType("float32")), DTypeValue(DType("int64"), "type")
+    (dtype[float32], type[int64])
+    """
+
+    dtype: DType
+    form: str = "dtype"
+
+    def __str__(self) -> str:
+        if self.form == "builtin":
+            return f"builtin[{ {'float64': 'float', 'int64': 'int'}.get(self.dtype.name, 'bool')}]"
+        return f"{self.form}[{self.dtype}]"
+
+
 DTYPE_NAMES = (
     "bool", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "float32", "float64",

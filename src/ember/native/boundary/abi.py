@@ -22,12 +22,14 @@ from llvmlite import ir
 from ember.native.boundary import keywords, numpy_scalars
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
+from ember.native.boundary.dtypes import box_dtype, unbox_dtype
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
 from ember.native.ir.calls import CallShape
 from ember.native.types import (
     NONE,
     Array,
     Bool,
+    DTypeValue,
     Float64,
     Int64,
     NoneType,
@@ -80,6 +82,8 @@ def box(builder: ir.IRBuilder, capi: CApi, value: ir.Value, t: Type) -> ir.Value
         return _box_tuple(builder, capi, value, t)
     if isinstance(t, Array):  # the owner, whose reference is handed over
         return box_array(builder, value, t)
+    if isinstance(t, DTypeValue):  # NumPy's dtype object (or the type Python passed)
+        return box_dtype(builder, capi, t)
     raise NotImplementedError(f"cannot return a {t} to Python yet")
 
 
@@ -164,6 +168,8 @@ def unbox(
         return agg
     if isinstance(t, Array):  # the ndarray fast path, else the buffer protocol
         return unbox_arg(builder, obj, t, mismatch, views)
+    if isinstance(t, DTypeValue):  # an identity check: the value is the type
+        return unbox_dtype(builder, capi, obj, t, mismatch)
     raise NotImplementedError(f"cannot pass a {t} from Python yet")
 
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ember.native.types import Array, Bool, DType, Float64, Int64, NoneType, Tuple, Type
+from ember.native.types import (
+    Array,
+    Bool,
+    DType,
+    DTypeValue,
+    Float64,
+    Int64,
+    NoneType,
+    Tuple,
+    Type,
+)
 
 I1 = ir.IntType(1)
 
@@ -47,8 +57,8 @@ def value_type(t: Type) -> ir.Type:
         return F64
     if isinstance(t, Bool):
         return I1
-    if isinstance(t, NoneType):
-        return I8  # no value: a none is passed as i8 0
+    if isinstance(t, NoneType | DTypeValue):
+        return I8  # no value: a none (or a dtype, known at compile time) is i8 0
     if isinstance(t, Tuple):
         return ir.LiteralStructType([value_type(i) for i in t.items])
     if isinstance(t, Array):

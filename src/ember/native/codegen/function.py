@@ -102,6 +102,7 @@ from ember.native.codegen import arrays as lower_arrays
 from ember.native.codegen import axis_reductions as lower_reductions
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import creation as lower_creation
 from ember.native.codegen import elementwise as lower_elementwise
 from ember.native.codegen import fancy as lower_fancy
 from ember.native.codegen import fancy_funcs as lower_fancy_funcs
@@ -115,6 +116,7 @@ from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.codegen.debuginfo import DebugLines
 from ember.native.ir import arrays as A
+from ember.native.ir import creation as N
 from ember.native.ir import elementwise as W
 from ember.native.ir import fancy as F
 from ember.native.ir import linalg as LA
@@ -564,5 +566,15 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     F.FancyGet: lower_fancy.fancy_get,
     F.FancyCall: lower_fancy_funcs.fancy_call,
     W.ArrayEval: lower_elementwise.array_eval,
+    N.DTypeConst: lower_creation.dtype_const,
+    N.ArrayLiteral: lower_creation.literal,
+    N.ArrayCast: lower_creation.cast,
+    N.ArrayFillWith: lower_creation.fill_with,
+    N.ArrayLinspace: lower_creation.linspace,
+    N.ArrayEye: lower_creation.eye,
+    N.ArrayTri: lower_creation.tri,
+    N.ArrayDiag: lower_creation.diag,
+    N.ArrayJoin: lower_creation.join,
+    N.ArrayStrides: lower_creation.strides,
     LA.MatMul: lower_matmul.product,
 }

@@ -25,16 +25,14 @@ from typing import TYPE_CHECKING
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import reductions, views
 from ember.native.frontend.builtins import cast, truth, type_call
+from ember.native.frontend.dtypes import dtype_of
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
     AnyExpr,
     AnyStmt,
     ArrayAttr,
-    ArrayCopy,
     ArrayDim,
     ArrayMap,
-    ArrayNew,
-    ArrayRange,
     AugSetItem,
     Element,
     Index,
@@ -44,7 +42,6 @@ from ember.native.ir.arrays import (
 from ember.native.ir.nodes import Assign, Call, Const, ForRange, MakeTuple, Name
 from ember.native.types import (
     BOOL,
-    DTYPE_NAMES,
     FLOAT64,
     INT64,
     NUMERIC,
@@ -56,7 +53,6 @@ from ember.native.types import (
 if TYPE_CHECKING:  # annotations only: expressions imports this module
     from ember.native.frontend.expressions import ExprTyper
 
-FLOAT64_DTYPE = DType("float64")
 SLICE_HINT = "pass the slice as an argument instead: f(a[1:, ::2]) (views are free in NumPy)"
 
 
@@ -117,7 +113,8 @@ def store_value(typer: ExprTyper, value: AnyExpr, dtype: DType, node: ast.AST) -
     return cast(value, ct)
 
 
-def _check_writable(typer: ExprTyper, target: AnyExpr, node: ast.AST) -> None:
+def check_writable(typer: ExprTyper, target: AnyExpr, node: ast.AST) -> None:
+    """Raise :class:`ReadOnlyArrayError` when ``target`` is a read-only array."""
     t = target.type
     if not (isinstance(t, Array) and t.readonly):
         return
@@ -150,7 +147,7 @@ def setitem(typer: ExprTyper, target: ast.Subscript, value: AnyExpr, out: list[A
     if not isinstance(arr.type, Array):
         raise typer.error(target, f"assigning to an item of a {arr.type} is not supported",
                           "only array items can be assigned")
-    _check_writable(typer, arr, target)
+    check_writable(typer, arr, target)
     if not isinstance(arr, Name) and not is_unknown(value.type):
         # An array computed here (a call): evaluate value then array into locals, in
         # that order, before the indices (lowering reads a local array in place).
@@ -182,7 +179,7 @@ def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStm
     if not isinstance(arr.type, Array):
         raise typer.error(target, "augmented assignment to this target is not supported",
                           "assign to a local variable or an array item")
-    _check_writable(typer, arr, target)
+    check_writable(typer, arr, target)
     if not isinstance(arr, Name):
         arr = _hoist(typer, arr, target, out)  # a computed array: before the indices
     if views.is_view(typer, target, arr.type):
@@ -227,8 +224,9 @@ def attribute(typer: ExprTyper, node: ast.Attribute, value: AnyExpr) -> AnyExpr:
             return ArrayDim(value, 0, INT64, span)
         return ArrayAttr(value, "size", INT64, span)
     raise typer.error(node, f"arrays in compiled code have no attribute '{node.attr}' here",
-                      "supported: .shape, .ndim, .size, .T, .copy(), .sum(), .min(), .max(), "
-                      ".transpose(), .reshape(), .ravel(), .flatten()")
+                      "supported: .shape, .ndim, .size, .T, .dtype, .itemsize, .nbytes, .strides, "
+                      ".copy(), .astype(), .fill(), .sum(), .min(), .max(), .transpose(), "
+                      ".reshape(), .ravel(), .flatten()")
 
 
 def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
@@ -246,12 +244,9 @@ def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
     if node.args or node.keywords:
         raise typer.error(node, f"{name}() takes no arguments in compiled code",
                           "reduce over the whole array, or write the loop")
-    span = typer.span(node)
-    if name == "copy":
-        return ArrayCopy(value, Array(t.dtype, t.ndim, "C"), span)
     raise typer.error(node.func, f"arrays in compiled code have no method '{name}'",
-                      f"supported: .copy(), .transpose(), .reshape(), .ravel(), .flatten(); "
-                      f"{reductions.METHODS_HINT}")
+                      f"supported: .copy(), .astype(), .fill(), .transpose(), .reshape(), "
+                      f".ravel(), .flatten(); {reductions.METHODS_HINT}")
 
 
 def length(value: AnyExpr, span: Span) -> AnyExpr:
@@ -261,174 +256,33 @@ def length(value: AnyExpr, span: Span) -> AnyExpr:
 
 # ------------------------------------------------------------- NumPy calls
 
-_CREATORS = ("empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
-             "full_like", "arange")
-# Element-wise functions (ufuncs) of one array; ``np.abs`` is ``np.absolute``.
+# Element-wise functions (ufuncs) of one array; ``np.abs`` is ``np.absolute``. The
+# creators (np.zeros, np.array, ...) are typed in frontend/creation.py.
 _MAPS = ("sqrt", "absolute")
+FLOAT64_DTYPE = DType("float64")
 
 
 def numpy_function_name(value: object) -> str | None:
-    """``"zeros"`` if ``value`` is ``numpy.zeros`` (and so on), else None; NumPy is
+    """``"sqrt"`` if ``value`` is ``numpy.sqrt`` (and so on), else None; NumPy is
     looked up, never imported (a program that calls it has imported it)."""
     np = sys.modules.get("numpy")
     if np is None:
         return None
-    for name in _CREATORS + _MAPS + views.NUMPY_FUNCTIONS:
+    for name in _MAPS + views.NUMPY_FUNCTIONS:
         if value is getattr(np, name, None):
             return name
     reduction = reductions.numpy_reduction_name(value)
     return None if reduction is None else "reduce." + reduction
 
 
-def dtype_of(typer: ExprTyper, node: ast.expr) -> DType:
-    """The element type a ``dtype=`` argument names: ``np.float32``, ``float``, ``int``,
-    ``bool``, ``"uint8"``, ``np.dtype("i4")`` — read at compile time."""
-    dotted = None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        obj: object = node.value
-    else:
-        try:
-            obj, dotted, _ = typer.static(node)
-        except Exception:  # noqa: BLE001 - any failure means "not a constant dtype"
-            raise typer.error(node, "the dtype must be a constant such as np.float64",
-                              None) from None
-    name: str | None = {float: "float64", int: "int64", bool: "bool"}.get(obj)  # type: ignore[call-overload]
-    if name is None:
-        np = sys.modules.get("numpy")
-        try:
-            name = np.dtype(obj).name if np is not None else str(obj)
-        except TypeError:
-            name = None
-    if name not in DTYPE_NAMES:
-        raise typer.error(node, f"dtype {ast.unparse(node)} is not supported",
-                          "dtypes: bool, int8-64, uint8-64, float32, float64")
-    if dotted is not None and "." not in dotted:
-        # A global naming the dtype (DT = np.float32) is folded in like a constant: record
-        # it, so the native cache key changes with it.
-        typer.captured[dotted] = f"dtype:{name}"
-    return DType(name)
-
-
-def _shape_expr(typer: ExprTyper, node: ast.expr) -> AnyExpr:
-    """An int or a tuple of ints → a tuple-of-int64 expression."""
-    v = typer.expr(node)
-    t = v.type
-    if is_unknown(t):
-        return v
-    span = typer.span(node)
-    if t in (INT64, BOOL):
-        return MakeTuple((cast(v, INT64),), Tuple((INT64,)), span)
-    if isinstance(t, Tuple) and t.items and all(i in (INT64, BOOL) for i in t.items):
-        want = Tuple((INT64,) * len(t.items))
-        return cast(v, want)
-    raise typer.error(node, f"an array shape must be an int or a tuple of ints, not {t}",
-                      "write np.zeros(n) or np.zeros((n, m))")
-
-
 def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
-    """``np.zeros(...)`` and the other creators → ArrayNew / ArrayCopy / ArrayRange;
-    ``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap; ``np.sum(a, ...)`` and the other
+    """``np.sqrt(a)``, ``np.abs(a)`` → ArrayMap; ``np.sum(a, ...)`` and the other
     reductions (``"reduce.sum"``) → :mod:`ember.native.frontend.reductions`."""
     if name.startswith("reduce."):
         return reductions.numpy_function(typer, node, name[len("reduce."):], dtype_of)
-    if name in _MAPS:
-        return _map(typer, name, node)
     if name in views.NUMPY_FUNCTIONS:
         return views.numpy_call(typer, name, node)
-    span = typer.span(node)
-    kw = {k.arg: k.value for k in node.keywords}
-    args = list(node.args)
-    unknown = {"dtype", "order"} if name != "arange" else {"dtype"}
-    for k in kw:
-        if k not in unknown:
-            raise typer.error(node, f"np.{name}() keyword '{k}' is not supported here",
-                              f"supported keywords: {', '.join(sorted(unknown))}")
-    if "order" in kw and not (isinstance(kw["order"], ast.Constant) and kw["order"].value == "C"):
-        raise typer.error(kw["order"], "only order='C' is supported in compiled code")
-    if name == "arange":
-        return _arange(typer, node, args, kw)
-    like = name.endswith("_like")
-    kind = name[:-5] if like else name
-    nfixed = 2 if kind == "full" else 1
-    if len(args) > nfixed + 1 or len(args) < nfixed:
-        raise typer.error(node, f"np.{name}() takes {nfixed} argument(s) and an optional dtype")
-    dnode = args[nfixed] if len(args) > nfixed else kw.get("dtype")
-    fill = None
-    if kind == "full":
-        fill = typer.expr(args[1])
-        if is_unknown(fill.type):
-            return typer.unknown(node)
-    if like:
-        src = typer.expr(args[0])
-        if is_unknown(src.type):
-            return typer.unknown(node)
-        if not isinstance(src.type, Array):
-            raise typer.error(args[0], f"np.{name}() needs an array, not {src.type}")
-        ndim = src.type.ndim
-        dtype = src.type.dtype if dnode is None else dtype_of(typer, dnode)
-        shape = shape_tuple(src, src.type, span)
-    else:
-        shape = _shape_expr(typer, args[0])
-        if is_unknown(shape.type):
-            return typer.unknown(node)
-        ndim = len(shape.type.items)
-        if dnode is not None:
-            dtype = dtype_of(typer, dnode)
-        elif fill is not None:  # np.full infers its dtype from the fill value
-            dtype = DType({BOOL: "bool", INT64: "int64"}.get(fill.type, "float64"))
-        else:
-            dtype = FLOAT64_DTYPE
-    t = Array(dtype, ndim, "C")
-    ct = compute_type(dtype)
-    if kind == "ones":
-        kind, fill = "full", Const(True if ct == BOOL else (1.0 if ct == FLOAT64 else 1), ct, span)
-        return ArrayNew(kind, shape, fill, t, span)
-    if fill is None:
-        return ArrayNew(kind, shape, None, t, span)
-    # The fill's conversion is kept apart (ArrayNew.stored): NumPy converts it only
-    # after checking the shape (np.full(-1, 300, np.int8) is a ValueError).
-    element = Element(fill.type, fill.span)
-    stored = store_value(typer, element, dtype, node)
-    return ArrayNew(kind, shape, fill, t, span, None if stored is element else stored)
-
-
-def _arange(typer: ExprTyper, node: ast.Call, args: list[ast.expr], kw: dict[str | None, ast.expr]) -> AnyExpr:
-    if len(args) == 4 and "dtype" not in kw:  # np.arange(start, stop, step, dtype)
-        kw = {**kw, "dtype": args[3]}
-        args = args[:3]
-    if not 1 <= len(args) <= 3:
-        raise typer.error(node, f"np.arange() takes 1 to 3 numbers and a dtype, got {len(args)} "
-                          "arguments", "write np.arange(stop), np.arange(start, stop[, step]) "
-                          "and dtype=...")
-    values = [typer.expr(a) for a in args]
-    if any(is_unknown(v.type) for v in values):
-        return typer.unknown(node)
-    for a, v in zip(args, values, strict=True):
-        if v.type not in NUMERIC:
-            raise typer.error(a, f"np.arange() arguments must be numbers, not {v.type}")
-    span = typer.span(node)
-    ct = FLOAT64 if any(v.type == FLOAT64 for v in values) else INT64
-    if "dtype" in kw:
-        dtype = dtype_of(typer, kw["dtype"])
-        if compute_type(dtype) == BOOL:
-            raise typer.error(kw["dtype"], "np.arange() with a bool dtype is not supported")
-        # Computed in the dtype's compute type (NumPy computes in the given dtype).
-        ct = compute_type(dtype)
-    else:
-        dtype = DType("float64" if ct == FLOAT64 else "int64")
-    if len(values) == 1:
-        values = [Const(0, INT64, span), values[0]]
-    if len(values) == 2:
-        values.append(Const(1, INT64, span))
-    conv = []
-    for v in values:
-        if ct == INT64 and v.type == FLOAT64:
-            raise typer.error(node, "np.arange() with an int dtype needs int arguments",
-                              "pass ints (int(x)), or make the dtype a float one")
-        # Ints stay ints: NumPy computes the length from the Python numbers as given
-        # (an int difference is exact), whatever the dtype.
-        conv.append(cast(v, FLOAT64 if v.type == FLOAT64 else INT64))
-    return ArrayRange(conv[0], conv[1], conv[2], Array(dtype, 1, "C"), span)
+    return _map(typer, name, node)
 
 
 def map_dtype(func: str, dtype: DType) -> DType | None:

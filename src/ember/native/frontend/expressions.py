@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import creation, creation_shapes
 from ember.native.frontend import elementwise as array_exprs
 from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend import linalg as linalg_rules
@@ -56,6 +57,7 @@ from ember.native.types import (
     NONE,
     STR,
     Array,
+    DTypeValue,
     Tuple,
     Type,
     unify,
@@ -305,6 +307,10 @@ class ExprTyper:
         value, dotted, user = self.static(node)
         return self._static_expr(value, node, dotted, capture=user)
 
+    def is_static(self, node: ast.expr) -> bool:
+        """Whether ``node`` names something outside the function (see ``_is_static``)."""
+        return self._is_static(node)
+
     def _is_static(self, node: ast.expr) -> bool:
         """Whether ``node`` names something outside the function (a global, a module
         attribute), as opposed to a value computed at run time."""
@@ -314,6 +320,10 @@ class ExprTyper:
 
     def _value_attribute(self, node: ast.Attribute, value: Expr) -> Expr:
         """``x.attr`` of a run-time value: only arrays have attributes."""
+        if isinstance(value.type, Array) and node.attr in creation.ATTRIBUTES:
+            return creation.attribute(self, node, value)
+        if isinstance(value.type, DTypeValue):
+            return creation.dtype_attribute(self, node, value)
         if isinstance(value.type, Array) or value.type == UNKNOWN:
             return array_rules.attribute(self, node, value)
         raise RuleError(
@@ -324,6 +334,11 @@ class ExprTyper:
 
     def _static_expr(self, value: Any, node: ast.AST, dotted: str, capture: bool) -> Expr:
         """A global's value as a constant expression (recorded in ``captured``)."""
+        dtype = creation.constant(value, self.span(node))
+        if dtype is not None:  # np.float32, a global dtype: a compile-time value
+            if capture:
+                self.captured[dotted] = f"dtype:{dtype.type}"
+            return dtype
         if _is_constant(value):
             expr = self._constant(value, node)
             if capture:
@@ -434,6 +449,9 @@ class ExprTyper:
         return BoolOp(op, tuple(cast(v, joined) for v in values), joined, self.span(node))
 
     def _e_Compare(self, node: ast.Compare) -> Expr:
+        folded = creation.compare_dtypes(self, node)  # a.dtype == np.float64
+        if folded is not None:
+            return folded
         ops = tuple(_CMPOPS[type(o)] for o in node.ops)
         operands = tuple(self.expr(e) for e in (node.left, *node.comparators))
         if any(v.type == UNKNOWN for v in operands):
@@ -494,6 +512,8 @@ class ExprTyper:
             value = self.expr(func.value)  # a method call: only arrays have methods
             if isinstance(value.type, Array) and func.attr in fancy_rules.METHODS:
                 return fancy_rules.method_call(self, node, value)  # a.sort(): fancy.py
+            if isinstance(value.type, Array) and func.attr in creation.METHODS:
+                return creation.method_call(self, node, value)
             if isinstance(value.type, Array) or value.type == UNKNOWN:
                 return array_rules.method_call(self, node, value)
             raise RuleError(
@@ -531,6 +551,9 @@ class ExprTyper:
         ufunc = array_exprs.ufunc_name(value)
         if ufunc is not None:
             return array_exprs.call(self, ufunc, node)
+        numpy_name = creation.numpy_function_name(value)
+        if numpy_name is not None:
+            return creation_shapes.numpy_call(self, numpy_name, node)
         numpy_name = array_rules.numpy_function_name(value)
         if numpy_name is not None:
             return array_rules.numpy_call(self, numpy_name, node)

@@ -24,6 +24,7 @@ of :mod:`ember.native.ir.nodes`) or a *new reference* (everything built here tha
 from __future__ import annotations
 
 from ember.diagnostics import Span
+from ember.native.ir.creation import CreationExpr
 from ember.native.ir.elementwise import ArrayEval, ArrayStore
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.linalg import MatMul
@@ -194,7 +195,8 @@ class AugSetItem(Node):
 
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange | ArrayMap
-    | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr | ArrayEval | MatMul
+    | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr | ArrayEval | CreationExpr
+    | MatMul
 )
 ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore
 # Every expression and statement node of the typed IR, scalar and array.

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ember.native.ir import arrays as A
+from ember.native.ir import creation as N
 from ember.native.ir import elementwise as W
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
@@ -267,6 +268,36 @@ class _Printer:
         if isinstance(e, V.ArrayReshape):
             what = "ravel" if e.ravel else "reshape"
             return f"{self.expr(e.array)}.{what}({self.expr(e.shape)})"
+        return self.creation_text(e)
+
+    def creation_text(self, e: A.AnyExpr) -> str:
+        """The nodes of :mod:`ember.native.ir.creation`."""
+        if isinstance(e, N.DTypeConst):
+            return "dtype"
+        if isinstance(e, N.ArrayLiteral):
+            items = ", ".join(self.expr(i) for i in e.items)
+            src = "" if e.source is None else f" from {self.expr(e.source)}"
+            return f"np.array[{'x'.join(map(str, e.shape))}]({items}){src}"
+        if isinstance(e, N.ArrayCast):
+            return f"{self.expr(e.array)}.astype()"
+        if isinstance(e, N.ArrayFillWith):
+            stored = "" if e.stored is None else f" as {self.expr(e.stored)}"
+            return f"{self.expr(e.array)}.fill({self.expr(e.value)}{stored})"
+        if isinstance(e, N.ArrayLinspace):
+            args = ", ".join(self.expr(x) for x in (e.start, e.stop, e.num))
+            return f"np.linspace({args}, endpoint={e.endpoint})"
+        if isinstance(e, N.ArrayEye):
+            dims = [self.expr(e.n), "-" if e.m is None else self.expr(e.m), self.expr(e.k)]
+            return f"np.eye({', '.join(dims)})"
+        if isinstance(e, N.ArrayTri):
+            return f"np.{e.kind}({self.expr(e.array)}, {self.expr(e.k)})"
+        if isinstance(e, N.ArrayDiag):
+            return f"np.diag({self.expr(e.array)}, {self.expr(e.k)})"
+        if isinstance(e, N.ArrayJoin):
+            arrays = ", ".join(self.expr(a) for a in e.arrays)
+            return f"np.{e.kind}(({arrays}), axis={e.axis})"
+        if isinstance(e, N.ArrayStrides):
+            return f"{self.expr(e.array)}.strides"
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
 
     def view_item(self, item: A.AnyExpr | V.ViewSlice | V.NewAxis) -> str:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     F = TypeVar("F", bound=Callable[..., Any])
 
-ACCEPTED = "int, float, bool, None, tuples of these, and arrays"
+ACCEPTED = "int, float, bool, None, tuples of these, arrays and dtypes"
 # NumPy scalar types (by __name__, module numpy) taken as ember's types.
 _NUMPY_SCALARS = {"float64": FLOAT64, "int64": INT64, "bool": BOOL}
 
@@ -202,6 +202,9 @@ class Dispatcher:
         arr = _array_type(value)
         if arr is not None:
             return arr
+        dtype = _dtype_type(value)
+        if dtype is not None:  # a dtype or scalar type: a compile-time value
+            return dtype
         raise TypeError(
             f"{self.__name__}() argument '{name}' must be {ACCEPTED}, "
             f"not {type(value).__name__}{_suggestion(value)}"
@@ -411,6 +414,11 @@ def _suggestion(value: Any) -> str:
 def _array_type(value: Any) -> Type | None:
     from ember.native.buffers import typeof_array  # only for a non-scalar argument
     return typeof_array(value)  # type: ignore[no-any-return]
+
+
+def _dtype_type(value: Any) -> Type | None:
+    from ember.native.buffers import typeof_dtype  # only for a non-scalar argument
+    return typeof_dtype(value)
 
 
 def annotated_types(py_func: Callable[..., Any]) -> tuple[Type, ...] | None:
