@@ -165,6 +165,8 @@ def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
     llvm = _initialized()
     if b"__svml_" in obj:
         _export_numpy_symbols()
+    if b"cblas_" in obj:
+        _export_blas_symbols()
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
     for sym in exports:
         builder.export_symbol(sym)
@@ -188,6 +190,32 @@ def _export_numpy_symbols() -> None:
     from numpy._core import _multiarray_umath
 
     ctypes.CDLL(_multiarray_umath.__file__, mode=ctypes.RTLD_GLOBAL)
+
+
+@functools.cache
+def _export_blas_symbols() -> None:
+    """NumPy's bundled BLAS (boundary/blas.py found it; codegen/matmul.py calls its
+    gemm), promoted to RTLD_GLOBAL for the JIT's symbol lookup as for SVML."""
+    import ctypes
+
+    from ember.native.boundary.blas import find_blas
+
+    blas = find_blas()
+    if blas is not None:
+        ctypes.CDLL(blas.path, mode=ctypes.RTLD_GLOBAL)
+
+
+def _blas_link_inputs(objects: Sequence[bytes | Path]) -> list[str]:
+    """NumPy's BLAS by absolute path when the code calls it: a NEEDED entry, so the
+    warm path's plain dlopen resolves gemm against the copy NumPy already loaded."""
+    for obj in objects:
+        data = obj if isinstance(obj, bytes | bytearray) else Path(obj).read_bytes()
+        if b"cblas_" in data:
+            from ember.native.boundary.blas import find_blas
+
+            blas = find_blas()
+            return [blas.path] if blas is not None else []
+    return []
 
 
 def _numpy_link_inputs(objects: Sequence[bytes | Path]) -> list[str]:
@@ -244,7 +272,7 @@ def link_shared(objects: Sequence[bytes | Path], path: Path) -> Path:
                 inputs.append(str(obj))
         fd, tmp_out = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
-        cmd = [cc, "-shared", "-o", tmp_out, *inputs, *_numpy_link_inputs(objects)]
+        cmd = [cc, "-shared", "-o", tmp_out, *inputs, *_numpy_link_inputs(objects), *_blas_link_inputs(objects)]
         if _host_is_macos():
             cmd[2:2] = ["-undefined", "dynamic_lookup"]
         try:

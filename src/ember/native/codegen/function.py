@@ -107,6 +107,7 @@ from ember.native.codegen import elementwise as lower_elementwise
 from ember.native.codegen import fancy as lower_fancy
 from ember.native.codegen import fancy_funcs as lower_fancy_funcs
 from ember.native.codegen import loops as lower_loops
+from ember.native.codegen import matmul_stacked as lower_matmul
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen import slice_assign as lower_slice_assign
 from ember.native.codegen import views as lower_views
@@ -118,6 +119,7 @@ from ember.native.ir import arrays as A
 from ember.native.ir import creation as N
 from ember.native.ir import elementwise as W
 from ember.native.ir import fancy as F
+from ember.native.ir import linalg as LA
 from ember.native.ir import nodes as T
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
@@ -573,4 +575,5 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     N.ArrayDiag: lower_creation.diag,
     N.ArrayJoin: lower_creation.join,
     N.ArrayStrides: lower_creation.strides,
+    LA.MatMul: lower_matmul.product,
 }

@@ -266,8 +266,11 @@ def binop(typer: ExprTyper, op: str, left: AnyExpr, right: AnyExpr, node: ast.AS
     """``left op right`` where an operand is an array."""
     name = U.BINARY_OPERATORS.get(op)
     if name is None:
+        if op == "@":  # `a @ b` itself is frontend/linalg.py's; only `a @= b` gets here
+            raise typer.error(node, "in-place a @= b is not supported",
+                              "write a = a @ b (a new array)")
         raise typer.error(node, f"the {op} operator on arrays is not supported",
-                          "write the loops (matrix products are not compiled yet)")
+                          "write the loops")
     if (op == "**" and isinstance(left.type, Array) and isinstance(right, Const)
             and right.type == INT64 and right.value == 2):
         # ndarray.__pow__ computes a ** 2 as np.square(a) (bool ** 2 is int8, not int64);

@@ -21,6 +21,7 @@ from ember.native.frontend import arrays as array_rules
 from ember.native.frontend import creation, creation_shapes
 from ember.native.frontend import elementwise as array_exprs
 from ember.native.frontend import fancy as fancy_rules
+from ember.native.frontend import linalg as linalg_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
 from ember.native.frontend.calls import Default, bind_arguments
 from ember.native.frontend.operators import (
@@ -402,6 +403,8 @@ class ExprTyper:
     def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         if UNKNOWN in (left.type, right.type):
             return self.unknown(node)
+        if op == "@" and (isinstance(left.type, Array) or isinstance(right.type, Array)):
+            return linalg_rules.matmul_operator(self, left, right, node)  # linalg.py
         if isinstance(left.type, Array) or isinstance(right.type, Array):
             return array_exprs.binop(self, op, left, right, node)
         # The exponent of int ** int decides the result's type, as in CPython, when it is
@@ -539,6 +542,9 @@ class ExprTyper:
             if name == "abs" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_exprs.ufunc(self, "absolute", args, node)
             return type_call(name, args, keywords, self.span(node))
+        linalg_name = linalg_rules.numpy_function_name(value)  # np.dot, np.matmul ...
+        if linalg_name is not None:
+            return linalg_rules.numpy_call(self, linalg_name, node)
         fancy_name = fancy_rules.numpy_function_name(value)  # np.sort, np.unique ...
         if fancy_name is not None:
             return fancy_rules.numpy_call(self, fancy_name, node)

@@ -27,6 +27,7 @@ from ember.diagnostics import Span
 from ember.native.ir.creation import CreationExpr
 from ember.native.ir.elementwise import ArrayEval, ArrayStore
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
+from ember.native.ir.linalg import MatMul
 from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.ir.reductions import ReductionExpr
 from ember.native.ir.views import ViewExpr, ViewStmt
@@ -179,6 +180,7 @@ class AugSetItem(Node):
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange
     | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr | ArrayEval | CreationExpr
+    | MatMul
 )
 ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore
 # Every expression and statement node of the typed IR, scalar and array.

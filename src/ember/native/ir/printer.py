@@ -25,6 +25,7 @@ from ember.native.ir import elementwise as W
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
+from ember.native.ir.linalg import MatMul
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -246,6 +247,8 @@ class _Printer:
             return f"{self.expr(e.array)}.{e.op}(axis={e.axis}, {e.dtype})"
         if isinstance(e, FancyGet):
             return f"{self.item(e.array, (e.index,))}.{e.kind}"
+        if isinstance(e, MatMul):
+            return f"np.{e.func}({self.expr(e.left)}, {self.expr(e.right)})"
         if isinstance(e, FancyCall):
             option = f", {e.option!r}" if e.option else ""
             return f"np.{e.func}({', '.join(self.expr(a) for a in e.args)}{option})"
