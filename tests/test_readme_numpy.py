@@ -19,8 +19,8 @@ def test_readme_block_is_the_generated_one() -> None:
     text = README.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
     assert text[start:end] == readme_block(), (
-        "README's NumPy list is stale: replace its block with the output of "
-        "`python -m ember.native.frontend.numpy_api`")
+        "README's NumPy list is stale: run `python -m ember.native.frontend.numpy_api "
+        "README.md`")
 
 
 def _test_sources() -> str:
