@@ -92,3 +92,11 @@ def test_usage_errors(ember, kernels: Path) -> None:
     assert ember("annotate", "kernels.py", "--types", "int")[2] == (
         "ember annotate: error: --types needs one function: FILE.py:FUNC\n")
     assert ember("annotate", "nofile.py:f")[2] == "ember annotate: error: no such file: nofile.py\n"
+
+
+def test_html_page_tints_lines(ember, kernels: Path) -> None:
+    status, _, err = ember("annotate", "kernels.py", "--html", "a.html")
+    assert status == 1 and "wrote a.html" in err
+    page = (kernels.parent / "a.html").read_text()
+    assert "<h2>stats(int64, int64)</h2>" in page and "background:#ffc9c9" in page  # bad()
+    assert "title='calls into CPython (print)'" in page

@@ -15,6 +15,7 @@ examples:
                                               specialization that ran last (native cache)
   ember annotate kernels.py:step --types float64[:],int
   ember annotate kernels.py                   every function of the file that has types
+  ember annotate kernels.py --html a.html     also as a page, lines tinted by their marks
 
 marks:  L a loop   = machine arithmetic only   O int64 overflow check
         Z division-by-zero check   D math domain check   B array bounds check
@@ -40,11 +41,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="FILE.py[:FUNC]", help="the function(s) to annotate")
     parser.add_argument("--types", metavar="T,T,...",
                         help="argument types, as for `ember explain` (one FUNC only)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the annotated source as a self-contained HTML page")
 
 
 def main(args: argparse.Namespace) -> int:
     from ember.diagnostics import EmberError
-    from ember.insight.annotate import annotate_function, render
+    from ember.insight.annotate import annotate_function, render, render_html
     from ember.insight.explain import ExplainError, load_function, module_functions, resolve_types
     from ember.native.options import Options
 
@@ -56,6 +59,7 @@ def main(args: argparse.Namespace) -> int:
                 raise ExplainError("--types needs one function: FILE.py:FUNC")
             targets = module_functions(args.target)
         status = 0
+        results = []
         for obj in targets:
             func = obj.py_func if getattr(obj, "__ember_jit__", False) else obj
             try:
@@ -66,8 +70,18 @@ def main(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"{func.__qualname__}: skipped ({exc})\n\n")
                 continue
             result = annotate_function(func, arg_types, getattr(obj, "options", Options()))
+            results.append(result)
             sys.stdout.write(f"# types from {origin}\n" + render(result) + "\n")
             status = max(status, 1 if result.error is not None else 0)
+        if args.html:
+            from ember.support.fs import write_atomic
+
+            try:
+                write_atomic(args.html, render_html(results).encode("utf-8"))
+            except OSError as exc:
+                sys.stderr.write(f"{args.html}: error: cannot write ({exc.strerror or exc})\n")
+                return max(status, 1)
+            sys.stderr.write(f"wrote {args.html}\n")
         return status
     except ExplainError as exc:
         sys.stderr.write(f"ember annotate: error: {exc}\n")

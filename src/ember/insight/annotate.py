@@ -144,3 +144,38 @@ def render(a: Annotated) -> str:
     lines.append("marks: " + "; ".join(f"{m} {LEGEND[m]}" for m in ORDER if m in used))
     return "\n".join(lines) + "\n"
 
+
+
+_COLOURS = {"X": "#ffc9c9", "A": "#ffe8cc", "P": "#ffe8cc", "B": "#fff3bf", "O": "#fff3bf",
+            "Z": "#fff3bf", "D": "#fff3bf", "J": "#e7f5ff", "L": "#ebfbee", "=": "#ebfbee"}
+
+
+def render_html(items: list[Annotated]) -> str:
+    """The annotated functions as one self-contained page: each line tinted by its most
+    significant mark (red: does not compile; orange: CPython or an allocation; yellow:
+    a check; green: machine code only), the marks spelled out on hover."""
+    import html
+
+    e = html.escape
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+             "<title>ember annotate</title><style>body{font:14px system-ui,sans-serif;"
+             "margin:2em auto;max-width:1000px}pre{font-size:13px;line-height:1.5}"
+             ".m{display:inline-block;width:6em;color:#495057}</style></head><body>",
+             "<h1>ember annotate</h1><p>" + "; ".join(
+                 f"<b>{e(m)}</b> {e(LEGEND[m])}" for m in ORDER) + "</p>"]
+    for a in items:
+        parts.append(f"<h2>{e(a.qualname)}{e(a.signature)}</h2><pre>")
+        for number, text, marks in a.lines:
+            top = next((m for m in ORDER if m in marks), None)
+            style = f" style='background:{_COLOURS[top]}'" if top else ""
+            title = "; ".join(LEGEND[m] for m in ORDER if m in marks)
+            parts.append(f"<span{style} title='{e(title)}'><span class='m'>"
+                         f"{e(marks_text(marks))}</span>{number:5d}  {e(text)}</span>")
+        parts.append("</pre>")
+        if a.local_types:
+            parts.append("<p>locals: " + e(", ".join(f"{n}: {t}" for n, t in a.local_types))
+                         + "</p>")
+        if a.error is not None:
+            parts.append(f"<pre style='color:#c92a2a'>{e(str(a.error))}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
