@@ -166,14 +166,17 @@ def setitem(typer: ExprTyper, target: ast.Subscript, value: AnyExpr, out: list[A
                        None if stored is element else stored))
 
 
-def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStmt]) -> None:
+def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStmt]
+                ) -> Name | None:
     """``a[i, ...] op= value``: address computed once (see AugSetItem). Python's order:
-    ``a``, the indices, the load, ``value``, the store."""
+    ``a``, the indices, the load, ``value``, the store. For a slice (``a[1:] += b``) the
+    view ``a[1:]``, held in a local and returned: the caller updates it in place, as
+    NumPy's ``view.__iadd__`` does (storing it back into itself changes nothing)."""
     target = node.target
     assert isinstance(target, ast.Subscript)
     arr = typer.expr(target.value)
     if is_unknown(arr.type):
-        return
+        return None
     if not isinstance(arr.type, Array):
         raise typer.error(target, "augmented assignment to this target is not supported",
                           "assign to a local variable or an array item")
@@ -181,18 +184,17 @@ def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStm
     if not isinstance(arr, Name):
         arr = _hoist(typer, arr, target, out)  # a computed array: before the indices
     if views.is_view(typer, target, arr.type):
-        raise typer.error(node, f"'{op}=' on a slice of an array is not supported in "
-                          "compiled code yet", "write the loop: for i in range(...): "
-                          f"a[i] {op}= x, or assign a[...] = a[...] {op} x")
+        return _hoist(typer, subscript(typer, target, arr), target, out)
     indices = index_exprs(typer, target, arr.type)
     ct = compute_type(arr.type.dtype)
     rhs = typer.expr(node.value)
     if is_unknown(rhs.type) or any(is_unknown(i.type) for i in indices):
-        return
+        return None
     element = Element(ct, typer.span(target))
     result = typer.binop(op, element, rhs, node)
     stored = store_value(typer, result, arr.type.dtype, node)
     out.append(AugSetItem(arr, indices, stored, typer.span(node)))
+    return None
 
 
 # ------------------------------------------------------ attributes, methods

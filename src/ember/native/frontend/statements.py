@@ -435,7 +435,9 @@ class FunctionTyper(ExprTyper):
     def _s_AugAssign(self, node: ast.AugAssign, out: list[Stmt]) -> None:
         if isinstance(node.target, ast.Subscript):
             fancy_rules.refuse_augmented(self, node.target)  # a[mask] += v: fancy.py
-            array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
+            view = array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
+            if view is not None:  # a[1:] += b: the view updated in place
+                array_exprs.aug_assign(self, node, BINOPS[type(node.op)], view, out)
             return
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, "augmented assignment to this target is not supported",
