@@ -1,7 +1,8 @@
 """Print, as JSON, the typed IR (or the diagnostic) of every case in the given files.
 
 Run by tests/test_versions.py under each installed Python with PYTHONPATH=src and no
-third-party packages: only the pure-Python frontend and inference are imported.
+third-party packages: only the pure-Python frontend and inference are imported (golden
+cases that import NumPy, whose types NumPy itself resolves, are left out).
 
     python typed_ir.py tests/data/golden/typed_ir.test tests/data/versions/kernels.py
     {"python": "3.12.1", "cases": {"typed_ir:fib": "def fib(n: int64) -> int64: ...", ...}}
@@ -69,6 +70,8 @@ def main(paths: list[str]) -> int:
     for p in map(Path, paths):
         if p.suffix == ".test":
             for case in parse(p.read_text(encoding="utf-8"), str(p)).cases:
+                if "import numpy" in case.source:
+                    continue  # typed by asking NumPy itself, which these interpreters lack
                 func, arg_types = load_entry(case, p.stem)
                 out[f"{p.stem}:{case.name}"] = _typed(func, case.name, arg_types)
             continue
