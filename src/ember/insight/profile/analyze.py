@@ -88,10 +88,12 @@ def user_code_filter(extra_roots: tuple[str, ...] = ()) -> Callable[[CodeType], 
     return keep
 
 
-def rows_of(recorder: Recorder, costs: tuple[float, float, float], limit: int = 10) -> list[Row]:
-    """The hot functions, hottest first (the module's top level is not a function).
-    Times are without the recorder's own cost (``costs``: seconds per Python event, per
-    untimed and per timed C call)."""
+def rows_of(recorder: Recorder, costs: tuple[float, float, float], limit: int = 10
+            ) -> tuple[list[Row], float]:
+    """The hot functions, hottest first (the module's top level is not a function), and
+    the run's time in seconds. Times are without the recorder's own cost (``costs``:
+    seconds per Python event, per untimed and per timed C call), an estimate: the run is
+    never taken to be shorter than a function that ran inside it."""
     py, c, t = (x * 1e9 for x in costs)
     wall = max(recorder.wall - recorder.events * py - recorder.c_events * c
                - recorder.t_events * t, 1)
@@ -100,8 +102,11 @@ def rows_of(recorder: Recorder, costs: tuple[float, float, float], limit: int = 
         if code.co_name.startswith("<"):  # <module>, <genexpr>, <lambda>, <listcomp>
             continue
         out.append(_row(code, s, wall, s.events * py + s.c_events * c + s.t_events * t))
+    wall_s = max([wall / 1e9, *(r.total_s for r in out)])
+    for r in out:
+        r.share = r.total_s / wall_s
     out.sort(key=lambda r: -r.total_s)
-    return out[:limit]
+    return out[:limit], wall_s
 
 
 def _row(code: CodeType, s: FunctionStats, wall: float, overhead: float) -> Row:
