@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import reductions, views
 from ember.native.frontend.builtins import cast, truth
-from ember.native.frontend.dtypes import dtype_of
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
     AnyExpr,
@@ -240,7 +239,7 @@ def method_call(typer: ExprTyper, node: ast.Call, value: AnyExpr) -> AnyExpr:
     if name in views.METHODS:
         return views.method(typer, node, value)
     if name in reductions.METHODS:
-        return reductions.method(typer, node, value, name, dtype_of)
+        return reductions.method(typer, node, value, name)
     if node.args or node.keywords:
         raise typer.error(node, f"{name}() takes no arguments in compiled code",
                           "reduce over the whole array, or write the loop")
@@ -280,7 +279,7 @@ def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     :mod:`ember.native.frontend.reductions`; ``np.reshape`` and the other view functions
     → :mod:`ember.native.frontend.views`."""
     if name.startswith("reduce."):
-        return reductions.numpy_function(typer, node, name[len("reduce."):], dtype_of)
+        return reductions.numpy_function(typer, node, name[len("reduce."):])
     return views.numpy_call(typer, name, node)
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import ast
 import functools
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError
+from ember.native.frontend.dtypes import dtype_of
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import AnyExpr, ArrayReduce, compute_type
 from ember.native.ir.nodes import Const, MakeTuple
@@ -108,19 +108,12 @@ def result_dtype(op: str, dtype: DType) -> DType:
     return dtype
 
 
-#: Reads a constant ``dtype=`` argument (``frontend.arrays.dtype_of``, passed in by
-#: the array rules, which import this module).
-DTypeReader = Callable[["ExprTyper", ast.expr], DType]
-
-
-def method(typer: ExprTyper, node: ast.Call, value: AnyExpr, name: str,
-           dtype_of: DTypeReader) -> AnyExpr:
+def method(typer: ExprTyper, node: ast.Call, value: AnyExpr, name: str) -> AnyExpr:
     """``a.<name>(...)``, a reduction method (``name`` in :data:`METHODS`)."""
-    return _reduction(typer, node, name, value, list(node.args), name, dtype_of)
+    return _reduction(typer, node, name, value, list(node.args), name)
 
 
-def numpy_function(typer: ExprTyper, node: ast.Call, name: str,
-                   dtype_of: DTypeReader) -> AnyExpr:
+def numpy_function(typer: ExprTyper, node: ast.Call, name: str) -> AnyExpr:
     """``np.<name>(a, ...)``."""
     shown = f"np.{_written(node, name)}"
     if name in NOT_YET:
@@ -137,8 +130,7 @@ def numpy_function(typer: ExprTyper, node: ast.Call, name: str,
     if not isinstance(value.type, Array):
         raise typer.error(array_node, f"{shown}() needs an array here, not {value.type}",
                           f"pass an array: {shown}(a)")
-    return _reduction(typer, node, NUMPY_NAMES[name], value, list(node.args[1:]), shown,
-                      dtype_of)
+    return _reduction(typer, node, NUMPY_NAMES[name], value, list(node.args[1:]), shown)
 
 
 def _written(node: ast.Call, name: str) -> str:
@@ -214,7 +206,7 @@ def _axes(typer: ExprTyper, node: ast.expr | None, ndim: int, op: str) -> tuple[
 
 
 def _reduction(typer: ExprTyper, node: ast.Call, op: str, value: AnyExpr,
-               args: list[ast.expr], shown: str, dtype_of: DTypeReader) -> AnyExpr:
+               args: list[ast.expr], shown: str) -> AnyExpr:
     """The node of one reduction call, its arguments folded."""
     t = value.type
     if is_unknown(t):
