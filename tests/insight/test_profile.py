@@ -114,7 +114,7 @@ def test_cpu_loop_ranks_first_and_compiles_with_a_measured_gain(profiled) -> Non
 def test_sleeping_and_reading_files_is_io(profiled, name: str) -> None:
     row = _row(profiled[0], name)
     assert row["verdict"] == "not worth it"
-    assert row["reason"].startswith("I/O"), row["reason"]
+    assert row["reason"].startswith("I/O"), row
 
 
 def test_numpy_bound_function_is_already_in_numpy(profiled) -> None:

@@ -56,6 +56,7 @@ class Row:
     trial: Trial | None = None
     program_s: float | None = None  # the run's predicted time with this compiled
     top_c: str = ""  # the C function that took most of its C time
+    sampled: bool = False  # muted after its first calls: `calls` is a lower bound
     code: CodeType | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -111,9 +112,14 @@ def rows_of(recorder: Recorder, costs: tuple[float, float, float], limit: int = 
 
 def _row(code: CodeType, s: FunctionStats, wall: float, overhead: float) -> Row:
     total = max(s.total, 1)
-    # The recorder's cost falls on the function's own time and its callees' in
-    # proportion; the fractions stay as measured, the time loses the overhead.
+    # The recorder's cost falls on the function's own time and its callees' (the
+    # Python code between events), in proportion, not on the C calls it times: the
+    # time and those two parts lose it.
     net = max(total - overhead, min(total, 1000.0))
+    lost = total - net
+    python = max(s.own + s.callees, 1)
+    own = max(0.0, s.own - lost * s.own / python)
+    callees = max(0.0, s.callees - lost * s.callees / python)
     numpy = s.numpy_time
     blocked = min(s.io_time, s.c_time - numpy) if s.c_time > numpy else 0
     c_other = max(0, s.c_time - numpy - blocked)
@@ -121,8 +127,9 @@ def _row(code: CodeType, s: FunctionStats, wall: float, overhead: float) -> Row:
     types = "" if s.args is None else ", ".join(_type_name(a) for a in s.args)
     return Row(code.co_qualname if hasattr(code, "co_qualname") else code.co_name,
                code.co_filename, code.co_firstlineno, s.calls, net / 1e9, net / wall,
-               s.own / total, numpy / total, blocked / total, c_other / total,
-               min(1.0, s.callees / total), types, top_c=top.name if top else "", code=code)
+               min(1.0, own / net), min(1.0, numpy / net), min(1.0, blocked / net),
+               min(1.0, c_other / net), min(1.0, callees / net), types,
+               top_c=top.name if top else "", code=code, sampled=s.sampled)
 
 
 def _type_name(value: object) -> str:

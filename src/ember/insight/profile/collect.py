@@ -35,7 +35,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import CodeType, FunctionType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ember.insight.profile.sampler import Samples
 
 # Calls whose CPU time is not worth a clock read: builtins and methods of builtin
 # containers are never blocking, and they are most of a loop's C calls.
@@ -52,6 +55,13 @@ _IO_NAMES = frozenset({"open", "print", "input"})
 SAMPLE_CALLS = 20
 #: After the first SAMPLE_CALLS calls, look at the arguments of one call in this many.
 SAMPLE_EVERY = 1000
+#: On sys.monitoring, a user function is muted (no more events: the sampler accounts
+#: for it) after this many calls if they took less than MUTE_BELOW ns each on average:
+#: for longer calls the recorder's ~1 us per call is noise.
+MUTE_AFTER = 500
+MUTE_BELOW = 50_000
+# Generators and coroutines are never muted: their resumes would unbalance the stack.
+_RESUMABLE = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 
 
 @dataclass
@@ -81,6 +91,8 @@ class FunctionStats:
     args_time: int = -1
     kwargs: dict[str, Any] | None = None
     callers: set[CodeType] = field(default_factory=set)
+    # Muted after its first calls: its numbers are scaled from samples (calls estimated).
+    sampled: bool = False
     # Recorder events inside its outermost activations: the recorder's cost in it.
     events: int = 0
     c_events: int = 0
@@ -107,10 +119,11 @@ class FunctionStats:
 
 
 class _Frame:
-    __slots__ = ("stats", "start", "child", "c_total", "c_start", "c_child", "c_cpu",
-                 "c_name", "args", "boundary", "inline", "events", "c_events", "t_events")
+    __slots__ = ("code", "stats", "start", "child", "c_total", "c_start", "c_child", "c_cpu",
+                 "c_name", "args", "boundary", "inline", "in_c", "events", "c_events", "t_events")
 
-    def __init__(self, stats: FunctionStats | None, start: int) -> None:
+    def __init__(self, code: CodeType | None, stats: FunctionStats | None, start: int) -> None:
+        self.code = code
         self.stats = stats
         self.start = start
         self.child = 0  # Python callees' inclusive time
@@ -124,18 +137,27 @@ class _Frame:
         # caller (NumPy's Python layer, socket's), everything under it included.
         self.boundary = False
         self.inline = False  # a comprehension's frame, see Recorder.enter
+        self.in_c = False  # library code run by a timed C call, see Recorder.enter
         self.events = 0  # the recorder's event counts when it started
         self.c_events = 0
         self.t_events = 0
 
 
 class Recorder:
-    """Shadow stack and per-function totals; see the module docstring."""
+    """Shadow stack and per-function totals; see the module docstring. ``mute``: on
+    sys.monitoring, stop the events of short, often-called functions and of library
+    code called by library code, and account for them by sampling (``sampler.py``)."""
 
-    def __init__(self, keep: Callable[[CodeType], bool] | None = None) -> None:
+    def __init__(self, keep: Callable[[CodeType], bool] | None = None, mute: bool = True
+                 ) -> None:
         self.functions: dict[CodeType, FunctionStats] = {}
-        self.stack: list[_Frame] = [_Frame(None, time.perf_counter_ns())]
-        self.active_depth: dict[CodeType, int] = {}
+        self.stack: list[_Frame] = [_Frame(None, None, time.perf_counter_ns())]
+        self.active_depth: dict[CodeType, int] = {}  # activations on the stack, per code
+        self.mute = mute and sys.version_info >= (3, 12)
+        self.muted: dict[CodeType, int] = {}  # code → when it was muted (ns)
+        self.muted_users = 0
+        self.muted_any = False
+        self.samples: Samples | None = None  # when muting
         # Event counts by their cost: Python function starts and ends; C calls and
         # returns not timed (builtins); timed calls (C or library code: two clock reads).
         self.events = 0
@@ -151,17 +173,22 @@ class Recorder:
 
     # -- the events (one source calls them)
 
-    def enter(self, code: CodeType, frame: Any) -> None:
+    def enter(self, code: CodeType, frame: Any) -> bool:
+        """A Python function starts; False when it is (now) muted: its events should
+        stop."""
         now = time.perf_counter_ns()
+        if code in self.muted:
+            return False
         self.events += 1
         parent = self.stack[-1]
         if parent.stats is not None and code.co_name.startswith("<") and code.co_name != "<module>":
             # A comprehension, generator expression or lambda (3.10 and 3.11 run them
             # as functions): part of its parent's own work, as it is from 3.12 on.
-            f = _Frame(parent.stats, now)
+            f = _Frame(code, parent.stats, now)
             f.inline = True
             self.stack.append(f)
-            return
+            self.active_depth[code] = self.active_depth.get(code, 0) + 1
+            return True
         keep = self._kept.get(code)
         if keep is None:
             keep = self._kept[code] = self._keep(code)
@@ -170,49 +197,65 @@ class Recorder:
             stats = self.functions.get(code)
             if stats is None:
                 stats = self.functions[code] = FunctionStats(code)
-        f = _Frame(stats, now)
+        depth = self.active_depth.get(code, 0)
+        if self.mute and not depth and not code.co_flags & _RESUMABLE and (
+                stats.calls >= MUTE_AFTER and stats.total < stats.calls * MUTE_BELOW
+                if stats is not None else parent.stats is None and parent.code is not None):
+            # (Library code called by library code: its caller's timing covers it.)
+            self.muted[code] = now
+            self.muted_any = True
+            self.muted_users += stats is not None
+            return False
+        self.active_depth[code] = depth + 1
+        f = _Frame(code, stats, now)
         f.events, f.c_events, f.t_events = self.events, self.c_events, self.t_events
-        if stats is None and parent.stats is not None and not parent.c_start:
-            info = self._names.get(code)
-            if info is None:
-                info = self._names[code] = _describe_code(code, frame)
-            assert info is not None
-            self._begin_c(parent, info)
-            f.boundary = True
+        if stats is None and parent.stats is not None:
+            if not parent.c_start:
+                self._begin_c(parent, self.library_name(code, frame))
+                f.boundary = True
+            else:
+                # Library code a timed C call runs (NumPy 2's C dispatchers call their
+                # Python implementations): part of that call's time, not a callee.
+                f.in_c = True
         if stats is not None:
             stats.calls += 1
             n = stats.calls
             if frame is not None and (n <= SAMPLE_CALLS or n % SAMPLE_EVERY == 0):
                 f.args = _arguments(code, frame)
-            depth = self.active_depth.get(code, 0)
-            self.active_depth[code] = depth + 1
         self.stack.append(f)
+        return True
 
-    def leave(self, code: CodeType) -> None:
+    def leave(self, code: CodeType) -> bool:
+        """A Python function returns (or unwinds); False when it is muted."""
         now = time.perf_counter_ns()
+        if code in self.muted:
+            return False
         self.events += 1
         if len(self.stack) <= 1:
-            return  # a return of a frame that started before profiling began
+            return True  # a return of a frame that started before profiling began
         f = self.stack.pop()
+        if f.code is not None:
+            self.active_depth[f.code] -= 1
         parent = self.stack[-1]
         if f.boundary:
             self.c_leave(now)
-            return
+            return True
         if f.inline:  # its callees and C calls are its parent's; the rest is own time
             parent.child += f.child
             parent.c_total += f.c_total
-            return
+            return True
+        if f.in_c:  # only the user's code it called back is not the C call's time
+            parent.child += f.child
+            return True
         elapsed = now - f.start
         parent.child += elapsed
         stats = f.stats
         if stats is None:
-            return
+            return True
         if parent.stats is not None:
             stats.callers.add(parent.stats.code)
         stats.own += max(0, elapsed - f.child - f.c_total)
-        depth = self.active_depth[code] - 1
-        self.active_depth[code] = depth
-        if depth == 0:
+        if self.active_depth[stats.code] == 0:
             stats.total += elapsed
             stats.events += self.events - f.events
             stats.c_events += self.c_events - f.c_events
@@ -221,6 +264,49 @@ class Recorder:
         if f.args is not None and elapsed > stats.args_time:
             stats.args, stats.kwargs = f.args
             stats.args_time = elapsed
+        return True
+
+    def fold(self, samples: Samples) -> None:
+        """Fold what the sampler saw into :attr:`functions` (once, after recording):
+        a muted function's numbers scaled by its sampled time, callers' own time that
+        was a muted callee's moved to it."""
+        r = self
+        for code, t in samples.moved.items():
+            s = r.functions[code]
+            t = min(t, s.own)
+            s.own -= t
+            s.callees += t
+        for code, per in samples.moved_c.items():
+            s = r.functions[code]
+            for (name, numpy, io), t in per.items():
+                t = min(t, s.own)
+                s.own -= t
+                c = s.c_calls.get(name)
+                if c is None:
+                    c = s.c_calls[name] = CCall(name, numpy=numpy, io=io)
+                c.wall += t
+                c.cpu += t  # unknown: taken as CPU time, so never guessed "blocked"
+        for code in r.muted:
+            s = r.functions.get(code)
+            if s is None:
+                continue  # library code: its callers' timing covers it
+            t = samples.post.get(code, 0)
+            pre = max(s.total, 1)
+            scale = (pre + t) / pre
+            s.total = pre + t
+            s.own = round(s.own * scale)
+            s.callees = round(s.callees * scale)
+            for c in s.c_calls.values():
+                c.wall, c.cpu = round(c.wall * scale), round(c.cpu * scale)
+                c.calls = round(c.calls * scale)
+            s.sampled = True  # (calls: those counted before muting, a lower bound)
+
+    def library_name(self, code: CodeType, frame: Any) -> tuple[str, bool, bool]:
+        """(name, NumPy's?, I/O?) of a library function written in Python."""
+        info = self._names.get(code)
+        if info is None:
+            info = self._names[code] = _describe_code(code, frame)
+        return info
 
     def c_enter(self, func: object) -> bool:
         """A C function is called; False when it is one not worth timing (a builtin, a
@@ -275,6 +361,13 @@ class Recorder:
     @contextmanager
     def active(self) -> Iterator[Recorder]:
         """Record everything the ``with`` block runs (this thread)."""
+        sampler = None
+        if self.mute:
+            from ember.insight.profile.sampler import Sampler, Samples
+
+            self.samples = Samples()
+            sampler = Sampler(self, self.samples)
+            sampler.start()
         start = time.perf_counter_ns()
         source = _Monitoring(self) if sys.version_info >= (3, 12) else _SetProfile(self)
         source.start()
@@ -283,7 +376,11 @@ class Recorder:
         finally:
             source.stop()
             self.wall += time.perf_counter_ns() - start
+            if sampler is not None:
+                sampler.stop()
             self._unwind()
+            if self.samples is not None:
+                self.fold(self.samples)
 
     def _unwind(self) -> None:
         """Close the frames still open when recording stopped (``sys.exit`` inside)."""
@@ -355,24 +452,29 @@ class _Monitoring:
         mon, tool, r = self.mon, self.tool, self.r
         ev = mon.events
         mon.use_tool_id(tool, "ember profile")
+        mon.restart_events()  # what an earlier recording in this process disabled
         getframe = sys._getframe
+        disable = mon.DISABLE
+        muted = r.muted
 
-        def py_start(code: CodeType, offset: int) -> None:
-            r.enter(code, getframe(1))
+        def py_start(code: CodeType, offset: int) -> object:
+            return None if r.enter(code, getframe(1)) else disable
 
-        def py_end(code: CodeType, offset: int, value: object) -> None:
+        def py_end(code: CodeType, offset: int, value: object) -> object:
+            return None if r.leave(code) else disable
+
+        # (Unwinds and throws are not local events: they cannot be disabled.)
+        def py_unwind(code: CodeType, offset: int, exc: object) -> None:
             r.leave(code)
 
         def py_throw(code: CodeType, offset: int, exc: object) -> None:
             r.enter(code, getframe(1))
 
-        disable = mon.DISABLE
-
         # A call site that calls a Python function or a cheap builtin stops reporting
         # (DISABLE): the Python callee has its own events, the builtin's time stays
         # its caller's. That keeps a call-heavy loop's overhead low.
         def call(code: CodeType, offset: int, func: object, arg0: object) -> object:
-            if isinstance(func, FunctionType) or hasattr(func, "__func__"):
+            if code in muted or isinstance(func, FunctionType) or hasattr(func, "__func__"):
                 return disable
             return None if r.c_enter(func) else disable
 
@@ -384,7 +486,7 @@ class _Monitoring:
         mon.register_callback(tool, ev.PY_THROW, py_throw)
         mon.register_callback(tool, ev.PY_RETURN, py_end)
         mon.register_callback(tool, ev.PY_YIELD, py_end)
-        mon.register_callback(tool, ev.PY_UNWIND, py_end)
+        mon.register_callback(tool, ev.PY_UNWIND, py_unwind)
         mon.register_callback(tool, ev.CALL, call)
         mon.register_callback(tool, ev.C_RETURN, c_end)
         mon.register_callback(tool, ev.C_RAISE, c_end)

@@ -14,7 +14,7 @@ import linecache
 import re
 
 from ember.insight.profile.analyze import Row, share_text
-from ember.insight.profile.report import breakdown_text, summary
+from ember.insight.profile.report import breakdown_text, calls_text, summary
 from ember.insight.profile.session import Report
 
 #: (field of Row, legend label, colour): the parts of a function's time, in bar order.
@@ -122,7 +122,7 @@ def _table(rows: list[Row]) -> str:
         colour = VERDICT_COLOURS.get(r.verdict, "#495057")
         body.append(
             f"<tr><td class='num' data-v='{-i}'>{i}</td><td><a href='#f{i}'>{e(r.name)}</a></td>"
-            f"<td>{e(r.where)}</td><td class='num'>{r.calls}</td>"
+            f"<td>{e(r.where)}</td><td class='num'>{calls_text(r)}</td>"
             f"<td class='num' data-v='{r.total_s}'>{r.total_s:.3f} s</td>"
             f"<td>{e(breakdown_text(r.own, r.numpy, r.blocked, r.c_other, r.callees))}</td>"
             f"<td class='verdict' style='color:{colour}'>{e(r.verdict)}</td>"

@@ -44,7 +44,7 @@ def text(report: Report) -> str:
     header = ("#", "function", "where", "calls", "time", "run", "its time is", "verdict")
     table = [header]
     for i, r in enumerate(report.rows, 1):
-        table.append((str(i), r.name, r.where, str(r.calls), f"{r.total_s:.3f}s",
+        table.append((str(i), r.name, r.where, calls_text(r), f"{r.total_s:.3f}s",
                       share_text(r.share), _breakdown(r), r.verdict))
     widths = [max(len(row[k]) for row in table) for k in range(len(header))]
     right = {0, 3, 4, 5}
@@ -80,6 +80,16 @@ def summary(report: Report, hint: bool = True) -> str:
             f"{report.combined_s:.2f} s ({ratio:.1f}x, by Amdahl's law on the measured "
             "speed-ups)")
     return text + ("; `ember profile --apply` shows the lines to add" if hint else "")
+
+
+def calls_text(row: Row) -> str:
+    """The calls column: ``+`` marks a function muted after its first calls (counted;
+    the rest were sampled).
+
+    >>> calls_text(Row("f", "f.py", 1, 500, 0.1, 0.1, 1, 0, 0, 0, 0, "int", sampled=True))
+    '500+'
+    """
+    return f"{row.calls}+" if row.sampled else str(row.calls)
 
 
 def to_json(report: Report) -> dict[str, Any]:

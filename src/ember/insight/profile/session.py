@@ -67,7 +67,10 @@ def profile_program(
             exit_code = run()
         except SystemExit as exc:
             exit_code = _exit_status(exc)
-    costs = event_costs()
+    # The costs are CPU time; on a machine shared with other work each CPU second takes
+    # longer in wall time, the run's included.
+    slower = busy_factor()
+    costs = tuple(c * slower for c in event_costs())
     rows, wall_s = rows_of(recorder, costs, limit)  # the run's time without the recorder
     overhead = min(0.99, max(0.0, 1 - wall_s / max(recorder.wall / 1e9, 1e-9)))
     todo = [r for r in rows if not screen(r)]
@@ -159,16 +162,28 @@ def event_costs() -> tuple[float, float, float]:
     for loop, field in ((calls_python, "events"), (calls_builtin, "c_events"),
                         (calls_timed, "t_events")):
         bare = _best_of(loop)
-        # Python events are timed in library code (nothing kept): most events of a run
-        # are there, and they cost less than the user's own, so the estimate stays low.
-        recorder = Recorder(keep=(lambda code: False) if loop is calls_python
-                            else (lambda code, loop=loop: code is loop.__code__))
+        # Python events are priced as the user's own (kept: their statistics updated):
+        # the dearer kind, so a call-heavy run is not reported many times too long.
+        recorder = Recorder(keep=(lambda code: True) if loop is calls_python
+                            else (lambda code, loop=loop: code is loop.__code__), mute=False)
         with recorder.active():
             traced = _best_of(loop)
         events = getattr(recorder, field) / 3  # per _best_of run
         out.append(max(0.0, traced - bare) / max(events, 1))
     _EVENT_COSTS.append((out[0], out[1], out[2]))
     return _EVENT_COSTS[0]
+
+
+def busy_factor() -> float:
+    """Wall seconds per CPU second of a pure-Python loop now (1.0 on an idle machine;
+    more when other processes share the CPUs): the median of a few 20 ms runs."""
+    ratios = []
+    for _ in range(5):
+        cpu, wall = time.thread_time(), time.perf_counter()
+        while time.thread_time() - cpu < 0.02:
+            pass
+        ratios.append((time.perf_counter() - wall) / max(time.thread_time() - cpu, 1e-9))
+    return max(1.0, sorted(ratios)[len(ratios) // 2])
 
 
 def _best_of(loop: Callable[[int], None], n: int = 20000) -> float:
