@@ -1,0 +1,83 @@
+"""The Python half of an ahead-of-time extension's import, marshalled into it.
+
+The extension's exec slot runs :data:`SOURCE` (compiled for the building interpreter,
+whose version the extension's file name carries) with ``_module`` (the new module),
+``_units`` (one module per specialization, each holding the METH_FASTCALL entry and
+its ``__ember_set_next__``), ``_payload`` (the marshalled code of the source module) and
+``_table`` (per jitted function: its name, the indices of its units, its signatures):
+
+1. the source module's code runs in the new module's namespace, with ``ember`` in
+   ``sys.modules`` replaced for that time by a stand-in whose ``jit`` returns the
+   function it decorates (so ``import ember`` in the source needs no ember installed);
+2. each jitted function's name is rebound to its first entry; entries chain to the next
+   signature's (machine-code dispatch on the argument types) and the last one to a
+   function that retries ints given for float64 parameters as floats, else raises the
+   TypeError that names the signatures built.
+
+>>> table = (("add", (0,), ("(int64, int64)",)),)
+>>> len(bootstrap_code(table)) > 0
+True
+"""
+
+from __future__ import annotations
+
+import marshal
+
+SOURCE = '''
+import sys as _sys
+
+def _bind():
+    stand_in = type(_sys)("ember")
+    stand_in.__doc__ = "ember's decorators as this ahead-of-time build sees them"
+
+    def jit(func=None, /, **options):
+        return (lambda f: f) if func is None else func
+
+    stand_in.jit = jit
+    saved = _sys.modules.get("ember")
+    _sys.modules["ember"] = stand_in
+    try:
+        exec(__import__("marshal").loads(_payload), _module.__dict__)
+    finally:
+        if saved is None:
+            _sys.modules.pop("ember", None)
+        else:
+            _sys.modules["ember"] = saved
+    for name, indices, signatures in _table:
+        units = [_units[i] for i in indices]
+        for unit, following in zip(units, units[1:]):
+            unit.__ember_set_next__(following.__ember_entry__)
+        first = getattr(units[0], name)  # the entry, under the function's name
+        units[-1].__ember_set_next__(_refusal(name, signatures, first))
+        _module.__dict__[name] = first
+
+def _refusal(name, signatures, first):
+    built = ", ".join(signatures)
+    # An int where a signature takes float64 is what Python's numeric tower allows (and
+    # what the JIT would compile): retried once as float.
+    floats = [[t == "float64" for t in sig.strip("()").split(", ")] for sig in signatures]
+
+    def refuse(*args, **kwargs):
+        for wants in floats:
+            if len(wants) == len(args) and not kwargs and any(
+                    w and type(a) is int for w, a in zip(wants, args)):
+                return first(*(float(a) if w and type(a) is int else a
+                               for w, a in zip(wants, args)))
+        got = ", ".join(type(a).__name__ for a in args)
+        if kwargs:
+            got += (", " if got else "") + ", ".join(f"{k}={type(v).__name__}"
+                                                   for k, v in kwargs.items())
+        raise TypeError(f"{name}() was compiled ahead of time for {built}; "
+                        f"no signature accepts ({got})")
+
+    refuse.__name__ = name
+    return refuse
+
+_bind()
+'''
+
+
+def bootstrap_code(table: tuple[tuple[str, tuple[int, ...], tuple[str, ...]], ...]) -> bytes:
+    """The marshalled bootstrap, ``_table`` baked in as a constant."""
+    text = f"_table = {table!r}\n" + SOURCE
+    return marshal.dumps(compile(text, "<ember aot bootstrap>", "exec"))
