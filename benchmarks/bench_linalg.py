@@ -1,4 +1,4 @@
-"""Matrix products: ember vs NumPy vs Numba, in one run, with ratios.
+"""Matrix products and np.linalg: ember vs NumPy vs Numba, in one run, with ratios.
 
     .venv/bin/python benchmarks/bench_linalg.py [--quick] [--src DIR]
 
@@ -27,6 +27,8 @@ from _common import add_src_option, anchor_note, have, use_src
 
 KERNELS = textwrap.dedent(
     '''
+    import math
+
     import numpy as np
 
     @JIT
@@ -48,8 +50,109 @@ KERNELS = textwrap.dedent(
         return s
 
     @JIT
+    def solve3x3(ms, bs):
+        # a batch of small systems, one np.linalg.solve (dgesv) per 3x3 matrix
+        s = 0.0
+        for i in range(ms.shape[0]):
+            x = np.linalg.solve(ms[i], bs[i])
+            s += x[0] + x[1] + x[2]
+        return s
+
+    @JIT
+    def solve_stack(ms, bs):
+        return np.linalg.solve(ms, bs)
+
+    @JIT
+    def solve(a, b):
+        return np.linalg.solve(a, b)
+
+    @JIT
+    def inv(a):
+        return np.linalg.inv(a)
+
+    @JIT
+    def det(a):
+        return np.linalg.det(a)
+
+    @JIT
+    def cholesky(a):
+        return np.linalg.cholesky(a)
+
+    @JIT
+    def eigh(a):
+        return np.linalg.eigh(a)
+
+    @JIT
+    def svd(a):
+        return np.linalg.svd(a)
+
+    @JIT
     def dots(a, b):
         return np.dot(a[0], b[0]) + np.vdot(a[1], b[1])
+
+    @JIT
+    def fft(x):
+        return np.fft.fft(x)
+
+    @JIT
+    def rfft(x):
+        return np.fft.rfft(x, norm="ortho")
+
+    @JIT
+    def irfft(z, n):
+        return np.fft.irfft(z, n)
+
+    @JIT
+    def fft_rows(xs):
+        # many short transforms in a loop: the spectrum's energy of each row
+        s = 0.0
+        for i in range(xs.shape[0]):
+            s += np.abs(np.fft.rfft(xs[i])).sum()
+        return s
+
+    @JIT
+    def radix2_fft(x):
+        # an iterative radix-2 FFT written in Python (n a power of two)
+        n = x.shape[0]
+        out = np.empty(n, dtype=np.complex128)
+        bits = 0
+        while (1 << bits) < n:
+            bits += 1
+        for i in range(n):
+            r = 0
+            v = i
+            for _ in range(bits):
+                r = (r << 1) | (v & 1)
+                v >>= 1
+            out[r] = x[i]
+        size = 2
+        while size <= n:
+            half = size // 2
+            step = -2.0 * math.pi / size
+            for start in range(0, n, size):
+                for k in range(half):
+                    w = complex(math.cos(step * k), math.sin(step * k))
+                    t = w * out[start + k + half]
+                    u = out[start + k]
+                    out[start + k] = u + t
+                    out[start + k + half] = u - t
+            size *= 2
+        return out
+
+    @JIT
+    def mandelbrot(width, height, max_iter):
+        # escape counts over a grid, in complex arithmetic (plain Python: the numpy column)
+        total = 0
+        for y in range(height):
+            for x in range(width):
+                c = complex(-2.0 + 3.0 * x / width, -1.5 + 3.0 * y / height)
+                z = 0j
+                n = 0
+                while n < max_iter and abs(z) <= 2.0:
+                    z = z * z + c
+                    n += 1
+                total += n
+        return total
     '''
 )
 
@@ -116,6 +219,37 @@ def cases() -> list[tuple[str, str, tuple[Any, ...]]]:
     out.append(("atax 400x500", "atax", (a, rng.standard_normal(500))))
     out.append(("3x3 @ v, 10000 times", "chain3x3", (rng.standard_normal((3, 3)), 10000)))
     out.append(("dot+vdot n=1000", "dots", (rng.standard_normal((2, 1000)), rng.standard_normal((2, 1000)))))
+    out.append(("mandelbrot 100x100x50 (py)", "mandelbrot", (100, 100, 50)))
+
+    def cplx(*shape: int, dtype: Any = np.complex128) -> Any:
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+
+    for n in (8, 200):
+        out.append((f"zgemm {n}x{n}", "gemm", (cplx(n, n), cplx(n, n))))
+    out.append(("cgemm 200x200", "gemm", (cplx(200, 200, dtype=np.complex64),
+                                          cplx(200, 200, dtype=np.complex64))))
+    out.append(("zgemv 400x500 @ v", "gemm", (cplx(400, 500), cplx(500))))
+    out.append(("float64 @ complex 200", "gemm", (rng.standard_normal((200, 200)), cplx(200, 200))))
+    out.append(("zdot+zdotc n=1000", "dots", (cplx(2, 1000), cplx(2, 1000))))
+    out.append(("fft 1024 complex", "fft", (cplx(1024),)))
+    out.append(("fft 1000 (2^3 5^3)", "fft", (cplx(1000),)))
+    out.append(("fft 1009 (prime)", "fft", (cplx(1009),)))
+    out.append(("rfft 4096 ortho", "rfft", (rng.standard_normal(4096),)))
+    out.append(("irfft 2049 -> 4096", "irfft", (cplx(2049), 4096)))
+    out.append(("rfft 64, 1000 rows", "fft_rows", (rng.standard_normal((1000, 64)),)))
+    out.append(("radix-2 fft 4096 (py)", "radix2_fft", (cplx(4096),)))
+    ms = rng.standard_normal((1000, 3, 3)) + 3 * np.eye(3)
+    out.append(("solve 3x3, 1000 times", "solve3x3", (ms, rng.standard_normal((1000, 3)))))
+    out.append(("solve (1000,3,3) stack", "solve_stack", (ms, rng.standard_normal((1000, 3, 1)))))
+    for n in (4, 200):
+        a = rng.standard_normal((n, n))
+        spd = a @ a.T + n * np.eye(n)
+        out.append((f"solve {n}x{n}", "solve", (a, rng.standard_normal(n))))
+        out.append((f"inv {n}x{n}", "inv", (a,)))
+        out.append((f"det {n}x{n}", "det", (a,)))
+        out.append((f"cholesky {n}x{n}", "cholesky", (spd,)))
+        out.append((f"eigh {n}x{n}", "eigh", (spd,)))
+        out.append((f"svd {n}x{n}", "svd", (a,)))
     return out
 
 

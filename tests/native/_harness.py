@@ -103,6 +103,10 @@ def same(a: Any, b: Any) -> bool:
         return struct.pack("<d", a) == struct.pack("<d", b)
     if isinstance(a, tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, complex):
+        return same(a.real, b.real) and same(a.imag, b.imag)
+    if isinstance(a, np.floating):  # np.float32 (not a float): as a 0-d array, NaN included
+        return _same_array(np.asarray(a), np.asarray(b))
     return bool(a == b)
 
 
@@ -111,6 +115,9 @@ def _same_array(a: Any, b: Any) -> bool:
         return False
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
+    if a.dtype.kind == "c":  # part by part, each as a float array
+        return _same_array(a.real.copy(), b.real.copy()) and _same_array(a.imag.copy(),
+                                                                           b.imag.copy())
     if a.dtype.kind != "f":
         return bool(np.array_equal(a, b))
     nan = np.isnan(a)

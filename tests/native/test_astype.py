@@ -41,6 +41,9 @@ def make(src: str) -> np.ndarray:
     if src[0] == "f":
         with np.errstate(all="ignore"):
             return np.array(SPECIAL).astype(src)
+    if src[0] == "c":  # the specials as real parts, reversed as imaginary parts
+        with np.errstate(all="ignore"):
+            return (np.array(SPECIAL) + 1j * np.array(SPECIAL[::-1])).astype(src)
     info = np.iinfo(src)
     with np.errstate(all="ignore"):
         return np.array([v for v in INTS if info.min <= v <= info.max], dtype=src)

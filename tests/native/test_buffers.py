@@ -93,7 +93,7 @@ def test_memoryview_cast_shapes() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [3, 2.5, "text", None, [1, 2], np.float64(2.0), np.zeros(3, np.complex128),
+    [3, 2.5, "text", None, [1, 2], np.float64(2.0), np.zeros(3, np.clongdouble),
      np.zeros(3, np.float16), np.zeros(3, ">f8"), np.array(1.0), np.zeros(2, "U3")],
     ids=repr,
 )

@@ -249,8 +249,15 @@ def join_dtype(a, b):
 def test_joins_2d(da: str, db: str, n: int, m: int, n2: int, m2: int, layout: str) -> None:
     a = arrays_2d(da, n, m, layout)
     b = arrays_2d(db, n2, m2, "C")
-    for f in (concat0, concat1, stacks, hv, join_dtype):
+    # complex → float32 is refused at compile time (test_join_complex_into_real_is_refused)
+    real = "c" not in (a.dtype.kind, b.dtype.kind)
+    for f in (concat0, concat1, stacks, hv, *([join_dtype] * real)):
         check(f, a, b)
+
+
+def test_join_complex_into_real_is_refused() -> None:
+    with pytest.raises(TypeError, match="according to the rule 'same_kind'"):
+        join_dtype(np.zeros((1, 1)), np.zeros((1, 1), np.complex128))
 
 
 @JOINS
@@ -454,3 +461,17 @@ def test_orders_of_new_arrays(layout: str) -> None:
     for g, w in zip(ordered(a), ordered.py_func(a), strict=True):
         assert same(g, w) and g.flags.f_contiguous == w.flags.f_contiguous
         assert g.flags.c_contiguous == w.flags.c_contiguous
+
+
+@jit
+def _full_of_numpy_scalars(a):
+    return np.full(3, a.sum()), np.full(2, a[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8])
+def test_full_takes_numpy_scalars_and_their_dtype(dtype) -> None:
+    # A reduction or a narrow element is a NumPy scalar: np.full keeps its dtype.
+    a = np.arange(3, dtype=dtype)
+    for got, want in zip(_full_of_numpy_scalars(a), (np.full(3, a.sum()), np.full(2, a[0])),
+                         strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)

@@ -496,8 +496,8 @@ _HOSTILE = textwrap.dedent("""
                 fn(*args)
             except (TypeError, OverflowError):
                 errors += 1
-            except EmberError:  # None and tuples are accepted types: arith(None, 1) cannot compile
-                assert v is None or isinstance(v, tuple)
+            except EmberError:  # None, tuples, lists, complex are accepted types: arith(None, 1)
+                assert v is None or isinstance(v, (tuple, list, complex))  # cannot compile
                 errors += 1
     print(rec(10000), errors)
 """)

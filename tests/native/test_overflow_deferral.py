@@ -334,14 +334,14 @@ def test_if_conversion_emits_a_select_for_a_small_pure_if() -> None:
 @jit(cache=False)
 def count_bytes(a, c):
     for i in range(a.shape[0]):
-        c += a[i]
+        c += int(a[i])  # (a[i] alone is NumPy's np.uint8: c would wrap as NumPy's)
     return c
 
 
 @jit(cache=False)
 def count_bytes_past_end(a, c, extra):
     for i in range(a.shape[0] + extra):
-        c += a[i]
+        c += int(a[i])  # (a[i] alone is NumPy's np.uint8: c would wrap as NumPy's)
     return c
 
 

@@ -169,3 +169,19 @@ def test_augmented_slice_keeps_numpys_casting_rule() -> None:
     """NumPy refuses a float result into an int view (same_kind): a TypeError."""
     with pytest.raises(TypeError, match="same_kind"):
         int_slice_plus_float(np.arange(4))
+
+
+@jit(cache=False)
+def fill_from_first(a):  # type: ignore[no-untyped-def]
+    a[:] = a[0]
+    return a
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint16", "float32", "float64", "bool"])
+def test_a_numpy_scalar_element_fills_a_slice(dtype: str) -> None:
+    """``a[0]`` of a non-float64 array is a NumPy scalar; it fills a slice as NumPy does
+    (found by the differential suite: it was refused at compile time)."""
+    a = np.arange(5, 0, -1).astype(dtype)
+    np.testing.assert_array_equal(fill_from_first(a.copy()), fill_from_first.py_func(a.copy()))
+    with pytest.raises(IndexError):
+        fill_from_first(np.zeros(0, dtype))

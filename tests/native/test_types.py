@@ -11,6 +11,7 @@ import pytest
 from ember.native.ir import nodes as T
 from ember.native.types import (
     BOOL,
+    COMPLEX128,
     FLOAT64,
     INT64,
     NONE,
@@ -60,9 +61,9 @@ def test_annotations_name_scalars_as_python_spells_them() -> None:
     # (from __future__ import annotations).
     for ann, t in ((int, INT64), (float, FLOAT64), (bool, BOOL), (None, NONE),
                    (type(None), NONE), ("int", INT64), ("float", FLOAT64), ("bool", BOOL),
-                   ("None", NONE)):
+                   ("None", NONE), (complex, COMPLEX128), ("complex", COMPLEX128)):
         assert annotation_type(ann) == t, ann
-    for ann in ("int64", "float64", "none", str, complex, [int], "list", 1):
+    for ann in ("int64", "float64", "none", str, [int], "list", 1):
         assert annotation_type(ann) is None, ann
 
 

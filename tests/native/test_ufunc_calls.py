@@ -22,7 +22,8 @@ from ember.native.ufuncs import ARITY  # noqa: E402
 # Written out (not read from the table) so that this file names each one it tests.
 NAMES = [
     "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
-    "arctanh", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "copysign",
+    "arctanh", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "conjugate",
+    "copysign",
     "cos", "cosh", "deg2rad", "degrees", "divide", "equal", "exp", "exp2", "expm1", "fabs",
     "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "greater",
     "greater_equal", "hypot", "invert", "isfinite", "isinf", "isnan", "left_shift", "less",
@@ -92,7 +93,10 @@ def test_ufunc_on_numbers(name: str) -> None:
                 continue
             got = FUNCS[name](*args)
         assert got == expected or (np.isnan(expected) and np.isnan(got)), (name, args)
-        assert np.signbit(got) == np.signbit(expected), (name, args)
+        # The sign of a NaN made by an invalid operation (log(-0.5)) is not NumPy's to promise:
+        # its SIMD loops and libm disagree by CPU (the CI machine's AVX-512 log gives +nan).
+        if not np.isnan(expected):
+            assert np.signbit(got) == np.signbit(expected), (name, args)
 
 
 def test_amin_amax_are_min_max() -> None:

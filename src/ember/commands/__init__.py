@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "explain": "show every compile stage of a @jit function: source, types, LLVM IR, asm",
     "annotate": "show a function's source, each line marked by what it compiles to",
     "profile": "run a program and say which functions are worth compiling, and the gain",
+    "aot": "compile a module's @jit functions into an extension that runs without ember",
 }
 
 

@@ -25,7 +25,7 @@ examples:
 
 The file is imported (its top-level code runs, not as __main__) to find FUNC.
 Types: int (int64), float (float64), bool, None, tuples (int, float), and arrays
-DTYPE[:], DTYPE[:, :], ... with DTYPE one of bool, int8-64, uint8-64, float32, float64.
+DTYPE[:], DTYPE[:, :], ... with DTYPE one of bool, int8-64, uint8-64, float32, float64, complex64, complex128.
 
 exit status: 0 on success, 1 when the function cannot be compiled (a diagnostic
 file:line:col: error: ... is printed), 2 for a usage error (a FILE that does not

@@ -24,6 +24,10 @@ class ExplainError(Exception):
     """A user mistake in ``ember explain`` arguments (bad file, name or type)."""
 
 
+class ModuleRunError(ExplainError):
+    """The user's file raised while it ran (its top-level code, not ember's)."""
+
+
 def parse_type_list(text: str) -> tuple[Type, ...]:
     """``"int,float"`` → ``(int64, float64)``; arrays as NumPy-style slices of a dtype:
     ``float64[:]`` (any layout), ``float64[:, ::1]`` (C order), ``uint8[::1, :]`` (F);
@@ -158,8 +162,9 @@ def load_function(target: str) -> Any:
         raise
     except Exception as exc:
         del sys.modules[modname]
-        raise ExplainError(f"running {path_text} to find {name!r} raised "
-                           f"{_where(exc, path)}{type(exc).__name__}: {exc}") from None
+        purpose = "" if name == "__dict__" else f" to find {name!r}"
+        raise ModuleRunError(f"running {path_text}{purpose} raised "
+                             f"{_where(exc, path)}{type(exc).__name__}: {exc}") from None
     finally:
         sys.path.pop(0)
     obj: Any = module

@@ -63,6 +63,8 @@ def dtype_of_format(fmt: str | None, itemsize: int) -> DType | None:
         fmt = "B"
     if fmt[:1] in NATIVE_PREFIXES:
         fmt = fmt[1:]
+    if fmt in ("Zf", "Zd") and itemsize == (8 if fmt == "Zf" else 16):
+        return DType(f"complex{itemsize * 8}")  # NumPy's complex64, complex128
     if len(fmt) != 1:
         return None
     kind = kind_of_letter(fmt)
@@ -125,7 +127,8 @@ def typeof_array(value: object) -> Array | None:
         if view.ndim == 0 or view.suboffsets:
             return None
         dtype = dtype_of_format(view.format, view.itemsize)
-        if dtype is None or struct.calcsize(view.format) != view.itemsize:
+        if dtype is None or (dtype.kind != "c"  # struct has no 'Z' (PEP 3118 complex)
+                             and struct.calcsize(view.format) != view.itemsize):
             return None
         layout = layout_of(view.shape, view.strides, view.itemsize)  # type: ignore[arg-type]
         return Array(dtype, view.ndim, layout, view.readonly)
@@ -136,7 +139,7 @@ def describe_unsupported(value: object) -> str | None:
     ``value`` is not a buffer at all).
 
     >>> describe_unsupported(memoryview(b"abcd").cast("c"))
-    "buffer format 'c' is not supported (dtypes: bool, int8-64, uint8-64, float32, float64)"
+    "buffer format 'c' is not supported (dtypes: bool, int8-64, uint8-64, float32, float64, complex64, complex128)"
     """
     try:
         view = memoryview(value)  # type: ignore[arg-type]
@@ -149,7 +152,7 @@ def describe_unsupported(value: object) -> str | None:
             return "buffers with suboffsets (PIL-style) are not supported"
         return (
             f"buffer format {view.format!r} is not supported "
-            "(dtypes: bool, int8-64, uint8-64, float32, float64)"
+            "(dtypes: bool, int8-64, uint8-64, float32, float64, complex64, complex128)"
         )
 
 
@@ -163,7 +166,7 @@ def numpy_type_number(dtype: DType) -> int:
     long_bits = struct.calcsize("l") * 8
     name = dtype.name
     fixed = {"bool": 0, "int8": 1, "uint8": 2, "int16": 3, "uint16": 4,
-             "float32": 11, "float64": 12}  # fmt: skip
+             "float32": 11, "float64": 12, "complex64": 14, "complex128": 15}  # fmt: skip
     if name in fixed:
         return fixed[name]
     bits = dtype.itemsize * 8
@@ -184,7 +187,9 @@ def numpy_type_numbers(dtype: DType) -> tuple[int, ...]:
     return (main,)
 
 
-_BUILTIN_DTYPES: dict[object, str] = {float: "float64", int: "int64", bool: "bool"}
+_BUILTIN_DTYPES: dict[object, str] = {
+    float: "float64", int: "int64", bool: "bool", complex: "complex128",
+}  # fmt: skip
 
 
 def typeof_dtype(obj: object) -> DTypeValue | None:

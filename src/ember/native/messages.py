@@ -125,3 +125,16 @@ CONCAT_SHAPE_MESSAGE = (
 
 
 STACK_SHAPE_MESSAGE = "all input arrays must have the same shape"
+
+
+# Complex numbers (codegen/complex.py): the running CPython's texts.
+MSG_COMPLEX_DIV0 = message("(lambda a, b: a / b)(1j, 0j)")
+
+
+MSG_COMPLEX_ZERO_POW = message("(lambda a, b: a ** b)(0j, -1j)")
+
+
+MSG_COMPLEX_POW_RANGE = message("(lambda a, b: a ** b)(1e300 + 1e300j, 5.5)")
+
+
+MSG_COMPLEX_ABS_RANGE = "absolute value too large"  # _Py_c_abs's ERANGE (CPython 3.11+)

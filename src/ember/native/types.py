@@ -45,6 +45,15 @@ class Float64(Type):
 
 
 @record
+class Complex128(Type):
+    """Python ``complex`` (two IEEE binary64: real, imag), CPython's arithmetic; its
+    lowering is codegen/complex.py, its typing frontend/complex.py."""
+
+    def __str__(self) -> str:
+        return "complex128"
+
+
+@record
 class Bool(Type):
     def __str__(self) -> str:
         return "bool"
@@ -84,7 +93,8 @@ class DType(Type):
 
     @property
     def kind(self) -> str:
-        """``"b"`` bool, ``"i"`` signed, ``"u"`` unsigned, ``"f"`` float (NumPy's kinds)."""
+        """``"b"`` bool, ``"i"`` signed, ``"u"`` unsigned, ``"f"`` float, ``"c"`` complex
+        (NumPy's kinds)."""
         return "b" if self.name == "bool" else self.name[0]
 
     def __str__(self) -> str:
@@ -108,13 +118,30 @@ class DTypeValue(Type):
 
     def __str__(self) -> str:
         if self.form == "builtin":
-            return f"builtin[{ {'float64': 'float', 'int64': 'int'}.get(self.dtype.name, 'bool')}]"
+            return f"builtin[{ {'float64': 'float', 'int64': 'int', 'complex128': 'complex'}.get(self.dtype.name, 'bool')}]"
         return f"{self.form}[{self.dtype}]"
+
+
+@record
+class NpScalar(Type):
+    """A NumPy scalar (``np.float32``, ``np.int8`` ... ``np.uint64``, ``np.bool_``) read
+    from an array of that dtype or passed in as one: it computes with NumPy's scalar rules
+    (ints wrap with NumPy's RuntimeWarning, float32 rounds per operation) and goes back
+    to Python as that NumPy type. Held as the dtype's storage value (a bool as a byte).
+
+    >>> NpScalar(DType("float32")), NpScalar(DType("uint8"))
+    (np.float32, np.uint8)
+    """
+
+    dtype: DType
+
+    def __str__(self) -> str:
+        return f"np.{self.dtype}"
 
 
 DTYPE_NAMES = (
     "bool", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64", "float32", "float64",
+    "uint8", "uint16", "uint32", "uint64", "float32", "float64", "complex64", "complex128",
 )  # fmt: skip
 
 
@@ -133,11 +160,24 @@ class Array(Type):
         return f"array({self.dtype}, {self.ndim}d, {self.layout}{ro})"
 
 
+@record
+class List(Type):
+    """A Python ``list`` whose items all have one type ``item`` (a number, a bool, a
+    tuple of numbers, an array or a list), stored unboxed (codegen/lists.py). ``item``
+    is None for ``[]`` before inference has seen what is put into it."""
+
+    item: Type | None
+
+    def __str__(self) -> str:
+        return f"list[{'?' if self.item is None else self.item}]"
+
+
 INT64 = Int64()
 FLOAT64 = Float64()
 BOOL = Bool()
 NONE = NoneType()
 STR = Str()
+COMPLEX128 = Complex128()
 
 NUMERIC: tuple[Type, ...] = (BOOL, INT64, FLOAT64)
 
@@ -147,10 +187,13 @@ NUMERIC: tuple[Type, ...] = (BOOL, INT64, FLOAT64)
 #: The one name → Type table: the scalar types as Python spells them, in annotations
 #: (``def f(x: float)``, ``n: int = 0``, or the strings ``from __future__ import
 #: annotations`` leaves) and in ``ember explain --types``.
-TYPE_NAMES: dict[str, Type] = {"int": INT64, "float": FLOAT64, "bool": BOOL, "None": NONE}
+TYPE_NAMES: dict[str, Type] = {
+    "int": INT64, "float": FLOAT64, "bool": BOOL, "None": NONE, "complex": COMPLEX128,
+}  # fmt: skip
 # An evaluated annotation holds the class (or None itself): its name in TYPE_NAMES.
 _CLASS_NAMES: dict[object, str] = {
     int: "int", float: "float", bool: "bool", type(None): "None", None: "None",
+    complex: "complex",
 }  # fmt: skip
 
 
@@ -195,6 +238,8 @@ def scalar_type(value: object) -> Type | None:
         return INT64
     if kind is float:
         return FLOAT64
+    if kind is complex:
+        return COMPLEX128
     if value is None:
         return NONE
     return None
@@ -224,11 +269,76 @@ def unify(a: Type, b: Type) -> Type | None:
         return a
     if a in NUMERIC and b in NUMERIC:
         return NUMERIC[max(NUMERIC.index(a), NUMERIC.index(b))]
+    if COMPLEX128 in (a, b) and a in (*NUMERIC, COMPLEX128) and b in (*NUMERIC, COMPLEX128):
+        return COMPLEX128  # the numeric tower's top: int and float widen to complex
+    if isinstance(a, List) and isinstance(b, List):  # [] meets the list it becomes
+        return a if b.item is None else b if a.item is None else None
+    if isinstance(a, NpScalar) or isinstance(b, NpScalar):
+        return _unify_numpy(a, b)
     if isinstance(a, Tuple) and isinstance(b, Tuple) and len(a.items) == len(b.items):
         items = [unify(x, y) for x, y in zip(a.items, b.items, strict=True)]
         if all(t is not None for t in items):
             return Tuple(tuple(items))  # type: ignore[arg-type]
     return None
+
+
+def promote_dtypes(a: DType, b: DType) -> DType:
+    """NumPy 2's ``np.result_type`` of two of ember's dtypes, as a table (this module
+    imports no NumPy; tests/native/test_numpy_scalar_semantics.py checks it against
+    NumPy for every pair).
+
+    >>> promote_dtypes(DType("uint8"), DType("int8")), promote_dtypes(DType("int32"), DType("float32"))
+    (int16, float64)
+    """
+    if a == b:
+        return a
+    if a.kind == "b" or b.kind == "b":
+        return b if a.kind == "b" else a
+    if a.kind == "f" or b.kind == "f":
+        size = max(_float_size(a), _float_size(b))
+        return DType(f"float{size * 8}")
+    if a.kind == b.kind:
+        return a if a.itemsize >= b.itemsize else b
+    signed, unsigned = (a, b) if a.kind == "i" else (b, a)
+    if signed.itemsize > unsigned.itemsize:
+        return signed
+    if unsigned.itemsize == 8:
+        return DType("float64")  # uint64 and int64 have no common int
+    return DType(f"int{unsigned.itemsize * 16}")
+
+
+def _float_size(d: DType) -> int:
+    """The itemsize of the smallest float that holds every value of ``d`` exactly."""
+    if d.kind == "f":
+        return d.itemsize
+    return 4 if d.itemsize <= 2 else 8
+
+
+def weak_dtype(python: Type, d: DType) -> DType:
+    """The dtype a Python bool/int/float meeting a NumPy scalar of ``d`` gives (NEP 50:
+    a Python int or float is *weak*, it takes the NumPy operand's dtype when its kind
+    allows; a Python bool is NumPy's bool).
+
+    >>> weak_dtype(FLOAT64, DType("float32")), weak_dtype(INT64, DType("uint8")), weak_dtype(FLOAT64, DType("int8"))
+    (float32, uint8, float64)
+    """
+    if isinstance(python, Bool):
+        return promote_dtypes(DType("bool"), d)
+    if isinstance(python, Int64):
+        return DType("int64") if d.kind == "b" else d
+    return d if d.kind == "f" else DType("float64")
+
+
+def _unify_numpy(a: Type, b: Type) -> Type | None:
+    """Where a NumPy scalar meets another number: the NumPy scalar type both convert to
+    (a Python number is weak, :func:`weak_dtype`)."""
+    if isinstance(a, NpScalar) and isinstance(b, NpScalar):
+        return NpScalar(promote_dtypes(a.dtype, b.dtype))
+    np_t, other = (a, b) if isinstance(a, NpScalar) else (b, a)
+    assert isinstance(np_t, NpScalar)
+    if other not in NUMERIC:
+        return None
+    return NpScalar(weak_dtype(other, np_t.dtype))
 
 
 def signature_text(arg_types: tuple[Type, ...]) -> str:

@@ -23,7 +23,7 @@ ARITHMETIC: dict[str, int] = {
     "greater_equal": 2,
     "logical_and": 2, "logical_or": 2, "logical_xor": 2, "logical_not": 1,
     "bitwise_and": 2, "bitwise_or": 2, "bitwise_xor": 2, "invert": 1,
-    "left_shift": 2, "right_shift": 2,
+    "left_shift": 2, "right_shift": 2, "conjugate": 1,
 }  # fmt: skip
 
 # Element-wise math ufuncs (libm-like functions and float classification).
@@ -37,6 +37,17 @@ MATH: dict[str, int] = {
 }  # fmt: skip
 
 ARITY: dict[str, int] = {**ARITHMETIC, **MATH}
+
+# The ufuncs whose complex loops compiled code has (codegen/ufunc_complex.py); NumPy's
+# other complex loops (np.sin of complex, ordering comparisons ...) are refused.
+COMPLEX: frozenset[str] = frozenset({
+    "add", "subtract", "multiply", "divide", "negative", "positive", "conjugate",
+    "absolute", "square", "equal", "not_equal", "sqrt", "exp", "log", "isnan", "isinf",
+    "isfinite",
+})  # fmt: skip
+# Of those, the ones with a complex128 loop only: NumPy's complex64 sqrt/exp/log call
+# csqrtf & co., whose packed <2 x float> argument compiled code does not pass yet.
+COMPLEX128_ONLY: frozenset[str] = frozenset({"sqrt", "exp", "log"})
 
 # Python's operators on arrays → the ufunc NumPy's ndarray calls for them.
 BINARY_OPERATORS: dict[str, str] = {

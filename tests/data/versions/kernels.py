@@ -22,7 +22,7 @@ CASES = [
     ("pack", (Tuple((INT64, FLOAT64)), INT64)),
     ("Holder.method", (FLOAT64,)),
     ("decorated_caller", (INT64,)),
-    ("!uses_list", (INT64,)),
+    ("!uses_set", (INT64,)),
     ("!bad_mix", (INT64,)),
     ("!undefined", (FLOAT64,)),
 ]
@@ -88,9 +88,9 @@ def decorated_caller(n):
     return helper(n) + helper(n - 1)
 
 
-def uses_list(n):
-    xs = [n,
-          n + 1]
+def uses_set(n):
+    xs = {n,
+          n + 1}
     return xs
 
 

@@ -63,6 +63,11 @@ ARANGE_EDGES = {
 Type = Any  # "int" | "float" | "bool" | ("arr", dtype, ndim) | ("tuple", (Type, ...))
 
 
+#: The dtypes whose elements are Python's numbers in compiled code (the others load as
+#: NumPy scalars: frontend/np_scalars.py).
+PYTHON_DTYPES = ("float64", "int64", "bool")
+
+
 def elem_type(dtype: str) -> str:
     """The scalar type an element of ``dtype`` loads as in compiled code."""
     return "bool" if dtype == "bool" else "float" if dtype.startswith("float") else "int"
@@ -247,10 +252,12 @@ class Gen:
             return f"{name}.size" if self.chance(0.7) else f"{name}.ndim"
         if elem_type(dtype) == "int" and "int_sum" in self.broken:
             return f"len({name})"
+        # int(...): a reduction is NumPy's scalar (np.int64 ...); the reference computes
+        # with Python's ints (test_numpy_scalar_semantics.py covers NumPy's scalars).
         if elem_type(dtype) == "bool":
-            return f"{name}.sum()"
+            return f"int({name}.sum())"
         if elem_type(dtype) == "int":
-            return f"{name}.{self.rng.choice(('sum', 'min', 'max'))}()"
+            return f"int({name}.{self.rng.choice(('sum', 'min', 'max'))}())"
         return None
 
     def float_expr(self, s: Scope, d: int) -> str | None:
@@ -330,7 +337,7 @@ class Gen:
         ops = ["sum"] if dtype == "float64" or "float32_sum" not in self.broken else []
         if "float_minmax" not in self.broken:
             ops += ["min", "max"]
-        return f"{name}.{self.rng.choice(ops)}()" if ops else None
+        return f"float({name}.{self.rng.choice(ops)}())" if ops else None
 
     def bool_expr(self, s: Scope, d: int) -> str | None:
         r = self.rng
@@ -378,8 +385,12 @@ class Gen:
         arrs = [a for a in self.arrays(s) if elem_type(a[1]) == t]
         if not arrs:
             return None
-        name, _, ndim = self.rng.choice(arrs)
-        return self.subscript(s, name, ndim)
+        name, dtype, ndim = self.rng.choice(arrs)
+        if dtype in PYTHON_DTYPES:
+            return self.subscript(s, name, ndim)
+        # An element of another dtype is NumPy's scalar (np.int8 arithmetic): converted
+        # to the Python number the reference computes with.
+        return f"{t}({self.subscript(s, name, ndim)})"
 
     def call_expr(self, s: Scope, t: Type, d: int) -> str | None:
         fits = [f for f in self.fns if f.ret == t and f is not self.cur]
@@ -478,6 +489,7 @@ class Gen:
         var = self.fresh("i")
         arrs = [a for a in self.arrays(s) if a[2] == 1]
         k = r.randrange(6)
+        arrs = [a for a in arrs if a[1] in PYTHON_DTYPES]  # elements as Python's numbers
         if k == 0 and arrs:
             name, dtype, _ = r.choice(arrs)
             var = self.fresh({"int": "e", "float": "y", "bool": "c"}[elem_type(dtype)])
@@ -551,6 +563,7 @@ class Gen:
             and vt != "bool"
             and r.random() < 0.3
             and "store_value_order" not in self.broken
+            and dtype in PYTHON_DTYPES  # else NumPy's scalar arithmetic (a[i] += 100 wraps)
         ):
             op = r.choice(("+", "-", "*")) if et == "int" else r.choice(("+", "*", "/"))
             out.append(f"{ind}{target} {op}= {value}")

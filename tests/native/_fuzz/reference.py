@@ -18,7 +18,10 @@ CPython"), encoded exactly, and nothing else is:
 - ``np.abs`` of a signed dtype's minimum raises OverflowError (NumPy wraps);
 - integer ``a.sum()`` raises OverflowError when the exact sum leaves int64 (as scalar code
   does; NumPy wraps) — the rule item 10.4's fix adopts;
-- reductions and element loads return Python scalars (ember has no NumPy scalar type);
+- reductions and element loads of dtypes other than float64/int64/bool are NumPy scalars
+  in compiled code, as in NumPy: the generator converts them (``int(a.sum())``,
+  ``float(b[i])``), so the reference keeps computing with Python's numbers
+  (tests/native/test_numpy_scalar_semantics.py compares NumPy's scalar semantics);
 - a float ``a.min()``/``a.max()`` whose zero depends on the CPU (NumPy's SIMD loop) may
   be either zero (``Ties``, the oracle's second run).
 

@@ -56,13 +56,13 @@ def test_bounded_accumulators_count_assignments_at_every_depth() -> None:
     def once(a, n):
         total = 0
         for i in range(n):
-            total += a[i]
+            total += int(a[i])  # (a[i] alone is NumPy's np.uint8, which wraps)
         return total
 
     def twice(a, n):
         total = 0
         for i in range(n):
-            total += a[i]
+            total += int(a[i])
             if n > 3:
                 for _j in range(2):
                     total = 0  # a second assignment, two loops deep
@@ -71,7 +71,7 @@ def test_bounded_accumulators_count_assignments_at_every_depth() -> None:
     def signed(a, n):
         total = 0
         for i in range(n):
-            total += a[i]  # int8 elements can be negative: no bound
+            total += int(a[i])  # int8 elements can be negative: no bound
         return total
 
     u8 = Array(DType("uint8"), 1, "C")

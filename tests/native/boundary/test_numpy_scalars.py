@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -151,15 +152,27 @@ def test_a_call_of_another_jit_function_with_one_is_refused() -> None:
     assert outer(1.0) == 2.0
 
 
-@pytest.mark.parametrize(("value", "convert"), [
-    (np.float32(0.1), "float"), (np.int32(2**30), "int"), (np.int16(3), "int"),
-    (np.int8(3), "int"), (np.uint8(3), "int"), (np.uint16(3), "int"),
-    (np.uint32(3), "int"), (np.uint64(3), "int"), (np.longlong(3), "int"),
-    (np.float16(1.5), "float"),
+@pytest.mark.parametrize("value", [
+    np.float32(0.1), np.int32(2**30), np.int16(3), np.int8(3), np.uint8(3), np.uint16(3),
+    np.uint32(3), np.uint64(3),
 ])  # fmt: skip
-def test_narrow_and_unsigned_scalars_are_refused(value: Any, convert: str) -> None:
+def test_narrow_and_unsigned_scalars_keep_numpys_arithmetic(value: Any) -> None:
     """Their arithmetic wraps or rounds to their own width (np.int32(2**30) * 4 is 0,
-    np.float32(0.1) * 3 is float32 math): an int64/float64 answer would be wrong."""
+    np.float32(0.1) * 3 is float32 math): compiled as NumPy scalars (types.NpScalar)."""
+    @jit(cache=False)
+    def times4(x):
+        return x * 4
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # np.int32(2**30) * 4 overflows
+        got, want = times4(value), value * 4
+    assert type(got) is type(want) and got == want
+
+
+@pytest.mark.parametrize(("value", "convert"), [
+    (np.longlong(3), "int"), (np.float16(1.5), "float"),
+])  # fmt: skip
+def test_other_numpy_scalars_are_refused(value: Any, convert: str) -> None:
     @jit(cache=False)
     def times4(x):
         return x * 4

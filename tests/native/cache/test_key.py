@@ -36,6 +36,20 @@ def test_environment_key_is_stable_and_complete():
     assert key["ext_suffix"].endswith((".so", ".pyd"))
     assert len(key["machine"]) == 16
     assert key["llvmlite"] != "none"  # llvmlite is installed here
+    assert key["numpy"] != "none"  # and NumPy
+
+
+def test_numpy_key_follows_numpy_and_the_blas(monkeypatch):
+    # A NumPy upgrade restamps its files; EMBER_BLAS names another library: both change
+    # the key, so an entry linked against the old BLAS/LAPACK is never loaded.
+    K.numpy_fingerprint.cache_clear()
+    before = K.numpy_fingerprint()
+    monkeypatch.setenv("EMBER_BLAS", "/opt/other/libopenblas.so")
+    K.numpy_fingerprint.cache_clear()
+    assert K.numpy_fingerprint() != before
+    monkeypatch.delenv("EMBER_BLAS")
+    K.numpy_fingerprint.cache_clear()
+    assert K.numpy_fingerprint() == before
 
 
 def test_machine_fingerprint_reads_cpu_flags_not_frequency(monkeypatch, tmp_path):
@@ -154,3 +168,22 @@ def test_the_compiler_fingerprint_covers_every_stage_package(tmp_path):
     (tmp_path / "codegen" / "__pycache__" / "x.py").write_text("")
     assert len({before, edited, moved}) == 3
     assert K.compiler_fingerprint.__wrapped__(str(tmp_path)) == moved  # caches don't count
+
+
+def test_numpy_key_covers_the_fft_ufunc_module(monkeypatch):
+    # compiled np.fft calls into numpy/fft/_pocketfft_umath: a rebuilt one changes the key
+    seen: list[str] = []
+    real = K._stat_fingerprint
+
+    def spy(paths, root=None):
+        paths = list(paths)
+        seen.extend(paths)
+        return real(paths, root)
+
+    monkeypatch.setattr(K, "_stat_fingerprint", spy)
+    K.numpy_fingerprint.cache_clear()
+    try:
+        K.numpy_fingerprint()
+    finally:
+        K.numpy_fingerprint.cache_clear()
+    assert any("_pocketfft_umath" in p for p in seen)

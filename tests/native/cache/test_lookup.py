@@ -314,7 +314,8 @@ def test_metadata_is_json_with_the_full_key(env):
     entry = store_entry(mod.f)
     meta = S.read_meta(entry)
     assert set(meta["env"]) == {
-        "ember", "compiler", "implementation", "hexversion", "ext_suffix", "machine", "llvmlite"
+        "ember", "compiler", "implementation", "hexversion", "ext_suffix", "machine", "llvmlite",
+        "numpy"
     }  # fmt: skip
     assert set(meta["llvm"]) == {"llvmlite", "llvm", "triple", "cpu", "features"}
     json.dumps(meta)  # plain data

@@ -7,21 +7,23 @@ import pytest
 
 from ember.diagnostics import Span
 from ember.native.codegen.function import EXPRESSIONS, STATEMENTS, FunctionLowerer
+from ember.native.ir import array_funcs as AF
 from ember.native.ir import arrays as A
 from ember.native.ir import creation as N
 from ember.native.ir import fancy as F
 from ember.native.ir import linalg as LA
+from ember.native.ir import lists as L
 from ember.native.ir import nodes as T
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 
 
 def _array_nodes(*, expressions: bool) -> set[type]:
-    """The records of ir/arrays.py, ir/fancy.py, ir/linalg.py, ir/reductions.py, ir/views.py and ir/creation.py: expressions carry a
+    """The records of ir/arrays.py, ir/fancy.py, ir/linalg.py, ir/reductions.py, ir/views.py, ir/creation.py and ir/array_funcs.py: expressions carry a
     ``type``, statements do not (a view's per-axis items, ViewSlice and NewAxis, are
     neither)."""
     found = set()
-    for module in (A, F, LA, R, V, N):
+    for module in (A, F, LA, R, V, N, L, AF):
         for value in vars(module).values():
             fields = getattr(value, "__record_fields__", None)
             if isinstance(value, type) and value.__module__ == module.__name__ and fields \

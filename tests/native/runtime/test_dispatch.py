@@ -66,10 +66,10 @@ def test_keywords_and_defaults_bind_as_in_python() -> None:
 
 
 def test_wrong_argument_types_name_the_parameter() -> None:
-    with pytest.raises(TypeError, match="add\\(\\) argument 'b' must be int, float, bool"):
+    with pytest.raises(TypeError, match="add\\(\\) argument 'b' must be int, float, complex, bool"):
         add(1, "x")
-    with pytest.raises(TypeError, match="argument 'a'.*not list"):
-        add([1], 2)
+    with pytest.raises(TypeError, match="argument 'a' is a list of str"):
+        add(["x"], 2)
 
 
 def test_int_beyond_int64_is_an_overflow_error_naming_the_parameter() -> None:
@@ -130,7 +130,7 @@ def test_eager_compile_error_is_raised_at_decoration() -> None:
     with pytest.raises(EmberError, match="error:"):
         @jit(cache=False)
         def bad(x: int) -> int:
-            return [x][0]
+            return {x}.pop()
 
 
 RECURSIVE_MODULE = """\

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ember.native.ir import nodes as T
-from ember.native.types import Bool, Float64, Int64, NoneType, Tuple
+from ember.native.types import Bool, Float64, Int64, NoneType, NpScalar, Tuple
 
 # A call of a check-free function is no check point: it cannot loop, recurse, call,
 # print or touch memory, so a wrapped argument can only give a wrong value (flagged) or
@@ -36,6 +36,8 @@ def _check_free_node(n: object) -> bool:
     """One node, not counting the nodes inside it."""
     if isinstance(n, T.If | T.Assign | T.ExprStmt | T.Return | T.Pass):
         return True  # loops, and every array statement, are not
+    if isinstance(getattr(n, "type", None), NpScalar):
+        return False  # NumPy's scalar warnings call into Python (warning filters)
     if not isinstance(n, _CHECK_FREE_EXPRS):
         return False  # calls of jit functions, array expressions
     if not isinstance(n.type, Int64 | Float64 | Bool | Tuple | NoneType):

@@ -9,7 +9,7 @@ from collections import Counter
 
 from ember.native.ir import arrays as A
 from ember.native.ir import nodes as T
-from ember.native.types import INT64_MIN, Bool, Float64, Int64, Type
+from ember.native.types import INT64_MIN, Bool, Float64, Int64, NpScalar, Type
 
 _SPECULATE_BUDGET = 8  # operators over both arms, all of which then run every time
 
@@ -132,6 +132,8 @@ def _bound(e: T.Expr) -> int | None:
         return k if 0 <= k < 2**32 else None
     if isinstance(e, T.Cast) and isinstance(e.value.type, Bool) and isinstance(e.type, Int64):
         return 1
+    if isinstance(e, T.Cast) and isinstance(e.type, Int64) and isinstance(e.value.type, NpScalar):
+        e = e.value  # int(a[i]) of a NumPy scalar element: the element's own range
     dtype = getattr(e.array.type, "dtype", None) if isinstance(e, A.Index) else None
     if dtype is not None and dtype.kind == "u":
         return 2 ** (8 * dtype.itemsize) - 1 if dtype.itemsize <= 4 else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ember.native.ir import exceptions as X
 from ember.native.ir import nodes as T
 
 Assigned = frozenset[str] | None  # None: unreachable
@@ -72,8 +73,25 @@ def maybe_unbound(func: T.TypedFunction) -> set[str]:
             return a
         if isinstance(s, T.Pass):
             return a
+        if isinstance(s, X.Raise):
+            reads(s, a)
+            return None
+        if isinstance(s, X.Try):
+            return try_(s, a)
         reads(s, a)  # an expression statement or an array store: reads only
         return a
+
+    def try_(s: X.Try, a: frozenset[str]) -> Assigned:
+        # A handler (and finally) may start after any statement of the body: with ``a``.
+        body = block(s.body, a)
+        exits = [None if body is None else block(s.orelse, body)]
+        exits += [block(h.body, a) for h in s.handlers]
+        live = [e for e in exits if e is not None]
+        after = frozenset.intersection(*live) if live else None
+        if not s.finalbody:
+            return after
+        final = block(s.finalbody, a)
+        return None if final is None or after is None else after | final
 
     block(func.body, frozenset(p.name for p in func.params))
     return risky

@@ -165,7 +165,7 @@ def jit_object(obj: bytes, exports: Sequence[str], name: str) -> JitLibrary:
     llvm = _initialized()
     if b"__svml_" in obj:
         _export_numpy_symbols()
-    if b"cblas_" in obj:
+    if calls_blas(obj):
         _export_blas_symbols()
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
     for sym in exports:
@@ -192,6 +192,16 @@ def _export_numpy_symbols() -> None:
     ctypes.CDLL(_multiarray_umath.__file__, mode=ctypes.RTLD_GLOBAL)
 
 
+def calls_blas(data: bytes) -> bool:
+    """Whether object code names NumPy's BLAS: a CBLAS call (``@``) or a LAPACK one
+    (np.linalg: ``scipy_dgesv_64_`` ..., the names codegen/lapack.py calls)."""
+    if b"cblas_" in data:
+        return True
+    from ember.native.boundary.blas import LAPACK_ROUTINES  # a tuple of names, no NumPy
+
+    return any(name.encode() + b"_" in data for name in LAPACK_ROUTINES)
+
+
 @functools.cache
 def _export_blas_symbols() -> None:
     """NumPy's bundled BLAS (boundary/blas.py found it; codegen/matmul.py calls its
@@ -210,7 +220,7 @@ def _blas_link_inputs(objects: Sequence[bytes | Path]) -> list[str]:
     warm path's plain dlopen resolves gemm against the copy NumPy already loaded."""
     for obj in objects:
         data = obj if isinstance(obj, bytes | bytearray) else Path(obj).read_bytes()
-        if b"cblas_" in data:
+        if calls_blas(data):
             from ember.native.boundary.blas import find_blas
 
             blas = find_blas()

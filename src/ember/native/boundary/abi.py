@@ -19,20 +19,25 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from ember.native.boundary import complex as complex_abi
 from ember.native.boundary import keywords, numpy_scalars
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.dtypes import box_dtype, unbox_dtype
+from ember.native.boundary.lists import box_list, unbox_list
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
 from ember.native.ir.calls import CallShape
 from ember.native.types import (
     NONE,
     Array,
     Bool,
+    Complex128,
     DTypeValue,
     Float64,
     Int64,
+    List,
     NoneType,
+    NpScalar,
     Tuple,
     Type,
 )
@@ -74,6 +79,8 @@ def box(builder: ir.IRBuilder, capi: CApi, value: ir.Value, t: Type) -> ir.Value
         return builder.call(capi.fn("PyFloat_FromDouble"), [value])
     if isinstance(t, Bool):
         return builder.call(capi.fn("PyBool_FromLong"), [builder.zext(value, I64)])
+    if isinstance(t, Complex128):
+        return complex_abi.box(builder, capi, value)
     if isinstance(t, NoneType):
         none = capi.obj("_Py_NoneStruct")
         builder.call(capi.fn("Py_IncRef"), [none])
@@ -84,6 +91,10 @@ def box(builder: ir.IRBuilder, capi: CApi, value: ir.Value, t: Type) -> ir.Value
         return box_array(builder, value, t)
     if isinstance(t, DTypeValue):  # NumPy's dtype object (or the type Python passed)
         return box_dtype(builder, capi, t)
+    if isinstance(t, List):  # its parent (written back) or a new list: boundary/lists.py
+        return box_list(builder, capi, value, t, box)
+    if isinstance(t, NpScalar):  # np.float32(...), np.int8(...): NumPy's own object
+        return numpy_scalars.box_numpy(builder, capi, value, t)
     raise NotImplementedError(f"cannot return a {t} to Python yet")
 
 
@@ -151,6 +162,9 @@ def unbox(
     if isinstance(t, Float64):
         check(type_is(builder, capi, obj, "PyFloat_Type"))
         return field(builder, obj, OFF_FVAL, F64)
+    if isinstance(t, Complex128):
+        check(complex_abi.is_complex(builder, capi, obj))
+        return complex_abi.fields(builder, obj)
     if isinstance(t, Bool):
         check(type_is(builder, capi, obj, "PyBool_Type"))
         return builder.icmp_unsigned("==", obj, capi.obj("_Py_TrueStruct"))
@@ -170,6 +184,10 @@ def unbox(
         return unbox_arg(builder, obj, t, mismatch, views)
     if isinstance(t, DTypeValue):  # an identity check: the value is the type
         return unbox_dtype(builder, capi, obj, t, mismatch)
+    if isinstance(t, List):  # a reflected list, released through views: boundary/lists.py
+        return unbox_list(builder, capi, obj, t, mismatch, views, unbox, box)
+    if isinstance(t, NpScalar):  # exactly NumPy's scalar type of the dtype
+        return numpy_scalars.unbox_numpy(builder, capi, obj, t, mismatch)
     raise NotImplementedError(f"cannot pass a {t} from Python yet")
 
 

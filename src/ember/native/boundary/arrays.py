@@ -319,12 +319,14 @@ def _format_matches(b: ir.IRBuilder, fmt: ir.Value, t: Array) -> ir.Value:
     letters = {"b": BOOL_LETTERS, "i": SIGNED_LETTERS, "u": UNSIGNED_LETTERS}.get(kind)
     if kind == "f":
         letters = "f" if t.dtype.itemsize == 4 else "d"
-    assert letters is not None and set(letters) <= set(BOOL_LETTERS + SIGNED_LETTERS
-                                                      + UNSIGNED_LETTERS + FLOAT_LETTERS)
     null = ir.Constant(PTR, None)
     is_null = b.icmp_unsigned("==", fmt, null)
     # Read through a safe pointer: "B" stands in for a missing format.
     safe = b.select(is_null, cstring(b.module, "B"), fmt)
+    if kind == "c":  # PEP 3118's two-letter complex codes, "Zf" and "Zd"
+        return _complex_format(b, safe, "Zf" if t.dtype.itemsize == 8 else "Zd")
+    assert letters is not None and set(letters) <= set(BOOL_LETTERS + SIGNED_LETTERS
+                                                      + UNSIGNED_LETTERS + FLOAT_LETTERS)
     c0 = b.load(safe, typ=I8)
     prefixed: ir.Value = ir.Constant(I1, 0)
     for ch in NATIVE_PREFIX_CHARS:
@@ -341,6 +343,16 @@ def _format_matches(b: ir.IRBuilder, fmt: ir.Value, t: Array) -> ir.Value:
     for ch in letters:
         match = b.or_(match, b.icmp_unsigned("==", letter, ir.Constant(I8, ord(ch))))
     return b.and_(ok, match)
+
+
+def _complex_format(b: ir.IRBuilder, fmt: ir.Value, code: str) -> ir.Value:
+    """Whether ``fmt`` is ``code`` after an optional native byte-order prefix."""
+    strcmp = extern_function(b.module, "strcmp", I32, [PTR, PTR])
+    match: ir.Value = ir.Constant(I1, 0)
+    for prefix in ("", *NATIVE_PREFIX_CHARS):
+        same = b.call(strcmp, [fmt, cstring(b.module, prefix + code)])
+        match = b.or_(match, b.icmp_signed("==", same, ir.Constant(I32, 0)))
+    return match
 
 
 def _maybe_fetch_numpy(b: ir.IRBuilder, module: ir.Module, tp: ir.Value) -> None:
@@ -397,4 +409,7 @@ def release_views(builder: ir.IRBuilder, views: list[ir.Value]) -> None:
     if views:
         release = release_function(builder.module)
         for view in views:
+            if isinstance(view, tuple):  # (release, slot) of a list: boundary/lists.py
+                builder.call(view[0], [view[1]])
+                continue
             builder.call(release, [view])

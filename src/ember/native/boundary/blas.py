@@ -11,7 +11,11 @@ is. :func:`find_blas` probes the known spellings of ``cblas_dgemm`` in it::
     blas.symbol("dgemm")    #      prefix='scipy_cblas_', suffix='64_', int_bits=64)
                             # 'scipy_cblas_dgemm64_'
 
-``EMBER_BLAS=none`` in the environment forces the compiled fallback kernel (tests do).
+``EMBER_BLAS=none`` in the environment forces the compiled fallback kernel (tests do);
+``EMBER_BLAS=/path/libopenblas.so`` uses that library instead of NumPy's (its CBLAS and
+LAPACK symbols probed the same way). The same library's LAPACK (``scipy_dgesv_64_``:
+Fortran calling convention, every argument by address) serves ``np.linalg``
+(:meth:`Blas.lapack`, :func:`find_lapack`).
 Thread count: OpenBLAS's own pool (``OPENBLAS_NUM_THREADS``, or threadpoolctl, which calls
 the same ``scipy_openblas_set_num_threads64_`` :func:`set_num_threads` calls); compiled
 code calls BLAS from the calling thread, so ember adds no threads of its own.
@@ -50,11 +54,20 @@ class Blas:
         """The exported name of CBLAS ``routine`` (``"dgemm"``)."""
         return f"{self.prefix}{routine}{self.suffix}"
 
+    def lapack(self, routine: str) -> str:
+        """The exported name of Fortran LAPACK ``routine`` (``"dgesv"`` →
+        ``scipy_dgesv_64_`` in NumPy 2's scipy-openblas, ``dgesv_`` in a plain OpenBLAS)."""
+        scipy = "scipy_" if self.prefix.startswith("scipy_") else ""
+        return f"{scipy}{routine}_{self.suffix}" if self.suffix else f"{scipy}{routine}_"
+
 
 def _candidates() -> list[str]:
     """Shared objects bundled with the installed NumPy that may hold a BLAS."""
     import numpy  # compile time only: the BLAS is NumPy's
 
+    chosen = os.environ.get("EMBER_BLAS", "")
+    if chosen and chosen.lower() != "none":
+        return [chosen]
     root = os.path.dirname(os.path.abspath(numpy.__file__))
     found: list[str] = []
     for folder in (root + ".libs", os.path.join(os.path.dirname(root), "numpy.libs"),
@@ -79,6 +92,25 @@ def find_blas() -> Blas | None:
             if hasattr(lib, f"{prefix}dgemm{suffix}") and hasattr(lib, f"{prefix}sgemm{suffix}"):
                 return Blas(path, prefix, suffix, bits, openblas)
     return None
+
+
+@functools.cache
+def find_lapack() -> Blas | None:
+    """:func:`find_blas`'s library when it also exports LAPACK (``dgesv`` and the rest
+    np.linalg needs, checked once here), else None: then ``np.linalg`` calls are refused
+    at compile time with a clear error."""
+    blas = find_blas()
+    if blas is None:
+        return None
+    lib = ctypes.CDLL(blas.path)
+    if all(hasattr(lib, blas.lapack(r)) for r in LAPACK_ROUTINES):
+        return blas
+    return None
+
+
+#: The LAPACK routines compiled np.linalg calls (double precision: NumPy computes in it).
+LAPACK_ROUTINES = ("dgesv", "dgetrf", "dpotrf", "dgeqrf", "dorgqr", "dgesdd", "dsyevd", "dgeev",
+                   "dgelsd")
 
 
 def _thread_function(action: str) -> ctypes._CFuncPtr | None:

@@ -28,6 +28,7 @@ from ember.native.boundary.numpy import (
     API_NDARRAY_TYPE,
     API_NEW_FROM_DESCR,
     API_SET_BASE_OBJECT,
+    DESCR_TYPE_NUM,
     OFFSET_DATA,
     OFFSET_DESCR,
     OFFSET_DIMENSIONS,
@@ -36,11 +37,11 @@ from ember.native.boundary.numpy import (
     api_table,
     numpy_api,
 )
-from ember.native.buffers import numpy_type_number
+from ember.native.buffers import numpy_type_number, numpy_type_numbers
 from ember.native.types import Array
 
 VIEW_TYPE = ir.ArrayType(I64, 10)  # Py_buffer (boundary/arrays.py has the layout)
-VIEW_BUF, VIEW_NDIM, VIEW_SHAPE, VIEW_STRIDES = 0, 36, 48, 56
+VIEW_BUF, VIEW_ITEMSIZE, VIEW_NDIM, VIEW_SHAPE, VIEW_STRIDES = 0, 24, 36, 48, 56
 PYBUF_RECORDS_RO = 0x0010 | 0x0008 | 0x0004
 OB_TYPE = 8
 NPY_ARRAY_WRITEABLE = 0x400
@@ -130,11 +131,13 @@ def box_function(module: ir.Module, t: Array) -> ir.Function:
     same = _same(b, _load(b, owner, OFFSET_ND, I32), _load(b, owner, OFFSET_DATA, PTR),
                  _load(b, owner, OFFSET_DIMENSIONS, PTR), _load(b, owner, OFFSET_STRIDES, PTR),
                  value, t)
-    descr1 = _load(b, owner, OFFSET_DESCR, PTR)
+    own_descr = _load(b, owner, OFFSET_DESCR, PTR)
+    type_ok = _same_dtype(b, own_descr, t)
     numpy_view = fn.append_basic_block("ndarray.view")
-    b.cbranch(same, ret_owner, numpy_view)
+    b.cbranch(b.and_(same, type_ok), ret_owner, numpy_view)
     b.position_at_end(numpy_view)
-    py_incref(b, descr1)  # NewFromDescr steals it
+    descr1 = _view_descr(b, api, own_descr, type_ok, t)
+    numpy_view = b.block
     b.branch(make)
 
     b.position_at_end(buffer_owner)
@@ -151,6 +154,7 @@ def box_function(module: ir.Module, t: Array) -> ir.Function:
     b.position_at_end(got)
     same = _same(b, _load(b, view, VIEW_NDIM, I32), _load(b, view, VIEW_BUF, PTR),
                  _load(b, view, VIEW_SHAPE, PTR), _load(b, view, VIEW_STRIDES, PTR), value, t)
+    same = b.and_(same, _itemsize_is(b, view, t))
     b.call(capi_function(module, "PyBuffer_Release"), [view])
     b.cbranch(same, ret_owner, memview)
     b.position_at_end(memview)
@@ -169,6 +173,38 @@ def box_function(module: ir.Module, t: Array) -> ir.Function:
     b.position_at_end(make)
     _make(b, api, value, t, numpy_view, descr1, owner, from_buffer, descr2, mv)
     return fn
+
+
+def _itemsize_is(b: ir.IRBuilder, view: ir.Value, t: Array) -> ir.Value:
+    """Whether a buffer's items are ``t``'s (a complex buffer's .real view is not)."""
+    size = _load(b, view, VIEW_ITEMSIZE, I64)
+    return b.icmp_signed("==", size, ir.Constant(I64, t.dtype.itemsize))
+
+
+def _same_dtype(b: ir.IRBuilder, descr: ir.Value, t: Array) -> ir.Value:
+    """Whether the owner's descr is of ``t``'s dtype (a complex array's .real is not)."""
+    typenum = _load(b, descr, DESCR_TYPE_NUM, I32)
+    ok: ir.Value = ir.Constant(ir.IntType(1), 0)
+    for num in numpy_type_numbers(t.dtype):
+        ok = b.or_(ok, b.icmp_signed("==", typenum, ir.Constant(I32, num)))
+    return ok
+
+
+def _view_descr(b: ir.IRBuilder, api: ir.Value, own: ir.Value, type_ok: ir.Value,
+                t: Array) -> ir.Value:
+    """A new reference to the view's descr: the owner's, or ``t``'s own dtype's."""
+    with b.if_else(type_ok) as (keep, other):
+        with keep:
+            py_incref(b, own)  # NewFromDescr steals it
+            keep_block = b.block
+        with other:
+            descr_of_type = _slot(b, api, API_DESCR_FROM_TYPE, ir.FunctionType(PTR, [I32]))
+            fresh = b.call(descr_of_type, [ir.Constant(I32, numpy_type_number(t.dtype))])
+            other_block = b.block
+    descr = b.phi(PTR)
+    descr.add_incoming(own, keep_block)
+    descr.add_incoming(fresh, other_block)
+    return descr
 
 
 def _make(b: ir.IRBuilder, api: ir.Value, value: ir.Value, t: Array, from_numpy: ir.Block,

@@ -24,6 +24,7 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyLong_FromLongLong": (PTR, (I64,), False),
     "PyFloat_FromDouble": (PTR, (F64,), False),
     "PyFloat_AsDouble": (F64, (PTR,), False),
+    "PyComplex_FromDoubles": (PTR, (F64, F64), False),
     "PyBool_FromLong": (PTR, (I64,), False),
     "Py_IncRef": (VOID, (PTR,), False),
     "Py_DecRef": (VOID, (PTR,), False),
@@ -58,6 +59,29 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyDict_SetItem": (I32, (PTR, PTR, PTR), False),
     "PyTuple_Size": (I64, (PTR,), False),
     "PyTuple_GetItem": (PTR, (PTR, I64), False),
+    # Exceptions and their messages (codegen/exceptions.py, codegen/formatting.py).
+    "PyErr_Fetch": (VOID, (PTR, PTR, PTR), False),
+    "PyErr_Restore": (VOID, (PTR, PTR, PTR), False),
+    "PyErr_NormalizeException": (VOID, (PTR, PTR, PTR), False),
+    "PyErr_GetExcInfo": (VOID, (PTR, PTR, PTR), False),
+    "PyErr_SetExcInfo": (VOID, (PTR, PTR, PTR), False),
+    "PyErr_GivenExceptionMatches": (I32, (PTR, PTR), False),
+    "PyErr_SetObject": (VOID, (PTR, PTR), False),
+    "PyException_SetTraceback": (I32, (PTR, PTR), False),
+    "PyException_GetTraceback": (PTR, (PTR,), False),
+    "PyException_SetCause": (VOID, (PTR, PTR), False),
+    "PyException_SetContext": (VOID, (PTR, PTR), False),
+    "PyException_GetContext": (PTR, (PTR,), False),
+    "PyObject_Type": (PTR, (PTR,), False),
+    "PyObject_Format": (PTR, (PTR, PTR), False),
+    "PyObject_Repr": (PTR, (PTR,), False),
+    "PyObject_Str": (PTR, (PTR,), False),
+    "PyObject_ASCII": (PTR, (PTR,), False),
+    "PyUnicode_Join": (PTR, (PTR, PTR), False),
+    "PyUnicode_Format": (PTR, (PTR, PTR), False),
+    # Private but exported on 3.10-3.13: a traceback entry (function, file, line)
+    # without a frame of our own (CPython makes a code object and frame for it).
+    "_PyTraceback_Add": (VOID, (PTR, PTR, I32), False),
 }
 
 
@@ -128,7 +152,7 @@ def set_error(builder: ir.IRBuilder, exc: str, message: str) -> None:
     builder.call(capi_function(module, "PyErr_SetString"), [error, cstring(module, message)])
 
 
-_COLD = frozenset({"PyErr_SetString"})  # raising is never the hot path
+_COLD = frozenset({"PyErr_SetString", "_PyTraceback_Add"})  # raising is never the hot path
 
 
 def _define_shim(capi: CApi, fn: ir.Function, name: str) -> None:

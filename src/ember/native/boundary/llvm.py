@@ -14,11 +14,14 @@ from llvmlite import ir
 from ember.native.types import (
     Array,
     Bool,
+    Complex128,
     DType,
     DTypeValue,
     Float64,
     Int64,
+    List,
     NoneType,
+    NpScalar,
     Tuple,
     Type,
 )
@@ -41,6 +44,9 @@ F64 = ir.DoubleType()
 PTR = ir.PointerType()
 
 
+C128 = ir.LiteralStructType([F64, F64])
+
+
 VOID = ir.VoidType()
 
 
@@ -57,12 +63,18 @@ def value_type(t: Type) -> ir.Type:
         return F64
     if isinstance(t, Bool):
         return I1
+    if isinstance(t, NpScalar):
+        return storage_type(t.dtype)  # as in the array: i8 for int8 and bool, float ...
+    if isinstance(t, Complex128):
+        return C128  # (real, imag): PyComplexObject's cval, Py_complex
     if isinstance(t, NoneType | DTypeValue):
         return I8  # no value: a none (or a dtype, known at compile time) is i8 0
     if isinstance(t, Tuple):
         return ir.LiteralStructType([value_type(i) for i in t.items])
     if isinstance(t, Array):
         return struct_type(t.ndim)  # {data, owner, shape, strides}
+    if isinstance(t, List):
+        return PTR  # the list's header (codegen/list_refs.py); NULL: none assigned yet
     raise NotImplementedError(f"no machine representation for {t}")
 
 
@@ -71,7 +83,9 @@ def zero_value(t: Type) -> ir.Constant:
     ty = value_type(t)
     if isinstance(t, Tuple):
         return ir.Constant(ty, [zero_value(i) for i in t.items])
-    if isinstance(t, Array):
+    if isinstance(t, Complex128):
+        return ir.Constant(ty, [ir.Constant(F64, 0.0), ir.Constant(F64, 0.0)])
+    if isinstance(t, Array | List):
         return ir.Constant(ty, None)  # a zeroed struct: owner NULL
     return ir.Constant(ty, 0)
 
@@ -108,4 +122,6 @@ def storage_type(dtype: DType) -> ir.Type:
     """How one element is laid out in memory (bool is a byte)."""
     if dtype.kind == "f":
         return F32 if dtype.itemsize == 4 else F64
+    if dtype.kind == "c":  # (real, imag), as NumPy stores complex64/complex128
+        return ir.LiteralStructType([F32, F32]) if dtype.itemsize == 8 else C128
     return ir.IntType(dtype.itemsize * 8)

@@ -1,7 +1,8 @@
-"""NumPy scalars as entry arguments, in LLVM IR: an ``np.float64``/``np.int64``/
+"""NumPy scalars at the call boundary, in LLVM IR: an ``np.float64``/``np.int64``/
 ``np.bool_`` object → the float64/int64/bool it holds, for the parameters that
 analysis/numpy_scalars.py found safe (elsewhere the entry forwards it to the slow path,
-which refuses it with a TypeError).
+which refuses it with a TypeError); and ember's :class:`NpScalar` values (``np.float32``,
+``np.int8`` ...) unboxed from and boxed as NumPy's own scalar objects.
 
 NumPy's scalar objects are ``{PyObject_HEAD; value}``: the value is at byte 16 (double,
 long long, or an npy_bool byte). The type is recognised without NumPy's C API, by its
@@ -17,8 +18,12 @@ from collections.abc import Callable
 from llvmlite import ir
 
 from ember.native.boundary.capi import CApi
-from ember.native.boundary.llvm import F64, I8, I32, I64, PTR
-from ember.native.types import Bool, Float64, Int64, Type
+from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, storage_type
+from ember.native.boundary.numpy import API_DESCR_FROM_TYPE, api_table, numpy_api
+from ember.native.buffers import numpy_type_number
+from ember.native.types import Bool, Float64, Int64, NpScalar, Type
+
+API_SCALAR = 60  # PyArray_Scalar(void *data, PyArray_Descr *descr, PyObject *base)
 
 OFF_TYPE = 8  # PyObject.ob_type
 OFF_VALUE = 16  # the scalar's value, after the object header
@@ -91,3 +96,60 @@ def _type_check(b: ir.IRBuilder, capi: CApi, typ: ir.Value, name: str, yes: ir.B
     b.position_at_end(found)
     b.store(typ, cache)
     b.branch(yes)
+
+
+# --------------------------------------------- NpScalar: NumPy's own fixed-width scalars
+
+
+def unbox_numpy(b: ir.IRBuilder, capi: CApi, obj: ir.Value, t: NpScalar,
+                mismatch: ir.Block) -> ir.Value:
+    """The storage value of ``obj`` when it is exactly NumPy's scalar type of
+    ``t.dtype`` (``numpy.float32`` ...), else a branch to ``mismatch``."""
+    ok = b.function.append_basic_block("unbox.np.ok")
+    name = "numpy.bool" if t.dtype.kind == "b" else f"numpy.{t.dtype}"
+    _type_check(b, capi, _load(b, obj, OFF_TYPE, PTR), name, ok, mismatch)
+    b.position_at_end(ok)
+    return _load(b, obj, OFF_VALUE, storage_type(t.dtype))
+
+
+def box_numpy(b: ir.IRBuilder, capi: CApi, value: ir.Value, t: NpScalar) -> ir.Value:
+    """A new ``numpy.<dtype>`` object holding ``value`` (``PyArray_Scalar`` of the
+    dtype's descriptor), NULL with an exception set if NumPy fails to import or
+    allocate."""
+    module = b.module
+    null = ir.Constant(PTR, None)
+    fn = b.function
+    load, done = fn.append_basic_block("box.np.api"), fn.append_basic_block("box.np.done")
+    make = fn.append_basic_block("box.np.make")
+    cached = b.load(api_table(module), typ=PTR)
+    start = b.block
+    b.cbranch(b.icmp_unsigned("==", cached, null), load, make)
+    b.position_at_end(load)
+    loaded = b.call(numpy_api(module), [])
+    b.cbranch(b.icmp_unsigned("==", loaded, null), done, make)
+    b.position_at_end(make)
+    api = b.phi(PTR)
+    api.add_incoming(cached, start)
+    api.add_incoming(loaded, load)
+    descr_fn = _slot(b, api, API_DESCR_FROM_TYPE, ir.FunctionType(PTR, [I32]))
+    descr = b.call(descr_fn, [ir.Constant(I32, numpy_type_number(t.dtype))])
+    slot = entry_alloca(b, value.type)
+    b.store(value, slot)
+    scalar_fn = _slot(b, api, API_SCALAR, ir.FunctionType(PTR, [PTR, PTR, PTR]))
+    # The descriptor of a builtin type is immortal-in-practice (NumPy's static table):
+    # PyArray_Scalar does not steal it, and DescrFromType handed us a reference.
+    obj = b.call(scalar_fn, [slot, descr, null])
+    b.call(capi.fn("Py_DecRef"), [descr])
+    made = b.block
+    b.branch(done)
+    b.position_at_end(done)
+    out = b.phi(PTR)
+    out.add_incoming(null, load)
+    out.add_incoming(obj, made)
+    return out
+
+
+def _slot(b: ir.IRBuilder, api: ir.Value, slot: int, fnty: ir.FunctionType) -> ir.Value:
+    """NumPy's C API table entry ``slot``, as a callable pointer of type ``fnty``."""
+    p = b.gep(api, [ir.Constant(I64, slot)], inbounds=True, source_etype=PTR)
+    return b.load(p, typ=fnty.as_pointer())

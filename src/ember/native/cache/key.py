@@ -7,7 +7,7 @@ never imports llvmlite or a compiler stage::
     >>> entry_name("/app/k.py", "k", "dot", "(int64, int64)", "")  # the hash and tag vary by ember and Python  # doctest: +SKIP
     'k.dot.05c643decca6c9f6.ember-cpython-311'
     >>> sorted(environment_key())
-    ['compiler', 'ember', 'ext_suffix', 'hexversion', 'implementation', 'llvmlite', 'machine']
+    ['compiler', 'ember', 'ext_suffix', 'hexversion', 'implementation', 'llvmlite', 'machine', 'numpy']
 
 Parts and where they live:
 
@@ -202,6 +202,37 @@ def llvmlite_fingerprint() -> str:
     )
 
 
+@_memo
+def numpy_fingerprint() -> str:
+    """A stat fingerprint of the installed NumPy (its version file, extension module and
+    FFT ufunc module) and of the BLAS/LAPACK compiled code calls (every file of the bundled ``numpy.libs``
+    / ``.dylibs``, or the ``EMBER_BLAS`` library), found without importing NumPy;
+    ``"none"`` without NumPy."""
+    chosen = os.environ.get("EMBER_BLAS", "")
+    try:
+        spec = _find_spec("numpy")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    root = list(spec.submodule_search_locations)[0]
+    paths = [os.path.join(root, "version.py"), os.path.join(root, "_core", "__init__.py")]
+    try:  # the FFT ufuncs compiled np.fft calls into (boundary/pocketfft.py)
+        paths += sorted(os.path.join(root, "fft", name) for name in os.listdir(os.path.join(root, "fft"))
+                        if name.startswith("_pocketfft_umath"))
+    except OSError:
+        pass
+    for folder in (root + ".libs", os.path.join(os.path.dirname(root), "numpy.libs"),
+                   os.path.join(root, ".dylibs")):
+        try:
+            paths += sorted(os.path.join(folder, name) for name in os.listdir(folder))
+        except OSError:
+            continue
+    if chosen:
+        paths.append(chosen)
+    return _short(chosen + "\n" + _stat_fingerprint(paths, os.path.dirname(root)))
+
+
 def _find_spec(name: str) -> Any:
     """``importlib.util.find_spec(name)`` for a top-level ``name``: its module's spec
     when imported, else the first spec a finder of ``sys.meta_path`` gives, as the
@@ -235,6 +266,7 @@ def environment_key() -> dict[str, str]:
         "ext_suffix": extension_suffixes()[0],
         "machine": machine_fingerprint(),
         "llvmlite": llvmlite_fingerprint(),
+        "numpy": numpy_fingerprint(),
     }
 
 

@@ -208,6 +208,8 @@ def load_element(ctx: Context, ptr: ir.Value, dtype: DType) -> ir.Value:
     raw = b.load(ptr, typ=storage_type(dtype), align=1)
     if dtype.kind == "f":
         return raw if dtype.itemsize == 8 else b.fpext(raw, F64)
+    if dtype.kind == "c":  # complex64 widens exactly, part by part
+        return raw if dtype.itemsize == 16 else _complex_parts(b, raw, F64)
     if dtype.kind == "b":
         return b.icmp_unsigned("!=", raw, ir.Constant(I8, 0))
     if dtype.itemsize == 8:
@@ -228,6 +230,8 @@ def convert_for_store(ctx: Context, value: ir.Value, dtype: DType) -> ir.Value:
     b = ctx.builder
     if dtype.kind == "f":
         return value if dtype.itemsize == 8 else b.fptrunc(value, F32)
+    if dtype.kind == "c":  # complex64 rounds each part once, as NumPy's cast
+        return value if dtype.itemsize == 16 else _complex_parts(b, value, F32)
     if dtype.kind == "b":
         return b.zext(value, I8)
     bits = dtype.itemsize * 8
@@ -246,6 +250,14 @@ def convert_for_store(ctx: Context, value: ir.Value, dtype: DType) -> ir.Value:
     with unlikely(ctx, bad):
         raise_store_overflow(ctx, value, dtype)
     return value if bits == 64 else b.trunc(value, ir.IntType(bits))
+
+
+def _complex_parts(b: ir.IRBuilder, z: ir.Value, part: ir.Type) -> ir.Value:
+    """A complex value with both parts converted to ``part`` (float ↔ double)."""
+    conv = b.fpext if part == F64 else b.fptrunc
+    out = ir.Constant(ir.LiteralStructType([part, part]), ir.Undefined)
+    out = b.insert_value(out, conv(b.extract_value(z, 0), part), 0)
+    return b.insert_value(out, conv(b.extract_value(z, 1), part), 1)
 
 
 def raise_store_overflow(ctx: Context, value: ir.Value, dtype: DType) -> None:

@@ -31,6 +31,7 @@ from ember.native.boundary.numpy import (
     numpy_api,
 )
 from ember.native.buffers import numpy_type_number
+from ember.native.codegen import complex_reductions
 from ember.native.codegen.array_access import (
     Context,
     contiguous_strides,
@@ -308,6 +309,8 @@ def _int_length_function(module: ir.Module) -> ir.Function:
 def reduce(ctx: Context, op: str, value: ir.Value, t: Array) -> ir.Value:
     """``a.sum()`` / ``a.min()`` / ``a.max()`` with NumPy's answers (see
     :mod:`ember.native.codegen.reductions`), in the compute type."""
+    if t.dtype.kind == "c":  # sum, prod, mean: codegen/complex_reductions.py
+        return complex_reductions.reduce(ctx, op, value, t)
     if op != "sum":
         return min_max(ctx, op, value, t)
     if t.dtype.kind != "f":

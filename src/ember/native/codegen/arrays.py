@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 import llvmlite.ir as ir
 
+from ember.native.boundary import lists as list_refs
 from ember.native.boundary.capi import py_decref, py_incref
-from ember.native.boundary.llvm import I1, I64, VOID, value_type
+from ember.native.boundary.llvm import I1, I64, VOID, storage_type, value_type
 from ember.native.codegen import array_ops as new
 from ember.native.codegen.array_access import (
     convert_for_store,
@@ -41,10 +42,12 @@ from ember.native.codegen.array_access import (
     size_of,
     store_element,
 )
+from ember.native.codegen.casts import cast_element
 from ember.native.ir import arrays as A
 from ember.native.ir import nodes as T
+from ember.native.ir.lists import ListGet
 from ember.native.ir.nodes import nodes
-from ember.native.types import Array, Tuple, Type
+from ember.native.types import FLOAT64, Array, DType, List, NpScalar, Tuple, Type
 
 if TYPE_CHECKING:  # annotations only: function.py imports this module
     from ember.native.codegen.function import FunctionLowerer
@@ -105,13 +108,16 @@ class ArrayState:
 
 
 def holds_arrays(t: Type) -> bool:
-    """Whether values of type ``t`` hold array references (an array, or a tuple with one)."""
-    if isinstance(t, Array):
+    """Whether values of type ``t`` hold references (an array, a list, or a tuple with
+    one): lists are counted by the same rule (their own count: boundary/lists.py)."""
+    if isinstance(t, Array | List):
         return True
     return isinstance(t, Tuple) and any(holds_arrays(i) for i in t.items)
 
 
 def _each_owner(b: ir.IRBuilder, value: ir.Value, t: Type) -> Iterator[ir.Value]:
+    if isinstance(t, List):
+        return  # not a PyObject: incref_all/decref_all count lists themselves
     if isinstance(t, Array):
         yield owner_of(b, value)
         return
@@ -122,17 +128,33 @@ def _each_owner(b: ir.IRBuilder, value: ir.Value, t: Type) -> Iterator[ir.Value]
 
 
 def incref_all(b: ir.IRBuilder, value: ir.Value, t: Type) -> None:
+    if isinstance(t, List):
+        list_refs.incref(b, value)
+        return
+    if isinstance(t, Tuple) and any(isinstance(i, List) for i in t.items):
+        for i, item in enumerate(t.items):
+            if holds_arrays(item):
+                incref_all(b, b.extract_value(value, i), item)
+        return
     for owner in list(_each_owner(b, value, t)):
         py_incref(b, owner)
 
 
 def decref_all(b: ir.IRBuilder, value: ir.Value, t: Type) -> None:
+    if isinstance(t, List):
+        list_refs.decref(b, value, t)
+        return
+    if isinstance(t, Tuple) and any(isinstance(i, List) for i in t.items):
+        for i, item in enumerate(t.items):
+            if holds_arrays(item):
+                decref_all(b, b.extract_value(value, i), item)
+        return
     for owner in list(_each_owner(b, value, t)):
         py_decref(b, owner)
 
 
 def _is_borrowed(e: Expr) -> bool:
-    if isinstance(e, T.Name):
+    if isinstance(e, T.Name | ListGet):  # an item of a list of lists: its list's
         return True
     if isinstance(e, T.TupleGet):
         return _is_borrowed(e.value)
@@ -294,7 +316,10 @@ def index(gen: FunctionLowerer, e: A.Index) -> ir.Value:
     indices = [gen.expr(i) for i in e.indices]
     with operand(ctx, e.array) as v:
         ptr = element_pointer(ctx, v, e.array.type, indices)
-        result = load_element(ctx, ptr, e.array.type.dtype)
+        if isinstance(e.type, NpScalar):  # the element as NumPy's scalar: as stored
+            result = gen.b.load(ptr, typ=storage_type(e.array.type.dtype), align=1)
+        else:
+            result = load_element(ctx, ptr, e.array.type.dtype)
     return result
 
 
@@ -327,9 +352,12 @@ def new_array(gen: FunctionLowerer, e: A.ArrayNew) -> ir.Value:
         # NumPy's np.full is empty(shape) then copyto(fill): a bad shape raises
         # before the fill value is converted (and may raise OverflowError).
         ctx.pending.append(owner_of(b, value))
-        if e.stored is not None:  # the fill's conversion to the element (typed IR)
-            fill = _with_element(ctx, fill, e.stored)
-        stored = convert_for_store(ctx, fill, e.type.dtype)
+        if e.fill.type == FLOAT64 and e.type.dtype.kind in "iu":  # copyto's unsafe cast
+            stored = cast_element(b, fill, DType("float64"), e.type.dtype)
+        else:
+            if e.stored is not None:  # the fill's conversion to the element (typed IR)
+                fill = _with_element(ctx, fill, e.stored)
+            stored = convert_for_store(ctx, fill, e.type.dtype)
         ctx.pending.pop()
         new.fill(ctx, value, e.type, stored)
     return value

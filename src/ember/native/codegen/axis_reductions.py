@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 import llvmlite.ir as ir
 
-from ember.native.boundary.capi import extern_function, py_decref
-from ember.native.boundary.llvm import F64, I1, I8, I64, storage_type
+from ember.native.boundary.capi import cstring, extern_function, extern_global, py_decref
+from ember.native.boundary.llvm import F64, I1, I8, I32, I64, PTR, storage_type
 from ember.native.codegen.array_access import (
     Context,
     counted_loop,
@@ -46,8 +46,10 @@ from ember.native.codegen.array_access import (
 )
 from ember.native.codegen.array_ops import new_array
 from ember.native.codegen.arrays import operand
+from ember.native.codegen.casts import cast_element
 from ember.native.codegen.reductions import BUFFER, pairwise_function
-from ember.native.ir.reductions import AxisAccumulate, AxisReduce
+from ember.native.codegen.row_reductions import row_function
+from ember.native.ir.reductions import AxisAccumulate, AxisReduce, AxisStat
 from ember.native.messages import OVERFLOW
 from ember.native.types import Array, DType
 
@@ -78,8 +80,8 @@ def convert(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Value:
         if src.kind == "f":
             return b.fpext(x, to) if to == F64 else b.fptrunc(x, to)
         return b.sitofp(x, to) if src.kind == "i" else b.uitofp(x, to)
-    if src.kind == "f":
-        return b.fptosi(x, to) if dst.kind == "i" else b.fptoui(x, to)
+    if src.kind == "f":  # NumPy's C cast on x86-64 (casts.py), never fptosi/fptoui poison
+        return cast_element(b, x, src, dst)
     if to.width == x.type.width:
         return x
     if to.width < x.type.width:
@@ -88,11 +90,12 @@ def convert(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Value:
 
 
 def load_converted(b: ir.IRBuilder, ptr: ir.Value, src: DType, dst: DType,
-                   nan_zero: bool = False) -> ir.Value:
-    """The element at ``ptr`` converted to ``dst`` (NaN read as 0 for nansum)."""
+                   nan_zero: bool = False, nan_one: bool = False) -> ir.Value:
+    """The element at ``ptr`` converted to ``dst`` (NaN read as 0 for nansum, as 1 for
+    nanprod)."""
     x = b.load(ptr, typ=storage_type(src), align=1)
-    if nan_zero and src.kind == "f":
-        x = b.select(b.fcmp_unordered("uno", x, x), ir.Constant(x.type, 0.0), x)
+    if (nan_zero or nan_one) and src.kind == "f":
+        x = b.select(b.fcmp_unordered("uno", x, x), ir.Constant(x.type, float(nan_one)), x)
     return convert(b, x, src, dst)
 
 
@@ -108,7 +111,7 @@ def combine(b: ir.IRBuilder, op: str, acc: ir.Value, x: ir.Value, dtype: DType) 
     f = dtype.kind == "f"
     if op in ("sum", "mean", "cumsum", "nansum"):
         return b.fadd(acc, x) if f else b.add(acc, x)
-    if op in ("prod", "cumprod"):
+    if op in ("prod", "cumprod", "nanprod"):
         return b.fmul(acc, x) if f else b.mul(acc, x)
     if op in ("all", "any"):
         bit = b.zext(truthy(b, x, dtype), I8)
@@ -128,7 +131,7 @@ def combine(b: ir.IRBuilder, op: str, acc: ir.Value, x: ir.Value, dtype: DType) 
 
 def identity(op: str, dtype: DType) -> ir.Constant:
     ty = storage_type(dtype)
-    one = op in ("prod", "all")
+    one = op in ("prod", "all", "nanprod")
     if dtype.kind == "f":
         return ir.Constant(ty, 1.0 if one else 0.0)
     return ir.Constant(ty, 1 if one else 0)
@@ -149,6 +152,15 @@ class Axes:
         self.ins = [stride_of(b, value, k) for k in range(t.ndim)]
         self.outs = list(out_strides)
         self.red = [ir.Constant(I1, int(k in reduced)) for k in range(t.ndim)]
+
+    @classmethod
+    def of(cls, b: ir.IRBuilder, dims: list[ir.Value], ins: list[ir.Value],
+           outs: list[ir.Value], red: list[ir.Value]) -> Axes:
+        """Axes from their facts (an array's own, or a temporary's laid out in another
+        reduction's order)."""
+        self = cls.__new__(cls)
+        self.b, self.dims, self.ins, self.outs, self.red = b, list(dims), list(ins), list(outs), list(red)
+        return self
 
     def sort_and_coalesce(self) -> None:
         b = self.b
@@ -205,12 +217,32 @@ def elementwise(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, op: str
     """``out[o] = out[o] op x`` over every element in the iteration order; the innermost
     axis as a loop that vectorises when both operands are contiguous along it."""
     b = ctx.builder
-    sty, aty = storage_type(src), storage_type(acc)
+    aty = storage_type(acc)
+
+    def load(b: ir.IRBuilder, ptr: ir.Value) -> ir.Value:
+        return load_converted(b, ptr, src, acc, op == "nansum", op == "nanprod")
 
     def step(po: ir.Value, pi: ir.Value) -> None:
-        x = load_converted(b, pi, src, acc, op == "nansum")
-        b.store(combine(b, op, b.load(po, typ=aty, align=1), x, acc), po, align=1)
+        b.store(combine(b, op, b.load(po, typ=aty, align=1), load(b, pi), acc), po, align=1)
 
+    inner_n, s_in = axes.dims[-1], axes.ins[-1]
+    with b.if_else(axes.red[-1]) as (inner_reduced, inner_kept):
+        with inner_reduced:  # one output element per row: its accumulator in a register
+            row = row_function(b.module, op, src, acc, combine, load)
+            with walk(b, axes.dims[:-1], [axes.ins[:-1], axes.outs[:-1]],
+                      [data, out]) as (pi, po):
+                b.store(b.call(row, [pi, inner_n, s_in, b.load(po, typ=aty, align=1)]),
+                        po, align=1)
+        with inner_kept:
+            _rows_kept(ctx, axes, data, out, op, src, acc, step)
+
+
+def _rows_kept(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, op: str,
+               src: DType, acc: DType, step: Callable[[ir.Value, ir.Value], None]) -> None:
+    """The inner axis kept: ``out[j] op= x[i, j]`` a row at a time, vectorised when both
+    are contiguous along it."""
+    b = ctx.builder
+    sty, aty = storage_type(src), storage_type(acc)
     inner_n, s_in, s_out = axes.dims[-1], axes.ins[-1], axes.outs[-1]
     unit = b.and_(b.icmp_signed("==", s_in, _k(src.itemsize)),
                   b.icmp_signed("==", s_out, _k(acc.itemsize)))
@@ -304,14 +336,24 @@ def _buffered(ctx: Context, core: list[ir.Value], strides: list[ir.Value], pi: i
 # --------------------------------------------------------------- the nodes
 
 
-def _reduced_size(b: ir.IRBuilder, value: ir.Value, axes: tuple[int, ...]) -> ir.Value:
+def warn(ctx: Context, text: str) -> None:
+    """``warnings.warn(text, RuntimeWarning)`` from compiled code (it may raise)."""
+    b = ctx.builder
+    fn = extern_function(b.module, "PyErr_WarnEx", I32, [PTR, PTR, I64])
+    category = b.load(extern_global(b.module, "PyExc_RuntimeWarning"), typ=PTR)
+    rc = b.call(fn, [category, cstring(b.module, text), _k(1)])
+    with unlikely(ctx, b.icmp_signed("<", rc, ir.Constant(I32, 0))):
+        ctx.fail()
+
+
+def reduced_size(b: ir.IRBuilder, value: ir.Value, axes: tuple[int, ...]) -> ir.Value:
     n: ir.Value = _k(1)
     for k in axes:
         n = b.mul(n, dim_of(b, value, k))
     return n
 
 
-def _output(ctx: Context, e: AxisReduce, value: ir.Value, t: Array
+def output(ctx: Context, e: AxisReduce | AxisStat, value: ir.Value, t: Array
             ) -> tuple[ir.Value | None, ir.Value, list[ir.Value]]:
     """(the result array or None for a scalar, the data pointer, the output byte stride
     of each *input* axis: 0 along reduced ones)."""
@@ -333,17 +375,22 @@ def _output(ctx: Context, e: AxisReduce, value: ir.Value, t: Array
 
 def _initialize(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.Value,
                 out_strides: list[ir.Value]) -> None:
-    """Every output element: the identity, or (min/max) the first element along the
-    reduced axes."""
+    initialize(ctx, e.op, e.axes, e.dtype, value, t, out, out_strides)
+
+
+def initialize(ctx: Context, op: str, axes: tuple[int, ...], dtype: DType, value: ir.Value,
+               t: Array, out: ir.Value, out_strides: list[ir.Value]) -> None:
+    """Every output element of ``op`` over ``axes``: the identity, or (min/max) the
+    first element along the reduced axes."""
     b = ctx.builder
-    dims = [_k(1) if k in e.axes else dim_of(b, value, k) for k in range(t.ndim)]
+    dims = [_k(1) if k in axes else dim_of(b, value, k) for k in range(t.ndim)]
     ins = [stride_of(b, value, k) for k in range(t.ndim)]
     with walk(b, dims, [ins, out_strides], [data_of(b, value), out]) as (pi, po):
-        if e.op in ("min", "max", "nanmin", "nanmax"):
+        if op in ("min", "max", "nanmin", "nanmax"):
             first = b.load(pi, typ=storage_type(t.dtype), align=1)
-            b.store(convert(b, first, t.dtype, e.dtype), po, align=1)
+            b.store(convert(b, first, t.dtype, dtype), po, align=1)
         else:
-            b.store(identity(e.op, e.dtype), po, align=1)
+            b.store(identity(op, dtype), po, align=1)
 
 
 def reduce_axes(gen: FunctionLowerer, e: AxisReduce) -> ir.Value:
@@ -353,7 +400,7 @@ def reduce_axes(gen: FunctionLowerer, e: AxisReduce) -> ir.Value:
     t = e.array.type
     assert isinstance(t, Array)
     with operand(ctx, e.array) as value:
-        count = _reduced_size(b, value, e.axes)
+        count = reduced_size(b, value, e.axes)
         if e.op in ("min", "max", "nanmin", "nanmax", "argmin", "argmax"):
             with unlikely(ctx, b.icmp_signed("==", count, _k(0))):
                 if not e.op.startswith("arg"):
@@ -366,7 +413,10 @@ def reduce_axes(gen: FunctionLowerer, e: AxisReduce) -> ir.Value:
                                   "sequence")
         if e.op in ("argmin", "argmax"):
             return _arg_reduce(ctx, e, value, t)
-        result, out, out_strides = _output(ctx, e, value, t)
+        if e.op == "mean":
+            with unlikely(ctx, b.icmp_signed("==", count, _k(0))):
+                warn(ctx, "Mean of empty slice")
+        result, out, out_strides = output(ctx, e, value, t)
         if result is not None:
             ctx.pending.append(owner_of(b, result))
         _initialize(ctx, e, value, t, out, out_strides)
@@ -379,7 +429,7 @@ def reduce_axes(gen: FunctionLowerer, e: AxisReduce) -> ir.Value:
         if result is not None:
             ctx.pending.pop()
             return result
-        return _scalar(ctx, out, e.dtype)
+        return scalar(ctx, out, e.dtype)
 
 
 def _main_pass(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.Value,
@@ -387,20 +437,28 @@ def _main_pass(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.V
     b = ctx.builder
     axes = Axes(b, value, t, e.axes, out_strides)
     axes.sort_and_coalesce()
-    op = "sum" if e.op == "mean" else e.op
-    if op not in ("sum", "nansum") or e.dtype.kind != "f":
-        elementwise(ctx, axes, data_of(b, value), out, op, t.dtype, e.dtype)
+    main_pass(ctx, axes, data_of(b, value), out, "sum" if e.op == "mean" else e.op,
+              t.dtype, e.dtype)
+
+
+def main_pass(ctx: Context, axes: Axes, data: ir.Value, out: ir.Value, op: str, src: DType,
+              acc: DType) -> None:
+    """``out[o] op= x`` over every element of ``axes`` (sorted and coalesced) from
+    ``data``: NumPy's pairwise sums for a float sum whose inner axis is reduced, else
+    element by element in the iteration order."""
+    b = ctx.builder
+    if op not in ("sum", "nansum") or acc.kind != "f":
+        elementwise(ctx, axes, data, out, op, src, acc)
         return
 
     def new_buffer(n: ir.Value) -> ir.Value:
-        return new_array(ctx, Array(e.dtype, 1, "C"), [n], zero=False)
+        return new_array(ctx, Array(acc, 1, "C"), [n], zero=False)
 
     with b.if_else(axes.red[-1]) as (inner_reduced, inner_kept):
         with inner_reduced:
-            pairwise_core(ctx, axes, data_of(b, value), out, t.dtype, e.dtype, new_buffer,
-                          op == "nansum")
+            pairwise_core(ctx, axes, data, out, src, acc, new_buffer, op == "nansum")
         with inner_kept:
-            elementwise(ctx, axes, data_of(b, value), out, op, t.dtype, e.dtype)
+            elementwise(ctx, axes, data, out, op, src, acc)
 
 
 def _divide(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.Value,
@@ -417,7 +475,7 @@ def _divide(ctx: Context, e: AxisReduce, value: ir.Value, t: Array, out: ir.Valu
         b.store(q if aty == F64 else b.fptrunc(q, aty), po, align=1)
 
 
-def _scalar(ctx: Context, slot: ir.Value, dtype: DType) -> ir.Value:
+def scalar(ctx: Context, slot: ir.Value, dtype: DType) -> ir.Value:
     """The reduced value in ember's scalar type (a uint64 of 2**63 or more raises
     OverflowError, as loading such an element does)."""
     b = ctx.builder

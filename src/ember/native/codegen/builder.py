@@ -10,9 +10,10 @@ from llvmlite import ir
 
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I32, I64, PTR, value_type
+from ember.native.codegen.traceback import add_entry as add_traceback_entry
 from ember.native.messages import OVERFLOW
 from ember.native.options import Options
-from ember.native.types import Bool, Float64, Int64, NoneType, Tuple, Type
+from ember.native.types import Bool, Complex128, Float64, Int64, NoneType, NpScalar, Tuple, Type
 
 # The one weighting of every failure branch (raise, overflow, out of bounds, a failed
 # call): taken about once in a million, so LLVM lays it out of the hot path.
@@ -47,8 +48,22 @@ class Gen:
         self.entry = fn.append_basic_block("entry")
         self._ab = ir.IRBuilder(self.entry)
         self.b = ir.IRBuilder(fn.append_basic_block("start"))
-        self._err_blocks: dict[tuple[str, str], ir.Block] = {}
-        self._fail: ir.Block | None = None
+        self._err_blocks: dict[tuple[object, ...], ir.Block] = {}
+        self._fail_blocks: dict[tuple[object, ...], ir.Block] = {}
+        # Exceptions (codegen/exceptions.py): the innermost ``try``'s landing block (an
+        # exception raised here goes there instead of returning -1), the source line
+        # being lowered (each exit records it: the traceback entry names it), the
+        # (function name, file) of that entry (None: a helper, no entry of its own), the
+        # regions whose cleanup a break/continue/return runs, and the caught exceptions.
+        self.landing: ir.Block | None = None
+        self.line = 0
+        self.traceback: tuple[str, str] | None = None
+        self.regions: list[object] = []
+        self.caught: list[ir.Value] = []
+        self._err_line: ir.Value | None = None
+        # landing → (exception name, message) → a block entering the handler that
+        # catches it, without making the exception (codegen/exceptions.py), or None.
+        self.direct: dict[ir.Block, Callable[[str, str], ir.Block | None]] = {}
         self.fmflags: tuple[str, ...] = ("fast",) if options.fastmath else ()
         # The sticky overflow flag (see the module docstring): always made, since a
         # check point may be lowered before the overflow that reaches it through a loop;
@@ -75,10 +90,14 @@ class Gen:
 
     def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
         """An alloca in the entry block (so mem2reg promotes it, even in loops)."""
+        # At the block's real end: a boundary helper may have put an alloca at its start
+        # (boundary/llvm.entry_alloca), which leaves this builder's place stale.
+        self._ab.position_at_end(self.entry)
         return self._ab.alloca(ty, name=name)
 
     def finish(self) -> None:
         """Close the alloca block: jump to the code."""
+        self._ab.position_at_end(self.entry)
         self._ab.branch(self.fn.blocks[1])
 
     def const(self, t: Type, value: object) -> ir.Constant:
@@ -106,10 +125,10 @@ class Gen:
         return pending
 
     def fail_block(self) -> ir.Block:
-        """Return -1: an exception is already set (by a callee or helper). A pending
+        """Leave with the exception already set (by a callee or helper). A pending
         overflow replaces it with OverflowError: the wrapped value caused it."""
         if self.accumulators:
-            key = ("propagate", *self.accumulators)
+            key = ("propagate", self.landing, self.line, *self.accumulators)
             blk = self._acc_blocks.get(key)
             if blk is None:
                 blk = self._acc_blocks[key] = self.block("propagate.acc")
@@ -119,9 +138,19 @@ class Gen:
                 b.branch(self.fail_block())
                 self.accumulators = saved
             return blk
-        if self._fail is None:
-            self._fail = self.block("propagate")
-            b = ir.IRBuilder(self._fail)
+        key = (self.landing, self.line)
+        blk = self._fail_blocks.get(key)
+        if blk is None and self.landing is None and self.traceback is not None:
+            # Leaving the function: one call does the overflow test and the traceback
+            # entry (a block per line, so it is kept small: LLVM's time grows with it).
+            blk = self._fail_blocks[key] = self.block("propagate")
+            b = ir.IRBuilder(blk)
+            pending = b.load(self._overflow, typ=I1)
+            add_traceback_entry(b, *self.traceback, ir.Constant(I32, self.line), pending)
+            self.ret_status(b, ir.Constant(I32, -1))
+        if blk is None:
+            blk = self._fail_blocks[key] = self.block("propagate")
+            b = ir.IRBuilder(blk)
             replace, done = self.block("propagate.overflow"), self.block("propagate.ret")
             b.cbranch(b.load(self._overflow, typ=I1), replace, done)
             b.position_at_end(replace)
@@ -129,14 +158,40 @@ class Gen:
             self.capi.set_error(b, "OverflowError", OVERFLOW)
             b.branch(done)
             b.position_at_end(done)
-            self.ret_status(b, ir.Constant(I32, -1))
-        return self._fail
+            self.exit_raised(b)
+        return blk
+
+    def exit_raised(self, b: ir.IRBuilder, line: ir.Value | None = None) -> None:
+        """At ``b``, an exception set: go to the innermost ``try``'s landing, or add this
+        function's traceback entry (at ``line``, default the current line) and return
+        -1. The line travels to the landing in a slot, for when it leaves after all."""
+        where = ir.Constant(I32, self.line) if line is None else line
+        if self.landing is not None:
+            b.store(where, self.raised_line_slot())
+            b.branch(self.landing)
+            return
+        if self.traceback is not None:
+            add_traceback_entry(b, *self.traceback, where)
+        self.ret_status(b, ir.Constant(I32, -1))
+
+    def clear_overflow(self, b: ir.IRBuilder) -> None:
+        """Forget a pending overflow (at a landing: it became the exception caught)."""
+        b.store(ir.Constant(I1, 0), self._overflow)
+
+    def raised_line_slot(self) -> ir.Value:
+        if self._err_line is None:
+            self._err_line = self.alloca(I32, name="err.line")
+        return self._err_line
+
+    def raised_line(self, b: ir.IRBuilder) -> ir.Value:
+        """The line an exception that reached a landing was raised at."""
+        return b.load(self.raised_line_slot(), typ=I32)
 
     def error_block(self, exc: str, message: str) -> ir.Block:
         """Raise ``exc(message)``, or OverflowError when an overflow is pending."""
-        key = (exc, message)
+        key = (exc, message, self.landing, self.line)
         if self.accumulators and exc != "OverflowError":
-            acc_key = (exc, message, *self.accumulators)
+            acc_key = (exc, message, self.landing, self.line, *self.accumulators)
             blk = self._acc_blocks.get(acc_key)
             if blk is None:
                 blk = self._acc_blocks[acc_key] = self.block(f"raise.{exc}")
@@ -150,11 +205,28 @@ class Gen:
             b = ir.IRBuilder(blk)
             self.capi.set_error(b, exc, message)
             if exc == "OverflowError":
-                self.ret_status(b, ir.Constant(I32, -1))
+                self.exit_raised(b)
             else:
                 b.branch(self.fail_block())
             self._err_blocks[key] = blk
+            blk = self._direct(exc, message, blk)
+            self._err_blocks[key] = blk
         return blk
+
+    def _direct(self, exc: str, message: str, raising: ir.Block) -> ir.Block:
+        """``raising``, or, when the innermost ``try`` has a handler that catches
+        ``exc`` and never looks at it, a block going straight into that handler (a
+        pending overflow still raises first: it came first)."""
+        resolve = self.direct.get(self.landing) if self.landing is not None else None
+        stub = resolve(exc, message) if resolve is not None else None
+        if stub is None:
+            return raising
+        if exc == "OverflowError":
+            return stub
+        test = self.block(f"catch.{exc}")
+        b = ir.IRBuilder(test)
+        b.cbranch(b.load(self._overflow, typ=I1), raising, stub)
+        return test
 
     def cold_branch(self, bad: ir.Value, target: ir.Block) -> None:
         """:func:`cold_branch` at this function's builder (no predicate applied)."""
@@ -258,6 +330,15 @@ class Gen:
             return ir.Constant(I1, 0)
         if isinstance(t, Tuple):
             return ir.Constant(I1, int(len(t.items) > 0))
+        if isinstance(t, NpScalar):  # a storage value: != 0 (NaN is true)
+            zero = ir.Constant(v.type, 0.0 if t.dtype.kind == "f" else 0)
+            if t.dtype.kind == "f":
+                return self.b.fcmp_unordered("!=", v, zero)
+            return self.b.icmp_unsigned("!=", v, zero)
+        if isinstance(t, Complex128):  # z.real != 0 or z.imag != 0 (NaN is true)
+            zero = self.f64(0.0)
+            return self.b.or_(self.b.fcmp_unordered("!=", self.b.extract_value(v, 0), zero),
+                              self.b.fcmp_unordered("!=", self.b.extract_value(v, 1), zero))
         raise NotImplementedError(f"truth of {t}")
 
     def check_null(self, obj: ir.Value) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from llvmlite import ir
 
 from ember.native.boundary import abi
+from ember.native.boundary import complex as complex_abi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, PTR, value_type
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.operators import compare
@@ -33,7 +34,19 @@ from ember.native.messages import (
     MSG_RANGE,
     OVERFLOW,
 )
-from ember.native.types import FLOAT64, INT64, INT64_MIN, Bool, Float64, Int64, Str, Tuple, Type
+from ember.native.types import (
+    FLOAT64,
+    INT64,
+    INT64_MIN,
+    Bool,
+    Complex128,
+    Float64,
+    Int64,
+    List,
+    Str,
+    Tuple,
+    Type,
+)
 
 if TYPE_CHECKING:  # annotations only: function.py imports this module
     from ember.native.codegen.function import FunctionLowerer
@@ -235,6 +248,8 @@ def unbox_result(g: Gen, obj: ir.Value, rt: Type) -> ir.Value:
     b, capi = g.b, g.capi
     if isinstance(rt, Float64):
         v = b.call(capi.fn("PyFloat_AsDouble"), [obj])
+    elif isinstance(rt, Complex128):  # cmath's results are exact complex objects
+        v = complex_abi.fields(b, obj)
     elif isinstance(rt, Int64):
         flag = g.alloca(I32)
         b.store(ir.Constant(I32, 0), flag)
@@ -254,6 +269,10 @@ def _arg_value(g: FunctionLowerer, a: T.Expr) -> ir.Value | None:
     if isinstance(a.type, Str):
         assert isinstance(a, T.Const) and isinstance(a.value, str)
         return None
+    if isinstance(a.type, List):  # a reference of its own: boxing hands it over
+        from ember.native.codegen.arrays import own  # arrays' reference rule (no cycle)
+
+        return own(g, a)
     return g.expr(a)
 
 

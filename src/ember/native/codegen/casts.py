@@ -20,6 +20,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from ember.native.boundary.llvm import F32, F64, I8, I32, I64, storage_type
+from ember.native.codegen import ufunc_complex
 from ember.native.types import DType
 
 
@@ -57,6 +58,8 @@ def cast_element(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Val
     """The storage value ``x`` of ``src`` → the storage value of ``dst``, NumPy's cast."""
     if src == dst:
         return x
+    if "c" in (src.kind, dst.kind):
+        return ufunc_complex.cast(b, x, src, dst, cast_element)  # codegen/ufunc_complex.py
     out = storage_type(dst)
     if dst.kind == "b":
         zero = ir.Constant(x.type, 0.0 if src.kind == "f" else 0)

@@ -258,7 +258,7 @@ def tri(gen: FunctionLowerer, e: N.ArrayTri) -> ir.Value:
     with operand(gen.arrays, e.array) as src:
         shape = [dim_of(b, src, 0), dim_of(b, src, 1)]
         dst = new.new_array(gen.arrays, e.type, shape, zero=False)
-        zero = ir.Constant(storage_type(st.dtype), 0.0 if st.dtype.kind == "f" else 0)
+        zero = ir.Constant(storage_type(st.dtype), None)  # zeroinitializer, complex too
         with nested_loops(b, shape) as (i, j):
             offset = b.sub(j, i)
             keep = b.icmp_signed(">=" if e.kind == "triu" else "<=", offset, k)

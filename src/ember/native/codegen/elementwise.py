@@ -36,7 +36,7 @@ from ember.native.boundary.capi import (
 )
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, PTR, storage_type
 from ember.native.codegen import array_ops as new
-from ember.native.codegen import ufunc_arith, ufunc_math
+from ember.native.codegen import ufunc_arith, ufunc_complex, ufunc_math
 from ember.native.codegen.array_access import (
     contiguous_strides,
     convert_for_store,
@@ -51,7 +51,7 @@ from ember.native.codegen.array_access import (
 from ember.native.codegen.arrays import operand
 from ember.native.ir import elementwise as W
 from ember.native.messages import LOAD_OVERFLOW_MESSAGE
-from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+from ember.native.types import BOOL, COMPLEX128, FLOAT64, INT64, Array, DType, Type
 
 if TYPE_CHECKING:  # annotations only: function.py imports this module
     from ember.native.codegen.arrays import ArrayState
@@ -103,6 +103,8 @@ def _emit(loop: _Loop, e: W.ElemExpr, leaf: Callable[[int], ir.Value]) -> ir.Val
         return ufunc_arith.cast(b, _emit(loop, e.value, leaf), e.value.type, e.type)
     args = [_emit(loop, a, leaf) for a in e.args]
     dtypes = [a.type for a in e.args]
+    if ufunc_complex.handles(e.name, (*dtypes, e.type)):  # complex loops, np.conj
+        return ufunc_complex.lower(b, e.name, args, dtypes, e.type)
     if e.name in ufunc_arith.RULES:
         return ufunc_arith.lower(loop, e.name, args, dtypes, e.type)
     return ufunc_math.lower(b, e.name, args, (*dtypes, e.type))
@@ -117,6 +119,8 @@ def _scalar(ctx: ArrayState, value: ir.Value, t: Type, want: DType) -> ir.Value:
         return ufunc_arith.cast(b, b.zext(value, I8), DType("bool"), want)
     if t == FLOAT64:
         return ufunc_arith.cast(b, value, DType("float64"), want)
+    if t == COMPLEX128:
+        return ufunc_arith.cast(b, value, DType("complex128"), want)
     if want.kind in "iu":
         return convert_for_store(ctx, value, want)
     return ufunc_arith.cast(b, value, DType("int64"), want)
@@ -129,6 +133,8 @@ def _to_ember(ctx: ArrayState, v: ir.Value, dtype: DType) -> ir.Value:
         return b.icmp_unsigned("!=", v, ir.Constant(I8, 0))
     if dtype.kind == "f":
         return v if dtype.itemsize == 8 else b.fpext(v, F64)
+    if dtype.kind == "c":
+        return ufunc_arith.cast(b, v, dtype, DType("complex128"))
     if dtype.itemsize == 8:
         if dtype.kind == "u":
             with unlikely(ctx, b.icmp_signed("<", v, ir.Constant(I64, 0))):
@@ -214,15 +220,46 @@ def _broadcast_quiet(b: ir.IRBuilder, shapes: Sequence[list[ir.Value]]) -> list[
 
 
 def _shape_of(ctx: ArrayState, e: W.ElemExpr, shapes: dict[int, list[ir.Value]],
-              root_out: Sequence[ir.Value] | None = None) -> list[ir.Value]:
+              root_out: Sequence[ir.Value] | None = None,
+              scalars: _Scalars | None = None) -> list[ir.Value]:
     """The broadcast shape of ``e``, checking each ufunc's operands as NumPy does when
-    it evaluates them (the innermost first); ``root_out`` is the in-place output."""
+    it evaluates them (the innermost first); ``root_out`` is the in-place output. A
+    scalar operand is converted (``scalars``) where its ufunc is reached, so errors come
+    in NumPy's order: ``(a + b) * 300`` on int8 arrays that do not broadcast is the
+    ValueError of ``a + b``, not the OverflowError of 300."""
     if isinstance(e, W.Operand):
+        if scalars is not None and e.index in scalars.raw:
+            scalars[e.index]  # noqa: B018 - converts (and range-checks) it here
         return shapes[e.index]
     if isinstance(e, W.ElementCast):
-        return _shape_of(ctx, e.value, shapes, root_out)
-    args = [_shape_of(ctx, a, shapes) for a in e.args]
+        return _shape_of(ctx, e.value, shapes, root_out, scalars)
+    args = [_shape_of(ctx, a, shapes, None, scalars) for a in e.args]
     return _broadcast(ctx, args, root_out)
+
+
+class _Scalars(dict):
+    """The scalar operands as loop-dtype values, each converted at its first use
+    (:func:`_shape_of` orders them among the broadcast checks)."""
+
+    def __init__(self, ctx: ArrayState, raw: dict[int, ir.Value], types: dict[int, Type],
+                 leaves: dict[int, W.Operand]) -> None:
+        super().__init__()
+        self.ctx, self.raw, self.types, self.leaves = ctx, raw, types, leaves
+
+    def __missing__(self, k: int) -> ir.Value:
+        value = self[k] = _scalar(self.ctx, self.raw[k], self.types[k], self.leaves[k].type)
+        return value
+
+    def __iter__(self):  # noqa: ANN204 - every scalar operand, converted or not
+        return iter(self.raw)
+
+    def __contains__(self, k: object) -> bool:
+        return k in self.raw
+
+    def convert_all(self) -> None:
+        """Convert those not converted yet (before a loop reads them)."""
+        for k in self.raw:
+            self[k]  # noqa: B018 - __missing__ converts
 
 
 # ------------------------------------------------------------------- loops
@@ -367,9 +404,7 @@ def _operands(gen: FunctionLowerer, e: W.ArrayEval) -> Iterator[tuple[
                 arrays[k] = (stack.enter_context(operand(ctx, o)), o.type)
             else:
                 raw[k] = gen.expr(o)
-        scalars = {k: _scalar(ctx, v, e.operands[k].type, leaves[k].type)
-                   for k, v in raw.items()}
-        yield arrays, scalars
+        yield arrays, _Scalars(ctx, raw, {k: e.operands[k].type for k in raw}, leaves)
 
 
 def array_eval(gen: FunctionLowerer, e: W.ArrayEval) -> ir.Value:
@@ -379,6 +414,7 @@ def array_eval(gen: FunctionLowerer, e: W.ArrayEval) -> ir.Value:
     loop = _Loop(ctx)
     with _operands(gen, e) as (arrays, scalars):
         if not isinstance(e.type, Array):
+            scalars.convert_all()  # in order, before the "loop"
             loop.begin()
             value = _emit(loop, e.body, lambda k: scalars[k])
             _raise_flags(loop)
@@ -387,7 +423,8 @@ def array_eval(gen: FunctionLowerer, e: W.ArrayEval) -> ir.Value:
                   for k, (v, t) in arrays.items()}
         for k in scalars:
             shapes[k] = []
-        shape = _shape_of(ctx, e.body, shapes)
+        shape = _shape_of(ctx, e.body, shapes, scalars=scalars)
+        scalars.convert_all()
         ctx.check_overflow()  # a check point before an allocation
         out = new.new_array(ctx, e.type, shape, zero=False)
         ctx.pending.append(owner_of(b, out))  # released if the loop's flags raise
@@ -415,7 +452,8 @@ def array_store(gen: FunctionLowerer, s: W.ArrayStore) -> None:
             shapes[k] = []
         body = e.body
         root = body.value if isinstance(body, W.ElementCast) else body
-        inputs = _shape_of(ctx, root, shapes, root_out=target_shape)
+        inputs = _shape_of(ctx, root, shapes, root_out=target_shape, scalars=scalars)
+        scalars.convert_all()
         _check_output(ctx, inputs, target_shape)
         depth = len(ctx.pending)
         arrays = _copy_overlapping(ctx, arrays, target, t)

@@ -98,37 +98,51 @@ from ember.native.analysis.unbound import maybe_unbound
 from ember.native.boundary import abi
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
+from ember.native.codegen import array_funcs as lower_array_funcs
 from ember.native.codegen import arrays as lower_arrays
 from ember.native.codegen import axis_reductions as lower_reductions
 from ember.native.codegen import builtins as lower_math
 from ember.native.codegen import calls as lower_calls
+from ember.native.codegen import complex as lower_complex
 from ember.native.codegen import creation as lower_creation
 from ember.native.codegen import elementwise as lower_elementwise
+from ember.native.codegen import exceptions as lower_exc
 from ember.native.codegen import fancy as lower_fancy
 from ember.native.codegen import fancy_funcs as lower_fancy_funcs
+from ember.native.codegen import fft as lower_fft
+from ember.native.codegen import lapack_decomp as lower_lapack
+from ember.native.codegen import lists as lower_lists
 from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import matmul_stacked as lower_matmul
+from ember.native.codegen import np_scalars as lower_np
 from ember.native.codegen import operators as lower_ops
 from ember.native.codegen import slice_assign as lower_slice_assign
+from ember.native.codegen import stats as lower_stats
 from ember.native.codegen import views as lower_views
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
 from ember.native.codegen.calls import root_wrapper, value_function, value_wrapper
 from ember.native.codegen.debuginfo import DebugLines
+from ember.native.ir import array_funcs as AF
 from ember.native.ir import arrays as A
 from ember.native.ir import creation as N
 from ember.native.ir import elementwise as W
+from ember.native.ir import exceptions as X
 from ember.native.ir import fancy as F
+from ember.native.ir import fft as FT
 from ember.native.ir import linalg as LA
+from ember.native.ir import lists as L
 from ember.native.ir import nodes as T
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 from ember.native.options import Options
 from ember.native.types import (
     Bool,
+    Complex128,
     Float64,
     Int64,
     NoneType,
+    NpScalar,
     Tuple,
     Type,
 )
@@ -235,6 +249,7 @@ class FunctionLowerer(Gen):
         self.members = members
         # What the array lowering tracks in this function (temporaries, owned locals).
         self.arrays = ArrayState(self)
+        self.traceback = (func.name, func.span.path)  # its entry in a traceback
 
     def lower(self) -> None:
         f = self.func
@@ -283,11 +298,12 @@ class FunctionLowerer(Gen):
             self.stmt(s)
 
     def stmt(self, s: T.Stmt | A.SetItem | A.AugSetItem) -> None:
-        if self.debug is not None:
-            self.b.debug_metadata = self.debug[0].location(self.debug[1], s.span)
         rule = STATEMENTS.get(type(s))
         if rule is None:  # not a typed-IR node (the IR is closed: test_dispatch)
             raise NotImplementedError(type(s).__name__)
+        self.line = s.span.line  # the traceback line of what raises here
+        if self.debug is not None:
+            self.b.debug_metadata = self.debug[0].location(self.debug[1], s.span)
         rule(self, s)
 
     def assign_stmt(self, s: T.Assign) -> None:
@@ -310,13 +326,16 @@ class FunctionLowerer(Gen):
             v = self.expr(s.value)
         if not isinstance(s.value.type, NoneType):
             self.b.store(v, self.out)
-        self.ret_ok()
+        if lower_exc.unwind(self, loop=False):  # finally blocks, handlers: exceptions.py
+            self.ret_ok()
 
     def break_stmt(self, s: T.Break) -> None:
-        self.b.branch(self.loops[-1][0])
+        if lower_exc.unwind(self, loop=True):
+            self.b.branch(self.loops[-1][0])
 
     def continue_stmt(self, s: T.Continue) -> None:
-        self.b.branch(self.loops[-1][1])
+        if lower_exc.unwind(self, loop=True):
+            self.b.branch(self.loops[-1][1])
 
     def pass_stmt(self, s: T.Pass) -> None:
         pass
@@ -366,6 +385,8 @@ class FunctionLowerer(Gen):
             return self.i64(int(e.value))  # type: ignore[arg-type]
         if isinstance(t, Float64):
             return self.f64(float(e.value))  # type: ignore[arg-type]
+        if isinstance(t, Complex128):
+            return lower_complex.constant(complex(e.value))  # type: ignore[arg-type]
         if isinstance(t, Tuple) and isinstance(e.value, tuple):
             items = [
                 self.e_Const(T.Const(v, it, e.span))
@@ -392,7 +413,11 @@ class FunctionLowerer(Gen):
         """bool → int64 → float64 widening (item-wise for tuples); exact as Python's."""
         if src == dst:
             return v
+        if isinstance(src, NpScalar) or isinstance(dst, NpScalar):  # NumPy's casts
+            return lower_np.convert(self, v, src, dst)
         b = self.b
+        if isinstance(dst, Complex128):
+            return lower_complex.convert(self, v, src)  # complex(x): (float(x), 0.0)
         if isinstance(src, Bool) and isinstance(dst, Int64):
             return b.zext(v, I64)
         if isinstance(src, Bool) and isinstance(dst, Float64):
@@ -417,6 +442,8 @@ class FunctionLowerer(Gen):
         return self.truth(self.expr(e.value), e.value.type)
 
     def e_BinOp(self, e: T.BinOp) -> ir.Value:
+        if isinstance(e.type, NpScalar):  # NumPy's scalar arithmetic
+            return lower_np.binop(self, e)
         form = loop_facts.affine_form(e)
         if form is not None:
             x, k, c0 = form
@@ -425,9 +452,15 @@ class FunctionLowerer(Gen):
                 parity = self.parity[1]
             return lower_ops.affine(self, self.expr(x), k, c0, parity)
         a, c = self.expr(e.left), self.expr(e.right)
+        if isinstance(e.left.type, Complex128):
+            return lower_complex.binop(self, e.op, a, c)  # CPython's complex arithmetic
         return lower_ops.binop(self, e.op, a, c, e.left.type, e.type)
 
     def e_UnaryOp(self, e: T.UnaryOp) -> ir.Value:
+        if isinstance(e.type, NpScalar):
+            return lower_np.unaryop(self, e)
+        if isinstance(e.value.type, Complex128) and e.op != "not":
+            return lower_complex.unaryop(self, e.op, self.expr(e.value))
         return lower_ops.unaryop(self, e.op, self.expr(e.value), e.value.type, e.type)
 
     def e_Compare(self, e: T.Compare) -> ir.Value:
@@ -438,7 +471,8 @@ class FunctionLowerer(Gen):
         for i, op in enumerate(e.ops):
             right_e = e.operands[i + 1]
             right = self.expr(right_e)
-            r = lower_ops.compare(self, op, left, lt, right, right_e.type)
+            cmp = lower_complex.compare if Complex128() in (lt, right_e.type) else lower_ops.compare
+            r = cmp(self, op, left, lt, right, right_e.type)
             if i == len(e.ops) - 1:
                 incoming.append((r, self.b.block))
                 self.b.branch(end)
@@ -499,6 +533,8 @@ class FunctionLowerer(Gen):
         return phi
 
     def e_Call(self, e: T.Call) -> ir.Value:
+        if e.func.startswith(("complex", "cmath.")):
+            return lower_complex.call(self, e)  # complex(), z.real, abs(z), cmath.*
         return lower_math.call(self, e)
 
     def e_CallJit(self, e: T.CallJit) -> ir.Value:
@@ -533,6 +569,11 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     V.SliceAssign: lower_slice_assign.slice_assign,
     F.FancySet: lower_fancy.fancy_set,
     W.ArrayStore: lower_elementwise.array_store,
+    L.ListSet: lower_lists.list_set,
+    L.ListDel: lower_lists.list_del,
+    X.Raise: lower_exc.raise_stmt,
+    X.Try: lower_exc.try_stmt,
+    X.Assert: lower_exc.assert_stmt,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
@@ -559,9 +600,11 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     A.ArrayReduce: lower_arrays.reduce,
     V.ArrayView: lower_views.view,
     V.ArrayPermute: lower_views.permute,
+    V.ArrayPart: lower_views.part,
     V.ArrayReshape: lower_views.reshape,
     R.AxisReduce: lower_reductions.reduce_axes,
     R.AxisAccumulate: lower_reductions.accumulate,
+    R.AxisStat: lower_stats.lower_stat,
     F.FancyGet: lower_fancy.fancy_get,
     F.FancyCall: lower_fancy_funcs.fancy_call,
     W.ArrayEval: lower_elementwise.array_eval,
@@ -576,4 +619,13 @@ EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {
     N.ArrayJoin: lower_creation.join,
     N.ArrayStrides: lower_creation.strides,
     LA.MatMul: lower_matmul.product,
+    LA.LinAlg: lower_lapack.linalg,
+    FT.FFT: lower_fft.fft,
+    L.ListNew: lower_lists.list_new,
+    L.ListRepeat: lower_lists.list_repeat,
+    L.ListGet: lower_lists.list_get,
+    L.ListLen: lower_lists.list_len,
+    L.ListCall: lower_lists.list_call,
+    L.ListBuild: lower_lists.list_build,
+    AF.Fail: lower_array_funcs.fail,
 }

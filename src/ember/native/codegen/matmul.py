@@ -4,6 +4,8 @@ Every product is one ``C(m×n) = A(m×k) · B(k×n)``: a vector operand is a 1×
 a k×1 column (its unused stride set to the itemsize, so it passes BLAS's layout rules),
 ``inner`` reads B transposed, ``outer`` is k = 1. Then, at run time::
 
+    m·n·k > SMALL, a float result, one row or one column (matrix @ vector)
+        → cblas_?gemv with NumPy's arguments (codegen/matvec.py): NumPy's bits
     m·n·k > SMALL, a float result
         → NumPy's own BLAS (boundary/blas.py): cblas_?gemm, transposes and leading
           dimensions taken from the strides (C, F, row/column slices: no copy); an
@@ -26,10 +28,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import llvmlite.ir as ir
 
-from ember.native.boundary.blas import find_blas
+from ember.native.boundary.blas import Blas, find_blas
 from ember.native.boundary.capi import extern_function, format_error_helper
-from ember.native.boundary.llvm import F32, F64, I8, I32, I64, PTR, VOID, storage_type
+from ember.native.boundary.llvm import C128, F32, F64, I32, I64, PTR, VOID, storage_type
 from ember.native.codegen import array_ops as new
+from ember.native.codegen import matmul_complex as cplx
+from ember.native.codegen import matvec
 from ember.native.codegen.array_access import counted_loop, data_of, dim_of, stride_of
 from ember.native.codegen.arrays import operand
 from ember.native.ir import linalg as L
@@ -127,7 +131,7 @@ def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
         m, n = left.rows, right.cols
         if scalar:
             slot = ctx.alloca(storage_type(dtype), name="dot")
-            b.store(ir.Constant(storage_type(dtype), 0), slot)
+            b.store(ir.Constant(storage_type(dtype), None), slot)  # zero (both parts if complex)
             out = Mat(slot, m, n, item, item)
             result: ir.Value = slot
         else:
@@ -135,9 +139,15 @@ def matmul(gen: FunctionLowerer, e: L.MatMul) -> ir.Value:
                     ([n] if rt.ndim == 2 or e.func == "outer" else [])
             result = new.new_array(ctx, Array(dtype, len(shape), "C"), shape, zero=True)
             out = Mat(data_of(b, result), m, n, b.mul(n, item), item)
-        compute(b, left, right, out, (lt.dtype, rt.dtype, dtype), vector=scalar)
+        compute(b, left, right, out, (lt.dtype, rt.dtype, dtype), vector=scalar,
+                conj=e.func == "vdot" and lt.dtype.kind == "c")
     if scalar:
         raw = b.load(result, typ=storage_type(dtype))
+        if dtype.kind == "c":  # a complex128 scalar (complex64's parts widened, exactly)
+            if dtype.itemsize == 16:
+                return raw
+            parts = [b.fpext(b.extract_value(raw, i), F64) for i in (0, 1)]
+            return b.insert_value(b.insert_value(ir.Constant(C128, None), parts[0], 0), parts[1], 1)
         if dtype.kind == "f":
             return raw if dtype.itemsize == 8 else b.fpext(raw, F64)
         return raw if dtype.itemsize == 8 else (b.sext(raw, I64) if dtype.kind == "i" else b.zext(raw, I64))
@@ -151,41 +161,61 @@ def result_dtype(e: L.MatMul) -> DType:
 
 
 def compute(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType],
-            vector: bool = False) -> None:
-    """``out += left · right`` (``out`` is zeroed): BLAS for large float products whose
-    layouts it takes, the kernel for everything else; ``vector``: a 1×k · k×1 product
-    (cblas_?dot, as NumPy's dot of two vectors)."""
+            vector: bool = False, conj: bool = False) -> None:
+    """``out += left · right`` (``out`` is zeroed): BLAS for large float or complex
+    products whose layouts it takes, the kernel for everything else; ``vector``: a
+    1×k · k×1 product (cblas_?dot, cblas_?dotu_sub, as NumPy's dot of two vectors;
+    ``conj``: vdot's conjugated left operand, cblas_?dotc_sub)."""
     ld, rd, dtype = dtypes
     blas = find_blas()
-    if blas is None or dtype.kind != "f" or (vector and not ld == rd == dtype):
-        _kernel(b, left, right, out, dtypes)
+    if blas is None or dtype.kind not in "fc" or (vector and not ld == rd == dtype):
+        _kernel(b, left, right, out, dtypes, conj)
         return
+    prefix = cplx.blas_prefix(dtype)
     if vector:
-        _dot(b, blas.symbol("ddot" if dtype.itemsize == 8 else "sdot"), blas.int_bits,
-             left, right, out, dtypes)
+        routine = f"{prefix}dot" if dtype.kind == "f" else f"{prefix}dot{'c' if conj else 'u'}_sub"
+        _dot(b, blas.symbol(routine), blas.int_bits, left, right, out, dtypes, conj)
         return
     m, n, k = left.rows, right.cols, left.cols
     item = ir.Constant(I64, dtype.itemsize)
     work = b.mul(b.mul(m, n), k)
     with b.if_else(b.icmp_signed(">", work, ir.Constant(I64, SMALL))) as (then, otherwise):
         with then:
-            a_ptr, trans_a, lda = _blas_operand(b, left, ld, dtype)
-            b_ptr, trans_b, ldb = _blas_operand(b, right, rd, dtype)
-            null = ir.Constant(PTR, None)
-            packed = b.and_(b.icmp_unsigned("!=", a_ptr, null), b.icmp_unsigned("!=", b_ptr, null))
-            with b.if_else(packed) as (fits, no_memory):
-                with fits:
-                    _gemm(b, blas.symbol("dgemm" if dtype.itemsize == 8 else "sgemm"), blas.int_bits,
-                          (m, n, k), (a_ptr, lda, trans_a), (b_ptr, ldb, trans_b),
-                          (out.data, b.sdiv(out.srow, item)), dtype)
-                with no_memory:  # a copy could not be allocated: the kernel needs none
-                    _kernel(b, left, right, out, dtypes)
-            free = extern_function(b.module, "free", VOID, [PTR])
-            for ptr, x in ((a_ptr, left), (b_ptr, right)):
-                with b.if_then(b.icmp_unsigned("!=", ptr, x.data)):
-                    b.call(free, [ptr])
+            if ld == rd == dtype:  # one row or one column: NumPy's gemv (codegen/matvec.py)
+                fits, operands = matvec.choose(b, left, right, out, item)
+                with b.if_else(fits) as (level2, level3):
+                    with level2:
+                        matvec.gemv(b, blas.symbol(f"{prefix}gemv"), blas.int_bits, operands,
+                                    out.data, dtype)
+                    with level3:
+                        _gemm_path(b, blas, left, right, out, dtypes)
+            else:
+                _gemm_path(b, blas, left, right, out, dtypes)
         with otherwise:
             _kernel(b, left, right, out, dtypes)
+
+
+def _gemm_path(b: ir.IRBuilder, blas: Blas, left: Mat, right: Mat, out: Mat,
+               dtypes: tuple[DType, DType, DType]) -> None:
+    """gemm on the operands, or on packed copies of those BLAS refuses."""
+    ld, rd, dtype = dtypes
+    m, n, k = left.rows, right.cols, left.cols
+    item = ir.Constant(I64, dtype.itemsize)
+    a_ptr, trans_a, lda = _blas_operand(b, left, ld, dtype)
+    b_ptr, trans_b, ldb = _blas_operand(b, right, rd, dtype)
+    null = ir.Constant(PTR, None)
+    packed = b.and_(b.icmp_unsigned("!=", a_ptr, null), b.icmp_unsigned("!=", b_ptr, null))
+    with b.if_else(packed) as (fits, no_memory):
+        with fits:
+            _gemm(b, blas.symbol(f"{cplx.blas_prefix(dtype)}gemm"), blas.int_bits,
+                  (m, n, k), (a_ptr, lda, trans_a), (b_ptr, ldb, trans_b),
+                  (out.data, b.sdiv(out.srow, item)), dtype)
+        with no_memory:  # a copy could not be allocated: the kernel needs none
+            _kernel(b, left, right, out, dtypes)
+    free = extern_function(b.module, "free", VOID, [PTR])
+    for ptr, x in ((a_ptr, left), (b_ptr, right)):
+        with b.if_then(b.icmp_unsigned("!=", ptr, x.data)):
+            b.call(free, [ptr])
 
 
 def _blas_operand(b: ir.IRBuilder, x: Mat, src: DType, dtype: DType) -> tuple[ir.Value, ir.Value, ir.Value]:
@@ -204,7 +234,7 @@ def _blas_operand(b: ir.IRBuilder, x: Mat, src: DType, dtype: DType) -> tuple[ir
         with b.if_then(b.icmp_unsigned("!=", buf, ir.Constant(PTR, None))):
             dense = Mat(buf, x.rows, x.cols, b.mul(x.cols, item), item)
             with counted_loop(b, x.rows, name="pack_i") as i, counted_loop(b, x.cols, name="pack_j") as j:
-                b.store(_load_as(b, _at(b, x, i, j), src, dtype), _at(b, dense, i, j), align=1)
+                b.store(load_as(b, _at(b, x, i, j), src, dtype), _at(b, dense, i, j), align=1)
         copied = b.block
     data = b.phi(PTR)
     data.add_incoming(x.data, before)
@@ -219,7 +249,7 @@ def _blas_operand(b: ir.IRBuilder, x: Mat, src: DType, dtype: DType) -> tuple[ir
 
 
 def _dot(b: ir.IRBuilder, symbol: str, bits: int, left: Mat, right: Mat, out: Mat,
-         dtypes: tuple[DType, DType, DType]) -> None:
+         dtypes: tuple[DType, DType, DType], conj: bool = False) -> None:
     """``out[0] = cblas_?dot(k, x, incx, y, incy)`` for k > DOT_SMALL and positive strides
     (a reduction LLVM cannot vectorise without reassociating: BLAS can)."""
     dtype = dtypes[2]
@@ -236,16 +266,18 @@ def _dot(b: ir.IRBuilder, symbol: str, bits: int, left: Mat, right: Mat, out: Ma
                   b.and_(unit(left.scol), unit(right.srow)))
     with b.if_else(cond) as (then, otherwise):
         with then:
-            fn = extern_function(b.module, symbol, ft, [it, PTR, it, PTR, it])
-
             def size(v: ir.Value) -> ir.Value:
                 return v if bits == 64 else b.trunc(v, it)
 
-            r = b.call(fn, [size(k), left.data, size(b.sdiv(left.scol, item)),
-                            right.data, size(b.sdiv(right.srow, item))])
-            b.store(r, out.data)
+            args = [size(k), left.data, size(b.sdiv(left.scol, item)),
+                    right.data, size(b.sdiv(right.srow, item))]
+            if dtype.kind == "c":  # the result through a pointer (zdotu_sub / zdotc_sub)
+                cplx.dot(b, symbol, bits, args, out.data)
+            else:
+                fn = extern_function(b.module, symbol, ft, [it, PTR, it, PTR, it])
+                b.store(b.call(fn, args), out.data)
         with otherwise:
-            _kernel(b, left, right, out, dtypes)
+            _kernel(b, left, right, out, dtypes, conj)
 
 
 def _blas_layout(b: ir.IRBuilder, x: Mat, item: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
@@ -272,19 +304,25 @@ def _gemm(b: ir.IRBuilder, symbol: str, bits: int, mnk: tuple[ir.Value, ...],
     """``cblas_?gemm(RowMajor, ta, tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc)``."""
     it = ir.IntType(bits)
     ft = F64 if dtype.itemsize == 8 else F32
-    fn = extern_function(b.module, symbol, VOID,
-                         [I32, I32, I32, it, it, it, ft, PTR, it, PTR, it, ft, PTR, it])
 
     def size(v: ir.Value) -> ir.Value:
         return v if bits == 64 else b.trunc(v, it)
 
     m, n, k = (size(v) for v in mnk)
+    if dtype.kind == "c":  # alpha and beta by address
+        cplx.gemm(b, symbol, bits, [ir.Constant(I32, _ROW_MAJOR), a[2], c[2], m, n, k, a[0],
+                                    size(a[1]), c[0], size(c[1]), out[0], size(out[1])], dtype)
+        return
+    fn = extern_function(b.module, symbol, VOID,
+                         [I32, I32, I32, it, it, it, ft, PTR, it, PTR, it, ft, PTR, it])
     b.call(fn, [ir.Constant(I32, _ROW_MAJOR), a[2], c[2], m, n, k, ir.Constant(ft, 1.0),
                 a[0], size(a[1]), c[0], size(c[1]), ir.Constant(ft, 0.0), out[0], size(out[1])])
 
 
-def _load_as(b: ir.IRBuilder, ptr: ir.Value, src: DType, dst: DType) -> ir.Value:
+def load_as(b: ir.IRBuilder, ptr: ir.Value, src: DType, dst: DType) -> ir.Value:
     """One element of dtype ``src`` converted (exactly: dst is the result dtype) to ``dst``."""
+    if "c" in (src.kind, dst.kind):
+        return cplx.load_as(b, ptr, src, dst)
     raw = b.load(ptr, typ=storage_type(src), align=1)
     want = storage_type(dst)
     if src == dst:
@@ -296,28 +334,21 @@ def _load_as(b: ir.IRBuilder, ptr: ir.Value, src: DType, dst: DType) -> ir.Value
     return b.sext(raw, want) if src.kind == "i" else b.zext(raw, want)
 
 
-def _at(b: ir.IRBuilder, x: Mat, i: ir.Value, j: ir.Value) -> ir.Value:
-    off = b.add(b.mul(i, x.srow), b.mul(j, x.scol))
-    return b.gep(x.data, [off], source_etype=I8)
+# One copy of the strided-address and blocking helpers, shared with the complex kernel.
+_at, _block, _count = cplx.at, cplx.block, cplx.count
 
 
-def _block(b: ir.IRBuilder, index: ir.Value, size: int, total: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """(start, length) of block ``index`` of ``size`` items out of ``total``."""
-    start = b.mul(index, ir.Constant(I64, size))
-    rest = b.sub(total, start)
-    return start, b.select(b.icmp_signed("<", rest, ir.Constant(I64, size)), rest, ir.Constant(I64, size))
-
-
-def _count(b: ir.IRBuilder, total: ir.Value, size: int) -> ir.Value:
-    return b.sdiv(b.add(total, ir.Constant(I64, size - 1)), ir.Constant(I64, size))
-
-
-def _kernel(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType]) -> None:
+def _kernel(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DType, DType, DType],
+            conj: bool = False) -> None:
     """The compiled product, correct for every layout and dtype: over blocks of JB
     columns and KB rows of B (one block stays in L2 while every row of A passes),
     ``for i, for p in block: a = A[i, p]; for j in block: C[i, j] += a * B[p, j]``.
-    Each C[i, j] is summed over p in order, as a plain triple loop would."""
+    Each C[i, j] is summed over p in order, as a plain triple loop would. Complex
+    results: codegen/matmul_complex.py's kernel (``conj``: vdot's conjugated A)."""
     ld, rd, dtype = dtypes
+    if dtype.kind == "c":
+        cplx.kernel(b, left, right, out, dtypes, conj)
+        return
     m, n, k = left.rows, right.cols, left.cols
     floating = dtype.kind == "f"
     with counted_loop(b, _count(b, n, JB), name="jblock") as jblk, \
@@ -326,10 +357,10 @@ def _kernel(b: ir.IRBuilder, left: Mat, right: Mat, out: Mat, dtypes: tuple[DTyp
         p0, depth = _block(b, pblk, KB, k)
         with counted_loop(b, m, name="mi") as i, counted_loop(b, depth, name="mp") as pr:
             p = b.add(p0, pr)
-            a = _load_as(b, _at(b, left, i, p), ld, dtype)
+            a = load_as(b, _at(b, left, i, p), ld, dtype)
             with counted_loop(b, width, name="mj") as jr:
                 j = b.add(j0, jr)
-                x = _load_as(b, _at(b, right, p, j), rd, dtype)
+                x = load_as(b, _at(b, right, p, j), rd, dtype)
                 slot = _at(b, out, i, j)
                 acc = b.load(slot, typ=storage_type(dtype), align=1)
                 term = b.fmul(a, x) if floating else b.mul(a, x)

@@ -16,6 +16,7 @@ from llvmlite import ir
 
 from ember.native.analysis.loops import parity_range
 from ember.native.boundary.llvm import F64, I1, I8, I64
+from ember.native.codegen import np_scalars
 from ember.native.codegen.builder import Gen, helper_function
 from ember.native.messages import (
     MSG_COMPLEX_POW,
@@ -30,7 +31,17 @@ from ember.native.messages import (
     MSG_POW_OVERFLOW,
     MSG_ZERO_NEG_POW,
 )
-from ember.native.types import INT64, INT64_MIN, Bool, Float64, Int64, NoneType, Tuple, Type
+from ember.native.types import (
+    INT64,
+    INT64_MIN,
+    Bool,
+    Float64,
+    Int64,
+    NoneType,
+    NpScalar,
+    Tuple,
+    Type,
+)
 
 
 def binop(g: Gen, op: str, a: ir.Value, c: ir.Value, t: Type, result: Type) -> ir.Value:
@@ -399,6 +410,8 @@ _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 def compare(g: Gen, op: str, a: ir.Value, at: Type, c: ir.Value, ct: Type) -> ir.Value:
     """``a op c`` as Python compares them (one link of a chained comparison)."""
+    if isinstance(at, NpScalar):  # both NumPy scalars: NumPy's comparison loop
+        return np_scalars.compare(g, op, a, at, c, ct)  # type: ignore[arg-type]
     b = g.b
     if op in ("is", "is not") or isinstance(at, NoneType) or isinstance(ct, NoneType):
         same = isinstance(at, NoneType) and isinstance(ct, NoneType)

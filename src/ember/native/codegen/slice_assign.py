@@ -19,6 +19,7 @@ import llvmlite.ir as ir
 from ember.native.boundary.capi import format_error_helper, py_decref
 from ember.native.boundary.llvm import F64, I1, I64, PTR, storage_type
 from ember.native.codegen import array_ops as new
+from ember.native.codegen import ufunc_complex
 from ember.native.codegen.array_access import (
     convert_for_store,
     data_of,
@@ -47,6 +48,8 @@ def cast_storage(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Val
     cast (the C conversion)."""
     if src == dst:
         return x
+    if "c" in (src.kind, dst.kind):
+        return ufunc_complex.cast(b, x, src, dst, cast_storage)  # codegen/ufunc_complex.py
     out = storage_type(dst)
     if dst.kind == "b":
         if src.kind == "f":

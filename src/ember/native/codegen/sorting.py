@@ -65,12 +65,25 @@ def sort_function(module: ir.Module, dtype: DType, by_key: bool) -> ir.Function:
     return fn
 
 
+def merge_sort(b: ir.IRBuilder, elem: ir.Type, less: Callable[[ir.Value, ir.Value], ir.Value],
+               a: ir.Value, tmp: ir.Value, n: ir.Value, item_size: int,
+               alloca_block: ir.Block) -> None:
+    """The stable merge sort of ``n`` items of LLVM type ``elem`` (``item_size`` bytes
+    each) at ``a`` through ``tmp``, ordered by ``less`` (an i1 of two items), emitted
+    at ``b``, its slots in ``alloca_block`` (the function's entry, for mem2reg): what
+    list.sort() runs (codegen/lists.py)."""
+    body = _Body(b, elem, less, item_size)
+    body.entry = alloca_block
+    body.build(a, tmp, n)
+
+
 class _Body:
     """The merge sort's IR, written with local slots (LLVM's mem2reg makes them SSA)."""
 
     def __init__(self, b: ir.IRBuilder, elem: ir.Type,
-                 less: Callable[[ir.Value, ir.Value], ir.Value]) -> None:
+                 less: Callable[[ir.Value, ir.Value], ir.Value], item_size: int = 0) -> None:
         self.b, self.elem, self.less = b, elem, less
+        self.item_size = item_size or _size(elem)
         self.entry = b.block
 
     def var(self, init: ir.Value | int, ty: ir.Type = I64) -> ir.Value:
@@ -121,7 +134,7 @@ class _Body:
             b.store(b.shl(w, ir.Constant(I64, 1)), width)
         final = self.get(src, PTR)
         with b.if_then(b.icmp_unsigned("!=", final, a)):
-            nbytes = b.mul(n, ir.Constant(I64, _size(self.elem)))
+            nbytes = b.mul(n, ir.Constant(I64, self.item_size))
             memcpy = extern_function(b.module, "llvm.memcpy.p0.p0.i64", VOID,
                                      [PTR, PTR, I64, I1])
             b.call(memcpy, [a, final, nbytes, ir.Constant(I1, 0)])

@@ -6,7 +6,8 @@ with NumPy's semantics per dtype, not Python's::
     floor_divide / remainder   int: x // 0 and x % 0 are 0 (NumPy warns "divide by
               zero encountered in floor_divide"), MIN // -1 wraps to MIN; float:
               npy_divmod (the divisor's sign, inf and nan cases)
-    power     int ** negative int: ValueError after the loop; float: libm pow
+    power     int ** negative int: ValueError after the loop; float: SVML's pow where
+              NumPy calls it (its AVX512_SKX loop), else libm pow; float_power: libm
     left_shift / right_shift   a shift by the width or more gives 0 (or -1)
 
 A kernel never branches out of the loop: a condition NumPy reports (an error, a
@@ -23,6 +24,7 @@ import llvmlite.ir as ir
 
 from ember.native.boundary.capi import extern_function
 from ember.native.boundary.llvm import F32, I1, I8, storage_type
+from ember.native.codegen import ufunc_complex, ufunc_math
 from ember.native.types import DType
 
 ERROR_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
@@ -159,10 +161,15 @@ def _fmod(k: Kernel, a: list[ir.Value], d: Sequence[DType], out: DType) -> ir.Va
     return b.select(special, zero, b.srem(x, b.select(special, one, y)))
 
 
-def _power(k: Kernel, a: list[ir.Value], d: Sequence[DType], out: DType) -> ir.Value:
+def _power(k: Kernel, a: list[ir.Value], d: Sequence[DType], out: DType,
+           libm_only: bool = False) -> ir.Value:
     b = k.b
     x, y = a
     if d[0].kind == "f":
+        if not libm_only and ufunc_math.numpy_uses_svml():
+            # loops_umath_fp: NumPy's AVX512_SKX power loop calls SVML's pow, as arctan2.
+            return ufunc_math.svml(b, "__svml_powf16" if x.type == F32 else "__svml_pow8_ha",
+                                   x, y)
         name = "powf" if x.type == F32 else "pow"
         fn = extern_function(b.module, name, x.type, [x.type, x.type])
         if "nobuiltin" not in fn.attributes:
@@ -171,6 +178,11 @@ def _power(k: Kernel, a: list[ir.Value], d: Sequence[DType], out: DType) -> ir.V
     if d[0].kind == "i":
         k.flag("error", ERROR_NEGATIVE_POWER, b.icmp_signed("<", y, _const(y, 0)))
     return b.call(int_power_function(b.module, x.type), [x, y])
+
+
+def _float_power(k: Kernel, a: list[ir.Value], d: Sequence[DType], out: DType) -> ir.Value:
+    """np.float_power: its loops are the generic ``npy_pow`` ones (libm), never SVML."""
+    return _power(k, a, d, out, libm_only=True)
 
 
 def int_power_function(module: ir.Module, ty: ir.IntType) -> ir.Function:
@@ -298,6 +310,8 @@ def int_compare(b: ir.IRBuilder, op: str, x: ir.Value, dx: DType, y: ir.Value, d
     xs, ys = dx.kind == "i", dy.kind == "i"
     x64 = b.sext(x, i64) if xs and x.type != i64 else b.zext(x, i64) if x.type != i64 else x
     y64 = b.sext(y, i64) if ys and y.type != i64 else b.zext(y, i64) if y.type != i64 else y
+    if not xs and not ys:  # both unsigned (or bool): zero-extended, compared unsigned
+        return b.icmp_unsigned(op, x64, y64)
     wide_u = (dx.kind == "u" and dx.itemsize == 8) or (dy.kind == "u" and dy.itemsize == 8)
     if not wide_u:  # both fit in int64 exactly
         return b.icmp_signed(op, x64, y64)
@@ -396,7 +410,7 @@ def clamp_int(b: ir.IRBuilder, v: ir.Value, src: DType, dst: DType) -> ir.Value:
 RULES: dict[str, Rule] = {
     "add": _add, "subtract": _subtract, "multiply": _multiply, "divide": _divide,
     "floor_divide": _floor_divide, "remainder": _remainder, "fmod": _fmod,
-    "power": _power, "float_power": _power, "negative": _negative, "positive": _positive,
+    "power": _power, "float_power": _float_power, "negative": _negative, "positive": _positive,
     "absolute": _absolute, "fabs": _absolute, "sign": _sign, "square": _square,
     "reciprocal": _reciprocal,
     "minimum": lambda k, a, d, o: _min_max(k, a, d, "min", "propagate"),
@@ -426,6 +440,8 @@ def cast(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Value:
     as C casts; to bool is the truth)."""
     if src == dst:
         return x
+    if "c" in (src.kind, dst.kind):
+        return ufunc_complex.cast(b, x, src, dst, cast)  # to, from or between complex
     ty = storage_type(dst)
     if dst.kind == "b":
         return _bool(b, truth(b, x, src))

@@ -30,7 +30,8 @@ sin/cos/exp/log, tanh) run from X86_V3 (AVX2+FMA3) up, and without them NumPy an
 call libm. The test file also runs itself with NumPy limited to X86_V3 and to X86_V2
 (NPY_DISABLE_CPU_FEATURES), where it is bit-exact too. One corner stays: NumPy's SVML
 loops fall back to libm for an operand whose stride exceeds 2**31/16 items (134 million:
-its SIMD gathers cannot reach that far); ember gives the usual answer there.
+its SIMD gathers cannot reach that far), and for an input with a negative stride; ember
+gives the usual (SVML) answer there.
 
 ``lower`` also lowers ``sign`` (NumPy's table lists it with the arithmetic ufuncs).
 float16 loops (NumPy picks them for bool/int8/uint8 inputs) are not supported: ember
@@ -138,15 +139,35 @@ def svml(b: ir.IRBuilder, sym: str, *args: ir.Value) -> ir.Value:
     argument is exactly what NumPy's loop stores for that element. Every lane holds
     the argument: a padding value can take SVML's slow special-case path (a zero lane
     makes log 20 times slower)."""
-    t = args[0].type
+    return b.call(_svml_lane(b.module, sym, args[0].type, len(args)), list(args))
+
+
+def _svml_lane(module: ir.Module, sym: str, t: ir.Type, arity: int) -> ir.Function:
+    """``t @ember_lane_<sym>(t x...)``: lane 0 of ``sym`` on splats of the arguments,
+    declared (vector-function-abi-variant) as the scalar form of ``sym`` itself, so
+    LLVM's loop vectoriser calls ``sym`` on whole vectors of consecutive elements, as
+    NumPy's loop does (the values are the same: SVML is element-wise)."""
+    name = f"ember_lane_{sym}"
+    existing = module.globals.get(name)
+    if isinstance(existing, ir.Function):
+        return existing
     n = 16 if _is_f32(t) else 8
     vt = ir.VectorType(t, n)
+    vector = _declare(module, sym, vt, [vt] * arity)
+    fn = ir.Function(module, ir.FunctionType(t, [t] * arity), name)
+    fn.linkage = "private"
+    for attr in ("noinline", "nounwind", "readnone"):
+        fn.attributes.add(attr)
+    params = "v" * arity
+    # llvmlite knows no string attributes: added to the set as LLVM's text spells them.
+    set.add(fn.attributes, f'"vector-function-abi-variant"="_ZGV_LLVM_N{n}{params}_{name}({sym})"')
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero = ir.Constant(I32, 0)
     splat = ir.Constant(ir.VectorType(I32, n), [0] * n)
     vecs = [b.shuffle_vector(b.insert_element(ir.Constant(vt, None), a, zero), ir.Constant(vt, None), splat)
-            for a in args]  # fmt: skip
-    fn = _declare(b.module, sym, vt, [vt] * len(args))
-    return b.extract_element(b.call(fn, vecs), zero)
+            for a in fn.args]  # fmt: skip
+    b.ret(b.extract_element(b.call(vector, vecs), zero))
+    return fn
 
 
 def _svml_symbol(name: str, t: ir.Type) -> str:

@@ -150,6 +150,18 @@ def permute(gen: FunctionLowerer, e: V.ArrayPermute) -> ir.Value:
     return make_value(b, e.type.ndim, data_of(b, src.value), src.owner, shape, strides)
 
 
+def part(gen: FunctionLowerer, e: V.ArrayPart) -> ir.Value:
+    """``a.real`` / ``a.imag``: the same strides, data moved to the part."""
+    b = gen.b
+    src = _Source(gen, e.array)
+    t = e.type
+    shape = [dim_of(b, src.value, k) for k in range(t.ndim)]
+    strides = [stride_of(b, src.value, k) for k in range(t.ndim)]
+    data = b.gep(data_of(b, src.value), [_c(e.part * t.dtype.itemsize)], source_etype=I8)
+    src.finish()
+    return make_value(b, t.ndim, data, src.owner, shape, strides)
+
+
 def is_c_contiguous(b: ir.IRBuilder, value: ir.Value, t: Array) -> ir.Value:
     """NumPy's C-contiguity of an array value (length-1 axes ignored, empty arrays
     contiguous)."""

@@ -22,7 +22,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError, Span
-from ember.native.frontend import reductions, views
+from ember.native.frontend import np_scalars, reductions, views
 from ember.native.frontend.builtins import cast, truth
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import (
@@ -39,11 +39,13 @@ from ember.native.ir.arrays import (
 from ember.native.ir.nodes import Assign, Call, Const, ForRange, MakeTuple, Name
 from ember.native.types import (
     BOOL,
+    COMPLEX128,
     FLOAT64,
     INT64,
     NUMERIC,
     Array,
     DType,
+    NpScalar,
     Tuple,
 )
 
@@ -76,6 +78,8 @@ def index_exprs(typer: ExprTyper, node: ast.Subscript, t: Array) -> tuple[AnyExp
     out = []
     for e in elts:
         v = typer.expr(e)
+        if isinstance(v.type, NpScalar):  # a[np.int32(1)]: an int64
+            v = np_scalars.index(v)
         if not is_unknown(v.type) and v.type not in (INT64, BOOL):
             raise typer.error(e, f"an array index must be an int, not {v.type}",
                               "convert it with int(x)")
@@ -89,7 +93,7 @@ def subscript(typer: ExprTyper, node: ast.Subscript, value: AnyExpr) -> AnyExpr:
     if views.is_view(typer, node, t):
         return views.subscript(typer, node, value)
     indices = index_exprs(typer, node, t)
-    return Index(value, indices, compute_type(t.dtype), typer.span(node))
+    return Index(value, indices, np_scalars.element_type(t.dtype), typer.span(node))
 
 
 def store_value(typer: ExprTyper, value: AnyExpr, dtype: DType, node: ast.AST) -> AnyExpr:
@@ -100,9 +104,14 @@ def store_value(typer: ExprTyper, value: AnyExpr, dtype: DType, node: ast.AST) -
     vt = value.type
     if is_unknown(vt):
         return value
+    if isinstance(vt, NpScalar):  # NumPy's cast to the dtype
+        return np_scalars.store(value, dtype)
+    if ct == COMPLEX128 and vt in (*NUMERIC, COMPLEX128):
+        return cast(value, ct)  # complex(x) of a real (frontend/complex.py's rule)
     if vt not in NUMERIC:
-        raise typer.error(node, f"cannot store a {vt} into an array of {dtype}",
-                          "store one number per element")
+        hint = ("NumPy raises TypeError for a complex stored into a real array; store "
+                "z.real or abs(z)") if vt == COMPLEX128 else "store one number per element"
+        raise typer.error(node, f"cannot store a {vt} into an array of {dtype}", hint)
     if ct == BOOL:
         return truth(value)
     if ct == INT64 and vt == FLOAT64:
@@ -189,7 +198,10 @@ def aug_setitem(typer: ExprTyper, node: ast.AugAssign, op: str, out: list[AnyStm
     rhs = typer.expr(node.value)
     if is_unknown(rhs.type) or any(is_unknown(i.type) for i in indices):
         return None
-    element = Element(ct, typer.span(target))
+    element: AnyExpr = Element(ct, typer.span(target))
+    et = np_scalars.element_type(arr.type.dtype)
+    if et != ct:  # a[i] += 100 of an int8 a: NumPy's int8 arithmetic (wraps, warns)
+        element = np_scalars.cast(element, et)
     result = typer.binop(op, element, rhs, node)
     stored = store_value(typer, result, arr.type.dtype, node)
     out.append(AugSetItem(arr, indices, stored, typer.span(node)))
@@ -305,7 +317,7 @@ def for_array(typer: ExprTyper, node: ast.For, out: list[AnyStmt]) -> bool:
     holder = typer.new_temp()
     typer.bind_name(holder, arr, node.iter, out)
     held = Name(holder, t, typer.span(node.iter))
-    ct = compute_type(t.dtype) if isinstance(t, Array) else t
+    ct = np_scalars.element_type(t.dtype) if isinstance(t, Array) else t
     if isinstance(t, Array) and t.ndim > 1:  # rows: views of the rest
         ct = views.row_type(t)
     local = typer.declare(name, ct, node.target)

@@ -19,6 +19,8 @@ import math
 from typing import Any
 
 from ember.diagnostics import Span
+from ember.native.frontend import np_scalars
+from ember.native.frontend.list_values import list_truth, retype_list
 from ember.native.frontend.operators import RuleError, binop_types, folded_int
 from ember.native.ir.nodes import (
     BinOp,
@@ -34,12 +36,15 @@ from ember.native.ir.nodes import (
 )
 from ember.native.types import (
     BOOL,
+    COMPLEX128,
     FLOAT64,
     INT64,
     NONE,
     NUMERIC,
     STR,
     Array,
+    List,
+    NpScalar,
     Tuple,
     Type,
     unify,
@@ -53,6 +58,8 @@ def cast(value: Expr, to: Type) -> Expr:
     converted in place so the lowering sees fewer nodes."""
     if value.type == to:
         return value
+    if isinstance(to, List) and isinstance(value.type, List):  # [] as a list[int64]
+        return retype_list(value, to)
     if isinstance(value, Const) and to in NUMERIC and value.type in NUMERIC:
         if value.value is None:  # a placeholder for a recursive call's value (IfExp)
             return Const(None, to, value.span)
@@ -69,8 +76,12 @@ def truth(value: Expr) -> Expr:
     t = value.type
     if t == BOOL:
         return value
+    if isinstance(t, NpScalar):  # a comparison's own bool, else != 0
+        return np_scalars.truth(value) or Truth(value, BOOL, value.span)
     if t == STR:
         raise RuleError("a string can only be an argument of print()")
+    if isinstance(t, List):  # its length (a local's: frontend/lists.py holds others)
+        return list_truth(value)
     if isinstance(t, Array):  # NumPy's ValueError, here at compile time
         raise RuleError("The truth value of an array is ambiguous (NumPy raises ValueError "
                         "for more than one element)",
@@ -132,6 +143,11 @@ def type_call(name: str, args: list[Expr], keywords: dict[str, Expr], span: Span
         if a.type == STR and not (name == "float" and isinstance(a, Const)):
             raise RuleError(f"a string cannot be an argument of {name}()",
                             "strings are only supported as print() arguments")
+    if any(isinstance(a.type, NpScalar) for a in args):
+        typed = np_scalars.builtin(name, args, span)
+        if not isinstance(typed, list):
+            return typed
+        args = typed  # converted to Python's numbers: the ordinary rule applies
     if name.startswith("math."):
         return _math(name, args, span)
     handler = _HANDLERS.get(name)
@@ -260,8 +276,10 @@ def _pow(args: list[Expr], span: Span) -> Expr:
 
 
 def _print(args: list[Expr], keywords: dict[str, Expr], span: Span) -> Expr:
+    args = [np_scalars.printable(a) for a in args]  # NumPy scalars: as Python prints them
     for i, a in enumerate(args, start=1):
-        if a.type not in (*NUMERIC, STR, NONE):
+        if a.type not in (*NUMERIC, STR, NONE, COMPLEX128) and not (  # a list prints as Python's
+                isinstance(a.type, List) and a.type.item is not None):
             raise RuleError(f"print() of {a.type} values is not supported (argument {i})",
                             "print numbers, bools and string literals; print a tuple's "
                             "items one by one")

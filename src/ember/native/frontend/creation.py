@@ -43,6 +43,7 @@ from ember.native.ir.creation import ArrayCast, ArrayFillWith, ArrayStrides, DTy
 from ember.native.ir.nodes import BinOp, Const, MakeTuple
 from ember.native.types import (
     BOOL,
+    COMPLEX128,
     FLOAT64,
     INT64,
     NONE,
@@ -50,6 +51,7 @@ from ember.native.types import (
     Array,
     DType,
     DTypeValue,
+    NpScalar,
     Tuple,
 )
 
@@ -160,7 +162,7 @@ def _new(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
         fill = typer.expr(args["fill_value"])
         if is_unknown(fill.type):
             return typer.unknown(node)
-        if fill.type not in NUMERIC:
+        if fill.type not in (*NUMERIC, COMPLEX128) and not isinstance(fill.type, NpScalar):
             raise typer.error(args["fill_value"], f"np.{name}() fills with a number, not "
                               f"{fill.type}")
     if like:
@@ -179,16 +181,24 @@ def _new(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
         ndim = len(shape.type.items)
         default = FLOAT64_DTYPE
         if fill is not None:  # np.full infers its dtype from the fill value
-            default = DType({BOOL: "bool", INT64: "int64"}.get(fill.type, "float64"))
+            default = (fill.type.dtype if isinstance(fill.type, NpScalar) else
+                       DType({BOOL: "bool", INT64: "int64", COMPLEX128: "complex128"}.get(
+                           fill.type, "float64")))
         dtype = optional_dtype(typer, args.get("dtype"), default)
         layout = str(order)
     t = Array(dtype, ndim, layout)
     ct = compute_type(dtype)
     if kind == "ones":
-        one = Const(True if ct == BOOL else (1.0 if ct == FLOAT64 else 1), ct, span)
+        one = Const(True if ct == BOOL else (1.0 if ct == FLOAT64 else
+                                             1 + 0j if ct == COMPLEX128 else 1), ct, span)
         return ArrayNew("full", shape, one, t, span)
     if fill is None:
         return ArrayNew(kind, shape, None, t, span)
+    if fill.type == FLOAT64 and dtype.kind in "iu":
+        # np.full is copyto(empty(shape), fill, casting="unsafe"): a float fill is C-cast
+        # as astype casts (np.full(2, 1e10, np.int8) is [0, 0]), not stored by setitem's
+        # int(x)-and-range-check rule (codegen casts it; no ``stored``).
+        return ArrayNew(kind, shape, fill, t, span)
     # The fill's conversion is kept apart (ArrayNew.stored): NumPy converts it only
     # after checking the shape (np.full(-1, 300, np.int8) is a ValueError).
     element = Element(fill.type, fill.span)

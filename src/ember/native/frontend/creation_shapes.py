@@ -35,6 +35,7 @@ from ember.native.ir.creation import (
 )
 from ember.native.ir.nodes import Const, MakeTuple, Name, TupleGet
 from ember.native.types import (
+    COMPLEX128,
     FLOAT64,
     INT64,
     NUMERIC,
@@ -53,6 +54,10 @@ FUNCTIONS = ("array", "asarray", "copy", "linspace", "eye", "identity", "triu", 
 class ArrayShapeError(EmberError, ValueError):
     """NumPy's ValueError for shapes known at compile time (a ragged nested list, joined
     arrays of different ranks): raised when the function is compiled."""
+
+
+class ArrayCastError(EmberError, TypeError):
+    """NumPy refuses the cast at these dtypes whatever the values (a TypeError)."""
 
 
 class ArrayAxisError(EmberError, ValueError, IndexError):
@@ -177,11 +182,12 @@ def _literal(typer: ExprTyper, node: ast.Call, obj: ast.expr, dnode: ast.expr | 
         if isinstance(v.type, Array):
             raise typer.error(obj, "np.array() of arrays is not supported in compiled code",
                               "write np.stack((a, b)) to join arrays along a new axis")
-        if v.type not in NUMERIC:
+        if v.type not in (*NUMERIC, COMPLEX128):
             raise typer.error(obj, f"np.array() needs numbers, not {v.type}",
                               "write the numbers, or a tuple of them")
     kinds = {v.type for v in leaves}
-    default = DType("float64" if FLOAT64 in kinds or not kinds else
+    default = DType("complex128" if COMPLEX128 in kinds else
+                    "float64" if FLOAT64 in kinds or not kinds else
                     "int64" if INT64 in kinds else "bool")
     dtype = C.optional_dtype(typer, dnode, default)
     items = tuple(store_value(typer, v, dtype, obj) for v in leaves)
@@ -307,6 +313,11 @@ def _join(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     axis = C.constant_of(typer, axis_node, "axis", 0, tuple(range(-32, 33)))
     ndims = {t.ndim for t in types}
     dtype = C.optional_dtype(typer, args.get("dtype"), result_dtype([t.dtype for t in types]))
+    for t in types:  # NumPy joins with casting="same_kind": complex → real is refused
+        if t.dtype.kind == "c" and dtype.kind != "c":
+            raise _shape_error(typer, node, f"Cannot cast array data from dtype('{t.dtype}') "
+                               f"to dtype('{dtype}') according to the rule 'same_kind'",
+                               ArrayCastError)
     kind = "concatenate" if name in ("concatenate", "hstack") else name
     if name == "vstack":
         ndim = max(2, *ndims)

@@ -19,7 +19,7 @@ from ember.native.types import DTYPE_NAMES, DType, DTypeValue
 if TYPE_CHECKING:  # annotations only: expressions imports the rule modules
     from ember.native.frontend.expressions import ExprTyper
 
-DTYPES_HINT = "dtypes: bool, int8-64, uint8-64, float32, float64"
+DTYPES_HINT = "dtypes: bool, int8-64, uint8-64, float32, float64, complex64, complex128"
 
 
 def dtype_value(obj: object) -> DTypeValue | None:

@@ -37,6 +37,7 @@ from ember.native.frontend.ufunc_types import (
     resolve,
 )
 from ember.native.frontend.unknown import is_unknown
+from ember.native.ir.arrays import compute_type
 from ember.native.ir.elementwise import (
     ArrayEval,
     ArrayStore,
@@ -45,8 +46,8 @@ from ember.native.ir.elementwise import (
     Operand,
     UfuncCall,
 )
-from ember.native.ir.nodes import Const, Name
-from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+from ember.native.ir.nodes import Cast, Const, Name
+from ember.native.types import BOOL, COMPLEX128, FLOAT64, INT64, Array, DType, NpScalar, Type
 
 if TYPE_CHECKING:  # annotations only: expressions imports this module
     from ember.native.frontend.expressions import ExprTyper
@@ -58,7 +59,8 @@ ARRAY_TRUTH = ("The truth value of an array with more than one element is ambigu
                "Use a.any() or a.all()")
 #: NumPy functions that are not ufuncs but fuse the same way.
 FUNCTIONS = ("where", "clip")
-_NATURAL = {INT64: DType("int64"), FLOAT64: DType("float64"), BOOL: DType("bool")}
+_NATURAL = {INT64: DType("int64"), FLOAT64: DType("float64"), BOOL: DType("bool"),
+            COMPLEX128: DType("complex128")}
 
 
 class ArrayTypeError(EmberError, TypeError):
@@ -112,6 +114,11 @@ class _Fusion:
             return k, "float"
         if t == BOOL:
             return k, DType("bool")
+        if isinstance(t, NpScalar):  # a strong scalar of its dtype, held as its compute type
+            self.operands[-1] = Cast(value, compute_type(t.dtype), value.span)
+            return k, t.dtype
+        if t == COMPLEX128:
+            return k, "complex"  # a weak Python complex (NEP 50)
         self.operands.pop()
         raise RuleError(f"np.{self.name}() needs arrays or numbers here, not {t}",
                         "operands of array expressions are arrays, ints, floats and bools")
@@ -136,7 +143,7 @@ def _shifted(body: ElemExpr, shift: int) -> ElemExpr:
 
 def scalar_type(dtype: DType) -> Type:
     """The ember scalar a result element of ``dtype`` becomes outside an array."""
-    return BOOL if dtype.kind == "b" else FLOAT64 if dtype.kind == "f" else INT64
+    return compute_type(dtype)  # the one rule (ir/arrays.py)
 
 
 def _element(f: _Fusion, arg: ElemExpr | int, want: DType) -> ElemExpr:

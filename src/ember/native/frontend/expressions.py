@@ -17,13 +17,18 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.native.frontend import array_funcs, complex_arrays, creation, creation_shapes, np_scalars
 from ember.native.frontend import arrays as array_rules
-from ember.native.frontend import creation, creation_shapes
+from ember.native.frontend import complex as complex_rules
 from ember.native.frontend import elementwise as array_exprs
+from ember.native.frontend import exceptions as exception_rules
 from ember.native.frontend import fancy as fancy_rules
+from ember.native.frontend import fft as fft_rules
 from ember.native.frontend import linalg as linalg_rules
+from ember.native.frontend import lists as list_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
 from ember.native.frontend.calls import Default, bind_arguments
+from ember.native.frontend.complex_arrays import real_only
 from ember.native.frontend.operators import (
     RuleError,
     binop_types,
@@ -32,6 +37,7 @@ from ember.native.frontend.operators import (
     unary_types,
 )
 from ember.native.frontend.source import FALLBACK_HINT, MISSING, FunctionSource
+from ember.native.frontend.ufunc_types import UFuncTypeError
 from ember.native.frontend.unknown import UNKNOWN
 from ember.native.ir.arrays import ArrayDim
 from ember.native.ir.nodes import (
@@ -58,6 +64,7 @@ from ember.native.types import (
     STR,
     Array,
     DTypeValue,
+    List,
     Tuple,
     Type,
     unify,
@@ -87,8 +94,6 @@ _CMPOPS = {
 
 # What the subset lacks, by ast node class name: (message, hint or None for the default).
 UNSUPPORTED = {
-    "List": ("lists are not supported", "use a tuple for a fixed number of values"),
-    "ListComp": ("list comprehensions are not supported", "write a for loop"),
     "Dict": ("dicts are not supported", None),
     "DictComp": ("dict comprehensions are not supported", None),
     "Set": ("sets are not supported", None),
@@ -102,13 +107,10 @@ UNSUPPORTED = {
     "YieldFrom": ("yield is not supported", None),
     "Starred": ("*-unpacking is not supported", None),
     "Slice": ("slices are not supported", None),
-    "Try": ("try statements are not supported", None),
     "TryStar": ("try statements are not supported", None),
     "With": ("with statements are not supported", None),
     "AsyncWith": ("with statements are not supported", None),
     "AsyncFor": ("async for is not supported", None),
-    "Raise": ("raise is not supported", None),
-    "Assert": ("assert is not supported", None),
     "Global": ("'global' statements are not supported",
                "compiled code reads module constants at compile time and cannot rebind "
                "them; return the value instead"),
@@ -168,6 +170,7 @@ class ExprTyper:
     local_names: set[str]
     assigned: frozenset[str] | None
     captured: dict[str, str]
+    handlers: list[str | None]  # enclosing except clauses' `as` names (exceptions.py)
 
     # -- the statement side, implemented by FunctionTyper
 
@@ -248,6 +251,8 @@ class ExprTyper:
             return Const(value, INT64, span)
         if isinstance(value, float):
             return Const(value, FLOAT64, span)
+        if isinstance(value, complex):
+            return complex_rules.literal(value, self, node)
         if value is None:
             return Const(None, NONE, span)
         if isinstance(value, str):
@@ -256,6 +261,8 @@ class ExprTyper:
                          FALLBACK_HINT)
 
     def _e_Name(self, node: ast.Name) -> Expr:
+        if node.id in self.handlers:  # `e` of `except E as e`: only re-raised
+            raise exception_rules.caught_name_error(self, node, node.id)
         if node.id in self.local_names:
             return self.read_local(node.id, node)
         value = self._lookup(node.id, node)
@@ -324,8 +331,16 @@ class ExprTyper:
             return creation.attribute(self, node, value)
         if isinstance(value.type, DTypeValue):
             return creation.dtype_attribute(self, node, value)
+        if complex_rules.is_complex(value.type):
+            return complex_rules.attribute(self, node, value)  # z.real, z.imag
+        if isinstance(value.type, Array) and node.attr in ("real", "imag"):
+            return complex_arrays.part(self, node, value, node.attr)  # views
         if isinstance(value.type, Array) or value.type == UNKNOWN:
             return array_rules.attribute(self, node, value)
+        if isinstance(value.type, List):
+            raise RuleError(f"lists have no attribute '{node.attr}' in compiled code",
+                            "len(xs) is a list's length; for array attributes pass an array "
+                            "(f(np.asarray(xs)))")
         raise RuleError(
             f"{value.type} values have no attribute '{node.attr}' in compiled code",
             "only arrays have attributes here (.shape, .ndim, .size); for numbers use "
@@ -368,9 +383,20 @@ class ExprTyper:
             return self.unknown(node)
         return MakeTuple(items, Tuple(tuple(i.type for i in items)), self.span(node))
 
+    def _e_List(self, node: ast.List) -> Expr:
+        return list_rules.display(self, node)  # lists.py
+
+    def _e_ListComp(self, node: ast.ListComp) -> Expr:
+        return list_rules.comprehension(self, node)
+
     def _e_Subscript(self, node: ast.Subscript) -> Expr:
         value = self.expr(node.value)
+        if isinstance(value.type, List):
+            return list_rules.subscript(self, node, value)  # lst[i], lst[a:b]: lists.py
         if isinstance(value.type, Array):
+            taken = array_funcs.subscript(self, node, value)  # a[i, j], a[idx_2d]: array_funcs
+            if taken is not None:
+                return taken
             index = fancy_rules.array_index(self, node)  # a[mask], a[idx]: fancy.py
             if index is not None:
                 return fancy_rules.subscript(self, node, value, index)
@@ -403,10 +429,16 @@ class ExprTyper:
     def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         if UNKNOWN in (left.type, right.type):
             return self.unknown(node)
+        if isinstance(left.type, List) or isinstance(right.type, List):
+            return list_rules.binop(self, op, left, right, node)  # a + b, [0] * n
         if op == "@" and (isinstance(left.type, Array) or isinstance(right.type, Array)):
             return linalg_rules.matmul_operator(self, left, right, node)  # linalg.py
         if isinstance(left.type, Array) or isinstance(right.type, Array):
             return array_exprs.binop(self, op, left, right, node)
+        if np_scalars.involved(left.type, right.type):  # NumPy's scalar rules
+            return self._numpy(node, np_scalars.binop, op, left, right, self.span(node))
+        if complex_rules.involves(left.type, right.type):
+            return complex_rules.binop(self, op, left, right, node)  # frontend/complex.py
         # The exponent of int ** int decides the result's type, as in CPython, when it is
         # known at compile time: `x ** -2`, `x ** ~True`, `x ** (1 - K)` are floats.
         exponent = folded_int(right)
@@ -415,6 +447,15 @@ class ExprTyper:
         except RuleError as exc:
             raise self.error(node, exc.message, exc.hint) from None
         return BinOp(op, cast(left, operand), cast(right, operand), result, self.span(node))
+
+    def _numpy(self, node: ast.AST, rule: Any, *args: Any) -> Expr:
+        """A NumPy-scalar rule; NumPy's "no loop" is a compile error that is also a
+        TypeError, as NumPy's UFuncTypeError is."""
+        try:
+            return rule(*args)
+        except UFuncTypeError as exc:
+            raise array_exprs.ArrayTypeError(Diagnostic(self.span(node), exc.message, exc.hint),
+                                             self.src.source) from None
 
     def _e_UnaryOp(self, node: ast.UnaryOp) -> Expr:
         op = _UNARY[type(node.op)]
@@ -429,6 +470,10 @@ class ExprTyper:
             return self.unknown(node)
         if isinstance(value.type, Array):
             return array_exprs.unary(self, op, value, node)
+        if np_scalars.involved(value.type):
+            return self._numpy(node, np_scalars.unary, op, value, self.span(node))
+        if complex_rules.is_complex(value.type):
+            return complex_rules.unary(self, op, value, node)
         operand_t, result = unary_types(op, value.type)
         return UnaryOp(op, cast(value, operand_t), result, self.span(node))
 
@@ -456,8 +501,14 @@ class ExprTyper:
         operands = tuple(self.expr(e) for e in (node.left, *node.comparators))
         if any(v.type == UNKNOWN for v in operands):
             return self.unknown(node)
+        if any(isinstance(v.type, List) for v in operands):
+            return list_rules.compare(self, ops, operands, node)  # x in xs, a == b
         if any(isinstance(v.type, Array) for v in operands):
             return array_exprs.compare(self, ops, operands, node)
+        if np_scalars.involved(*(v.type for v in operands)):
+            return self._numpy(node, np_scalars.compare, ops, operands, self.span(node))
+        if complex_rules.involves(*(v.type for v in operands)):
+            return complex_rules.compare(self, ops, operands, node)  # == and != only
         wanted = list(compare_types(ops, tuple(v.type for v in operands)))
         for i, v in enumerate(operands):
             # An int literal next to a float compares as that float when the conversion
@@ -509,11 +560,15 @@ class ExprTyper:
         if isinstance(func, ast.Name) and func.id in self.local_names:
             raise RuleError(f"'{func.id}' is a local variable, not a function")
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
-            value = self.expr(func.value)  # a method call: only arrays have methods
+            value = self.expr(func.value)  # a method call: arrays and lists have methods
+            if isinstance(value.type, List):
+                return list_rules.method_call(self, node, value)  # xs.append(x): lists.py
             if isinstance(value.type, Array) and func.attr in fancy_rules.METHODS:
-                return fancy_rules.method_call(self, node, value)  # a.sort(): fancy.py
+                return real_only(fancy_rules.method_call(self, node, value), func.attr)
             if isinstance(value.type, Array) and func.attr in creation.METHODS:
                 return creation.method_call(self, node, value)
+            if complex_rules.is_complex(value.type):
+                return complex_rules.method_call(self, node, value)  # z.conjugate()
             if isinstance(value.type, Array) or value.type == UNKNOWN:
                 return array_rules.method_call(self, node, value)
             raise RuleError(
@@ -531,32 +586,30 @@ class ExprTyper:
         for k in node.keywords:
             if k.arg is None:
                 raise self.error(k, "**-arguments are not supported", "pass arguments by name")
+        special = complex_arrays.call(self, value, node)  # complex(), cmath.*, np.real
+        if special is not None:
+            return special
+        list_name = list_rules.builtin_name(value)  # sum, sorted, any, all ...: lists.py
+        if list_name is not None and list_rules.applies(self, list_name, node):
+            return list_rules.builtin_call(self, list_name, node)
         name = builtin_name(value)
         if name is not None:
             args = [self.expr(a) for a in node.args]
             keywords = {k.arg: self.expr(k.value) for k in node.keywords if k.arg}
             if any(a.type == UNKNOWN for a in (*args, *keywords.values())):
                 return self.unknown(node)
+            if any(isinstance(a.type, List) for a in args):
+                return list_rules.builtin(self, name, args, node)  # len(xs), min(xs) ...
             if name == "len" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_rules.length(args[0], self.span(node))
             if name == "abs" and len(args) == 1 and isinstance(args[0].type, Array):
                 return array_exprs.ufunc(self, "absolute", args, node)
+            if complex_rules.involves(*(a.type for a in args)):  # abs(z), pow(z, w)
+                return complex_rules.builtin_call(self, name, args, keywords, node)
             return type_call(name, args, keywords, self.span(node))
-        linalg_name = linalg_rules.numpy_function_name(value)  # np.dot, np.matmul ...
-        if linalg_name is not None:
-            return linalg_rules.numpy_call(self, linalg_name, node)
-        fancy_name = fancy_rules.numpy_function_name(value)  # np.sort, np.unique ...
-        if fancy_name is not None:
-            return fancy_rules.numpy_call(self, fancy_name, node)
-        ufunc = array_exprs.ufunc_name(value)
-        if ufunc is not None:
-            return array_exprs.call(self, ufunc, node)
-        numpy_name = creation.numpy_function_name(value)
-        if numpy_name is not None:
-            return creation_shapes.numpy_call(self, numpy_name, node)
-        numpy_name = array_rules.numpy_function_name(value)
-        if numpy_name is not None:
-            return array_rules.numpy_call(self, numpy_name, node)
+        numpy_call = self._numpy_call(value, node)  # np.dot, np.sort, ufuncs, np.zeros ...
+        if numpy_call is not None:
+            return numpy_call
         if getattr(value, "__ember_jit__", False):
             return self._call_jit(value.py_func, dotted, node)
         if isinstance(value, types.FunctionType) and self.unit.is_compiling(value):
@@ -576,6 +629,24 @@ class ExprTyper:
             raise RuleError(f"calling '{dotted}' (a class) is not supported", FALLBACK_HINT)
         raise RuleError(f"calling '{dotted}' ({type(value).__name__}) is not supported",
                         FALLBACK_HINT)
+
+    def _numpy_call(self, value: object, node: ast.Call) -> Expr | None:
+        """``np.f(...)`` typed by the rule module that knows ``f`` (by identity), or None;
+        complex arrays refused where that rule has no complex loop (complex_arrays)."""
+        rules = (
+            (array_funcs.numpy_function_name, array_funcs.numpy_call),  # np.roll, linalg.norm
+            (linalg_rules.numpy_function_name, linalg_rules.numpy_call),  # np.dot, linalg.solve
+            (fft_rules.numpy_function_name, fft_rules.numpy_call),  # np.fft.fft ...
+            (fancy_rules.numpy_function_name, fancy_rules.numpy_call),  # np.sort, np.unique ...
+            (array_exprs.ufunc_name, array_exprs.call),
+            (creation.numpy_function_name, creation_shapes.numpy_call),
+            (array_rules.numpy_function_name, array_rules.numpy_call),
+        )
+        for find, rule in rules:
+            name = find(value)
+            if name is not None:
+                return real_only(rule(self, name, node), name)  # type: ignore[operator]
+        return None
 
     def _call_jit(self, callee: types.FunctionType, dotted: str, node: ast.Call) -> Expr:
         # Keywords and defaults bound as CPython binds them (frontend/calls.py).
@@ -615,6 +686,6 @@ def _pure(value: Expr) -> bool:
 
 
 def _is_constant(value: object) -> bool:
-    if value is None or type(value) in (bool, int, float, str):
+    if value is None or type(value) in (bool, int, float, complex, str):
         return True
     return type(value) is tuple and all(_is_constant(v) for v in value)  # type: ignore[union-attr]

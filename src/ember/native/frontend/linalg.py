@@ -1,12 +1,13 @@
 """Typing rules for matrix products: ``a @ b``, ``np.matmul``, ``np.dot``, ``np.inner``,
-``np.vdot``, ``np.outer`` of 1-D/2-D real arrays → :class:`ember.native.ir.linalg.MatMul`::
+``np.vdot``, ``np.outer`` of 1-D/2-D real or complex arrays → :class:`ember.native.ir.linalg.MatMul`::
 
     a @ b            MatMul("matmul", a, b): array(float64, 2d, C)  (a, b: float64 2d)
     np.dot(a, x)     MatMul("dot", a, x): array(float64, 1d, C)     (x: float64 1d)
     np.vdot(x, y)    MatMul("vdot", x, y): float64
 
 Hooks: :mod:`ember.native.frontend.expressions` calls :func:`matmul_operator` for ``@``
-and asks :func:`numpy_function_name` before the other NumPy functions. The result dtype
+and asks :func:`numpy_function_name` before the other NumPy functions (which also names
+``np.linalg``'s functions and ``np.kron``, typed by :mod:`ember.native.frontend.lapack`). The result dtype
 is NumPy's ``np.result_type`` of the two (:func:`result_dtype`). NumPy is looked up in
 ``sys.modules`` only.
 """
@@ -17,6 +18,7 @@ import ast
 import sys
 from typing import TYPE_CHECKING
 
+from ember.native.frontend import lapack
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import AnyExpr, compute_type
 from ember.native.ir.linalg import FUNCS, MatMul, result_dtype, result_ndim
@@ -34,7 +36,7 @@ def numpy_function_name(value: object) -> str | None:
     for name in FUNCS:
         if value is getattr(np, name, None):
             return name
-    return None
+    return lapack.numpy_function_name(value)  # np.linalg.*, np.kron: frontend/lapack.py
 
 
 def _check(typer: ExprTyper, func: str, value: AnyExpr, node: ast.AST) -> Array:
@@ -74,6 +76,8 @@ def matmul_operator(typer: ExprTyper, left: AnyExpr, right: AnyExpr, node: ast.A
 
 def numpy_call(typer: ExprTyper, name: str, node: ast.Call) -> AnyExpr:
     """``np.dot(a, b)`` and the other :data:`FUNCS`: two positional arrays."""
+    if name in lapack.LINALG_FUNCS:
+        return lapack.numpy_call(typer, name, node)
     if len(node.args) != 2 or node.keywords:
         raise typer.error(node, f"np.{name} takes two positional arrays here",
                           f"write np.{name}(a, b) (out= is not supported)")

@@ -21,17 +21,20 @@ import sys
 from typing import TYPE_CHECKING
 
 from ember.diagnostics import Diagnostic, EmberError
+from ember.native.frontend import complex_reductions, np_scalars
 from ember.native.frontend.dtypes import dtype_of
 from ember.native.frontend.unknown import is_unknown
 from ember.native.ir.arrays import AnyExpr, ArrayReduce, compute_type
 from ember.native.ir.nodes import Const, MakeTuple
-from ember.native.ir.reductions import AxisAccumulate, AxisReduce
+from ember.native.ir.reductions import AxisAccumulate, AxisReduce, AxisStat
 from ember.native.types import INT64, Array, DType, Type
 
 if TYPE_CHECKING:  # annotations only: expressions imports the array rules
     from ember.native.frontend.expressions import ExprTyper
 
 _TAIL = ("out", "keepdims")
+_VAR = ("axis", "dtype", "out", "ddof", "keepdims")
+_MEDIAN = ("axis", "out", "overwrite_input", "keepdims")
 #: Each reduction's parameters after the array, in NumPy's positional order (for the
 #: method and the ``np.`` function alike); ``argmin``'s keepdims is keyword-only.
 PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -41,17 +44,34 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "argmin": ("axis", "out"), "argmax": ("axis", "out"),
     "cumsum": ("axis", "dtype", "out"), "cumprod": ("axis", "dtype", "out"),
     "nanmin": ("axis", *_TAIL), "nanmax": ("axis", *_TAIL), "nansum": ("axis", "dtype", *_TAIL),
+    "nanprod": ("axis", "dtype", *_TAIL), "nanmean": ("axis", "dtype", *_TAIL),
+    "std": _VAR, "var": _VAR, "nanstd": _VAR, "nanvar": _VAR,
+    "ptp": ("axis", *_TAIL), "median": _MEDIAN, "nanmedian": _MEDIAN,
+    "average": ("axis", "weights", "returned", "keepdims"),
 }  # fmt: skip
-#: The reductions that are ndarray methods too (``a.sum()``; there is no ``a.nanmin()``).
-METHODS = tuple(n for n in PARAMETERS if not n.startswith("nan"))
+#: The reductions that are ndarray methods too (``a.sum()``; there is no ``a.nanmin()``,
+#: and NumPy 2 has no ``a.ptp()``).
+METHODS = ("sum", "prod", "mean", "min", "max", "all", "any", "argmin", "argmax", "cumsum",
+           "cumprod", "std", "var")
 KEYWORD_ONLY = {"argmin": ("keepdims",), "argmax": ("keepdims",)}
 #: ``np.<name>`` → the reduction it is (``np.amin`` is ``min``).
 NUMPY_NAMES = {**{n: n for n in PARAMETERS}, "amin": "min", "amax": "max"}
 #: NumPy reductions compiled code does not have yet: a clear error naming them.
-NOT_YET = ("std", "var", "nanmean", "nanprod", "nanstd",
-           "nanvar", "average", "median", "ptp")
-METHODS_HINT = ("supported: .sum() .prod() .min() .max() .mean() .all() .any() .argmin() "
-                ".argmax() .cumsum() .cumprod() with axis=, keepdims=, dtype=")
+NOT_YET = ("percentile", "quantile", "nanpercentile", "nanquantile")
+METHODS_HINT = ("supported: .sum() .prod() .min() .max() .mean() .std() .var() .all() "
+                ".any() .argmin() .argmax() .cumsum() .cumprod() with axis=, keepdims=, "
+                "dtype= (and ddof= for std/var)")
+#: The statistics typed to :class:`~ember.native.ir.reductions.AxisStat`.
+STATS = ("var", "std", "nanvar", "nanstd", "nanmean", "ptp", "median", "nanmedian",
+         "average")
+
+
+def _sum_dtype(d: DType) -> DType:
+    """NumPy's dtype of ``a.sum()``: a float keeps its own; ints and bools widen to
+    int64 (unsigned ones to uint64)."""
+    if d.kind == "f":
+        return d
+    return DType("uint64" if d.kind == "u" else "int64")
 
 
 class ReductionValueError(EmberError, ValueError):
@@ -95,11 +115,12 @@ def result_dtype(op: str, dtype: DType) -> DType:
     >>> str(result_dtype("mean", DType("int8"))), str(result_dtype("argmax", DType("float32")))
     ('float64', 'int64')
     """
-    if op in ("sum", "prod", "cumsum", "cumprod", "nansum"):
+    if op in ("sum", "prod", "cumsum", "cumprod", "nansum", "nanprod"):
         if dtype.kind in "bi":
             return DType("int64")
         return DType("uint64") if dtype.kind == "u" else dtype
-    if op == "mean":
+    if op in ("mean", "var", "std", "nanmean", "nanvar", "nanstd", "median", "nanmedian",
+              "average"):
         return dtype if dtype.kind == "f" else DType("float64")
     if op in ("argmin", "argmax"):
         return DType("int64")
@@ -118,8 +139,8 @@ def numpy_function(typer: ExprTyper, node: ast.Call, name: str) -> AnyExpr:
     shown = f"np.{_written(node, name)}"
     if name in NOT_YET:
         raise typer.error(node, f"{shown}() is not supported in compiled code yet",
-                          "compute it from supported reductions (e.g. np.sum, np.mean), or "
-                          "call it outside the @jit function")
+                          "sort the array (np.sort) and index it, or call it outside the "
+                          "@jit function")
     kw_array = [k for k in node.keywords if k.arg == "a"]
     if not node.args and not kw_array:
         raise typer.error(node, f"{shown}() needs an array", f"write {shown}(a)")
@@ -213,13 +234,17 @@ def _reduction(typer: ExprTyper, node: ast.Call, op: str, value: AnyExpr,
         return typer.unknown(node)
     assert isinstance(t, Array)
     got = _arguments(typer, node, op, args, shown)
-    if op == "nansum" and t.dtype.kind != "f":
-        op = "sum"  # NumPy: an int or bool array has no NaN to replace
+    if t.dtype.kind == "c":  # sum, prod, mean of every element: frontend/complex_reductions.py
+        return complex_reductions.reduction(typer, node, op, value, got, shown)
+    if op.startswith("nan") and op not in ("nanmin", "nanmax", "nanmedian") and t.dtype.kind != "f":
+        op = op[3:]  # NumPy: an int or bool array has no NaN to replace
     keepdims = bool(_constant(typer, got["keepdims"], "keepdims")) if "keepdims" in got else False
+    if op in STATS:
+        return _stat(typer, node, op, value, got, keepdims, shown)
     dnode = got.get("dtype")
     dtype_given = dnode is not None and not (isinstance(dnode, ast.Constant) and dnode.value is None)
     dtype = dtype_of(typer, dnode) if dtype_given else result_dtype(op, t.dtype)
-    if dtype_given and op in ("sum", "prod", "cumsum", "cumprod", "nansum") and dtype.kind == "b":
+    if dtype_given and op in ("sum", "prod", "cumsum", "cumprod", "nansum", "nanprod") and dtype.kind == "b":
         raise typer.error(dnode, f"{shown}(dtype=bool) is not supported in compiled code",
                           "use .any() / .all() for a logical or / and")
     if dtype_given and op == "mean" and dtype.kind != "f":
@@ -243,11 +268,105 @@ def _reduction(typer: ExprTyper, node: ast.Call, op: str, value: AnyExpr,
         # Today's whole-array paths: NumPy's answers, vectorised.
         rt: Type = (compute_type(t.dtype) if op != "sum"
                     else compute_type(DType("float64" if t.dtype.kind == "f" else "int64")))
-        return ArrayReduce(op, value, rt, span)
+        numpy_dtype = t.dtype if op != "sum" else _sum_dtype(t.dtype)
+        return np_scalars.numpy_result(ArrayReduce(op, value, rt, span), numpy_dtype)
     if whole:
         rt = compute_type(dtype)
-        return AxisReduce(op, value, axes, keepdims, dtype, INT64 if rt == INT64 else rt, span)
+        whole_value = AxisReduce(op, value, axes, keepdims, dtype, INT64 if rt == INT64 else rt,
+                                 span)
+        return np_scalars.numpy_result(whole_value, dtype)
     ndim = t.ndim if keepdims else t.ndim - len(axes)
     rt = Array(dtype, ndim, "C")
     return AxisReduce(op, value, axes, keepdims, dtype, rt, span)
 
+
+
+def deviation_dtype(array: DType, acc: DType) -> DType:
+    """NumPy 2's dtype of ``a - mean`` (``a`` of ``array``, the mean of the float
+    ``acc``): the wider float, or, for ints, ``acc`` when it holds every value of
+    ``array`` exactly (bool, and 8/16-bit ints in float32), else float64.
+
+    >>> [str(deviation_dtype(DType(n), DType("float32"))) for n in ("bool", "int16", "int32")]
+    ['float32', 'float32', 'float64']
+    """
+    if array.kind == "f":
+        return array if array.itemsize > acc.itemsize else acc
+    if array.kind == "b" or array.itemsize * 2 <= acc.itemsize:
+        return acc
+    return DType("float64")
+
+
+def _stat(typer: ExprTyper, node: ast.Call, op: str, value: AnyExpr, got: dict[str, ast.expr],
+          keepdims: bool, shown: str) -> AnyExpr:
+    """``np.var(a, ...)`` and the other :data:`STATS` → AxisStat (``np.average`` without
+    weights is the mean)."""
+    t = value.type
+    assert isinstance(t, Array)
+    span = typer.span(node)
+    if t.ndim == 0:
+        raise typer.error(node, f"{shown}() of a 0-d array is not supported in compiled code")
+    dnode = got.get("dtype")
+    dtype_given = dnode is not None and not (isinstance(dnode, ast.Constant) and dnode.value is None)
+    dtype = dtype_of(typer, dnode) if dtype_given else result_dtype(op, t.dtype)
+    if dtype_given and dtype.kind != "f":
+        raise typer.error(dnode, f"{shown}() with a non-float dtype is not supported in "
+                          "compiled code", "pass a float dtype (np.float64, np.float32)")
+    ddof = 0
+    if "ddof" in got:
+        ddof = _constant(typer, got["ddof"], "ddof")
+        if type(ddof) is not int:
+            raise typer.error(got["ddof"], f"ddof must be an int in compiled code, not {ddof!r}",
+                              "write it out, e.g. ddof=1")
+    if "returned" in got and _constant(typer, got["returned"], "returned"):
+        raise typer.error(got["returned"], f"{shown}(returned=True) is not supported in "
+                          "compiled code", "compute the sum of the weights separately")
+    if op == "ptp":
+        if t.dtype.kind == "b":
+            raise ReductionTypeError(Diagnostic(span, "numpy boolean subtract, the `-` operator, "
+                                     "is not supported, use the bitwise_xor, the `^` operator, "
+                                     "or the logical_xor function instead.",
+                                     "use a.max() ^ a.min()"), typer.src.source)
+        dtype = t.dtype
+    axes = _axes(typer, got.get("axis"), t.ndim, op)
+    wnode = got.get("weights")
+    weights = None
+    if op == "average" and wnode is not None and not (
+            isinstance(wnode, ast.Constant) and wnode.value is None):
+        weights = typer.expr(wnode)
+        if is_unknown(weights.type):
+            return typer.unknown(node)
+        wt = weights.type
+        if not isinstance(wt, Array) or wt.dtype.kind not in "biuf":
+            raise typer.error(wnode, f"{shown}(weights=...) needs an array of numbers here, "
+                              f"not {wt}", "pass the weights as an array")
+        if wt.ndim != t.ndim and "axis" not in got:
+            raise ReductionTypeError(Diagnostic(typer.span(wnode), "Axis must be specified when "
+                                     "shapes of a and weights differ.", "pass axis="),
+                                     typer.src.source)
+        if wt.ndim != t.ndim and (wt.ndim != 1 or len(axes) != 1):
+            raise typer.error(wnode, f"{shown}() with {wt.ndim}-d weights over axes {axes} is "
+                              "not supported in compiled code",
+                              "pass weights of a's shape, or 1-d weights with one int axis")
+        dtype = _average_dtype(t.dtype, wt.dtype)
+    whole = len(axes) == t.ndim and not keepdims
+    rt: Type = compute_type(dtype)
+    if whole:
+        rt = INT64 if rt == INT64 else rt
+    else:
+        rt = Array(dtype, t.ndim if keepdims else t.ndim - len(axes), "C")
+    if op == "mean":
+        return AxisReduce("mean", value, axes, keepdims, dtype, rt, span)
+    deviation = deviation_dtype(t.dtype, dtype) if op in ("var", "std") else t.dtype
+    if op == "average":
+        deviation = dtype  # the product a * w (no weights: NumPy's mean, and a
+        # ZeroDivisionError for an empty result, as its a.size / avg.size)
+    return AxisStat(op, value, axes, keepdims, dtype, deviation, ddof, weights, rt, span)
+
+
+def _average_dtype(a: DType, w: DType) -> DType:
+    """``np.result_type(a, w)`` (with ``'f8'`` for an int or bool ``a``) for numbers."""
+    if a.kind in "biu":
+        return w if w.kind == "f" and w.itemsize == 8 else DType("float64")
+    if w.kind == "f":
+        return a if a.itemsize >= w.itemsize else w
+    return deviation_dtype(w, a)

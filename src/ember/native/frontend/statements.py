@@ -55,17 +55,22 @@ import ast
 import types
 
 from ember.diagnostics import Diagnostic, EmberError, Span
+from ember.native.frontend import array_funcs
 from ember.native.frontend import arrays as array_rules
 from ember.native.frontend import elementwise as array_exprs
+from ember.native.frontend import exceptions as exception_rules
 from ember.native.frontend import fancy as fancy_rules
+from ember.native.frontend import lists as list_rules
 from ember.native.frontend.builtins import cast
 from ember.native.frontend.calls import call_shape
 from ember.native.frontend.expressions import BINOPS, UNSUPPORTED, ExprTyper
+from ember.native.frontend.operators import RuleError
 from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
 from ember.native.frontend.unknown import UNKNOWN
 from ember.native.ir.nodes import (
     Assign,
     Break,
+    Cast,
     CompileUnit,
     Const,
     Continue,
@@ -90,6 +95,8 @@ from ember.native.types import (
     STR,
     TYPE_NAMES,
     Array,
+    List,
+    NpScalar,
     Tuple,
     Type,
     mangle,
@@ -247,6 +254,7 @@ class FunctionTyper(ExprTyper):
         self.returns: list[tuple[Type, ast.AST | None]] = []
         self.captured: dict[str, str] = {}
         self.temps = 0
+        self.handlers: list[str | None] = []  # enclosing except clauses' `as` names
 
     # -- driver
 
@@ -358,6 +366,8 @@ class FunctionTyper(ExprTyper):
         return f"${self.temps}"
 
     def _join_returns(self) -> Type | None:
+        if not self.returns:
+            return NONE  # no path returns (every one raises): typed as returning None
         result: Type | None = None
         first: tuple[Type, ast.AST | None] | None = None
         for t, node in self.returns:
@@ -393,7 +403,7 @@ class FunctionTyper(ExprTyper):
             return value
         if unify(value.type, self.ret) != self.ret:
             return value  # a conflict: reported when the pass joins the returns
-        return cast(value, self.ret)
+        return self._cast(value, self.ret, None)
 
     # -- statements
 
@@ -434,6 +444,10 @@ class FunctionTyper(ExprTyper):
 
     def _s_AugAssign(self, node: ast.AugAssign, out: list[Stmt]) -> None:
         if isinstance(node.target, ast.Subscript):
+            container = self.expr(node.target.value)
+            if isinstance(container.type, List):  # xs[i] += v: lists.py
+                list_rules.aug_setitem(self, node, BINOPS[type(node.op)], container, out)
+                return
             fancy_rules.refuse_augmented(self, node.target)  # a[mask] += v: fancy.py
             view = array_rules.aug_setitem(self, node, BINOPS[type(node.op)], out)
             if view is not None:  # a[1:] += b: the view updated in place
@@ -443,6 +457,9 @@ class FunctionTyper(ExprTyper):
             raise self.error(node.target, "augmented assignment to this target is not supported",
                              "assign to a local variable")
         current = self.read_local(node.target.id, node.target)
+        if isinstance(current.type, List):  # xs += ys: extended in place
+            list_rules.aug_assign(self, node, BINOPS[type(node.op)], current, out)
+            return
         if isinstance(current.type, Array):  # a += b: written into a's memory
             array_exprs.aug_assign(self, node, BINOPS[type(node.op)], current, out)
             return
@@ -455,6 +472,8 @@ class FunctionTyper(ExprTyper):
             raise self.error(node.target, "annotated assignment to this target is not supported")
         ann = node.annotation
         t = TYPE_NAMES.get(ann.id) if isinstance(ann, ast.Name) else None
+        if t is None:
+            t = list_rules.annotation(self, ann)  # xs: list[float] = []
         if t is None:
             raise self.error(ann, f"annotation {ast.unparse(ann)} is not supported",
                              "annotate locals with int, float or bool")
@@ -470,6 +489,12 @@ class FunctionTyper(ExprTyper):
             self._unpack(target, value, out)
             return
         if isinstance(target, ast.Subscript):
+            container = self.expr(target.value)
+            if isinstance(container.type, List):  # xs[i] = v: lists.py
+                list_rules.setitem(self, target, value, container, out)
+                return
+            if array_funcs.setitem(self, target, value, out):  # a[i, j] = v: array_funcs.py
+                return
             if fancy_rules.array_index(self, target) is not None:  # a[mask] = v: fancy.py
                 fancy_rules.setitem(self, target, value, out)
                 return
@@ -484,7 +509,14 @@ class FunctionTyper(ExprTyper):
         if self.assigned is not None:
             self.assigned = self.assigned | {name}
         if local is not None and local != UNKNOWN and value.type != UNKNOWN:
-            out.append(Assign(name, cast(value, local), self.span(node)))
+            out.append(Assign(name, self._cast(value, local, node), self.span(node)))
+
+    def _cast(self, value: Expr, to: Type, node: ast.AST | None) -> Expr:
+        """``cast``, its refusal (an empty list of unknown items) as a diagnostic."""
+        try:
+            return cast(value, to)
+        except RuleError as exc:
+            raise self.error(node, exc.message, exc.hint) from None
 
     def _unpack(self, target: ast.Tuple | ast.List, value: Expr, out: list[Stmt]) -> None:
         for elt in target.elts:
@@ -523,7 +555,12 @@ class FunctionTyper(ExprTyper):
         body, orelse = self._loop(node.body, node.orelse, self.assigned, forever=forever)
         out.append(While(test, body, orelse, self.span(node)))
 
+    def _s_Delete(self, node: ast.Delete, out: list[Stmt]) -> None:
+        list_rules.delete(self, node, out)  # del xs[i]: lists.py
+
     def _s_For(self, node: ast.For, out: list[Stmt]) -> None:
+        if list_rules.for_list(self, node, out):  # for x in xs, enumerate(xs) ...
+            return
         if not self._is_range_call(node.iter):
             if array_rules.for_array(self, node, out):
                 return
@@ -586,6 +623,8 @@ class FunctionTyper(ExprTyper):
         args = []
         for i, arg in enumerate(node.args, start=1):
             value = self.expr(arg)
+            if isinstance(value.type, NpScalar) and value.type.dtype.kind in "iub":
+                value = Cast(value, INT64, value.span)  # range(a.sum()): NumPy's __index__
             if value.type not in (INT64, BOOL, UNKNOWN):
                 raise self.error(arg, f"range() argument {i} must be an int, not {value.type}",
                                  "convert it with int(x)")
@@ -608,6 +647,15 @@ class FunctionTyper(ExprTyper):
     def _s_Continue(self, node: ast.Continue, out: list[Stmt]) -> None:
         self.assigned = None
         out.append(Continue(self.span(node)))
+
+    def _s_Raise(self, node: ast.Raise, out: list[Stmt]) -> None:
+        exception_rules.raise_stmt(self, node, out)  # raise, try and assert: exceptions.py
+
+    def _s_Try(self, node: ast.Try, out: list[Stmt]) -> None:
+        exception_rules.try_stmt(self, node, out)
+
+    def _s_Assert(self, node: ast.Assert, out: list[Stmt]) -> None:
+        exception_rules.assert_stmt(self, node, out)
 
     def _s_Return(self, node: ast.Return, out: list[Stmt]) -> None:
         span = self.span(node)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ember.native.frontend.operators import RuleError
 from ember.native.types import DTYPE_NAMES, DType
+from ember.native.ufuncs import COMPLEX, COMPLEX128_ONLY
 
 #: One operand as the resolution sees it: a dtype, or a weak Python number.
 Key = DType | str
@@ -46,6 +47,8 @@ def _numpy_key(np: Any, key: Key) -> Any:
         return int
     if key == "float":
         return float
+    if key == "complex":
+        return complex
     assert isinstance(key, DType)
     return np.dtype(key.name)
 
@@ -67,17 +70,26 @@ def resolve(name: str, keys: tuple[Key, ...]) -> tuple[tuple[DType, ...], DType]
     RuleError when the loop uses a dtype outside ember's set."""
     np = numpy_module()
     ufunc = getattr(np, name)
-    if all(k in ("int", "float") for k in keys):
+    if all(k in ("int", "float", "complex") for k in keys):
         # Only Python numbers: NumPy converts each to its own array first (np.equal(3, 2)
         # is int64 == int64), so no operand is weak; resolve_dtypes would answer object.
-        keys = tuple(DType("int64" if k == "int" else "float64") for k in keys)
+        keys = tuple(DType({"int": "int64", "float": "float64"}.get(k, "complex128"))  # type: ignore[arg-type]
+                     for k in keys)
     try:
         dtypes = ufunc.resolve_dtypes((*(_numpy_key(np, k) for k in keys), None))
     except TypeError as exc:
         raise UFuncTypeError(str(exc), _no_loop_hint(name)) from None
     what = f"np.{name}() of {', '.join(map(str, keys))}"
     ins = tuple(ember_dtype(d, what) for d in dtypes[:-1])
-    return ins, ember_dtype(dtypes[-1], what)
+    out = ember_dtype(dtypes[-1], what)
+    if name not in COMPLEX and any(d.kind == "c" for d in (*ins, out)):
+        raise RuleError(f"np.{name}() of complex values is not supported in compiled code",
+                        "complex arrays support + - * / and np." + ", np.".join(
+                            sorted(COMPLEX - {"add", "subtract", "multiply", "divide"})))
+    if name in COMPLEX128_ONLY and DType("complex64") in (*ins, out):
+        raise RuleError(f"np.{name}() of complex64 values is not supported in compiled code",
+                        "compute in complex128: a.astype(np.complex128)")
+    return ins, out
 
 
 def _no_loop_hint(name: str) -> str:

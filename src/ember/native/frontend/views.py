@@ -33,7 +33,7 @@ from ember.native.ir.views import (
     SliceAssign,
     ViewSlice,
 )
-from ember.native.types import BOOL, INT64, NUMERIC, Array, Tuple
+from ember.native.types import BOOL, COMPLEX128, INT64, NUMERIC, Array, NpScalar, Tuple
 
 if TYPE_CHECKING:  # annotations only
     from ember.native.frontend.expressions import ExprTyper
@@ -195,6 +195,17 @@ def _const_ints(typer: ExprTyper, nodes: list[ast.expr], what: str) -> list[int]
     return out
 
 
+def _const_tuple(typer: ExprTyper, nodes: list[ast.expr]) -> list[int]:
+    """The ints of one argument that names a constant tuple (a global, a closure's), or []."""
+    if len(nodes) != 1 or not isinstance(nodes[0], ast.Name):
+        return []
+    v = typer.expr(nodes[0])
+    if not isinstance(v, MakeTuple) or not all(
+            isinstance(i, Const) and i.type == INT64 for i in v.items):
+        return []
+    return [int(i.value) for i in v.items]  # type: ignore[union-attr, arg-type]
+
+
 def _axis(typer: ExprTyper, node: ast.expr, k: int, ndim: int) -> int:
     if not -ndim <= k < ndim:
         raise typer.error(node, f"axis {k} is out of bounds for array of dimension {ndim}")
@@ -210,7 +221,10 @@ def permute(typer: ExprTyper, node: ast.expr, value: AnyExpr,
     else:
         if len(axes_nodes) == 1 and isinstance(axes_nodes[0], ast.Tuple | ast.List):
             axes_nodes = list(axes_nodes[0].elts)  # type: ignore[attr-defined]
+        named = _const_tuple(typer, axes_nodes)  # a.transpose(perm), perm a constant tuple
         axes = [_axis(typer, n, k, t.ndim) for n, k in
+                zip(axes_nodes * len(named), named, strict=True)] if named else [
+                _axis(typer, n, k, t.ndim) for n, k in
                 zip(axes_nodes, _const_ints(typer, axes_nodes, "the axes"), strict=True)]
         if sorted(axes) != list(range(t.ndim)):
             raise typer.error(node, "axes don't match array",
@@ -344,7 +358,8 @@ def slice_assign(typer: ExprTyper, target: AnyExpr, value: AnyExpr, node: ast.AS
     if isinstance(vt, Array):
         out.append(SliceAssign(target, value, typer.span(node)))
         return
-    if vt not in NUMERIC:
+    if (vt not in NUMERIC and not isinstance(vt, NpScalar)
+            and not (vt == COMPLEX128 and t.dtype.kind == "c")):
         raise typer.error(node, f"cannot assign a {vt} to a slice of an array of {t.dtype}",
                           "assign a number or an array")
     element = Element(vt, value.span)

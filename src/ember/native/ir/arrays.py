@@ -24,14 +24,18 @@ of :mod:`ember.native.ir.nodes`) or a *new reference* (everything built here tha
 from __future__ import annotations
 
 from ember.diagnostics import Span
+from ember.native.ir.array_funcs import Fail
 from ember.native.ir.creation import CreationExpr
 from ember.native.ir.elementwise import ArrayEval, ArrayStore
+from ember.native.ir.exceptions import ExcStmt
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
-from ember.native.ir.linalg import MatMul
+from ember.native.ir.fft import FFT
+from ember.native.ir.linalg import LinAlg, MatMul
+from ember.native.ir.lists import ListExpr, ListStmt
 from ember.native.ir.nodes import Expr, Node, Stmt
 from ember.native.ir.reductions import ReductionExpr
 from ember.native.ir.views import ViewExpr, ViewStmt
-from ember.native.types import BOOL, FLOAT64, INT64, Array, DType, Type
+from ember.native.types import BOOL, COMPLEX128, FLOAT64, INT64, Array, DType, Type
 from ember.support.record import record
 
 
@@ -45,6 +49,8 @@ def compute_type(dtype: DType) -> Type:
         return FLOAT64
     if dtype.kind == "b":
         return BOOL
+    if dtype.kind == "c":
+        return COMPLEX128  # complex64 is read as complex128, as float32 as float64
     return INT64
 
 
@@ -180,9 +186,9 @@ class AugSetItem(Node):
 ArrayExpr = (
     Index | Element | ArrayDim | ArrayAttr | ArrayNew | ArrayCopy | ArrayRange
     | ArrayReduce | ReductionExpr | FancyGet | FancyCall | ViewExpr | ArrayEval | CreationExpr
-    | MatMul
+    | MatMul | LinAlg | FFT | ListExpr | Fail
 )
-ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore
+ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore | ListStmt
 # Every expression and statement node of the typed IR, scalar and array.
 AnyExpr = Expr | ArrayExpr
-AnyStmt = Stmt | ArrayStmt
+AnyStmt = Stmt | ArrayStmt | ExcStmt  # raise, try, assert: ir/exceptions.py

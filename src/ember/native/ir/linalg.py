@@ -25,7 +25,7 @@ FUNCS = ("matmul", "dot", "inner", "vdot", "outer")
 
 @record
 class MatMul(Node):
-    """``func(left, right)`` of 1-D/2-D real arrays: a new C array of NumPy's result dtype
+    """``func(left, right)`` of 1-D/2-D real or complex arrays: a new C array of NumPy's result dtype
     (``np.result_type``), or a scalar of its compute type for two vectors. The core
     dimensions are checked at run time (NumPy's ValueError text for ``func``)."""
 
@@ -36,15 +36,56 @@ class MatMul(Node):
     span: Span
 
 
+#: The ``np.linalg`` functions (and ``np.kron``) :class:`LinAlg` computes, and what each returns.
+LINALG_FUNCS = {
+    "solve": "np.linalg.solve(a, b): x with a @ x == b (b: (n,) or (n, k))",
+    "inv": "np.linalg.inv(a)",
+    "det": "np.linalg.det(a): a float",
+    "cholesky": "np.linalg.cholesky(a, upper=False): L (option 'U': the upper factor)",
+    "qr": "np.linalg.qr(a): (Q, R), mode 'reduced' (option: 'reduced' | 'complete' | 'r')",
+    "svd": "np.linalg.svd(a, full_matrices, compute_uv): option 'A' | 'S' (U, S, Vh), 'N' (S)",
+    "eigh": "np.linalg.eigh(a, UPLO): (w, v), option 'L' | 'U'",
+    "eigvalsh": "np.linalg.eigvalsh(a, UPLO): w, option 'L' | 'U'",
+    "matrix_power": "np.linalg.matrix_power(a, n) (args: a, n)",
+    "pinv": "np.linalg.pinv(a): through svd (option 'S')",
+    "eig": "np.linalg.eig(a): (w, v) when every eigenvalue is real (else ValueError)",
+    "eigvals": "np.linalg.eigvals(a): w when every eigenvalue is real (else ValueError)",
+    "lstsq": "np.linalg.lstsq(a, b, rcond): (x, residuals, rank, s) (args: a, b[, rcond])",
+    "kron": "np.kron(a, b) of two 2-D arrays",
+}
+
+
+@record
+class LinAlg(Node):
+    """``np.linalg.<func>(*args)`` (see :data:`LINALG_FUNCS`) of real 2-D arrays (stacks
+    of them for frontend/lapack.py's STACKABLE functions: each result gains the batch
+    axes in front, det an array of them): computed
+    in float64 through LAPACK as NumPy's ``_umath_linalg`` does (a Fortran-ordered copy
+    of each operand), results in NumPy's result dtype (float32 only when every operand
+    is float32), C-ordered; several results are a tuple. ``option`` carries a keyword's
+    constant (``"U"``, ``"S"`` ...)."""
+
+    func: str
+    args: tuple[AnyExpr, ...]
+    type: Type
+    span: Span
+    option: str = ""
+
+
 def result_dtype(a: DType, b: DType) -> DType:
-    """NumPy's ``np.result_type`` of two real dtypes.
+    """NumPy's ``np.result_type`` of two dtypes: a complex one makes the result the
+    complex dtype of the result of the two real parts' dtypes.
 
     >>> [result_dtype(DType(x), DType(y)).name for x, y in
-    ...  [("float32", "int16"), ("int32", "uint32"), ("uint64", "int8"), ("int8", "uint8")]]
-    ['float32', 'int64', 'float64', 'int16']
+    ...  [("float32", "int16"), ("int32", "uint32"), ("uint64", "int8"), ("int8", "uint8"),
+    ...   ("complex64", "float64"), ("complex64", "int16"), ("float32", "complex64")]]
+    ['float32', 'int64', 'float64', 'int16', 'complex128', 'complex64', 'complex64']
     """
     if a == b:
         return a
+    if "c" in (a.kind, b.kind):
+        real = result_dtype(_real_part(a), _real_part(b))
+        return DType("complex64" if real.name == "float32" else "complex128")
     if a.kind == "f" and b.kind == "f":
         return DType("float64")
     if b.kind == "f":
@@ -59,6 +100,12 @@ def result_dtype(a: DType, b: DType) -> DType:
     if unsigned.itemsize == 8:
         return DType("float64")
     return DType(f"int{unsigned.itemsize * 16}")
+
+
+def _real_part(d: DType) -> DType:
+    if d.kind != "c":
+        return d
+    return DType("float32" if d.itemsize == 8 else "float64")
 
 
 def result_ndim(func: str, left: int, right: int) -> int:

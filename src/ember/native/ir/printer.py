@@ -22,10 +22,14 @@ from collections.abc import Mapping
 from ember.native.ir import arrays as A
 from ember.native.ir import creation as N
 from ember.native.ir import elementwise as W
+from ember.native.ir import exceptions as X
+from ember.native.ir import lists as L
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
+from ember.native.ir.array_funcs import Fail
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
-from ember.native.ir.linalg import MatMul
+from ember.native.ir.fft import FFT
+from ember.native.ir.linalg import LinAlg, MatMul
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -167,8 +171,56 @@ class _Printer:
             lines.append(f"{pad}{self.expr(s.target)} = {self.expr(s.value)}{stored}")
         elif isinstance(s, W.ArrayStore):
             lines.append(f"{pad}{self.expr(s.target)}[...] = {self.expr(s.value)}")
+        elif isinstance(s, X.Raise | X.Try | X.Assert):
+            self.exc_stmt(s, depth, lines)
+        elif isinstance(s, L.ListSet):
+            lines.append(f"{pad}{self.expr(s.list)}[{self.expr(s.index)}] = {self.expr(s.value)}")
+        elif isinstance(s, L.ListDel):
+            lines.append(f"{pad}del {self.expr(s.list)}[{self.expr(s.index)}]")
         else:  # pragma: no cover - every statement node is listed above
             lines.append(f"{pad}<{type(s).__name__}>")
+
+    def exc_stmt(self, s: X.ExcStmt, depth: int, lines: list[str]) -> None:
+        """raise, try and assert (ir/exceptions.py)."""
+        pad = INDENT * depth
+        if isinstance(s, X.Assert):
+            message = "" if s.message is None else f", {self.arg(s.message)}"
+            lines.append(f"{pad}assert {self.expr(s.test)}{message}")
+        elif isinstance(s, X.Raise):
+            what = "" if s.cls is None else f" {s.cls.module}.{s.cls.qualname}"
+            if s.cls is not None:
+                what += "(" + ", ".join(self.arg(a) for a in s.args) + ")"
+            elif s.caught is not None:
+                what = f" caught[{s.caught.depth}]"
+            cause = s.cause
+            if s.has_cause:
+                what += " from " + ("None" if cause is None else f"caught[{cause.depth}]"
+                                    if isinstance(cause, X.Caught)
+                                    else f"{cause.module}.{cause.qualname}")
+            lines.append(f"{pad}raise{what}")
+        else:
+            lines.append(f"{pad}try:")
+            self.block(s.body, depth + 1, lines)
+            for h in s.handlers:
+                names = ", ".join(f"{c.module}.{c.qualname}" for c in h.classes)
+                lines.append(f"{pad}except{' (' + names + ')' if names else ''}:")
+                self.block(h.body, depth + 1, lines)
+            self.orelse(s.orelse, depth, lines)
+            if s.finalbody:
+                lines.append(f"{pad}finally:")
+                self.block(s.finalbody, depth + 1, lines)
+
+    def arg(self, a: X.Argument) -> str:
+        if isinstance(a, X.Caught):
+            return f"caught[{a.depth}]"
+        if isinstance(a, X.Message):
+            return "f" + repr("".join(
+                p.value if isinstance(p, Const) else  # type: ignore[misc]
+                f"{{{self.arg(p.value)}{'!' + p.conversion if p.conversion else ''}"
+                f"{':' + p.spec if p.spec else ''}}}" for p in a.pieces))
+        if isinstance(a, X.PercentFormat):
+            return f"{a.template!r} % ({', '.join(self.arg(v) for v in a.args)})"
+        return self.expr(a)
 
     def orelse(self, body: tuple[Stmt, ...], depth: int, lines: list[str]) -> None:
         if body:
@@ -243,12 +295,23 @@ class _Printer:
         if isinstance(e, R.AxisReduce):
             keep = ", keepdims" if e.keepdims else ""
             return f"{self.expr(e.array)}.{e.op}(axis={e.axes}, {e.dtype}{keep})"
+        if isinstance(e, R.AxisStat):
+            extra = "".join([", keepdims" if e.keepdims else "", f", ddof={e.ddof}" * bool(e.ddof),
+                             f", weights={self.expr(e.weights)}" if e.weights else ""])
+            return f"np.{e.op}({self.expr(e.array)}, axis={e.axes}, {e.dtype}{extra})"
         if isinstance(e, R.AxisAccumulate):
             return f"{self.expr(e.array)}.{e.op}(axis={e.axis}, {e.dtype})"
         if isinstance(e, FancyGet):
             return f"{self.item(e.array, (e.index,))}.{e.kind}"
         if isinstance(e, MatMul):
             return f"np.{e.func}({self.expr(e.left)}, {self.expr(e.right)})"
+        if isinstance(e, LinAlg):  # ir/linalg.py
+            option = f", {e.option!r}" if e.option else ""
+            space = "np." if e.func == "kron" else "np.linalg."
+            return f"{space}{e.func}({', '.join(self.expr(a) for a in e.args)}{option})"
+        if isinstance(e, FFT):  # ir/fft.py
+            n = "" if e.n is None else f", n={self.expr(e.n)}"
+            return f"np.fft.{e.func}({self.expr(e.array)}{n}, norm={e.norm!r})"
         if isinstance(e, FancyCall):
             option = f", {e.option!r}" if e.option else ""
             return f"np.{e.func}({', '.join(self.expr(a) for a in e.args)}{option})"
@@ -263,6 +326,8 @@ class _Printer:
             return f"{self.expr(e.array)}[{', '.join(self.view_item(i) for i in e.items)}]"
         if isinstance(e, V.ArrayPermute):
             return f"{self.expr(e.array)}.transpose{e.axes}"
+        if isinstance(e, V.ArrayPart):
+            return f"{self.expr(e.array)}.{('real', 'imag')[e.part]}"
         if isinstance(e, V.ArrayReshape):
             what = "ravel" if e.ravel else "reshape"
             return f"{self.expr(e.array)}.{what}({self.expr(e.shape)})"
@@ -296,7 +361,29 @@ class _Printer:
             return f"np.{e.kind}(({arrays}), axis={e.axis})"
         if isinstance(e, N.ArrayStrides):
             return f"{self.expr(e.array)}.strides"
+        if isinstance(e, Fail):
+            args = "".join(f", {self.expr(a)}" for a in e.args)
+            return f"raise {e.exc}({e.message!r}{args})"
+        if isinstance(e, L.ListExpr):
+            return self.list_text(e)
         return f"<{type(e).__name__}>"  # pragma: no cover - every node is listed above
+
+    def list_text(self, e: L.ListExpr) -> str:
+        """A list node; a comprehension's loops inline, statements joined by ``;``."""
+        if isinstance(e, L.ListNew):
+            return f"[{', '.join(self.expr(i) for i in e.items)}]"
+        if isinstance(e, L.ListRepeat):
+            return f"({self.expr(e.list)} * {self.expr(e.count)})"
+        if isinstance(e, L.ListGet):
+            return f"{self.expr(e.list)}[{self.expr(e.index)}]"
+        if isinstance(e, L.ListLen):
+            return f"len({self.expr(e.list)})"
+        if isinstance(e, L.ListCall):
+            return f"{self.expr(e.list)}.{e.name}({', '.join(self.expr(a) for a in e.args)})"
+        lines: list[str] = []
+        self.block(e.body, 0, lines)
+        body = "; ".join(line.strip() for line in lines)
+        return f"{{{body}; {'take' if e.move else 'read'} {e.result}}}"
 
     def view_item(self, item: A.AnyExpr | V.ViewSlice | V.NewAxis) -> str:
         if isinstance(item, V.NewAxis):

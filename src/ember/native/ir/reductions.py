@@ -27,7 +27,10 @@ if TYPE_CHECKING:  # annotations only: ir.arrays lists these nodes in its union
 
 #: The reductions :class:`AxisReduce` computes (``amin``/``amax`` are min/max).
 REDUCE_OPS = ("sum", "prod", "min", "max", "mean", "all", "any", "argmin", "argmax",
-              "nanmin", "nanmax", "nansum")
+              "nanmin", "nanmax", "nansum", "nanprod")
+#: The statistics :class:`AxisStat` computes.
+STAT_OPS = ("var", "std", "nanvar", "nanstd", "nanmean", "ptp", "median", "nanmedian",
+            "average")
 #: The accumulations :class:`AxisAccumulate` computes.
 ACCUMULATE_OPS = ("cumsum", "cumprod")
 
@@ -63,4 +66,27 @@ class AxisAccumulate(Node):
     span: Span
 
 
-ReductionExpr = AxisReduce | AxisAccumulate
+@record
+class AxisStat(Node):
+    """A statistic over ``axes`` of ``array`` (normalized as :class:`AxisReduce`'s),
+    computed as NumPy computes it: ``var``/``std`` (mean first, then the sum of squared
+    deviations, both NumPy's pairwise sums, divided by ``max(n - ddof, 0)``), their
+    ``nan`` forms and ``nanmean`` (over NumPy's NaN-zeroed copy), ``ptp`` (max - min in
+    the array's dtype), ``median``/``nanmedian`` (the mean of the middle one or two) and
+    ``average`` with 1-d ``weights`` (``sum(a * w) / sum(w)``; ``weights`` None only
+    for the other ops). ``dtype`` is the accumulator and result dtype; ``deviation`` the
+    dtype of NumPy's temporary ``a - mean`` (``a * w`` for average)."""
+
+    op: str
+    array: AnyExpr
+    axes: tuple[int, ...]
+    keepdims: bool
+    dtype: DType
+    deviation: DType
+    ddof: int
+    weights: AnyExpr | None
+    type: Type  # an Array, or a scalar when every axis is reduced without keepdims
+    span: Span
+
+
+ReductionExpr = AxisReduce | AxisAccumulate | AxisStat

@@ -100,6 +100,18 @@ class SliceAssign(Node):
     stored: AnyExpr | None = None
 
 
-ViewExpr = ArrayView | ArrayPermute | ArrayReshape
+@record
+class ArrayPart(Node):
+    """``a.real`` (``part`` 0) or ``a.imag`` (1) of a complex array: a view of the same
+    owner whose data starts ``part`` float-sizes in, with the same shape and strides
+    and the part's float dtype (layout "A": its strides skip the other part)."""
+
+    array: AnyExpr
+    part: int
+    type: Array
+    span: Span
+
+
+ViewExpr = ArrayView | ArrayPermute | ArrayReshape | ArrayPart
 ViewStmt = SliceAssign
 

@@ -28,10 +28,13 @@ from ember.native.options import FIELDS as OPTION_NAMES
 from ember.native.options import Options
 from ember.native.types import (
     BOOL,
+    DTYPE_NAMES,
     FLOAT64,
     INT64,
     INT64_MAX,
     INT64_MIN,
+    DType,
+    NpScalar,
     Tuple,
     Type,
     annotation_type,
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 
     F = TypeVar("F", bound=Callable[..., Any])
 
-ACCEPTED = "int, float, bool, None, tuples of these, arrays and dtypes"
+ACCEPTED = "int, float, complex, bool, None, tuples of these, arrays and dtypes"
 # NumPy scalar types (by __name__, module numpy) taken as ember's types.
 _NUMPY_SCALARS = {"float64": FLOAT64, "int64": INT64, "bool": BOOL}
 
@@ -196,6 +199,10 @@ class Dispatcher:
             return t
         if type(value) is tuple:
             return Tuple(tuple(self._arg_type(i, v) for v in value))
+        if type(value) is list:  # runtime/lists.py: one item type, or what to pass
+            from ember.native.runtime.lists import list_type  # only for list arguments
+
+            return list_type(self.__name__, name, value, lambda v: self._arg_type(i, v))
         if type(value).__module__ == "numpy" and type(value).__name__ != "ndarray" \
                 and getattr(value, "shape", None) == ():
             return self._numpy_scalar_type(name, value)
@@ -212,20 +219,25 @@ class Dispatcher:
         )
 
     def _numpy_scalar_type(self, name: str, value: Any) -> Type:
-        """np.float64, np.int64 (np.intp) and np.bool_ as float64, int64 and bool; the
-        other NumPy scalars keep their own wrapping or rounding arithmetic
-        (``np.int32(2**30) * 4``, ``np.float32(0.1) * 3``), which int64/float64 code
-        would not reproduce: refused."""
+        """np.float64, np.int64 (np.intp) and np.bool_ as float64, int64 and bool (the
+        fast path, analysis/numpy_scalars.py); the other fixed-width NumPy scalars as
+        :class:`NpScalar`, keeping their own wrapping or rounding arithmetic
+        (``np.int32(2**30) * 4``, ``np.float32(0.1) * 3``); float16, longlong, complex
+        ...: refused."""
         kind = type(value).__name__
         t = _NUMPY_SCALARS.get(kind)
         if t is not None:
             return t
-        convert = "bool" if kind == "bool" else "float" if "float" in kind else "int"
+        if kind in DTYPE_NAMES and "complex" not in kind:  # NumPy's arithmetic kept
+            return NpScalar(DType(kind))
+        convert = ("bool" if kind == "bool" else "float" if "float" in kind
+                   else "complex" if "complex" in kind else "int")
         raise TypeError(
             f"{self.__name__}() argument '{name}' must be {ACCEPTED}, not numpy.{kind}: "
             f"its arithmetic is NumPy's {kind} arithmetic (it wraps or rounds to {kind}), "
             f"which ember does not compile; pass {convert}(x) to compute with Python's "
-            "numbers (ember accepts np.float64, np.int64 and np.bool_ as they are)")
+            "numbers (ember accepts NumPy's bool, int8-64, uint8-64, float32 and float64 "
+            "scalars as they are)")
 
     def _method_hint(self) -> str:
         if self._params[:1] in (("self",), ("cls",)):
@@ -407,7 +419,7 @@ def _suggestion(value: Any) -> str:
         return ""
     if dtype is not None and shape:  # name it as NumPy does, not by its buffer format
         why = (f"arrays of dtype {dtype} are not supported "
-               "(dtypes: bool, int8-64, uint8-64, float32, float64)")
+               "(dtypes: bool, int8-64, uint8-64, float32, float64, complex64, complex128)")
     return f": {why}"
 
 
