@@ -51,10 +51,18 @@ settings.register_profile(
     "ember-differential-ci", parent=settings.get_profile("ember-differential"),
     derandomize=True, database=None, print_blob=True,
 )
-# EMBER_DIFF_EXAMPLES=2000 for a deeper hunt than the default 200.
+# EMBER_DIFF_EXAMPLES=2000 for a deeper hunt than the default 200; every budget of the
+# differential tests scales with it (examples()).
+SCALE = int(os.environ.get("EMBER_DIFF_EXAMPLES", "200")) / 200
 PROFILE = settings(settings.get_profile("ember-differential-ci" if os.environ.get("CI")
                                         else "ember-differential"),
-                   max_examples=int(os.environ.get("EMBER_DIFF_EXAMPLES", "200")))
+                   max_examples=max(1, round(200 * SCALE)))
+
+
+def examples(default: int) -> settings:
+    """The profile with ``default`` examples at the default scale (``EMBER_DIFF_EXAMPLES``
+    scales them all): the budget of a test whose examples each compile."""
+    return settings(PROFILE, max_examples=max(1, round(default * SCALE)))
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EDGE_INTS = [0, 1, -1, 2, -2, 3, -3, 5, -5, 7, -7, 10, 62, 63, 64, 65, -63, -64, 255, 2**31,

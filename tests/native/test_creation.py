@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness, any import mode
 
-from _harness import PROFILE, check, define, floats, same  # noqa: E402
+from _harness import PROFILE, check, define, examples, floats, same  # noqa: E402
 
 from ember.diagnostics import EmberError  # noqa: E402
 from ember.native.runtime.dispatch import jit  # noqa: E402
@@ -26,7 +26,7 @@ from ember.native.types import DTYPE_NAMES  # noqa: E402
 
 dtypes = st.sampled_from(DTYPE_NAMES)
 # Each new dtype pair compiles new specializations: fewer examples keep the joins quick.
-JOINS = settings(PROFILE, max_examples=min(PROFILE.max_examples, 60))
+JOINS = examples(25)
 small = st.integers(-6, 6)
 
 
@@ -163,7 +163,7 @@ def arrays_2d(dtype: str, n: int, m: int, layout: str) -> np.ndarray:
             "T": a[:, :m].T}[layout]
 
 
-@PROFILE
+@examples(60)  # each dtype and layout compiles
 @given(dtype=dtypes, n=st.integers(0, 5), m=st.integers(0, 5), k=small,
        layout=st.sampled_from("CFST"))
 def test_tri_and_diag_2d(dtype: str, n: int, m: int, k: int, layout: str) -> None:

@@ -12,11 +12,11 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import PROFILE, check, define  # noqa: E402
+from _harness import check, define, examples  # noqa: E402
 
 from ember.diagnostics import EmberError  # noqa: E402
 from ember.native.types import DTYPE_NAMES  # noqa: E402
@@ -85,7 +85,7 @@ def arrays(draw: st.DrawFn, shape: tuple[int, ...], dtype: str) -> np.ndarray:
 
 dtypes = st.sampled_from(DTYPE_NAMES)
 # Each new dtype/layout signature compiles once: fewer examples than the scalar tests.
-FEW = settings(PROFILE, max_examples=int(os.environ.get("EMBER_DIFF_EXAMPLES", "60")))
+FEW = examples(60)
 
 
 def run_quiet(fn, *args):  # noqa: ANN001, ANN201 - NumPy's RuntimeWarnings are not compared

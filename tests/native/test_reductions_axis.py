@@ -18,14 +18,13 @@ loop the later).
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -62,10 +61,9 @@ def _source(op: str, ndim: int, how: str) -> str:
 
 
 _FUNCTIONS: dict[tuple[str, int, str], Any] = {}
-# Each example runs a dozen reductions of one array (a function per op and ndim): 40
-# examples per test by default keep the file near two minutes; EMBER_DIFF_EXAMPLES hunts
-# deeper.
-PROFILE = settings(H.PROFILE, max_examples=int(os.environ.get("EMBER_DIFF_EXAMPLES", "40")))
+# Examples per ndim: each compiles a dozen reductions of one array (a function per op
+# and ndim) for its dtype and layout; EMBER_DIFF_EXAMPLES hunts deeper.
+BUDGET = {1: 24, 2: 12, 3: 6}
 
 
 def _function(op: str, ndim: int, how: str) -> Any:
@@ -174,15 +172,22 @@ def _unsigned_zero(v: Any) -> Any:
     return v
 
 
-@pytest.mark.parametrize("op", OPS)
-@pytest.mark.parametrize("ndim", [1, 2, 3])
-@given(data=st.data())
-@PROFILE
-def test_reduction_matches_numpy(op: str, ndim: int, data: st.DataObject) -> None:
-    dtype = data.draw(st.sampled_from(DTYPES))
-    a = data.draw(arrays(ndim, dtype))
-    how = data.draw(st.sampled_from(["method", "function"]))
-    _compare(_function(op, ndim, how), op, a)
+def _reduction_test(ndim: int) -> Any:
+    @pytest.mark.parametrize("op", OPS)
+    @given(data=st.data())
+    @H.examples(BUDGET[ndim])
+    def test(op: str, data: st.DataObject) -> None:
+        dtype = data.draw(st.sampled_from(DTYPES))
+        a = data.draw(arrays(ndim, dtype))
+        how = data.draw(st.sampled_from(["method", "function"]))
+        _compare(_function(op, ndim, how), op, a)
+
+    return test
+
+
+test_reduction_matches_numpy_1d = _reduction_test(1)
+test_reduction_matches_numpy_2d = _reduction_test(2)
+test_reduction_matches_numpy_3d = _reduction_test(3)
 
 
 ACCUMULATE_SRC = """
@@ -193,7 +198,7 @@ def f_cum_{ndim}_{how}(a):
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 @given(data=st.data())
-@PROFILE
+@H.examples(16)
 def test_cumsum_cumprod_match_numpy(ndim: int, data: st.DataObject) -> None:
     dtype = data.draw(st.sampled_from(DTYPES))
     a = data.draw(arrays(ndim, dtype))

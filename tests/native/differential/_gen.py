@@ -27,7 +27,6 @@ them, for reorderable reductions, and each one is named where it is used.
 from __future__ import annotations
 
 import math
-import os
 import struct
 import sys
 import warnings
@@ -57,8 +56,7 @@ NS: dict[str, Any] = {"np": np, "math": math}
 def examples(default: int) -> settings:
     """The harness's profile with ``default`` examples, scaled by ``EMBER_DIFF_EXAMPLES``
     (its default 200 is the harness's scalar budget; here each example compiles)."""
-    scale = int(os.environ.get("EMBER_DIFF_EXAMPLES", "200")) / 200
-    return settings(H.PROFILE, max_examples=max(1, round(default * scale)))
+    return H.examples(default)
 
 
 def kernel(name: str, source: str) -> Any:
