@@ -172,6 +172,26 @@ class List(Type):
         return f"list[{'?' if self.item is None else self.item}]"
 
 
+@record
+class Function(Type):
+    """A function known at compile time, as a value (``apply(sq, x)``, a lambda, an inner
+    ``def``): a call through it is a direct call of that function's specialization.
+    ``ident`` names it in the frontend's table (frontend/closures.py); ``captures`` are
+    the types of the enclosing locals an inner function reads, which are its value at
+    run time (a struct of them; nothing for a module-level @jit function).
+
+    >>> Function("sq", "app:sq")
+    function[app:sq]
+    """
+
+    name: str
+    ident: str
+    captures: tuple[Type, ...] = ()
+
+    def __str__(self) -> str:  # the ident: signatures name cache files (cache/key.py)
+        return f"function[{self.ident}]"
+
+
 INT64 = Int64()
 FLOAT64 = Float64()
 BOOL = Bool()

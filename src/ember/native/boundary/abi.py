@@ -24,6 +24,7 @@ from ember.native.boundary import keywords, numpy_scalars
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.dtypes import box_dtype, unbox_dtype
+from ember.native.boundary.functions import unbox_function
 from ember.native.boundary.lists import box_list, unbox_list
 from ember.native.boundary.llvm import F64, I8, I32, I64, PTR, entry_alloca, value_type
 from ember.native.ir.calls import CallShape
@@ -33,6 +34,7 @@ from ember.native.types import (
     Bool,
     Complex128,
     DTypeValue,
+    Function,
     Float64,
     Int64,
     List,
@@ -188,6 +190,8 @@ def unbox(
         return unbox_list(builder, capi, obj, t, mismatch, views, unbox, box)
     if isinstance(t, NpScalar):  # exactly NumPy's scalar type of the dtype
         return numpy_scalars.unbox_numpy(builder, capi, obj, t, mismatch)
+    if isinstance(t, Function):  # a @jit function passed in: an identity check
+        return unbox_function(builder, capi, obj, t, mismatch)
     raise NotImplementedError(f"cannot pass a {t} from Python yet")
 
 

@@ -36,6 +36,7 @@ _CAPI: dict[str, tuple[ir.Type, tuple[ir.Type, ...], bool]] = {
     "PyDict_New": (PTR, (), False),
     "PyDict_SetItemString": (I32, (PTR, PTR, PTR), False),
     "PyObject_GetAttrString": (PTR, (PTR, PTR), False),
+    "PyUnicode_CompareWithASCIIString": (I32, (PTR, PTR), False),
     "PyObject_CallOneArg": (PTR, (PTR, PTR), False),
     "PyNumber_TrueDivide": (PTR, (PTR, PTR), False),
     "PyImport_ImportModule": (PTR, (PTR,), False),

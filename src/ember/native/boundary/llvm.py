@@ -18,6 +18,7 @@ from ember.native.types import (
     DType,
     DTypeValue,
     Float64,
+    Function,
     Int64,
     List,
     NoneType,
@@ -71,6 +72,8 @@ def value_type(t: Type) -> ir.Type:
         return I8  # no value: a none (or a dtype, known at compile time) is i8 0
     if isinstance(t, Tuple):
         return ir.LiteralStructType([value_type(i) for i in t.items])
+    if isinstance(t, Function):  # the values an inner function captured (frontend/closures.py)
+        return ir.LiteralStructType([value_type(i) for i in t.captures])
     if isinstance(t, Array):
         return struct_type(t.ndim)  # {data, owner, shape, strides}
     if isinstance(t, List):
@@ -83,6 +86,8 @@ def zero_value(t: Type) -> ir.Constant:
     ty = value_type(t)
     if isinstance(t, Tuple):
         return ir.Constant(ty, [zero_value(i) for i in t.items])
+    if isinstance(t, Function):
+        return ir.Constant(ty, [zero_value(i) for i in t.captures])
     if isinstance(t, Complex128):
         return ir.Constant(ty, [ir.Constant(F64, 0.0), ir.Constant(F64, 0.0)])
     if isinstance(t, Array | List):

@@ -140,6 +140,7 @@ from ember.native.types import (
     Bool,
     Complex128,
     Float64,
+    Function,
     Int64,
     NoneType,
     NpScalar,
@@ -432,7 +433,7 @@ class FunctionLowerer(Gen):
             return self.make_struct(dst, items)
         raise NotImplementedError(f"cast {src} -> {dst}")
 
-    def make_struct(self, t: Tuple, items: Sequence[ir.Value]) -> ir.Value:
+    def make_struct(self, t: Tuple | Function, items: Sequence[ir.Value]) -> ir.Value:
         agg: ir.Value = ir.Constant(value_type(t), ir.Undefined)
         for i, item in enumerate(items):
             agg = self.b.insert_value(agg, item, i)
@@ -541,7 +542,7 @@ class FunctionLowerer(Gen):
         return lower_calls.call_jit(self, e)
 
     def e_MakeTuple(self, e: T.MakeTuple) -> ir.Value:
-        assert isinstance(e.type, Tuple)
+        assert isinstance(e.type, Tuple | Function)  # a function value: its captures
         return self.make_struct(e.type, [self.expr(i) for i in e.items])
 
     def e_TupleGet(self, e: T.TupleGet) -> ir.Value:

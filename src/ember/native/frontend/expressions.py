@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import array_funcs, complex_arrays, creation, creation_shapes, np_scalars
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import closures as closure_rules
 from ember.native.frontend import complex as complex_rules
 from ember.native.frontend import elementwise as array_exprs
 from ember.native.frontend import exceptions as exception_rules
@@ -64,6 +65,7 @@ from ember.native.types import (
     STR,
     Array,
     DTypeValue,
+    Function,
     List,
     Tuple,
     Type,
@@ -99,7 +101,6 @@ UNSUPPORTED = {
     "Set": ("sets are not supported", None),
     "SetComp": ("set comprehensions are not supported", None),
     "GeneratorExp": ("generator expressions are not supported", "write a for loop"),
-    "Lambda": ("lambda is not supported in a compiled function", None),
     "JoinedStr": ("f-strings are not supported", "print the values: print('x =', x)"),
     "NamedExpr": ("assignment expressions (:=) are not supported", "assign on its own line"),
     "Await": ("await is not supported", None),
@@ -114,9 +115,10 @@ UNSUPPORTED = {
     "Global": ("'global' statements are not supported",
                "compiled code reads module constants at compile time and cannot rebind "
                "them; return the value instead"),
-    "Nonlocal": ("'nonlocal' statements are not supported", "return the value instead"),
-    "FunctionDef": ("nested functions are not supported",
-                    "define it at module level and decorate it with @jit"),
+    "Nonlocal": ("'nonlocal' statements are not supported (inner functions read the "
+                 "enclosing locals, they cannot rebind them)",
+                 "return the new value from the inner function and assign it in the "
+                 "enclosing one: x = g(x)"),
     "AsyncFunctionDef": ("nested functions are not supported", None),
     "ClassDef": ("classes are not supported", None),
     "Import": ("import inside a compiled function is not supported", "import at module level"),
@@ -171,6 +173,7 @@ class ExprTyper:
     assigned: frozenset[str] | None
     captured: dict[str, str]
     handlers: list[str | None]  # enclosing except clauses' `as` names (exceptions.py)
+    local_functions: dict[str, closure_rules.InnerFunction]  # inner defs by name (closures.py)
 
     # -- the statement side, implemented by FunctionTyper
 
@@ -263,6 +266,8 @@ class ExprTyper:
     def _e_Name(self, node: ast.Name) -> Expr:
         if node.id in self.handlers:  # `e` of `except E as e`: only re-raised
             raise exception_rules.caught_name_error(self, node, node.id)
+        if node.id in self.local_functions:  # an inner def as a value: closures.py
+            return closure_rules.function_value(self, self.local_functions[node.id], node)
         if node.id in self.local_names:
             return self.read_local(node.id, node)
         value = self._lookup(node.id, node)
@@ -359,7 +364,11 @@ class ExprTyper:
             if capture:
                 self.captured[dotted] = repr(value)
             return expr
-        if builtin_name(value) is not None or getattr(value, "__ember_jit__", False):
+        if isinstance(value, closure_rules.InnerFunction):  # an enclosing def's inner def
+            return closure_rules.function_value(self, value, node)
+        if getattr(value, "__ember_jit__", False):  # apply(sq, x): a function value
+            return closure_rules.function_value(self, value.py_func, node)
+        if builtin_name(value) is not None:
             raise RuleError(f"'{dotted}' is a function; compiled code can only call it",
                             f"call it: {dotted}(...)")
         kind = "a module" if isinstance(value, types.ModuleType) else f"a {type(value).__name__}"
@@ -372,6 +381,9 @@ class ExprTyper:
             items = tuple(self._constant(v, node) for v in value)
             return MakeTuple(items, Tuple(tuple(i.type for i in items)), self.span(node))
         return self._literal(value, node)
+
+    def _e_Lambda(self, node: ast.Lambda) -> Expr:
+        return closure_rules.lambda_value(self, node)  # lambda-lifted: closures.py
 
     def _e_Tuple(self, node: ast.Tuple) -> Expr:
         items = tuple(self.expr(e) for e in node.elts)
@@ -557,7 +569,16 @@ class ExprTyper:
 
     def _e_Call(self, node: ast.Call) -> Expr:
         func = node.func
+        if isinstance(func, ast.Name) and func.id in self.local_functions:  # closures.py
+            return closure_rules.call_inner(self, self.local_functions[func.id], node)
+        if isinstance(func, ast.Lambda):  # (lambda x: x + 1)(y)
+            return closure_rules.call_value(self, self.expr(func), node)
         if isinstance(func, ast.Name) and func.id in self.local_names:
+            local = self.read_local(func.id, func)
+            if local.type == UNKNOWN:
+                return self.unknown(node)
+            if isinstance(local.type, Function):  # a function passed in: apply(f, x)
+                return closure_rules.call_value(self, local, node)
             raise RuleError(f"'{func.id}' is a local variable, not a function")
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
             value = self.expr(func.value)  # a method call: arrays and lists have methods
@@ -580,6 +601,8 @@ class ExprTyper:
             raise RuleError("only builtins, math functions and @jit functions can be called",
                             "name the function directly: f(x), math.sqrt(x), np.zeros(n)")
         value, dotted, _ = self.static(func)
+        if isinstance(value, closure_rules.InnerFunction):  # a sibling inner def
+            return closure_rules.call_inner(self, value, node)
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise self.error(a, "*-arguments are not supported", "pass arguments one by one")
@@ -611,9 +634,9 @@ class ExprTyper:
         if numpy_call is not None:
             return numpy_call
         if getattr(value, "__ember_jit__", False):
-            return self._call_jit(value.py_func, dotted, node)
+            return self.call_jit(value.py_func, dotted, node)
         if isinstance(value, types.FunctionType) and self.unit.is_compiling(value):
-            return self._call_jit(value, dotted, node)  # a recursive call of an undecorated def
+            return self.call_jit(value, dotted, node)  # a recursive call of an undecorated def
         if isinstance(value, types.FunctionType):
             raise RuleError(f"'{dotted}' is a plain Python function; compiled code can only call "
                             "@jit functions, builtins and math functions",
@@ -648,7 +671,7 @@ class ExprTyper:
                 return real_only(rule(self, name, node), name)  # type: ignore[operator]
         return None
 
-    def _call_jit(self, callee: types.FunctionType, dotted: str, node: ast.Call) -> Expr:
+    def call_jit(self, callee: types.FunctionType, dotted: str, node: ast.Call) -> Expr:
         # Keywords and defaults bound as CPython binds them (frontend/calls.py).
         args: list[Expr] = []
         arg_nodes: list[ast.AST] = []

@@ -57,6 +57,7 @@ import types
 from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.frontend import array_funcs
 from ember.native.frontend import arrays as array_rules
+from ember.native.frontend import closures as closure_rules
 from ember.native.frontend import elementwise as array_exprs
 from ember.native.frontend import exceptions as exception_rules
 from ember.native.frontend import fancy as fancy_rules
@@ -95,6 +96,7 @@ from ember.native.types import (
     STR,
     TYPE_NAMES,
     Array,
+    Function,
     List,
     NpScalar,
     Tuple,
@@ -166,7 +168,14 @@ class UnitBuilder:
                     (self.sources[k].path, self.sources[k].qualname, self.sources[k].digest)
                     for k in self.order
                 )
-                return CompileUnit(functions[0], functions, sources, call_shape(func))
+                root = functions[0]
+                if isinstance(root.return_type, Function):  # no Python object for it
+                    raise self.sources[self.order[0]].error(
+                        self.sources[self.order[0]].tree,
+                        f"'{root.qualname}' returns a function; a compiled function can "
+                        "return numbers, tuples, arrays and lists",
+                        "call the function inside and return its result")
+                return CompileUnit(root, functions, sources, call_shape(func))
             progressed = False
             for key in self.consulted:
                 found = self.done[key].return_type
@@ -189,7 +198,7 @@ class UnitBuilder:
         this round has not."""
         key = (func, arg_types)
         if key not in self.sources:
-            self.sources[key] = parse_function(func)
+            self.sources[key] = closure_rules.source_of(func) or parse_function(func)
         symbol = self._symbol(key)
         if key in self.done:
             return symbol, self.done[key].return_type
@@ -255,6 +264,7 @@ class FunctionTyper(ExprTyper):
         self.captured: dict[str, str] = {}
         self.temps = 0
         self.handlers: list[str | None] = []  # enclosing except clauses' `as` names
+        self.local_functions = closure_rules.local_functions(self)  # inner defs, lambdas
 
     # -- driver
 
@@ -433,7 +443,12 @@ class FunctionTyper(ExprTyper):
         if value.type != UNKNOWN:
             out.append(ExprStmt(value, self.span(node)))
 
+    def _s_FunctionDef(self, node: ast.FunctionDef, out: list[Stmt]) -> None:
+        pass  # an inner def: known by name in the whole body (closures.py), no code here
+
     def _s_Assign(self, node: ast.Assign, out: list[Stmt]) -> None:
+        if isinstance(node.value, ast.Lambda) and closure_rules.is_definition(self, node):
+            return  # `name = lambda ...`: an inner function like a def (closures.py)
         value = self.expr(node.value)
         if len(node.targets) > 1 and not isinstance(value, (Const, Name)):
             temp = self.new_temp()

@@ -34,6 +34,7 @@ from ember.native.types import (
     INT64_MAX,
     INT64_MIN,
     DType,
+    Function,
     NpScalar,
     Tuple,
     Type,
@@ -212,6 +213,12 @@ class Dispatcher:
         dtype = _dtype_type(value)
         if dtype is not None:  # a dtype or scalar type: a compile-time value
             return dtype
+        if isinstance(value, Dispatcher):  # apply(sq, x): specialized on that function
+            from ember.native.function_values import ident_of  # only for function arguments
+
+            ident = ident_of(value.py_func)
+            value.__ember_ident__ = ident  # what the entry checks (boundary/functions.py)
+            return Function(value.__name__, ident)
         raise TypeError(
             f"{self.__name__}() argument '{name}' must be {ACCEPTED}, "
             f"not {type(value).__name__}{_suggestion(value)}"
@@ -406,6 +413,9 @@ def _suggestion(value: Any) -> str:
     """What to pass instead, for the values people try first."""
     if isinstance(value, (list, range)) or type(value).__name__ == "deque":
         return " (pass a NumPy array or an array.array, e.g. array.array('d', values))"
+    if type(value).__name__ in ("function", "builtin_function_or_method"):
+        return (" (a plain Python function: decorate it with @ember.jit to pass it, or "
+                "write the lambda inside the compiled function)")
     if isinstance(value, (int, float, bool)):  # a subclass (IntEnum, np.float64...)
         kind = "int" if isinstance(value, int) and not isinstance(value, bool) else None
         kind = kind or ("bool" if isinstance(value, bool) else "float")
