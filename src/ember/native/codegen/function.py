@@ -116,6 +116,7 @@ from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import matmul_stacked as lower_matmul
 from ember.native.codegen import np_scalars as lower_np
 from ember.native.codegen import operators as lower_ops
+from ember.native.codegen import random as lower_random
 from ember.native.codegen import slice_assign as lower_slice_assign
 from ember.native.codegen import stats as lower_stats
 from ember.native.codegen import views as lower_views
@@ -536,6 +537,8 @@ class FunctionLowerer(Gen):
     def e_Call(self, e: T.Call) -> ir.Value:
         if e.func.startswith(("complex", "cmath.")):
             return lower_complex.call(self, e)  # complex(), z.real, abs(z), cmath.*
+        if e.func.startswith(("random.", "np.random.")):
+            return lower_random.call(self, e)  # MT19937 draws: codegen/random.py
         return lower_math.call(self, e)
 
     def e_CallJit(self, e: T.CallJit) -> ir.Value:

@@ -29,12 +29,12 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from ember.native.frontend.calls import Default, bind_arguments
-from ember.native.function_values import ident_of, register, target
 from ember.native.frontend.operators import RuleError
 from ember.native.frontend.source import FunctionSource
 from ember.native.frontend.unknown import UNKNOWN
+from ember.native.function_values import ident_of, register, target
 from ember.native.ir.nodes import CallJit, Expr, MakeTuple, TupleGet
-from ember.native.types import STR, Function, Type
+from ember.native.types import STR, Function
 
 if TYPE_CHECKING:
     from ember.native.frontend.expressions import ExprTyper

@@ -27,6 +27,7 @@ from ember.native.frontend import fancy as fancy_rules
 from ember.native.frontend import fft as fft_rules
 from ember.native.frontend import linalg as linalg_rules
 from ember.native.frontend import lists as list_rules
+from ember.native.frontend import random_calls as random_rules
 from ember.native.frontend.builtins import builtin_name, cast, truth, type_call
 from ember.native.frontend.calls import Default, bind_arguments
 from ember.native.frontend.complex_arrays import real_only
@@ -612,6 +613,9 @@ class ExprTyper:
         special = complex_arrays.call(self, value, node)  # complex(), cmath.*, np.real
         if special is not None:
             return special
+        random_name = random_rules.function_name(value)  # random.random, np.random.seed ...
+        if random_name is not None:
+            return random_rules.call(self, random_name, node)
         list_name = list_rules.builtin_name(value)  # sum, sorted, any, all ...: lists.py
         if list_name is not None and list_rules.applies(self, list_name, node):
             return list_rules.builtin_call(self, list_name, node)
