@@ -570,17 +570,9 @@ class ExprTyper:
 
     def _e_Call(self, node: ast.Call) -> Expr:
         func = node.func
-        if isinstance(func, ast.Name) and func.id in self.local_functions:  # closures.py
-            return closure_rules.call_inner(self, self.local_functions[func.id], node)
-        if isinstance(func, ast.Lambda):  # (lambda x: x + 1)(y)
-            return closure_rules.call_value(self, self.expr(func), node)
-        if isinstance(func, ast.Name) and func.id in self.local_names:
-            local = self.read_local(func.id, func)
-            if local.type == UNKNOWN:
-                return self.unknown(node)
-            if isinstance(local.type, Function):  # a function passed in: apply(f, x)
-                return closure_rules.call_value(self, local, node)
-            raise RuleError(f"'{func.id}' is a local variable, not a function")
+        local = self._local_call(node)  # inner defs, lambdas, function values: closures.py
+        if local is not None:
+            return local
         if isinstance(func, ast.Attribute) and not self._is_static(func.value):
             value = self.expr(func.value)  # a method call: arrays and lists have methods
             if isinstance(value.type, List):
@@ -602,8 +594,9 @@ class ExprTyper:
             raise RuleError("only builtins, math functions and @jit functions can be called",
                             "name the function directly: f(x), math.sqrt(x), np.zeros(n)")
         value, dotted, _ = self.static(func)
-        if isinstance(value, closure_rules.InnerFunction):  # a sibling inner def
-            return closure_rules.call_inner(self, value, node)
+        library = self._library_call(value, node)  # a sibling inner def, random.*
+        if library is not None:
+            return library
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise self.error(a, "*-arguments are not supported", "pass arguments one by one")
@@ -613,9 +606,6 @@ class ExprTyper:
         special = complex_arrays.call(self, value, node)  # complex(), cmath.*, np.real
         if special is not None:
             return special
-        random_name = random_rules.function_name(value)  # random.random, np.random.seed ...
-        if random_name is not None:
-            return random_rules.call(self, random_name, node)
         list_name = list_rules.builtin_name(value)  # sum, sorted, any, all ...: lists.py
         if list_name is not None and list_rules.applies(self, list_name, node):
             return list_rules.builtin_call(self, list_name, node)
@@ -656,6 +646,33 @@ class ExprTyper:
             raise RuleError(f"calling '{dotted}' (a class) is not supported", FALLBACK_HINT)
         raise RuleError(f"calling '{dotted}' ({type(value).__name__}) is not supported",
                         FALLBACK_HINT)
+
+    def _local_call(self, node: ast.Call) -> Expr | None:
+        """A call of an inner def, a lambda or a local holding a function value, else None
+        (and an error for a local that holds something else)."""
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in self.local_functions:
+            return closure_rules.call_inner(self, self.local_functions[func.id], node)
+        if isinstance(func, ast.Lambda):  # (lambda x: x + 1)(y)
+            return closure_rules.call_value(self, self.expr(func), node)
+        if isinstance(func, ast.Name) and func.id in self.local_names:
+            local = self.read_local(func.id, func)
+            if local.type == UNKNOWN:
+                return self.unknown(node)
+            if isinstance(local.type, Function):  # a function passed in: apply(f, x)
+                return closure_rules.call_value(self, local, node)
+            raise RuleError(f"'{func.id}' is a local variable, not a function")
+        return None
+
+    def _library_call(self, value: object, node: ast.Call) -> Expr | None:
+        """A call of an enclosing function's inner def, or of ``random.*`` /
+        ``np.random.*`` (random_calls.py), else None."""
+        if isinstance(value, closure_rules.InnerFunction):
+            return closure_rules.call_inner(self, value, node)
+        random_name = random_rules.function_name(value)
+        if random_name is not None:
+            return random_rules.call(self, random_name, node)
+        return None
 
     def _numpy_call(self, value: object, node: ast.Call) -> Expr | None:
         """``np.f(...)`` typed by the rule module that knows ``f`` (by identity), or None;
