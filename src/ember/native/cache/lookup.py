@@ -524,7 +524,11 @@ def _describe_sources(
     recorded = {(p, q): d for p, q, d in getattr(unit, "sources", ())}
     sources: list[dict[str, Any]] = []
     bindings: list[dict[str, Any]] = []
+    in_unit = {(tf.module, tf.qualname) for tf in unit.functions}
     for tf in unit.functions:
+        enclosing = tf.qualname.rpartition(".<locals>.")[0]
+        if enclosing and (tf.module, enclosing) in in_unit:
+            continue  # an inner def or lambda: its enclosing function's text and bindings
         is_root = (tf.module, tf.qualname) == (root["module"], root["qualname"])
         func = py_func if is_root else K.find_live_function(tf.module, tf.qualname)
         if func is None:

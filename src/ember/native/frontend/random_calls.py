@@ -146,8 +146,10 @@ def _bind(name: str, params: tuple[str, ...], defaults: tuple[object, ...], node
             d = defaults[i - first_default]
             out.append(None if d is None else typer.expr(ast.copy_location(ast.Constant(d), node)))
         else:
-            raise RuleError(f"{name}() missing required argument '{p}'",
-                            f"call it as {name}({', '.join(params)})")
+            hint = (f"seed with an int: {name}(n) (unseeded, compiled code's generator "
+                    "starts from os.urandom)" if p in ("a", "seed")
+                    else f"call it as {name}({', '.join(params)})")
+            raise RuleError(f"{name}() missing required argument '{p}'", hint)
     return out
 
 
