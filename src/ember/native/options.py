@@ -14,15 +14,18 @@ class Options:
     """What ``@jit(...)`` accepts; :data:`FIELDS` names the options in order.
 
     >>> Options(fastmath=True).key()
-    'boundscheck=True,cache=True,fallback=False,fastmath=True'
+    'boundscheck=True,cache=True,fallback=False,fastmath=True,nogil=False'
     >>> Options(fastmath=True)
-    Options(fastmath=True, boundscheck=True, fallback=False, cache=True)
+    Options(fastmath=True, boundscheck=True, fallback=False, cache=True, nogil=False)
     """
 
     fastmath: bool = False  # allow LLVM's fast-math flags (not IEEE-exact)
     boundscheck: bool = True  # IndexError on out-of-range array indices
     fallback: bool = False  # run as plain Python (with a warning) if it cannot compile
     cache: bool = True  # store compiled code on disk (the native cache)
+    # Release the GIL around the machine code; calls into Python's C API inside take it
+    # back for the call (boundary/nogil.py). Part of the key: the entry differs.
+    nogil: bool = False
 
     def key(self) -> str:
         """A stable text of every option, sorted by name (for cache keys)."""

@@ -21,6 +21,7 @@ from llvmlite import ir
 
 from ember.native.boundary import complex as complex_abi
 from ember.native.boundary import keywords, numpy_scalars
+from ember.native.boundary import nogil as nogil_abi
 from ember.native.boundary.arrays import box_array, release_views, unbox_arg
 from ember.native.boundary.capi import CApi, glue_only
 from ember.native.boundary.dtypes import box_dtype, unbox_dtype
@@ -208,10 +209,13 @@ def add_entry(
     return_type: Type,
     shape: CallShape | None = None,
     numpy: tuple[bool, ...] = (),
+    nogil: bool = False,
 ) -> None:
     """Add the CPython entry, the forwarding setter and ``PyInit_<symbol>`` for the
     root specialization ``spec``. The JIT calls ``PyInit_<symbol>`` too (through
-    ctypes, once): every extra function costs codegen time, ~0.5 ms each at O3."""
+    ctypes, once): every extra function costs codegen time, ~0.5 ms each at O3.
+    ``nogil``: the entry releases the GIL around the call of ``spec`` (boundary/nogil.py
+    makes the body take it back for its C API calls)."""
     nxt = ir.GlobalVariable(module, PTR, f"{symbol}__next")
     nxt.linkage = "internal"
     nxt.initializer = ir.Constant(PTR, None)
@@ -220,7 +224,7 @@ def add_entry(
     if shape is not None:  # keywords and defaults: boundary/keywords.py
         bound = (shape, *keywords.shape_globals(module, symbol, shape))
     entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type, bound,
-                            numpy)
+                            numpy, nogil)
     setter = _setter_function(module, capi, symbol, nxt)
     _module_init(module, capi, symbol, pyname, entry, setter, bound)
 
@@ -235,6 +239,7 @@ def _entry_function(
     return_type: Type,
     bound: Bound | None = None,
     numpy: tuple[bool, ...] = (),
+    nogil: bool = False,
 ) -> ir.Function:
     fnty = ir.FunctionType(PTR, [PTR, PTR, I64, PTR])
     fn = ir.Function(module, fnty, f"{symbol}__entry")
@@ -273,7 +278,12 @@ def _entry_function(
         p = b.gep(argv, [ir.Constant(I64, i)], source_etype=PTR)
         accepts_numpy = i < len(numpy) and numpy[i]  # analysis/numpy_scalars.py
         values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views, accepts_numpy))
-    rc = b.call(spec, [result, *values])
+    if nogil:  # unboxed with the GIL; the machine code runs without it
+        tstate = nogil_abi.save_thread(b)
+        rc = b.call(spec, [result, *values])
+        nogil_abi.restore_thread(b, tstate)
+    else:
+        rc = b.call(spec, [result, *values])
     release_views(b, views)  # buffers held for the call
     failed = fn.append_basic_block("failed")
     boxed = fn.append_basic_block("box")

@@ -95,7 +95,7 @@ from ember.native.analysis.effects import check_free as is_check_free
 from ember.native.analysis.numpy_scalars import numpy_safe
 from ember.native.analysis.recursion import recursive_calls
 from ember.native.analysis.unbound import maybe_unbound
-from ember.native.boundary import abi
+from ember.native.boundary import abi, nogil
 from ember.native.boundary.capi import CApi
 from ember.native.boundary.llvm import F64, I1, I8, I32, I64, spec_type, value_type
 from ember.native.codegen import array_funcs as lower_array_funcs
@@ -207,8 +207,10 @@ def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = Fals
     root_fn = fns[root.symbol]
     if root.symbol in members:
         root_fn = root_wrapper(module, capi, root_fn, root)
+    if options.nogil:  # before the entry exists: only the body's calls take the GIL back
+        nogil.hold_gil_for_python_calls(root_fn)
     abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type,
-                  unit.call, numpy_safe(root))
+                  unit.call, numpy_safe(root), options.nogil)
     return module
 
 
