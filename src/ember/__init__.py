@@ -18,17 +18,17 @@ is compiled.
 
 from __future__ import annotations
 
-__all__ = ["jit", "__version__"]
+__all__ = ["jit", "njit", "__version__"]
 
 # typing costs ~2 ms at start-up; this is how type checkers still see `jit`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ember.native.runtime.dispatch import jit
+    from ember.native.runtime.dispatch import jit, njit
 
 
 def __getattr__(name: str) -> object:
     # Lazy so that `import ember` stays a few hundred microseconds.
-    if name == "jit":
+    if name in ("jit", "njit"):  # njit: Numba's name for the same decorator
         from ember.native.runtime.dispatch import jit
 
         return jit

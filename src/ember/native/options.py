@@ -14,9 +14,9 @@ class Options:
     """What ``@jit(...)`` accepts; :data:`FIELDS` names the options in order.
 
     >>> Options(fastmath=True).key()
-    'boundscheck=True,cache=True,fallback=False,fastmath=True,nogil=False'
+    'any_layout=False,boundscheck=True,cache=True,fallback=False,fastmath=True,nogil=False'
     >>> Options(fastmath=True)
-    Options(fastmath=True, boundscheck=True, fallback=False, cache=True, nogil=False)
+    Options(fastmath=True, boundscheck=True, fallback=False, cache=True, nogil=False, any_layout=False)
     """
 
     fastmath: bool = False  # allow LLVM's fast-math flags (not IEEE-exact)
@@ -26,14 +26,19 @@ class Options:
     # Release the GIL around the machine code; calls into Python's C API inside take it
     # back for the call (boundary/nogil.py). Part of the key: the entry differs.
     nogil: bool = False
+    # Set by declared signatures (runtime/signatures.py), not a @jit keyword: an 'A'
+    # (any strides) array parameter also takes C and F arrays, as Numba converts them.
+    any_layout: bool = False
 
     def key(self) -> str:
         """A stable text of every option, sorted by name (for cache keys)."""
         return ",".join(f"{name}={getattr(self, name)}" for name in sorted(FIELDS))
 
 
-#: The names ``@jit(...)`` accepts, in the order of :class:`Options`' fields.
-FIELDS: tuple[str, ...] = Options.__record_fields__  # type: ignore[attr-defined]
+#: The names ``@jit(...)`` accepts, in the order of :class:`Options`' fields (not the
+#: ones ember sets itself).
+FIELDS: tuple[str, ...] = tuple(
+    f for f in Options.__record_fields__ if f != "any_layout")  # type: ignore[attr-defined]
 
 
 #: Most nested recursive calls a unit allows, whatever ``sys.getrecursionlimit()`` says

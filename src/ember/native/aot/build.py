@@ -44,10 +44,13 @@ def _located(func: Any, message: str, hint: str) -> EmberError:
 
 def signatures_of(name: str, dispatcher: Any,
                   given: Mapping[str, Sequence[tuple[Type, ...]]]) -> list[tuple[Type, ...]]:
-    """The signatures to build: given on the command line, else the annotations."""
+    """The signatures to build: given on the command line, else those declared in
+    ``@jit(...)`` (Numba's strings), else the annotations."""
     from ember.native.runtime.dispatch import annotated_types
 
     sigs = list(dict.fromkeys(given.get(name, ())))
+    if not sigs:  # @jit("float64(float64[:])", ...): runtime/signatures.py
+        sigs = list(getattr(dispatcher, "declared_signatures", None) or ())
     if not sigs:
         annotated = annotated_types(dispatcher.py_func)
         if annotated is not None:
@@ -56,7 +59,8 @@ def signatures_of(name: str, dispatcher: Any,
         raise _located(
             dispatcher.py_func,
             f"'{name}' has no concrete signature to compile ahead of time",
-            f"annotate its parameters (def {name}(x: float, n: int)) or give them: "
+            f"annotate its parameters (def {name}(x: float, n: int)), declare them "
+            f"(@jit(\"float64(float64[:], int64)\")) or give them: "
             f"ember aot FILE.py --signature '{name}:float64[:],int'")
     return sigs
 

@@ -139,11 +139,13 @@ def unbox(
     mismatch: ir.Block,
     views: list[ir.Value],
     numpy: bool = False,
+    any_layout: bool = False,
 ) -> ir.Value:
     """The native value of ``obj`` if its type is exactly ``t``; otherwise branch to
     ``mismatch`` (the caller forwards the call to the next specialization). An array
     argument may hold a buffer view: it goes into ``views``, which the entry releases
-    after the call and on the way to ``mismatch``."""
+    after the call and on the way to ``mismatch``. ``any_layout``: an 'A' array type
+    takes C and F arrays too (declared signatures)."""
     fn = builder.function
     if numpy and type(t) in numpy_scalars.KINDS:  # or NumPy's scalar of this type
         return numpy_scalars.unbox_either(builder, capi, obj, t, mismatch, lambda: unbox(
@@ -181,10 +183,11 @@ def unbox(
         agg: ir.Value = ir.Constant(value_type(t), ir.Undefined)
         for i, item_t in enumerate(t.items):
             item = field(builder, obj, OFF_ITEMS + 8 * i, PTR)
-            agg = builder.insert_value(agg, unbox(builder, capi, item, item_t, mismatch, views), i)
+            agg = builder.insert_value(
+                agg, unbox(builder, capi, item, item_t, mismatch, views, any_layout=any_layout), i)
         return agg
     if isinstance(t, Array):  # the ndarray fast path, else the buffer protocol
-        return unbox_arg(builder, obj, t, mismatch, views)
+        return unbox_arg(builder, obj, t, mismatch, views, any_layout)
     if isinstance(t, DTypeValue):  # an identity check: the value is the type
         return unbox_dtype(builder, capi, obj, t, mismatch)
     if isinstance(t, List):  # a reflected list, released through views: boundary/lists.py
@@ -210,6 +213,7 @@ def add_entry(
     shape: CallShape | None = None,
     numpy: tuple[bool, ...] = (),
     nogil: bool = False,
+    any_layout: bool = False,
 ) -> None:
     """Add the CPython entry, the forwarding setter and ``PyInit_<symbol>`` for the
     root specialization ``spec``. The JIT calls ``PyInit_<symbol>`` too (through
@@ -224,7 +228,7 @@ def add_entry(
     if shape is not None:  # keywords and defaults: boundary/keywords.py
         bound = (shape, *keywords.shape_globals(module, symbol, shape))
     entry = _entry_function(module, capi, spec, symbol, nxt, arg_types, return_type, bound,
-                            numpy, nogil)
+                            numpy, nogil, any_layout)
     setter = _setter_function(module, capi, symbol, nxt)
     _module_init(module, capi, symbol, pyname, entry, setter, bound)
 
@@ -240,6 +244,7 @@ def _entry_function(
     bound: Bound | None = None,
     numpy: tuple[bool, ...] = (),
     nogil: bool = False,
+    any_layout: bool = False,
 ) -> ir.Function:
     fnty = ir.FunctionType(PTR, [PTR, PTR, I64, PTR])
     fn = ir.Function(module, fnty, f"{symbol}__entry")
@@ -277,7 +282,8 @@ def _entry_function(
     for i, t in enumerate(arg_types):
         p = b.gep(argv, [ir.Constant(I64, i)], source_etype=PTR)
         accepts_numpy = i < len(numpy) and numpy[i]  # analysis/numpy_scalars.py
-        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views, accepts_numpy))
+        values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views, accepts_numpy,
+                            any_layout))
     if nogil:  # unboxed with the GIL; the machine code runs without it
         tstate = nogil_abi.save_thread(b)
         rc = b.call(spec, [result, *values])

@@ -84,19 +84,22 @@ def _load(b: ir.IRBuilder, base: ir.Value, offset: int, ty: ir.Type) -> ir.Value
     return b.load(_at(b, base, offset), typ=ty)
 
 
-def helper_name(t: Array) -> str:
-    return f"ember.unbox.{t.dtype.name}.{t.ndim}.{t.layout}.{'ro' if t.readonly else 'rw'}"
+def helper_name(t: Array, any_layout: bool = False) -> str:
+    layout = "any" if any_layout and t.layout == "A" else t.layout
+    return f"ember.unbox.{t.dtype.name}.{t.ndim}.{layout}.{'ro' if t.readonly else 'rw'}"
 
 
-def unbox_function(module: ir.Module, t: Array) -> ir.Function:
+def unbox_function(module: ir.Module, t: Array, any_layout: bool = False) -> ir.Function:
     """``i32 (ptr obj, ptr view, ptr out)``: see the module docstring.
 
     Only the exact-ndarray path is here, inlined into the entry and optimised with it
     (a call with an array pays a few loads and compares). Everything else calls
     :func:`_buffer_function`, kept out of line and unoptimised: it is most of the
     boundary's IR, and O3 plus codegen on it cost ~40% of a small array function's
-    compile for a path ndarray arguments never take."""
-    name = helper_name(t)
+    compile for a path ndarray arguments never take. ``any_layout``: an 'A' parameter
+    takes contiguous arrays too (declared signatures, Numba's conversion)."""
+    name = helper_name(t, any_layout)
+    layout = "any" if any_layout and t.layout == "A" else t.layout
     existing = module.globals.get(name)
     if existing is not None:
         return existing
@@ -119,7 +122,7 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
             b.branch(fast)
     b.branch(other)
     b.position_at_end(other)
-    b.ret(b.call(_buffer_function(module, t), [obj, view, out]))
+    b.ret(b.call(_buffer_function(module, t, any_layout), [obj, view, out]))
 
     # ---- exact numpy.ndarray: read its struct
     b.position_at_end(fast)
@@ -136,7 +139,7 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
     ok = b.and_(ok, writeable if not t.readonly else b.not_(writeable))
     c = b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I32, NPY_C_CONTIGUOUS)), ir.Constant(I32, 0))
     f = b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I32, NPY_F_CONTIGUOUS)), ir.Constant(I32, 0))
-    ok = b.and_(ok, _layout_matches(b, t.layout, c, f))
+    ok = b.and_(ok, _layout_matches(b, layout, c, f))
     filled = fn.append_basic_block("ndarray.fill")
     mismatch = fn.append_basic_block("mismatch")
     b.cbranch(ok, filled, mismatch)
@@ -150,12 +153,13 @@ def unbox_function(module: ir.Module, t: Array) -> ir.Function:
     return fn
 
 
-def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
+def _buffer_function(module: ir.Module, t: Array, any_layout: bool = False) -> ir.Function:
     """The rest of :func:`unbox_function`'s contract, out of line (``noinline``,
     ``optnone``, ``cold``): any object that is not an exact ndarray of a unit that
     already has NumPy's table — a buffer exporter, an ndarray subclass, or the first
     ndarray a unit sees before it knows NumPy's type (fetched here by name)."""
-    name = "ember.unbox.buffer" + helper_name(t).removeprefix("ember.unbox")
+    name = "ember.unbox.buffer" + helper_name(t, any_layout).removeprefix("ember.unbox")
+    layout = "any" if any_layout and t.layout == "A" else t.layout
     existing = module.globals.get(name)
     if existing is not None:
         return existing
@@ -199,7 +203,7 @@ def _buffer_function(module: ir.Module, t: Array) -> ir.Function:
     f = c if t.layout == "C" else _contiguous(b, shape, strides, t.dtype.itemsize,
                                               reverse=False)
     extents = fn.append_basic_block("buffer.extents")
-    b.cbranch(_layout_matches(b, t.layout, c, f), extents, release)
+    b.cbranch(_layout_matches(b, layout, c, f), extents, release)
     # The lowering tells LLVM that extent * itemsize <= PY_SSIZE_T_MAX on every axis
     # (codegen.arrays._assume_dims); NumPy guarantees it, an arbitrary exporter may not:
     # one unsigned compare per axis (a negative extent fails it too).
@@ -289,7 +293,10 @@ def _store(b: ir.IRBuilder, t: Array, out: ir.Value, data: ir.Value, owner: ir.V
 
 
 def _layout_matches(b: ir.IRBuilder, layout: str, c: ir.Value, f: ir.Value) -> ir.Value:
-    """The typeof rule: C if C-contiguous, else F if Fortran-contiguous, else A."""
+    """The typeof rule: C if C-contiguous, else F if Fortran-contiguous, else A
+    ("any": every layout, for an 'A' parameter of a declared signature)."""
+    if layout == "any":
+        return ir.Constant(I1, 1)
     if layout == "C":
         return c
     if layout == "F":
@@ -372,7 +379,7 @@ def _maybe_fetch_numpy(b: ir.IRBuilder, module: ir.Module, tp: ir.Value) -> None
 
 
 def unbox_arg(builder: ir.IRBuilder, obj: ir.Value, t: Array, mismatch: ir.Block,
-              views: list[ir.Value]) -> ir.Value:
+              views: list[ir.Value], any_layout: bool = False) -> ir.Value:
     """The array value of argument ``obj`` for an entry (abi.unbox's array case), or a
     branch to ``mismatch``. The buffer view it may hold is appended to ``views`` (the
     entry's own list) and released by :func:`release_views`, which the entry calls
@@ -387,7 +394,7 @@ def unbox_arg(builder: ir.IRBuilder, obj: ir.Value, t: Array, mismatch: ir.Block
     builder.store(ir.Constant(PTR, None), _at(builder, view, VIEW_OBJ))
     builder.position_at_end(saved)
     views.append(view)
-    rc = builder.call(unbox_function(builder.module, t), [obj, view, out])
+    rc = builder.call(unbox_function(builder.module, t, any_layout), [obj, view, out])
     ok = fn.append_basic_block("unbox.array")
     other = fn.append_basic_block("unbox.array.other")
     failed = fn.append_basic_block("unbox.array.failed")

@@ -210,7 +210,7 @@ def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = Fals
     if options.nogil:  # before the entry exists: only the body's calls take the GIL back
         nogil.hold_gil_for_python_calls(root_fn)
     abi.add_entry(module, capi, root_fn, root.symbol, root.name, root.arg_types, root.return_type,
-                  unit.call, numpy_safe(root), options.nogil)
+                  unit.call, numpy_safe(root), options.nogil, options.any_layout)
     return module
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 # `threading.RLock()` returns.
 from _thread import RLock, get_ident
 
-from ember.native.options import FIELDS as OPTION_NAMES
 from ember.native.options import Options
 from ember.native.types import (
     BOOL,
@@ -81,7 +80,8 @@ class Dispatcher:
     """The object ``@jit`` returns; behaves like the function it wraps.
 
     Attributes: ``__name__``, ``__qualname__``, ``__doc__``, ``__module__``,
-    ``__wrapped__``, ``py_func``, ``options``, ``signatures``; methods
+    ``__wrapped__``, ``py_func``, ``options``, ``signatures``,
+    ``declared_signatures`` (None unless given to ``@jit``); methods
     ``inspect_types()``, ``inspect_llvm()``, ``inspect_asm()``.
     """
 
@@ -104,6 +104,8 @@ class Dispatcher:
         self._simple = not (code.co_flags & 0x0C) and not code.co_kwonlyargcount  # no *a, **k
         self._binder: Callable[..., tuple[Any, ...]] | None = None  # made at the first bind
         self._numpy_calls: set[int] = set()  # threads calling an entry with NumPy scalars
+        # Argument types of @jit("sig", ...): only these compile (runtime/signatures.py).
+        self.declared_signatures: list[tuple[Type, ...]] | None = None
 
     # The class attribute __call__ starts as this Python method; after the first compile
     # it is the newest entry builtin (set on the per-function subclass).
@@ -134,6 +136,10 @@ class Dispatcher:
             args = bound
         arg_types = self._arg_types(args)
         spec = self._specs.get(arg_types)
+        if spec is None and self.declared_signatures is not None:
+            from ember.native.runtime.signatures import call_declared  # declared only
+
+            return call_declared(self, args, arg_types)
         if spec is None:
             spec = self.compile(arg_types)
             if spec is None:  # fell back to Python
@@ -467,16 +473,23 @@ if TYPE_CHECKING:
     def jit(func: F, /) -> F: ...
     @overload
     def jit(
-        *, fastmath: bool = ..., boundscheck: bool = ..., fallback: bool = ..., cache: bool = ...
+        func: str | list[str] | tuple[str, ...] | None = ..., /, *,
+        signatures: str | list[str] | tuple[str, ...] | None = ..., fastmath: bool = ...,
+        boundscheck: bool | None = ..., fallback: bool = ..., cache: bool = ...,
+        nogil: bool = ..., nopython: bool = ..., error_model: str = ..., **numba: Any,
     ) -> Callable[[F], F]: ...
 
 
-def jit(func: Any = None, /, **options: Any) -> Any:
+def jit(func: Any = None, /, *, signatures: Any = None, **options: Any) -> Any:
     """Compile a function to machine code, per argument type signature.
 
     ``@jit`` compiles at the first call for the types seen (or right away when every
     parameter is annotated ``int``/``float``/``bool``); ``@jit(fastmath=True,
-    fallback=True, cache=False, boundscheck=False)`` sets :class:`Options`.
+    fallback=True, cache=False, boundscheck=False, nogil=True)`` sets :class:`Options`.
+    Numba's spellings work too: ``@jit("float64(float64[:], int64)")``, a list of such
+    strings or ``signatures=[...]`` compile those signatures now and only those
+    (runtime/signatures.py); ``nopython=True`` and Numba's other options are accepted
+    (runtime/surface.py). :func:`njit` is the same function.
 
     >>> @jit
     ... def add(a, b):
@@ -484,28 +497,42 @@ def jit(func: Any = None, /, **options: Any) -> Any:
     >>> add(2, 3), add(2.5, 1)
     (5, 3.5)
     """
-    try:
-        opts = Options(**options)
-    except TypeError:
-        known = ", ".join(OPTION_NAMES)
-        bad = ", ".join(sorted(set(options) - set(OPTION_NAMES)))
-        raise TypeError(f"jit() got unknown option(s) {bad}; known options: {known}") from None
+    if options:  # Numba's names and values: runtime/surface.py
+        from ember.native.runtime.surface import options_from
+
+        opts = options_from(options)
+    else:
+        opts = Options()
+    if func is not None and not callable(func):  # @jit("sig") or @jit(["sig", ...])
+        if signatures is not None:
+            raise TypeError("jit() got signatures both as its first argument and as "
+                            "signatures=; give them once")
+        signatures, func = func, None
     if func is None:
-        return lambda f: _make(f, opts)
-    return _make(func, opts)
+        return lambda f: _make(f, opts, signatures)
+    return _make(func, opts, signatures)
+
+
+#: Numba's name for :func:`jit` (ember has only nopython mode).
+njit = jit
 
 
 # types.FunctionType without importing `types` (~0.2 ms).
 _FUNCTION = type(annotated_types)
 
 
-def _make(func: Any, options: Options) -> Dispatcher:
+def _make(func: Any, options: Options, signatures: Any = None) -> Dispatcher:
     if getattr(func, "__ember_jit__", False):
         func = func.py_func  # @jit on a dispatcher: rewrap the plain function
     if not isinstance(func, _FUNCTION):
         raise TypeError(f"@jit needs a plain Python function, not {type(func).__name__}")
     cls = type(func.__name__, (Dispatcher,), {"__module__": func.__module__})
     d = cls(func, options)
+    if signatures is not None:  # declared: compiled now, and nothing else later
+        from ember.native.runtime.signatures import compile_declared
+
+        compile_declared(d, signatures)
+        return d
     eager = annotated_types(func)
     if eager is not None:
         try:
@@ -527,4 +554,5 @@ def _is_undefined_name(exc: BaseException) -> bool:
     return isinstance(exc, UndefinedNameError)
 
 
-__all__ = ["Dispatcher", "EmberFallbackWarning", "annotated_types", "jit", "signature_text"]
+__all__ = ["Dispatcher", "EmberFallbackWarning", "annotated_types", "jit", "njit",
+           "signature_text"]
