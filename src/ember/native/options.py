@@ -32,7 +32,9 @@ class Options:
 
     def key(self) -> str:
         """A stable text of every option, sorted by name (for cache keys)."""
-        return ",".join(f"{name}={getattr(self, name)}" for name in sorted(FIELDS))
+        # Every field, ember's own (any_layout) too: each changes the compiled entry.
+        fields = self.__record_fields__  # type: ignore[attr-defined]
+        return ",".join(f"{name}={getattr(self, name)}" for name in sorted(fields))
 
 
 #: The names ``@jit(...)`` accepts, in the order of :class:`Options`' fields (not the

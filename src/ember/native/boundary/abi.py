@@ -284,12 +284,7 @@ def _entry_function(
         accepts_numpy = i < len(numpy) and numpy[i]  # analysis/numpy_scalars.py
         values.append(unbox(b, capi, b.load(p, typ=PTR), t, forward, views, accepts_numpy,
                             any_layout))
-    if nogil:  # unboxed with the GIL; the machine code runs without it
-        tstate = nogil_abi.save_thread(b)
-        rc = b.call(spec, [result, *values])
-        nogil_abi.restore_thread(b, tstate)
-    else:
-        rc = b.call(spec, [result, *values])
+    rc = _call_root(b, spec, [result, *values], nogil)
     release_views(b, views)  # buffers held for the call
     failed = fn.append_basic_block("failed")
     boxed = fn.append_basic_block("box")
@@ -315,6 +310,17 @@ def _entry_function(
     capi.set_error(b, "TypeError", "ember: no specialization accepts these arguments")
     b.ret(null)
     return fn
+
+
+def _call_root(b: ir.IRBuilder, spec: ir.Function, args: list[ir.Value], nogil: bool) -> ir.Value:
+    """The root's status code; ``nogil``: the arguments are unboxed with the GIL held,
+    the machine code runs without it (boundary/nogil.py)."""
+    if not nogil:
+        return b.call(spec, args)
+    tstate = nogil_abi.save_thread(b)
+    rc = b.call(spec, args)
+    nogil_abi.restore_thread(b, tstate)
+    return rc
 
 
 def _setter_function(
