@@ -133,7 +133,8 @@ class _Parser:
         tok = self.toks[self.i]
         if expected is not None and tok[0] != expected:
             what = repr(tok[0]) if tok[0] else "the end of the signature"
-            raise _Problem(tok[1], max(tok[2], tok[1] + 1), f"expected {expected!r}, found {what}",
+            want = repr(expected) if expected else "the end of the signature"
+            raise _Problem(tok[1], max(tok[2], tok[1] + 1), f"expected {want}, found {what}",
                            "write a signature like 'float64(float64[:], int64)'")
         self.i += 1
         return tok
