@@ -107,7 +107,7 @@ def main() -> None:
           + ("  ember/numba" if "numba nogil" in engines else ""))
     one: dict[str, float] = {}
     for threads in counts:
-        times = {name: best(lambda f=f: split_run(f, a, threads), args.repeat)
+        times = {name: best(lambda f=f, t=threads: split_run(f, a, t), args.repeat)
                  for name, f in engines.items()}
         one = one or times
         cells = [f"{t * 1e3:8.1f} ms ({one[name] / t:4.2f}x)" for name, t in times.items()]

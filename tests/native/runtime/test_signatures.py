@@ -219,3 +219,54 @@ def test_aot_takes_declared_signatures() -> None:
         return a[n]
 
     assert signatures_of("k", k, {}) == [(arr("float64", 1), INT64)]
+
+
+WARM_KERNELS = """\
+import ember
+
+
+@ember.njit(["float64(float64[:], int64)", "int64(int64[::1], int64)"], nogil=True)
+def pick(a, i):
+    return a[i]
+"""
+
+WARM_MAIN = """\
+import sys
+import array
+from kernels import pick
+print(pick(array.array("d", [1.0, 2.5]), 1), pick(array.array("q", [4, 7]), 0))
+print(*sorted(sys.modules))
+"""
+
+
+def test_a_warm_start_of_declared_signatures_imports_nothing_heavy(tmp_path: Any) -> None:
+    """Parsing good strings and the nogil entry cost a cached start nothing heavy."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.native.test_warm_start import NOT_UNDER, find_cc
+
+    if find_cc() is None:
+        pytest.skip("no C compiler/linker: cache hits need llvmlite by design")
+    (tmp_path / "kernels.py").write_text(WARM_KERNELS)
+    src = Path(__file__).resolve().parents[3] / "src"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(src), str(tmp_path)]),
+               XDG_CACHE_HOME=str(tmp_path / "xdg"))
+
+    def run(code: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    run(WARM_MAIN)  # compiles both signatures, fills the cache
+    out = run(WARM_MAIN)
+    assert out[0] == "2.5 4"
+    bare = set(run("import sys; print(*sorted(sys.modules))")[0].split())
+    loaded = set(out[1].split()) - bare
+    heavy = {"dataclasses", "inspect", "typing", "llvmlite", "numpy", "ember.diagnostics"}
+    assert not sorted(m for m in loaded if m in heavy or m.startswith(NOT_UNDER))
+    assert "ember.native.runtime.signatures" in loaded

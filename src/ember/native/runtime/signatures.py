@@ -22,7 +22,6 @@ quoted from the decorator line when the string is written there.
 
 from __future__ import annotations
 
-from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.options import Options
 from ember.native.types import (
     BOOL,
@@ -45,9 +44,35 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ember.diagnostics import EmberError
 
-class SignatureError(EmberError, TypeError):
-    """A signature string that is not Numba's grammar, or does not fit the function."""
+    class SignatureError(EmberError, TypeError):
+        """A signature string that is not Numba's grammar, or does not fit the function."""
+
+
+_ERROR_CLASS: list[type] = []
+
+
+def __getattr__(name: str) -> object:
+    # SignatureError is made at first use: ember.diagnostics imports dataclasses (~12 ms),
+    # and a warm start of @jit("sig") functions parses good strings only.
+    if name == "SignatureError":
+        return signature_error_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def signature_error_class() -> type:
+    """:class:`SignatureError`: an ``EmberError`` (a located diagnostic) and a TypeError."""
+    if not _ERROR_CLASS:
+        from ember.diagnostics import EmberError
+
+        cls = type("SignatureError", (EmberError, TypeError), {
+            "__doc__": "A signature string that is not Numba's grammar, or does not fit "
+                       "the function.",
+            "__module__": __name__,
+        })
+        _ERROR_CLASS.append(cls)
+    return _ERROR_CLASS[0]
 
 
 #: Every scalar name the grammar knows → the NumPy dtype name it stands for.
@@ -272,6 +297,9 @@ def parse_at(text: str, func: Any) -> Signature:
 def located(func: Any, text: str, start: int, end: int, message: str, hint: str) -> SignatureError:
     """A :class:`SignatureError` whose caret is under ``text[start:end]``: in the source
     line that spells ``text`` (the decorator), else in the string itself."""
+    from ember.diagnostics import Diagnostic, Span  # only on this error path
+
+    SignatureError = signature_error_class()  # noqa: N806 - the class, by its name
     where = _find_in_source(func, text)
     if where is not None:
         path, line, col = where
