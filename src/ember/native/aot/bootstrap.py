@@ -7,8 +7,8 @@ its ``__ember_set_next__``), ``_payload`` (the marshalled code of the source mod
 ``_table`` (per jitted function: its name, the indices of its units, its signatures):
 
 1. the source module's code runs in the new module's namespace, with ``ember`` in
-   ``sys.modules`` replaced for that time by a stand-in whose ``jit`` returns the
-   function it decorates (so ``import ember`` in the source needs no ember installed);
+   ``sys.modules`` replaced for that time by a stand-in whose ``jit`` (and ``njit``)
+   returns the function it decorates, whatever signatures or options it is given (so ``import ember`` in the source needs no ember installed);
 2. each jitted function's name is rebound to its first entry; entries chain to the next
    signature's (machine-code dispatch on the argument types) and the last one to a
    function that retries ints given for float64 parameters as floats, else raises the
@@ -31,9 +31,10 @@ def _bind():
     stand_in.__doc__ = "ember's decorators as this ahead-of-time build sees them"
 
     def jit(func=None, /, **options):
-        return (lambda f: f) if func is None else func
+        # @jit, @jit(...), and Numba's @jit("sig") / @jit(["sig", ...]) (not callable).
+        return func if callable(func) else (lambda f: f)
 
-    stand_in.jit = jit
+    stand_in.jit = stand_in.njit = jit
     saved = _sys.modules.get("ember")
     _sys.modules["ember"] = stand_in
     try:
