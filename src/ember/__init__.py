@@ -18,12 +18,14 @@ is compiled.
 
 from __future__ import annotations
 
-__all__ = ["jit", "njit", "__version__"]
+__all__ = ["jit", "njit", "prange", "set_num_threads", "get_num_threads", "__version__"]
 
 # typing costs ~2 ms at start-up; this is how type checkers still see `jit`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ember.native.prange import prange
     from ember.native.runtime.dispatch import jit, njit
+    from ember.native.runtime.threads import get_num_threads, set_num_threads
 
 
 def __getattr__(name: str) -> object:
@@ -32,6 +34,14 @@ def __getattr__(name: str) -> object:
         from ember.native.runtime.dispatch import jit
 
         return jit
+    if name == "prange":
+        from ember.native.prange import prange
+
+        return prange
+    if name in ("set_num_threads", "get_num_threads"):
+        from ember.native.runtime import threads
+
+        return getattr(threads, name)
     if name == "__version__":
         from ember._version import __version__
 

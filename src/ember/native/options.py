@@ -14,9 +14,9 @@ class Options:
     """What ``@jit(...)`` accepts; :data:`FIELDS` names the options in order.
 
     >>> Options(fastmath=True).key()
-    'any_layout=False,boundscheck=True,cache=True,fallback=False,fastmath=True,nogil=False'
+    'any_layout=False,boundscheck=True,cache=True,fallback=False,fastmath=True,nogil=False,parallel=False'
     >>> Options(fastmath=True)
-    Options(fastmath=True, boundscheck=True, fallback=False, cache=True, nogil=False, any_layout=False)
+    Options(fastmath=True, boundscheck=True, fallback=False, cache=True, nogil=False, parallel=False, any_layout=False)
     """
 
     fastmath: bool = False  # allow LLVM's fast-math flags (not IEEE-exact)
@@ -26,6 +26,7 @@ class Options:
     # Release the GIL around the machine code; calls into Python's C API inside take it
     # back for the call (boundary/nogil.py). Part of the key: the entry differs.
     nogil: bool = False
+    parallel: bool = False  # run `for i in prange(...)` loops on threads (runtime/parallel.py)
     # Set by declared signatures (runtime/signatures.py), not a @jit keyword: an 'A'
     # (any strides) array parameter also takes C and F arrays, as Numba converts them.
     any_layout: bool = False

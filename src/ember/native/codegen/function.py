@@ -116,6 +116,7 @@ from ember.native.codegen import loops as lower_loops
 from ember.native.codegen import matmul_stacked as lower_matmul
 from ember.native.codegen import np_scalars as lower_np
 from ember.native.codegen import operators as lower_ops
+from ember.native.codegen import parallel as lower_parallel
 from ember.native.codegen import random as lower_random
 from ember.native.codegen import slice_assign as lower_slice_assign
 from ember.native.codegen import stats as lower_stats
@@ -134,9 +135,11 @@ from ember.native.ir import fft as FT
 from ember.native.ir import linalg as LA
 from ember.native.ir import lists as L
 from ember.native.ir import nodes as T
+from ember.native.ir import parallel as P
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 from ember.native.options import Options
+from ember.diagnostics import Span
 from ember.native.types import (
     Bool,
     Complex128,
@@ -195,6 +198,7 @@ def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = Fals
             fn.attributes.add("noinline")
         fns[f.symbol] = fn
     check_free = {f.symbol for f in unit.functions if is_check_free(f.body)}
+    chunks: list[tuple[ir.Function, Span]] = []
     for f in unit.functions:
         lowerer = FunctionLowerer(module, capi, fns, f, options, check_free, members)
         if debug is not None:
@@ -203,6 +207,9 @@ def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = Fals
         if f is unit.root:
             lowerer.pending_return = False  # the root raises, even wrapped
         lowerer.lower()
+        chunks.extend(lowerer.parallel_chunks)
+    if chunks:
+        lower_parallel.make_gil_safe(module, chunks)  # worker threads run without the GIL
     root = unit.root
     root_fn = fns[root.symbol]
     if root.symbol in members:
@@ -254,6 +261,9 @@ class FunctionLowerer(Gen):
         # What the array lowering tracks in this function (temporaries, owned locals).
         self.arrays = ArrayState(self)
         self.traceback = (func.name, func.span.path)  # its entry in a traceback
+        # The chunk functions of this function's parallel loops (codegen/parallel.py),
+        # with the loop's span: lower_module makes what they reach GIL-safe.
+        self.parallel_chunks: list[tuple[ir.Function, Span]] = []
 
     def lower(self) -> None:
         f = self.func
@@ -580,6 +590,7 @@ STATEMENTS: dict[type, Callable[[FunctionLowerer, Any], None]] = {
     X.Raise: lower_exc.raise_stmt,
     X.Try: lower_exc.try_stmt,
     X.Assert: lower_exc.assert_stmt,
+    P.ParallelFor: lower_parallel.parallel_for,
 }
 
 EXPRESSIONS: dict[type, Callable[[FunctionLowerer, Any], ir.Value]] = {

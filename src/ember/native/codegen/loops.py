@@ -176,34 +176,7 @@ def _entry_values(g: FunctionLowerer, names: list[str]) -> list[tuple[ir.Value, 
 def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
     b = g.b
     start, stop, step = g.expr(s.start), g.expr(s.stop), g.expr(s.step)
-    g.check_overflow()  # a wrapped bound could mean 2**63 iterations
-    if not (isinstance(s.step, T.Const) and s.step.value != 0):
-        g.guard(b.icmp_signed("==", step, g.i64(0)), "ValueError", MSG_RANGE_STEP0)
-    # Iterate over a trip count, as range's length: no overflow near INT64_MAX, and
-    # LLVM sees a canonical counted loop it can vectorise.
-    # (step == 0 was rejected above, so no unsigned division can trap.) A constant
-    # step, as in most loops, needs only its own direction's count.
-    one = g.i64(1)
-    known = s.step.value if isinstance(s.step, T.Const) and s.step.value != 0 else None
-
-    def up() -> ir.Value:
-        span = b.sub(b.sub(stop, start), one)
-        return b.add(span if known == 1 else b.udiv(span, step), one)
-
-    def down() -> ir.Value:
-        span = b.sub(b.sub(start, stop), one)
-        return b.add(span if known == -1 else b.udiv(span, b.sub(g.i64(0), step)), one)
-
-    if known is not None and known > 0:
-        count = b.select(b.icmp_signed("<", start, stop), up(), g.i64(0))
-    elif known is not None:
-        count = b.select(b.icmp_signed(">", start, stop), down(), g.i64(0))
-    else:
-        pos = b.icmp_signed(">", step, g.i64(0))
-        nonempty = b.select(
-            pos, b.icmp_signed("<", start, stop), b.icmp_signed(">", start, stop)
-        )
-        count = b.select(nonempty, b.select(pos, up(), down()), g.i64(0))
+    count = trip_count(g, start, stop, step, s.step)
     end = g.block("for.end")
     accs = loop_facts.bounded_accumulators(s) if g.defer_overflow else {}
     if not accs:
@@ -223,6 +196,42 @@ def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
         g.b.position_at_end(slow)
         _range_loop(g, s, start, stop, step, count, end, {})
     g.b.position_at_end(end)
+
+
+def trip_count(g: FunctionLowerer, start: ir.Value, stop: ir.Value, step: ir.Value,
+               step_node: T.Expr) -> ir.Value:
+    """``len(range(start, stop, step))`` as an i64 (ValueError for a zero step); a check
+    point first. Shared by ``for`` and the parallel loop (codegen/parallel.py)."""
+    b = g.b
+    g.check_overflow()  # a wrapped bound could mean 2**63 iterations
+    if not (isinstance(step_node, T.Const) and step_node.value != 0):
+        g.guard(b.icmp_signed("==", step, g.i64(0)), "ValueError", MSG_RANGE_STEP0)
+    # Iterate over a trip count, as range's length: no overflow near INT64_MAX, and
+    # LLVM sees a canonical counted loop it can vectorise.
+    # (step == 0 was rejected above, so no unsigned division can trap.) A constant
+    # step, as in most loops, needs only its own direction's count.
+    one = g.i64(1)
+    known = step_node.value if isinstance(step_node, T.Const) and step_node.value != 0 else None
+
+    def up() -> ir.Value:
+        span = b.sub(b.sub(stop, start), one)
+        return b.add(span if known == 1 else b.udiv(span, step), one)
+
+    def down() -> ir.Value:
+        span = b.sub(b.sub(start, stop), one)
+        return b.add(span if known == -1 else b.udiv(span, b.sub(g.i64(0), step)), one)
+
+    if known is not None and known > 0:
+        count = b.select(b.icmp_signed("<", start, stop), up(), g.i64(0))
+    elif known is not None:
+        count = b.select(b.icmp_signed(">", start, stop), down(), g.i64(0))
+    else:
+        pos = b.icmp_signed(">", step, g.i64(0))
+        nonempty = b.select(
+            pos, b.icmp_signed("<", start, stop), b.icmp_signed(">", start, stop)
+        )
+        count = b.select(nonempty, b.select(pos, up(), down()), g.i64(0))
+    return count
 
 
 def _range_loop(

@@ -66,6 +66,7 @@ from ember.native.frontend.builtins import cast
 from ember.native.frontend.calls import call_shape
 from ember.native.frontend.expressions import BINOPS, UNSUPPORTED, ExprTyper
 from ember.native.frontend.operators import RuleError
+from ember.native.frontend.parallel import outline_unit
 from ember.native.frontend.source import FALLBACK_HINT, FunctionSource, parse_function
 from ember.native.frontend.unknown import UNKNOWN
 from ember.native.ir.nodes import (
@@ -89,6 +90,7 @@ from ember.native.ir.nodes import (
     While,
 )
 from ember.native.options import Options
+from ember.native.prange import is_prange
 from ember.native.types import (
     BOOL,
     INT64,
@@ -175,7 +177,9 @@ class UnitBuilder:
                         f"'{root.qualname}' returns a function; a compiled function can "
                         "return numbers, tuples, arrays and lists",
                         "call the function inside and return its result")
-                return CompileUnit(root, functions, sources, call_shape(func))
+                unit = CompileUnit(root, functions, sources, call_shape(func))
+                # prange loops → outlined bodies (frontend/parallel.py)
+                return outline_unit(unit) if self.options.parallel else unit
             progressed = False
             for key in self.consulted:
                 found = self.done[key].return_type
@@ -593,7 +597,9 @@ class FunctionTyper(ExprTyper):
             span = self.span(node.target)
             prologue = (Assign(name, cast(Name(var, INT64, span), local), span),)
         body, orelse = self.loop_body(node, name, prologue)
-        out.append(ForRange(var, *bounds, body, orelse, self.span(node)))
+        # prange without parallel=True is a serial range loop, as in Numba.
+        parallel = self.unit.options.parallel and self._is_prange_call(node.iter)
+        out.append(ForRange(var, *bounds, body, orelse, self.span(node), parallel))
 
     def loop_body(self, node: ast.For, target: str, prologue: tuple[Stmt, ...] = ()
                   ) -> tuple[tuple[Stmt, ...], tuple[Stmt, ...]]:
@@ -625,7 +631,22 @@ class FunctionTyper(ExprTyper):
         return typed_body, typed_orelse
 
     def _is_range_call(self, node: ast.expr) -> bool:
-        return isinstance(node, ast.Call) and self.callee_name(node.func) == "range"
+        if not isinstance(node, ast.Call):
+            return False
+        return self.callee_name(node.func) == "range" or self._is_prange_call(node)
+
+    def _is_prange_call(self, node: ast.expr) -> bool:
+        """``prange(...)`` (ember's, native/prange.py): a range for the typer."""
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in self.local_names:
+            return False
+        try:
+            value, _, _ = self.static(func)
+        except (RuleError, EmberError):
+            return False
+        return is_prange(value)
 
     def _range_bounds(self, node: ast.expr) -> tuple[Expr, Expr, Expr]:
         if not self._is_range_call(node):

@@ -33,6 +33,7 @@ from ember.native.ir.fft import FFT
 from ember.native.ir.linalg import LinAlg, MatMul
 from ember.native.ir.lists import ListExpr, ListStmt
 from ember.native.ir.nodes import Expr, Node, Stmt
+from ember.native.ir.parallel import ParallelFor
 from ember.native.ir.reductions import ReductionExpr
 from ember.native.ir.views import ViewExpr, ViewStmt
 from ember.native.types import BOOL, COMPLEX128, FLOAT64, INT64, Array, DType, Type
@@ -191,4 +192,4 @@ ArrayExpr = (
 ArrayStmt = SetItem | AugSetItem | FancySet | ViewStmt | ArrayStore | ListStmt
 # Every expression and statement node of the typed IR, scalar and array.
 AnyExpr = Expr | ArrayExpr
-AnyStmt = Stmt | ArrayStmt | ExcStmt  # raise, try, assert: ir/exceptions.py
+AnyStmt = Stmt | ArrayStmt | ExcStmt | ParallelFor  # raise, try, assert: ir/exceptions.py

@@ -218,7 +218,10 @@ class While(Node):
 @record
 class ForRange(Node):
     """``for target in range(start, stop, step)`` with int64 bounds; ``step`` may be
-    negative and is checked for zero (ValueError) at run time unless constant."""
+    negative and is checked for zero (ValueError) at run time unless constant.
+    ``parallel``: a ``prange`` loop of a ``parallel=True`` function, which
+    frontend/parallel.py outlines into a :class:`~ember.native.ir.parallel.ParallelFor`
+    (codegen never sees it set)."""
 
     target: str
     start: Expr
@@ -227,6 +230,7 @@ class ForRange(Node):
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...]
     span: Span
+    parallel: bool = False
 
 
 @record

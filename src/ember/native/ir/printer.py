@@ -30,6 +30,7 @@ from ember.native.ir.array_funcs import Fail
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.fft import FFT
 from ember.native.ir.linalg import LinAlg, MatMul
+from ember.native.ir.parallel import ParallelFor
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -177,6 +178,12 @@ class _Printer:
             lines.append(f"{pad}{self.expr(s.list)}[{self.expr(s.index)}] = {self.expr(s.value)}")
         elif isinstance(s, L.ListDel):
             lines.append(f"{pad}del {self.expr(s.list)}[{self.expr(s.index)}]")
+        elif isinstance(s, ParallelFor):
+            bounds = ", ".join(self.expr(e) for e in (s.start, s.stop, s.step))
+            captures = ", ".join(self.expr(e) for e in s.captures)
+            lines.append(f"{pad}parallel for {s.symbol} over ({bounds}) with ({captures}):")
+            for c in s.combine:
+                self.stmt(c, depth + 1, lines)
         else:  # pragma: no cover - every statement node is listed above
             lines.append(f"{pad}<{type(s).__name__}>")
 

@@ -49,8 +49,6 @@ NUMBA_ONLY: dict[str, str] = {
     "opt": "ember always optimises at O3",
     "_dbg_optnone": "ember always optimises at O3",
     "_dbg_extend_lifetimes": "ember has no debug lifetimes",
-    # Until this build's Options has the field (then FIELDS takes it first).
-    "parallel": "this build of ember runs the function serially (no parallel=True)",
 }  # fmt: skip
 
 
