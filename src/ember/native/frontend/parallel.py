@@ -29,6 +29,7 @@ from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.analysis import parallel as facts
 from ember.native.analysis.unbound import maybe_unbound
 from ember.native.ir import nodes as T
+from ember.native.ir.arrays import ArrayDim
 from ember.native.ir.parallel import ParallelFor
 from ember.native.types import FLOAT64, INT64, INT64_MAX, INT64_MIN, NONE, Tuple, Type
 
@@ -155,15 +156,9 @@ class _Outliner:
     def _body_function(self, loop: T.ForRange, found: facts.LoopFacts, symbol: str
                        ) -> T.TypedFunction:
         span = loop.span
-        k, lo, hi, start, step = "$k", "$lo", "$hi", "$start", "$step"
+        lo, hi, start, step = "$lo", "$hi", "$start", "$step"
 
-        def name(n: str) -> T.Name:
-            return T.Name(n, INT64, span)
-
-        index = T.BinOp("+", name(start), T.BinOp("*", name(k), name(step), INT64, span),
-                        INT64, span)
-        chunk = T.ForRange(k, name(lo), name(hi), T.Const(1, INT64, span),
-                           (T.Assign(loop.target, index, span), *loop.body), (), span)
+        chunk = _chunk_loop(loop, found, span)
         init = tuple(T.Assign(r.name, _identity(r, self.types[r.name], span), span)
                      for r in found.reductions)
         if found.reductions:
@@ -177,10 +172,51 @@ class _Outliner:
             T.Param(c, self.types[c]) for c in found.captures)
         used = {n for n in _strings(loop.body) if n in self.types} | {loop.target}
         local_types = {n: self.types[n] for n in used} | {p.name: p.type for p in params}
-        local_types[k] = INT64
+        local_types["$k"] = INT64
         fn = self.fn
         return T.TypedFunction(fn.name, fn.qualname, fn.module, symbol, params, rtype,
                                tuple(sorted(local_types.items())), body, fn.span, fn.captured)
+
+
+def _chunk_loop(loop: T.ForRange, found: facts.LoopFacts, span: Span) -> T.ForRange:
+    """The serial loop over one chunk, iterations ``$lo <= k < $hi`` of the range.
+
+    With a constant step > 0 (most loops) it iterates over ``i`` itself, from
+    ``start + $lo*step`` to ``min(start + ($hi-1)*step + 1, stop)``, the stop evaluated
+    again when it only reads captures (``a.shape[0]``): the ``min`` changes nothing,
+    but the loop then knows ``i < a.shape[0]``, as the serial loop does, and LLVM
+    drops ``a[i]``'s bounds check and vectorises as it would there."""
+
+    def name(n: str) -> T.Name:
+        return T.Name(n, INT64, span)
+
+    def binop(op: str, a: T.Expr, b: T.Expr) -> T.Expr:
+        return T.BinOp(op, a, b, INT64, span)
+
+    st = loop.step
+    if isinstance(st, T.Const) and isinstance(st.value, int) and st.value > 0:
+        first = loop.start if isinstance(loop.start, T.Const) else name("$start")
+        lo = binop("+", first, binop("*", name("$lo"), st)) if st.value != 1 else binop("+", first, name("$lo"))
+        last = binop("+", first, binop("*", binop("-", name("$hi"), T.Const(1, INT64, span)), st))
+        stop: T.Expr = binop("+", last, T.Const(1, INT64, span))
+        if _reevaluable(loop.stop, set(found.captures)):
+            stop = T.Call("min", (stop, loop.stop), INT64, span)
+        return T.ForRange(loop.target, lo, stop, st, loop.body, (), span)
+    index = binop("+", name("$start"), binop("*", name("$k"), name("$step")))
+    return T.ForRange("$k", name("$lo"), name("$hi"), T.Const(1, INT64, span),
+                      (T.Assign(loop.target, index, span), *loop.body), (), span)
+
+
+def _reevaluable(e: T.Expr, captures: set[str]) -> bool:
+    """Whether ``e`` can be computed again in the chunk: constants, captures, their
+    extents (``a.shape[0]``, ``len(a)``) and int arithmetic, nothing that raises."""
+    for n in T.nodes(e):
+        if isinstance(n, T.Name) and n.name not in captures:
+            return False
+        if not isinstance(n, T.Name | T.Const | ArrayDim) and not (
+                isinstance(n, T.BinOp) and n.op in "+-"):
+            return False
+    return True
 
 
 def _identity(r: facts.Reduction, t: Type, span: Span) -> T.Const:
