@@ -90,6 +90,7 @@ from typing import Any
 
 from llvmlite import ir
 
+from ember.diagnostics import Span
 from ember.native.analysis import loops as loop_facts
 from ember.native.analysis.effects import check_free as is_check_free
 from ember.native.analysis.numpy_scalars import numpy_safe
@@ -139,7 +140,6 @@ from ember.native.ir import parallel as P
 from ember.native.ir import reductions as R
 from ember.native.ir import views as V
 from ember.native.options import Options
-from ember.diagnostics import Span
 from ember.native.types import (
     Bool,
     Complex128,

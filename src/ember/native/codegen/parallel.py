@@ -44,6 +44,10 @@ MAX_CHUNKS = 256
 #: The Python module whose ``POOL_RUN`` attribute is the pool's entry address.
 POOL_MODULE = "ember.native.runtime.parallel"
 
+#: Helpers that keep per-process state relying on the GIL (the recursion guard's table
+#: of thread stack limits, codegen/calls.py): a worker calls them whole with the GIL.
+GIL_LEAVES = frozenset({"ember.stack_limit"})
+
 _POOL_RUN_TYPE = ir.FunctionType(VOID, [PTR, PTR, I64])  # run(chunk, env, n)
 _POOL_RUN_PTR = _POOL_RUN_TYPE.as_pointer()  # prints as ptr; lets llvmlite call through it
 _CHUNK_TYPE = ir.FunctionType(VOID, [PTR, I64])  # chunk(env, c)
@@ -61,6 +65,7 @@ def parallel_for(g: FunctionLowerer, s: ParallelFor) -> None:
     n = b.select(b.icmp_unsigned("<", count, limit), count, limit)
     for i, v in enumerate((count, n, start, step)):
         b.store(v, _field(b, env, env_ty, i))
+    b.store(n, _field(b, env, env_ty, 8))  # no chunk has failed yet
     for i, v in enumerate(caps):
         b.store(v, _field(b, env, env_ty, 4, I32(i)))
     run, after = g.block("prange.run"), g.block("prange.done")
@@ -77,13 +82,15 @@ def parallel_for(g: FunctionLowerer, s: ParallelFor) -> None:
 
 
 def _env_type(s: ParallelFor) -> ir.LiteralStructType:
-    """{count, n, start, step, {captures}, [M x result], [M x status], [M x exc triple]}"""
+    """{count, n, start, step, {captures}, [M x result], [M x status], [M x exc triple],
+    first failed chunk (n: none)}"""
     caps = ir.LiteralStructType([value_type(c.type) for c in s.captures])
     return ir.LiteralStructType([
         I64, I64, I64, I64, caps,
         ir.ArrayType(value_type(s.result), MAX_CHUNKS),
         ir.ArrayType(I32, MAX_CHUNKS),
         ir.ArrayType(ir.ArrayType(PTR, 3), MAX_CHUNKS),
+        I64,
     ])
 
 
@@ -103,6 +110,16 @@ def chunk_function(g: FunctionLowerer, s: ParallelFor, env_ty: ir.LiteralStructT
     fn.attributes.add("nounwind")
     env, c = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
+    # A chunk after one that failed is skipped: its iterations come after the
+    # exception, which is what the caller raises (a serial loop would not run them).
+    failed = _field(b, env, env_ty, 8)
+    run, skip = fn.append_basic_block("run"), fn.append_basic_block("skip")
+    later = b.icmp_unsigned("<", b.load_atomic(failed, "monotonic", 8, typ=I64), c)
+    b.cbranch(later, skip, run)
+    b.position_at_end(skip)
+    b.store(I32(0), _field(b, env, env_ty, 6, c))
+    b.ret_void()
+    b.position_at_end(run)
     count, n, start, step = (b.load(_field(b, env, env_ty, i), typ=I64) for i in range(4))
     base, rem = b.udiv(count, n), b.urem(count, n)
     before = b.select(b.icmp_unsigned("<", c, rem), c, rem)  # longer chunks before c
@@ -113,6 +130,8 @@ def chunk_function(g: FunctionLowerer, s: ParallelFor, env_ty: ir.LiteralStructT
     out = _field(b, env, env_ty, 5, c)
     status = b.call(g.fns[s.symbol], [out, lo, hi, start, step, *caps])
     b.store(status, _field(b, env, env_ty, 6, c))
+    with b.if_then(b.icmp_signed("!=", status, I32(0)), likely=False):
+        b.atomic_rmw("umin", failed, c, "monotonic")
     with b.if_then(b.icmp_signed("<", status, I32(0)), likely=False):
         capi = g.capi
         held = b.call(capi.declare("PyGILState_Ensure", I32, []), [])
@@ -264,8 +283,8 @@ def make_gil_safe(module: ir.Module, chunks: list[tuple[ir.Function, Span]]) -> 
     """Route every C API call reachable from the chunk functions through a thunk that
     takes the GIL when the calling thread does not hold it (``PyGILState_Check``), and
     refuse what no thunk can wrap: an indirect call (NumPy's C API table) or a
-    variadic C API call outside a cold helper. Cold helpers (they only raise) are
-    wrapped whole. Shared helpers also run on the GIL-holding thread: there the check
+    variadic C API call outside a cold helper. Cold helpers (they only raise) and
+    :data:`GIL_LEAVES` are wrapped whole. Shared helpers also run on the GIL-holding thread: there the check
     passes and the call is direct."""
     thunks: dict[str, ir.Function] = {}
     for root, span in chunks:
@@ -307,7 +326,7 @@ def _gil_callee(module: ir.Module, instr: ir.CallInstr, span: Span,
                 "use range(...) for a serial loop"))
         instr.replace_callee(_thunk(module, callee, thunks))
         return None
-    if "cold" in callee.attributes:
+    if "cold" in callee.attributes or name in GIL_LEAVES:
         instr.replace_callee(_thunk(module, callee, thunks))
         return None
     return callee

@@ -30,7 +30,6 @@ from ember.native.ir.array_funcs import Fail
 from ember.native.ir.fancy import FancyCall, FancyGet, FancySet
 from ember.native.ir.fft import FFT
 from ember.native.ir.linalg import LinAlg, MatMul
-from ember.native.ir.parallel import ParallelFor
 from ember.native.ir.nodes import (
     Assign,
     BinOp,
@@ -59,6 +58,7 @@ from ember.native.ir.nodes import (
     UnaryOp,
     While,
 )
+from ember.native.ir.parallel import ParallelFor
 from ember.native.types import signature_text
 
 INDENT = "    "

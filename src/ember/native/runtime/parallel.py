@@ -10,27 +10,36 @@ True
 
 from __future__ import annotations
 
+import _thread
 from typing import Any
 
-_POOL: list[Any] = []  # [JitLibrary, run address], kept alive for the process
+_POOL: list[Any] = []  # [JitLibrary, run address, setter], kept alive for the process
+# Two threads' first parallel loops may ask at once (building can release the GIL); a
+# second pool would unload the first's code under the modules that hold its address.
+_BUILDING = _thread.allocate_lock()
 
 
 def pool_address() -> int:
     """The address of ``ember_pool_run``, building the pool the first time."""
-    if not _POOL:
-        import ctypes
+    with _BUILDING:
+        if not _POOL:
+            _build()
+        return int(_POOL[1])
 
-        from ember.native.backend import engine
-        from ember.native.codegen.pool import EXPORTS, pool_module
-        from ember.native.runtime import threads
 
-        module = engine.optimize(str(pool_module()), "ember.pool")
-        library = engine.jit_object(engine.emit_object(module), EXPORTS, "ember.pool")
-        setter = ctypes.CFUNCTYPE(None, ctypes.c_int64)(library.address("ember_pool_set_threads"))
-        setter(threads.get_num_threads())
-        threads._applied.append(setter)
-        _POOL[:] = [library, library.address("ember_pool_run"), setter]
-    return int(_POOL[1])
+def _build() -> None:
+    import ctypes  # only once per process, when the first parallel loop runs
+
+    from ember.native.backend import engine
+    from ember.native.codegen.pool import EXPORTS, pool_module
+    from ember.native.runtime import threads
+
+    module = engine.optimize(str(pool_module()), "ember.pool")
+    library = engine.jit_object(engine.emit_object(module), EXPORTS, "ember.pool")
+    setter = ctypes.CFUNCTYPE(None, ctypes.c_int64)(library.address("ember_pool_set_threads"))
+    setter(threads.get_num_threads())
+    threads.on_change(setter)
+    _POOL[:] = [library, library.address("ember_pool_run"), setter]
 
 
 def __getattr__(name: str) -> object:

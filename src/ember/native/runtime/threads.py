@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 #: The most threads a loop runs on (the pool's workers plus the calling thread).
 MAX_THREADS = 256
 
 _current: list[int] = []  # the number set (or found) in this process, once known
-_applied: list[object] = []  # the pool's setter, once runtime/parallel.py built it
+_applied: list[Callable[[int], object]] = []  # the pool's setter, once it is built
 
 
 def available_cpus() -> int:
@@ -72,4 +76,9 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"the number of threads must be from 1 to {MAX_THREADS}, got {n}")
     _current[:] = [n]
     for setter in _applied:
-        setter(n)  # type: ignore[operator]
+        setter(n)
+
+
+def on_change(setter: Callable[[int], object]) -> None:
+    """Call ``setter(n)`` at every :func:`set_num_threads` (the pool's, once built)."""
+    _applied.append(setter)
