@@ -68,6 +68,7 @@ class _Outliner:
         self.types = dict(fn.locals)
         self.made: list[T.TypedFunction] = []
         self.new_locals: dict[str, Type] = {}
+        self.derived: dict[str, T.Expr] = {}  # of the loop being outlined: _derived
 
     def stmts(self, body: tuple[T.Stmt, ...]) -> tuple[T.Stmt, ...]:
         out: list[T.Stmt] = []
@@ -91,6 +92,17 @@ class _Outliner:
 
     def outline(self, loop: T.ForRange) -> tuple[T.Stmt, ...]:
         found = facts.loop_facts(loop)
+        # The stop's names too: the chunk bounds its loop by the stop again (_chunk_loop).
+        stop_names = {n.name for n in T.nodes(loop.stop) if isinstance(n, T.Name)}
+        derived = self._derived(set(found.captures) | stop_names)
+        extra = {n.name for e in derived.values() for n in T.nodes(e) if isinstance(n, T.Name)}
+        known = set(found.captures) | extra | set(derived)
+        fixed = {p.name for p in self.fn.params} - facts.assigned_names(self.fn.body)
+        if stop_names <= known | fixed:
+            extra |= stop_names
+        found = facts.LoopFacts(found.reductions, found.privates,
+                                tuple(sorted(set(found.captures) | extra)), found.exit)
+        self.derived = derived
         if found.exit is not None:
             raise _error(found.exit, "break and return cannot leave a prange loop: its "
                          "iterations run at once, on several threads",
@@ -124,6 +136,25 @@ class _Outliner:
         node = ParallelFor(symbol, loop.start, loop.stop, loop.step, captures, partials,
                            tuple(combine), result, span)
         return (node, *self.stmts(loop.orelse))
+
+    def _derived(self, candidates: set[str]) -> dict[str, T.Expr]:
+        """Captured ints the function assigns once, from what never changes (``m =
+        a.shape[1]`` with ``a`` a parameter never reassigned): the chunk computes them
+        again, so that it knows what the serial loop knows (``j < m`` bounds ``a[i, j]``:
+        no bounds check, a vectorised inner loop). Still passed in too: reading them
+        before the loop keeps its UnboundLocalError."""
+        assigned = facts.assigned_names(self.fn.body)
+        fixed = {p.name for p in self.fn.params} - assigned
+        out: dict[str, T.Expr] = {}
+        for c in sorted(candidates):
+            if self.types[c] != INT64 or c in fixed:
+                continue
+            defs = [n for n in T.nodes(self.fn.body)
+                    if isinstance(n, T.Assign | T.ForRange) and n.target == c]
+            if len(defs) == 1 and isinstance(defs[0], T.Assign) \
+                    and _reevaluable(defs[0].value, fixed):
+                out[c] = defs[0].value
+        return out
 
     def _check_outside_reads(self, loop: T.ForRange, found: facts.LoopFacts) -> None:
         """A private read outside the loop would see some iteration's value."""
@@ -167,7 +198,8 @@ class _Outliner:
                                               for r in found.reductions), rtype, span)
         else:
             rtype, value = NONE, T.Const(None, NONE, span)
-        body = (*init, chunk, T.Return(value, span))
+        prelude = tuple(T.Assign(c, e, span) for c, e in sorted(self.derived.items()))
+        body = (*prelude, *init, chunk, T.Return(value, span))
         params = tuple(T.Param(n, INT64) for n in (lo, hi, start, step)) + tuple(
             T.Param(c, self.types[c]) for c in found.captures)
         used = {n for n in _strings(loop.body) if n in self.types} | {loop.target}
@@ -196,7 +228,11 @@ def _chunk_loop(loop: T.ForRange, found: facts.LoopFacts, span: Span) -> T.ForRa
     st = loop.step
     if isinstance(st, T.Const) and isinstance(st.value, int) and st.value > 0:
         first = loop.start if isinstance(loop.start, T.Const) else name("$start")
-        lo = binop("+", first, binop("*", name("$lo"), st)) if st.value != 1 else binop("+", first, name("$lo"))
+        # max(start + $lo*step, start) is the first operand; it tells LLVM that
+        # i >= start, so a[i - 1] in range(1, n) needs no negative-index wrap and
+        # ``i - 1`` cannot overflow, as in the serial loop.
+        lo = binop("+", first, binop("*", name("$lo"), st) if st.value != 1 else name("$lo"))
+        lo = T.Call("max", (lo, first), INT64, span)
         last = binop("+", first, binop("*", binop("-", name("$hi"), T.Const(1, INT64, span)), st))
         stop: T.Expr = binop("+", last, T.Const(1, INT64, span))
         if _reevaluable(loop.stop, set(found.captures)):
