@@ -31,5 +31,14 @@ class prange:
 
 
 def is_prange(value: object) -> bool:
-    """Whether ``value`` (a global a loop iterates over a call of) is :class:`prange`."""
-    return value is prange
+    """Whether ``value`` (what a loop's ``for i in X(...)`` calls) is :class:`prange`,
+    or Numba's (``from numba import prange`` in code that ``@ember.jit`` compiles):
+    recognised by name, so Numba is never imported.
+
+    >>> is_prange(prange), is_prange(range)
+    (True, False)
+    """
+    if value is prange:
+        return True
+    return (isinstance(value, type) and value.__name__ == "prange"
+            and value.__module__ == "numba.misc.special")

@@ -35,6 +35,7 @@ def _bind():
         return func if callable(func) else (lambda f: f)
 
     stand_in.jit = stand_in.njit = jit
+    stand_in.prange = range  # the loops themselves are compiled (with their own pool)
     saved = _sys.modules.get("ember")
     _sys.modules["ember"] = stand_in
     try:

@@ -128,7 +128,8 @@ def _compile(dispatcher: Any, sig: tuple[Type, ...]) -> tuple[str, bytes]:
     from ember.native.frontend.statements import infer_unit
 
     unit = infer_unit(dispatcher.py_func, sig, dispatcher.options)
-    module = lower_module(unit, dispatcher.options)
+    # own_pool: a prange loop runs on a thread pool inside the extension (no ember there)
+    module = lower_module(unit, dispatcher.options, own_pool=True)
     for g in module.global_values:
         defined = g.blocks if isinstance(g, ir.Function) else g.initializer is not None
         if defined and not g.name.startswith("PyInit_") and g.linkage != "private":

@@ -169,9 +169,11 @@ def lower_unit(unit: T.CompileUnit, options: Options, debug_lines: bool = False)
     return str(lower_module(unit, options, debug_lines))
 
 
-def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = False) -> ir.Module:
+def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = False,
+                 own_pool: bool = False) -> ir.Module:
     """The unit's LLVM module; ``debug_lines`` attaches each statement's source line
-    (for ``ember explain``: codegen/debuginfo.py)."""
+    (for ``ember explain``: codegen/debuginfo.py); ``own_pool`` gives parallel loops a
+    thread pool inside the module, for code that runs without ember (AOT)."""
     module = ir.Module(name=unit.root.symbol)
     debug = DebugLines(module, unit.root.span.path) if debug_lines else None
     capi = CApi(module)
@@ -204,6 +206,7 @@ def lower_module(unit: T.CompileUnit, options: Options, debug_lines: bool = Fals
         if debug is not None:
             lowerer.debug = (debug, debug.subprogram(lowerer.fn, f.qualname, f.span.line))
         lowerer.recursive = recursive[f.symbol]
+        lowerer.own_pool = own_pool
         if f is unit.root:
             lowerer.pending_return = False  # the root raises, even wrapped
         lowerer.lower()
@@ -264,6 +267,7 @@ class FunctionLowerer(Gen):
         # The chunk functions of this function's parallel loops (codegen/parallel.py),
         # with the loop's span: lower_module makes what they reach GIL-safe.
         self.parallel_chunks: list[tuple[ir.Function, Span]] = []
+        self.own_pool = False  # parallel loops use a pool in this module (AOT)
 
     def lower(self) -> None:
         f = self.func

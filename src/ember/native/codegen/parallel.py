@@ -32,6 +32,7 @@ from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.boundary.capi import cstring
 from ember.native.boundary.llvm import I32, I64, PTR, VOID, value_type
 from ember.native.codegen.loops import trip_count
+from ember.native.codegen.pool import own_pool
 from ember.native.ir.parallel import ParallelFor
 
 if TYPE_CHECKING:
@@ -223,8 +224,11 @@ def _combine(g: FunctionLowerer, s: ParallelFor, env: ir.Value, env_ty: ir.Type,
 def _pool_entry(g: FunctionLowerer) -> ir.Value:
     """The pool's ``run`` (a function pointer), looked up once per loaded module through
     Python (``ember.native.runtime.parallel.POOL_RUN``): the same code then works from
-    the JIT, the native cache and an AOT extension, and every module shares one pool."""
+    the JIT and the native cache, and every module shares one pool. An AOT extension
+    (``own_pool``: it runs without ember) has a private pool instead."""
     module, b = g.module, g.b
+    if g.own_pool:
+        return own_pool(module)  # runs without ember: a pool of its own (codegen/pool.py)
     slot = module.globals.get("ember.pool.run")
     if slot is None:
         slot = ir.GlobalVariable(module, PTR, "ember.pool.run")

@@ -20,6 +20,8 @@ than glibc (40/48) or macOS (64/48) needs.
 
 from __future__ import annotations
 
+import sys
+
 from llvmlite import ir
 
 from ember.native.boundary.llvm import I32, I64, PTR, VOID
@@ -32,15 +34,17 @@ _PTHREAD_OBJECT = ir.ArrayType(ir.IntType(8), 128)
 
 
 class _Pool:
-    def __init__(self) -> None:
-        m = self.module = ir.Module(name="ember.pool")
+    def __init__(self, module: ir.Module, own: bool) -> None:
+        m = self.module = module
+        self.own = own
         self.mutex, self.work, self.done = (self._global(n, _PTHREAD_OBJECT, 16)
                                             for n in ("mutex", "work", "done"))
         self.busy = self._global("busy", I32)
         self.gen, self.next, self.active, self.job_n, self.job_workers, self.started = (
             self._global(n, I64) for n in ("gen", "next", "active", "job_n", "job_workers",
                                            "started"))
-        self.nthreads = self._global("nthreads", I64, init=1)
+        # 0: not known yet (an own pool decides at its first loop: _threads_now)
+        self.nthreads = self._global("nthreads", I64, init=0 if own else 1)
         self.job_fn, self.job_env = self._global("job_fn", PTR), self._global("job_env", PTR)
         self.pid = self._global("pid", I32)
         self.seed = self._global("seed", ir.ArrayType(I64, MAX_WORKERS + 1))
@@ -62,6 +66,10 @@ class _Pool:
         self.gil_ensure = decl("PyGILState_Ensure", I32)
         self.save = decl("PyEval_SaveThread", PTR)
         self.restore = decl("PyEval_RestoreThread", VOID, PTR)
+        if own:
+            self.getenv = decl("getenv", PTR, PTR)
+            self.atol = decl("atol", I64, PTR)
+            self.sysconf = decl("sysconf", I64, I32)
 
     def _global(self, name: str, ty: ir.Type, align: int | None = None, init: int = 0
                 ) -> ir.GlobalVariable:
@@ -152,7 +160,7 @@ class _Pool:
         chunk, env, n = fn.args
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         serial, pooled = fn.append_basic_block("serial"), fn.append_basic_block("pooled")
-        threads = b.load(self.nthreads, typ=I64)
+        threads = self._threads_now(fn, b) if self.own else b.load(self.nthreads, typ=I64)
         want = b.select(b.icmp_signed("<", threads, n), threads, n)
         workers = b.sub(want, I64(1))
         workers = b.select(b.icmp_signed(">", workers, I64(MAX_WORKERS)), I64(MAX_WORKERS), workers)
@@ -231,6 +239,41 @@ class _Pool:
         b.branch(head)
         b.position_at_end(done)
 
+    def _threads_now(self, fn: ir.Function, b: ir.IRBuilder) -> ir.Value:
+        """An own pool's thread count, decided once: ``EMBER_NUM_THREADS`` (1 to
+        MAX_WORKERS + 1), else the online CPUs (``sysconf``; affinity and cgroup quotas
+        are what the shared pool's Python side adds)."""
+        known = b.load(self.nthreads, typ=I64)
+        decide, done = fn.append_basic_block("threads.decide"), fn.append_basic_block("threads")
+        here = b.block
+        b.cbranch(b.icmp_signed("==", known, I64(0)), decide, done)
+        b.position_at_end(decide)
+        text = b.call(self.getenv, [_cstring(self.module, "EMBER_NUM_THREADS")])
+        got = fn.append_basic_block("threads.env")
+        cpus = fn.append_basic_block("threads.cpus")
+        b.cbranch(b.icmp_unsigned("==", text, ir.Constant(PTR, None)), cpus, got)
+        b.position_at_end(got)
+        env = b.call(self.atol, [text])
+        good = b.and_(b.icmp_signed(">=", env, I64(1)), b.icmp_signed("<=", env, I64(MAX_WORKERS + 1)))
+        chosen = fn.append_basic_block("threads.chosen")
+        b.cbranch(good, chosen, cpus)
+        b.position_at_end(cpus)
+        online = b.call(self.sysconf, [I32(_SC_NPROCESSORS_ONLN)])
+        online = b.select(b.icmp_signed("<", online, I64(1)), I64(1), online)
+        online = b.select(b.icmp_signed(">", online, I64(MAX_WORKERS + 1)), I64(MAX_WORKERS + 1), online)
+        b.branch(chosen)
+        b.position_at_end(chosen)
+        n = b.phi(I64)
+        n.add_incoming(env, got)
+        n.add_incoming(online, cpus)
+        b.store(n, self.nthreads)
+        b.branch(done)
+        b.position_at_end(done)
+        result = b.phi(I64)
+        result.add_incoming(known, here)
+        result.add_incoming(n, chosen)
+        return result
+
     def set_threads(self) -> None:
         fn = ir.Function(self.module, ir.FunctionType(VOID, [I64]), "ember_pool_set_threads")
         b = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -241,11 +284,39 @@ class _Pool:
 #: The pool's exported functions (runtime/parallel.py looks them up).
 EXPORTS = ("ember_pool_run", "ember_pool_set_threads")
 
+# sysconf's name for the online CPUs: glibc/musl and macOS number it differently.
+_SC_NPROCESSORS_ONLN = 58 if sys.platform == "darwin" else 84
+
 
 def pool_module() -> ir.Module:
-    """The pool's LLVM module (one per process)."""
-    pool = _Pool()
+    """The process's shared pool as its own LLVM module (runtime/parallel.py)."""
+    module = ir.Module(name="ember.pool")
+    pool = _Pool(module, own=False)
     take = pool.run_chunks()
     pool.run(take, pool.worker(take))
     pool.set_threads()
-    return pool.module
+    return module
+
+
+def own_pool(module: ir.Module) -> ir.Function:
+    """A private pool inside ``module``, for code that runs without ember (an AOT
+    extension: aot/build.py); its ``run``, once per module."""
+    existing = module.globals.get("ember_pool_run")
+    if isinstance(existing, ir.Function):
+        return existing
+    pool = _Pool(module, own=True)
+    take = pool.run_chunks()
+    pool.run(take, pool.worker(take))
+    run = module.globals["ember_pool_run"]
+    run.linkage = "internal"  # type: ignore[union-attr]
+    return run  # type: ignore[return-value]
+
+
+def _cstring(module: ir.Module, text: str) -> ir.GlobalVariable:
+    data = bytearray(text.encode() + b"\0")
+    ty = ir.ArrayType(ir.IntType(8), len(data))
+    g = ir.GlobalVariable(module, ty, "ember.pool.str." + text)
+    g.linkage = "private"
+    g.global_constant = True
+    g.initializer = ir.Constant(ty, data)
+    return g
