@@ -125,10 +125,12 @@ def contiguous_strides(
 
 
 def element_pointer(
-    ctx: Context, value: ir.Value, t: Array, indices: Sequence[ir.Value]
+    ctx: Context, value: ir.Value, t: Array, indices: Sequence[ir.Value], proven: bool = False
 ) -> ir.Value:
     """The address of ``value[indices]``: negative indices wrap, each axis is checked
-    (IndexError with NumPy's message) unless bounds checks are off.
+    (IndexError with NumPy's message) unless bounds checks are off. ``proven``: every
+    index is already known to lie in ``[0, dim)`` (a check hoisted out of the loop,
+    codegen/versioning.py), so it is used as it is.
 
     For C and Fortran layouts the strides are implied by the shape and the address is
     an element-typed GEP of the linear index, which is what lets LLVM see consecutive
@@ -139,7 +141,9 @@ def element_pointer(
     dims = [dim_of(b, value, axis) for axis in range(t.ndim)]
     for axis, index in enumerate(indices):
         dim = dims[axis]
-        if ctx.boundscheck:
+        if proven:
+            fix.append(index)
+        elif ctx.boundscheck:
             fix.append(_checked_index(ctx, index, dim, axis))
         else:
             negative = b.icmp_signed("<", index, ir.Constant(I64, 0))

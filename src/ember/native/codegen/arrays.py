@@ -315,7 +315,7 @@ def index(gen: FunctionLowerer, e: A.Index) -> ir.Value:
     # Indices first: only then the array (a temporary is held the shortest time).
     indices = [gen.expr(i) for i in e.indices]
     with operand(ctx, e.array) as v:
-        ptr = element_pointer(ctx, v, e.array.type, indices)
+        ptr = element_pointer(ctx, v, e.array.type, indices, id(e) in gen.safe_index)
         if isinstance(e.type, NpScalar):  # the element as NumPy's scalar: as stored
             result = gen.b.load(ptr, typ=storage_type(e.array.type.dtype), align=1)
         else:
@@ -400,7 +400,7 @@ def set_item(gen: FunctionLowerer, s: A.SetItem) -> None:
     value = gen.expr(s.value)
     with operand(ctx, s.array) as v:
         indices = [gen.expr(i) for i in s.indices]
-        ptr = element_pointer(ctx, v, t, indices)
+        ptr = element_pointer(ctx, v, t, indices, id(s) in gen.safe_index)
         ctx.check_overflow()  # a check point: no wrapped value is ever stored
         if s.stored is not None:
             value = _with_element(ctx, value, s.stored)
@@ -414,7 +414,7 @@ def aug_set_item(gen: FunctionLowerer, s: A.AugSetItem) -> None:
     t = s.array.type
     with operand(ctx, s.array) as v:
         indices = [gen.expr(i) for i in s.indices]
-        ptr = element_pointer(ctx, v, t, indices)
+        ptr = element_pointer(ctx, v, t, indices, id(s) in gen.safe_index)
         value = _with_element(ctx, load_element(ctx, ptr, t.dtype), s.value)
         ctx.check_overflow()
         store_element(ctx, ptr, t.dtype, value)

@@ -82,6 +82,13 @@ class Gen:
         # while one is, its overflow is ``slot <s entry`` and joins every flag test.
         self.accumulators: list[tuple[ir.Value, ir.Value]] = []
         self._acc_blocks: dict[tuple[object, ...], ir.Block] = {}
+        # Range proofs in force (codegen/versioning.py, analysis/ranges.py): ids of the
+        # int operations that cannot overflow and of the array accesses in bounds here,
+        # the intervals known at this point for nested loops, the versioned loops around.
+        self.safe_ops: frozenset[int] = frozenset()
+        self.safe_index: frozenset[int] = frozenset()
+        self.range_env: dict[str, tuple[int, int]] = {}
+        self.version_depth = 0
 
     # ----------------------------------------------------------- helpers
 

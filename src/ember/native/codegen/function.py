@@ -121,6 +121,7 @@ from ember.native.codegen import parallel as lower_parallel
 from ember.native.codegen import random as lower_random
 from ember.native.codegen import slice_assign as lower_slice_assign
 from ember.native.codegen import stats as lower_stats
+from ember.native.codegen import versioning as lower_versioning
 from ember.native.codegen import views as lower_views
 from ember.native.codegen.arrays import ArrayState, holds_arrays
 from ember.native.codegen.builder import Gen
@@ -462,6 +463,8 @@ class FunctionLowerer(Gen):
     def e_BinOp(self, e: T.BinOp) -> ir.Value:
         if isinstance(e.type, NpScalar):  # NumPy's scalar arithmetic
             return lower_np.binop(self, e)
+        if id(e) in self.safe_ops:  # proven not to overflow (analysis/ranges.py)
+            return lower_versioning.proven_binop(self, e.op, self.expr(e.left), self.expr(e.right))
         form = loop_facts.affine_form(e)
         if form is not None:
             x, k, c0 = form
@@ -479,6 +482,8 @@ class FunctionLowerer(Gen):
             return lower_np.unaryop(self, e)
         if isinstance(e.value.type, Complex128) and e.op != "not":
             return lower_complex.unaryop(self, e.op, self.expr(e.value))
+        if id(e) in self.safe_ops:  # -x with x > INT64_MIN proven
+            return self.b.sub(self.i64(0), self.expr(e.value), flags=["nsw"])
         return lower_ops.unaryop(self, e.op, self.expr(e.value), e.value.type, e.type)
 
     def e_Compare(self, e: T.Compare) -> ir.Value:

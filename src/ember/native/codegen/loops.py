@@ -26,13 +26,17 @@ why it is sound is in :mod:`ember.native.codegen.function`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
 from ember.native.analysis import loops as loop_facts
+from ember.native.analysis import ranges
 from ember.native.boundary.llvm import I1, I64, value_type
 from ember.native.codegen import operators as lower_ops
+from ember.native.codegen import versioning
 from ember.native.ir import nodes as T
 from ember.native.messages import MSG_RANGE_STEP0
 from ember.native.types import INT64_MIN
@@ -178,6 +182,65 @@ def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
     start, stop, step = g.expr(s.start), g.expr(s.stop), g.expr(s.step)
     count = trip_count(g, start, stop, step, s.step)
     end = g.block("for.end")
+    plan = _plan(g, s)
+    if plan is None:
+        _checked_loops(g, s, start, stop, step, count, end)
+    elif not plan.guarded:  # proofs that hold whatever the loop's inputs
+        with _facts(g, plan):
+            _checked_loops(g, s, start, stop, step, count, end)
+    else:
+        # One entry test, then the copy without the proven checks (vectorisable) or
+        # the checked copy, which raises where Python would: no iteration ran yet.
+        fast, slow = g.block("for.proven"), g.block("for.checked")
+        ok = versioning.entry_test(g, plan, s, start, step, count)
+        b.cbranch(ok, fast, slow).set_weights([1 << 20, 1])
+        b.position_at_end(fast)
+        with _facts(g, plan):
+            _range_loop(g, s, start, stop, step, count, end, {})
+        g.b.position_at_end(slow)
+        _checked_loops(g, s, start, stop, step, count, end)
+    g.b.position_at_end(end)
+
+
+def _plan(g: FunctionLowerer, s: T.ForRange) -> ranges.LoopPlan | None:
+    """The range proofs for ``s`` worth using here, or None."""
+    if not g.defer_overflow:  # the immediate-checks mode stays the plain reference
+        return None
+    plan = ranges.plan_loop(s, g.range_env)
+    if not g.options.boundscheck:  # unchecked indices still wrap: nothing to hoist
+        plan = ranges.LoopPlan(
+            safe_ops=plan.safe_ops, safe_index=frozenset(), assume=plan.assume,
+            bound=plan.bound, accumulators=plan.accumulators, index_checks=(),
+            entry=plan.entry,
+        )
+    if plan.guarded and g.version_depth >= versioning.MAX_DEPTH:
+        return None
+    if not (plan.safe_ops - g.safe_ops or plan.safe_index):
+        return None
+    return plan
+
+
+@contextmanager
+def _facts(g: FunctionLowerer, plan: ranges.LoopPlan) -> Iterator[None]:
+    """Lower the loop under the plan's proofs (and its nested loops under its facts)."""
+    saved = g.safe_ops, g.safe_index, g.range_env, g.version_depth
+    g.safe_ops = g.safe_ops | plan.safe_ops
+    g.safe_index = g.safe_index | plan.safe_index
+    g.range_env = dict(plan.entry)
+    g.version_depth += int(plan.guarded)
+    try:
+        yield
+    finally:
+        g.safe_ops, g.safe_index, g.range_env, g.version_depth = saved
+
+
+def _checked_loops(
+    g: FunctionLowerer, s: T.ForRange, start: ir.Value, stop: ir.Value, step: ir.Value,
+    count: ir.Value, end: ir.Block,
+) -> None:
+    """The loop with its checks: bounded accumulators judged at the exits when the trip
+    count allows (a second copy otherwise)."""
+    b = g.b
     accs = loop_facts.bounded_accumulators(s) if g.defer_overflow else {}
     if not accs:
         _range_loop(g, s, start, stop, step, count, end, {})
@@ -195,7 +258,6 @@ def for_range(g: FunctionLowerer, s: T.ForRange) -> None:
         _range_loop(g, s, start, stop, step, count, end, accs)
         g.b.position_at_end(slow)
         _range_loop(g, s, start, stop, step, count, end, {})
-    g.b.position_at_end(end)
 
 
 def trip_count(g: FunctionLowerer, start: ir.Value, stop: ir.Value, step: ir.Value,
