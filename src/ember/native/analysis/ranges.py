@@ -396,15 +396,30 @@ def _hoistable(s: T.ForRange, assigned: set[str]) -> tuple[frozenset[int], tuple
     return frozenset(ids), tuple(checks)
 
 
-def plan_loop(s: T.ForRange, outer: Mapping[str, Interval]) -> LoopPlan:
+def _carried(s: T.ForRange, assigned: set[str]) -> list[str]:
+    """The int64 locals the loop assigns (not its variable) and reads: their value at
+    entry may be assumed too, when one iteration keeps them inside the assumption (a
+    fixpoint). Not with a ``continue`` at this level (a second way to the latch)."""
+    if any(isinstance(n, T.Continue) for n in T.nodes(s.body)):
+        return []
+    out: dict[str, None] = {}
+    for n in T.nodes(s.body):
+        if isinstance(n, T.Name) and isinstance(n.type, Int64) and n.name in assigned:
+            if n.name != s.target:
+                out[n.name] = None
+    return list(out)
+
+
+def plan_loop(s: T.ForRange, outer: Mapping[str, Interval]) -> LoopPlan:  # noqa: C901
     """The proofs for ``s`` (see the module docstring); ``outer`` holds the intervals
     known at its entry (only of locals the loop never assigns)."""
     counts = Counter(n.target for n in T.nodes(s.body) if isinstance(n, T.Assign | T.ForRange))
     assigned = set(counts) | {s.target}
-    invariants = [v for v in _invariants(s, assigned) if v not in outer]
+    carried = set(_carried(s, assigned))
+    invariants = [v for v in _invariants(s, assigned) if v not in outer] + sorted(carried)
     once = {id(a): a for a in _once_per_iteration(s.body) if counts[a.target] == 1}
 
-    def walk(names: list[str], bound: int) -> tuple[set[int], dict[str, int], Interval]:
+    def walk(names: list[str], bound: int) -> tuple[set[int], dict[str, int], Interval, set[str]]:
         env: dict[str, Interval] = {k: v for k, v in outer.items() if k not in assigned}
         for v in names:
             env[v] = (-bound, bound)
@@ -413,23 +428,35 @@ def plan_loop(s: T.ForRange, outer: Mapping[str, Interval]) -> LoopPlan:
         w.safe.clear()  # the bounds are computed before the loop, not in it
         inner = dict(env)
         inner[s.target] = var
-        w.stmts(s.body, inner)
+        end = w.stmts(s.body, inner)
+        # A carried local's assumption holds at every iteration's top only if one
+        # iteration keeps it inside: otherwise nothing proven under it stands.
+        broken = {
+            v for v in names if v in carried
+            and not (-bound <= end.get(v, TOP)[0] and end.get(v, TOP)[1] <= bound)
+        }
+        if broken:
+            return set(), {}, var, broken
         accs: dict[str, int] = {}
         for key, term in w.terms.items():
             a = once.get(key)
             if a is None or a.target == s.target or not isinstance(a.value, T.BinOp):
                 continue
             m = max(abs(term[0]), abs(term[1]), 1)
-            if m <= 2**40:
+            if m <= 2**40 and a.target not in names:
                 accs[a.target] = ACC_LIMIT // m
                 w.safe.add(id(a.value))
-        return w.safe, accs, var
+        return w.safe, accs, var, set()
 
     def proves(names: list[str], bound: int, want: set[int]) -> bool:
         return want <= walk(names, bound)[0]
 
-    static, static_accs, var = walk([], 0)
-    want, _, _ = walk(invariants, TARGET_M)
+    static, static_accs, var, _ = walk([], 0)
+    while True:  # drop the carried locals no fixpoint holds for
+        want, _, _, broken = walk(invariants, TARGET_M)
+        if not broken:
+            break
+        invariants = [v for v in invariants if v not in broken]
     names: list[str] = []
     bound = 0
     if not want <= static:
@@ -446,10 +473,10 @@ def plan_loop(s: T.ForRange, outer: Mapping[str, Interval]) -> LoopPlan:
             else:
                 hi = mid - 1
         bound = lo
-    safe, accs, var = walk(names, bound) if names else (static, static_accs, var)
+    safe, accs, var, _ = walk(names, bound) if names else (static, static_accs, var, set())
     ids, checks = _hoistable(s, assigned)
     entry = {k: v for k, v in outer.items() if k not in assigned}
-    entry.update({v: (-bound, bound) for v in names})
+    entry.update({v: (-bound, bound) for v in names if v not in carried})
     if s.target not in _assigned(s.body):
         entry[s.target] = var
     return LoopPlan(
