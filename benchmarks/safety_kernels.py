@@ -7,6 +7,7 @@ native_kernels.py is.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -137,7 +138,7 @@ def pairwise(x, out):
             for k in range(3):
                 t = x[i, k] - x[j, k]
                 d += t * t
-            out[i, j] = d**0.5
+            out[i, j] = math.sqrt(d)
     return out[n - 1, 0]
 
 

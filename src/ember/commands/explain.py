@@ -53,8 +53,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "boxing) beside your function's code")
     parser.add_argument(
         "--stage",
-        default="source,types,llvm,opt,asm",
-        help="comma-separated stages to show: source, types, llvm, opt, asm (default: all)",
+        default="source,types,loops,llvm,opt,asm",
+        help="comma-separated stages to show: source, types, loops, llvm, opt, asm "
+             "(default: all)",
     )
 
 

@@ -17,7 +17,7 @@ from ember.diagnostics import Diagnostic, EmberError, Span
 from ember.native.options import Options
 from ember.native.types import DTYPE_NAMES, Array, DType, Tuple, Type, type_named
 
-STAGES = ("source", "types", "llvm", "opt", "asm")
+STAGES = ("source", "types", "loops", "llvm", "opt", "asm")
 
 
 class ExplainError(Exception):
@@ -223,7 +223,8 @@ checks, boxing) and the IR as lowered."""
 def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES,
             full: bool = False) -> str:
     """Every compile stage of ``FILE.py:FUNC`` for the given (or annotated, or cached)
-    argument types, as text: source, typed IR, LLVM IR before and after O3, host
+    argument types, as text: source, typed IR, what the range proofs do to each
+    loop (checks proven away, hoisted or kept), LLVM IR before and after O3, host
     assembly. Unless ``full``, the LLVM IR and assembly are only the user's function's
     own (the CPython glue left out), each instruction marked with its source line.
 
@@ -251,6 +252,12 @@ def explain(target: str, type_text: str | None, stages: tuple[str, ...] = STAGES
         sections.append((f"source ({code.co_filename}:{start})", "".join(lines).rstrip("\n")))
     if "types" in stages:
         sections.append((f"typed IR (types from {origin})", format_unit(unit).rstrip("\n")))
+    if "loops" in stages:
+        from ember.native.analysis.loop_report import loop_report
+
+        report = loop_report(unit.root, bool(options.boundscheck))
+        if report:
+            sections.append(("loops (range proofs, hoisted and kept checks)", "\n".join(report)))
     text = lower_text(unit, options, debug_lines=not full)
     if "llvm" in stages and full:
         sections.append(("LLVM IR (as lowered)", text.rstrip("\n")))
