@@ -475,6 +475,11 @@ def plan_loop(s: T.ForRange, outer: Mapping[str, Interval]) -> LoopPlan:  # noqa
         bound = lo
     safe, accs, var, _ = walk(names, bound) if names else (static, static_accs, var, set())
     ids, checks = _hoistable(s, assigned)
+    # A node object the IR holds at two places is proven at both or at neither: a fact
+    # keyed by identity must not carry one place's proof to the other.
+    seen = Counter(id(n) for n in T.nodes((s.body, s.orelse)))
+    safe = {k for k in safe if seen[k] == 1}
+    ids = frozenset(k for k in ids if seen[k] == 1)
     entry = {k: v for k, v in outer.items() if k not in assigned}
     entry.update({v: (-bound, bound) for v in names if v not in carried})
     if s.target not in _assigned(s.body):
