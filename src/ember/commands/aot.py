@@ -48,6 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="where to write the extension (default: beside the source)")
     parser.add_argument("--signature", metavar="NAME:TYPES", action="append", default=[],
                         help="a signature to build for NAME, e.g. 'smooth:float64[:],int'")
+    parser.add_argument("--cpu", default="portable", metavar="CPU",
+                        help="portable (default: the platform's baseline, x86-64-v2, with "
+                        "x86-64-v3/v4 versions chosen at import), host (this machine "
+                        "only), or an LLVM CPU name (x86-64-v3, znver4, ...)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -79,7 +83,8 @@ def main(args: argparse.Namespace) -> int:
         os.environ["EMBER_CACHE"] = "0"
         namespace = load_function(f"{source}:__dict__")
         out_dir = Path(args.output) if args.output else source.resolve().parent
-        path, built = build_extension(source.stem, source.resolve(), namespace, out_dir, given)
+        path, built = build_extension(source.stem, source.resolve(), namespace, out_dir,
+                                      given, cpu=args.cpu)
     except ModuleRunError as exc:
         sys.stderr.write(f"ember aot: {exc}\n")
         return 1

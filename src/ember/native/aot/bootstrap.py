@@ -4,8 +4,14 @@ The extension's exec slot runs :data:`SOURCE` (compiled for the building interpr
 whose version the extension's file name carries) with ``_module`` (the new module),
 ``_units`` (one module per specialization, each holding the METH_FASTCALL entry and
 its ``__ember_set_next__``), ``_payload`` (the marshalled code of the source module) and
-``_table`` (per jitted function: its name, the indices of its units, its signatures):
+``_table`` (per jitted function: its name, the indices of its units, its signatures),
+``_check`` (the source's file name, size, mtime and sha256 when built), ``_cpu`` (the
+CPU level whose code the exec slot chose) and ``_meta`` (the build's metadata, JSON):
 
+0. when the source file sits beside the extension and differs from the one it was built
+   from (one stat; the hash only when mtime or size differ), one warning names it, or
+   the import fails, as ``EMBER_AOT_STALE`` (``warn``, the default; ``error``;
+   ``ignore``) says;
 1. the source module's code runs in the new module's namespace, with ``ember`` in
    ``sys.modules`` replaced for that time by a stand-in whose ``jit`` (and ``njit``)
    returns the function it decorates, whatever signatures or options it is given (so ``import ember`` in the source needs no ember installed);
@@ -26,7 +32,43 @@ import marshal
 SOURCE = '''
 import sys as _sys
 
+def _source_path():
+    file = _module.__dict__.get("__file__")
+    if not file:
+        return None, None
+    import os
+    return os.path.join(os.path.dirname(file), _check[0]), os.path.basename(file)
+
+def _stale(path, built):
+    import os
+    mode = os.environ.get("EMBER_AOT_STALE", "warn")
+    if mode == "ignore" or path is None:
+        return
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # no source beside it (an installed wheel may ship none)
+    name, size, mtime_ns, sha256 = _check
+    if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+        return
+    if st.st_size == size:
+        import hashlib
+        with open(path, "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() == sha256:
+                return
+    message = (f"{path} changed since {built} was built from it: the extension runs the "
+               f"old code; rebuild it (ember build --native, or ember aot {name}), or set "
+               f"EMBER_AOT_STALE=ignore")
+    if mode == "error":
+        raise ImportError(message, name=_module.__name__, path=path)
+    import warnings
+    # stacklevel: this function, the bootstrap, then (importlib's frames skipped) the
+    # import statement that loaded the extension.
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
 def _bind():
+    path, built = _source_path()
+    _stale(path, built)
     stand_in = type(_sys)("ember")
     stand_in.__doc__ = "ember's decorators as this ahead-of-time build sees them"
 
@@ -39,7 +81,10 @@ def _bind():
     saved = _sys.modules.get("ember")
     _sys.modules["ember"] = stand_in
     try:
-        exec(__import__("marshal").loads(_payload), _module.__dict__)
+        code = __import__("marshal").loads(_payload)
+        if path is not None:  # tracebacks name the source beside it, as for a .pyc
+            __import__("_imp")._fix_co_filename(code, path)
+        exec(code, _module.__dict__)
     finally:
         if saved is None:
             _sys.modules.pop("ember", None)
@@ -52,6 +97,7 @@ def _bind():
         first = getattr(units[0], name)  # the entry, under the function's name
         units[-1].__ember_set_next__(_refusal(name, signatures, first))
         _module.__dict__[name] = first
+    _module.__ember_aot__ = {"cpu": _cpu, "metadata": _meta}
 
 def _refusal(name, signatures, first):
     built = ", ".join(signatures)
@@ -79,7 +125,8 @@ _bind()
 '''
 
 
-def bootstrap_code(table: tuple[tuple[str, tuple[int, ...], tuple[str, ...]], ...]) -> bytes:
-    """The marshalled bootstrap, ``_table`` baked in as a constant."""
-    text = f"_table = {table!r}\n" + SOURCE
+def bootstrap_code(table: tuple[tuple[str, tuple[int, ...], tuple[str, ...]], ...],
+                   check: tuple[str, int, int, str] = ("m.py", 0, 0, "")) -> bytes:
+    """The marshalled bootstrap, ``_table`` and ``_check`` baked in as constants."""
+    text = f"_table = {table!r}\n_check = {check!r}\n" + SOURCE
     return marshal.dumps(compile(text, "<ember aot bootstrap>", "exec"))

@@ -8,7 +8,10 @@ extension's init (:mod:`~ember.native.aot.extension`) and bootstrap
 (:mod:`~ember.native.aot.bootstrap`) are added, and the whole links with the system
 linker (:func:`~ember.native.backend.engine.link_shared`: atomic, nothing partial left).
 
-Code is built for this machine's CPU (as the JIT's is).
+Code is built for a baseline CPU of the platform, with newer x86-64 levels'
+versions chosen at import (:mod:`~ember.native.aot.targets`), or for this machine's
+CPU (``cpu="host"``, as the JIT's is). The extension records its sources' hashes
+(:mod:`~ember.native.aot.meta`), so ``ember status`` and its own import see an edit.
 """
 
 from __future__ import annotations
@@ -71,11 +74,13 @@ def build_extension(
     namespace: Mapping[str, Any],
     out_dir: Path,
     given: Mapping[str, Sequence[tuple[Type, ...]]] | None = None,
+    cpu: str = "portable",
 ) -> tuple[Path, list[tuple[str, list[tuple[Type, ...]]]]]:
     """Compile ``namespace``'s jitted functions (the module ``source`` ran into it) into
-    ``out_dir``; returns the extension's path and what it holds (name, signatures)."""
-    from ember.native.aot.bootstrap import bootstrap_code
-    from ember.native.aot.extension import init_module
+    ``out_dir`` for ``cpu`` (``portable``: x86-64-v2 with v3/v4 versions chosen at
+    import; ``host``; or an LLVM CPU name); returns the extension's path and what it
+    holds (name, signatures)."""
+    from ember.native.aot.targets import plan_for
     from ember.native.backend import engine
 
     functions = jitted_functions(namespace, str(namespace.get("__file__", source)))
@@ -85,32 +90,39 @@ def build_extension(
                                     f"--signature names no @jit function of this module: "
                                     f"{', '.join(unknown)}",
                                     "name a function decorated with @ember.jit"))
+    plan = plan_for(cpu, engine.host().triple)
+    units: list[list[tuple[str, int]]] = []
     objects: list[bytes] = []
-    symbols: list[str] = []
     table: list[tuple[str, tuple[int, ...], tuple[str, ...]]] = []
     built: list[tuple[str, list[tuple[Type, ...]]]] = []
+    depends: set[str] = set()
     for fname, dispatcher in functions:
         sigs = signatures_of(fname, dispatcher, given or {})
         indices = []
         for sig in sigs:
-            symbol, obj = _compile(dispatcher, sig)
-            if b"__svml_" in obj or b"cblas_" in obj:
-                raise _located(
-                    dispatcher.py_func,
-                    f"'{fname}' calls NumPy's vector math (SVML) or its BLAS, which an "
-                    "ahead-of-time build cannot link yet",
-                    "use the JIT for this function (its native cache gives a warm start)")
-            indices.append(len(symbols))
-            symbols.append(symbol)
-            objects.append(obj)
+            variants, unit_sources = _compile(dispatcher, sig, plan)
+            indices.append(len(units))
+            units.append([(symbol, level) for symbol, level, _ in variants])
+            objects.extend(obj for _, _, obj in variants)
+            depends.update(unit_sources)
         table.append((fname, tuple(indices),
                       tuple(f"({', '.join(map(str, s))})" for s in sigs)))
         built.append((fname, sigs))
+    path = extension_path(out_dir, name)
+    meta = _metadata(name, Path(source), depends, path.parent, plan, given or {}, built)
+    first = meta["sources"][0]
+    check = (Path(source).name, first["size"], first["mtime_ns"], first["sha256"])
     text = Path(source).read_text(encoding="utf-8")
     payload = marshal.dumps(compile(text, str(source), "exec", dont_inherit=True))
-    init = init_module(name, symbols, bootstrap_code(tuple(table)), payload)
+    from ember.native.aot.bootstrap import bootstrap_code
+    from ember.native.aot.extension import init_module
+    from ember.native.aot.meta import encode
+
+    label = engine.host().cpu if cpu == "host" else plan.levels[0][0]
+    init = init_module(name, units, bootstrap_code(tuple(table), check), payload,
+                       cpu=label, meta=encode(meta))
     objects.append(engine.emit_object(engine.optimize(str(init), f"ember_aot_{name}")))
-    path = engine.link_shared(objects, extension_path(out_dir, name))
+    path = engine.link_shared(objects, path)
     # The linker leaves the mode of the temporary file (private); an extension is
     # installed like any other file: readable by all, as the umask allows.
     umask = os.umask(0)
@@ -119,8 +131,31 @@ def build_extension(
     return path, built
 
 
-def _compile(dispatcher: Any, sig: tuple[Type, ...]) -> tuple[str, bytes]:
-    """One unit: typed IR → LLVM (everything but its PyInit internal) → object code."""
+def _metadata(name: str, source: Path, depends: set[str], out_dir: Path, plan: Any,
+              given: Mapping[str, Sequence[tuple[Type, ...]]],
+              built: list[tuple[str, list[tuple[Type, ...]]]]) -> dict[str, Any]:
+    """What the extension records (:mod:`~ember.native.aot.meta`): its sources first,
+    and what `ember build --native` needs to build it again the same way."""
+    from ember.native.aot.meta import FORMAT, environment, file_record
+
+    own = os.path.abspath(source)
+    others = sorted(p for p in depends if os.path.abspath(p) != own and os.path.isfile(p))
+    return {
+        "format": FORMAT, **environment(), "module": name, "cpu": plan.option,
+        "levels": [cpu for cpu, _ in plan.levels],
+        "signatures": [f"{f}:{','.join(map(str, sig))}" for f, sigs in given.items()
+                       for sig in sigs],
+        "functions": {f: [f"({', '.join(map(str, s))})" for s in sigs] for f, sigs in built},
+        "sources": [file_record(p, out_dir) for p in (own, *others)],
+    }  # fmt: skip
+
+
+def _compile(dispatcher: Any, sig: tuple[Type, ...],
+             plan: Any) -> tuple[list[tuple[str, int, bytes]], set[str]]:
+    """One unit: typed IR → LLVM (everything but its PyInit internal) → object code,
+    once per CPU level of ``plan``; a newer level's version is kept only where its code
+    differs (a scalar function compiles alike for all). Returns the versions (symbol,
+    level, object) and the source files the unit's functions came from."""
     from llvmlite import ir
 
     from ember.native.backend import engine
@@ -135,4 +170,52 @@ def _compile(dispatcher: Any, sig: tuple[Type, ...]) -> tuple[str, bytes]:
         if defined and not g.name.startswith("PyInit_") and g.linkage != "private":
             g.linkage = "internal"
     symbol = unit.root.symbol
-    return symbol, engine.emit_object(engine.optimize(str(module), symbol))
+    text = str(module)
+    init = f'@"PyInit_{symbol}"'
+    if init not in text:  # the rename below relies on llvmlite's quoting
+        raise RuntimeError(f"ember aot: no {init} in the unit's module")
+    versions: list[tuple[str, int, bytes]] = []
+    levels = plan.levels if is_hot(unit) else plan.levels[:1]
+    for cpu, level in levels:
+        # Every version's init named with a suffix of one length, so that two versions
+        # of equal code are equal bytes but for that name.
+        versioned = f"{symbol}__v{level}" if plan.multiversioned else symbol
+        obj = engine.emit_object(
+            engine.optimize(text.replace(init, f'@"PyInit_{versioned}"'), symbol, _cpu(cpu)),
+            _cpu(cpu))
+        if versions and _same_code(versions[-1], versioned, obj):
+            continue
+        versions.append((versioned, level, obj))
+    if any(b"__svml_" in obj or engine.calls_blas(obj) for _, _, obj in versions):
+        raise _located(
+            dispatcher.py_func,
+            f"'{dispatcher.py_func.__name__}' calls NumPy's vector math (SVML) or its "
+            "BLAS, which an ahead-of-time build cannot link yet",
+            "use the JIT for this function (its native cache gives a warm start)")
+    return versions, {path for path, _, _ in unit.sources}
+
+
+def is_hot(unit: Any) -> bool:
+    """Whether a unit is worth a version per CPU level: it loops (a ``for``/``while``,
+    or an array or list, whose operations are loops). A scalar function compiles to
+    a few instructions either way; its call costs more than AVX2 would save."""
+    from ember.native.ir.nodes import ForRange, While, nodes
+    from ember.native.types import Array, List
+
+    for fn in unit.functions:
+        if any(isinstance(p.type, Array | List) for p in fn.params):
+            return True
+        for node in nodes(fn.body):
+            if isinstance(node, ForRange | While) or isinstance(getattr(node, "type", None), Array | List):
+                return True
+    return False
+
+
+def _cpu(name: str) -> str | None:
+    """The engine's CPU argument: None (this machine's) for ``host``."""
+    return None if name == "host" else name
+
+
+def _same_code(previous: tuple[str, int, bytes], symbol: str, obj: bytes) -> bool:
+    prev_symbol, _, prev_obj = previous
+    return obj.replace(f"PyInit_{symbol}".encode(), f"PyInit_{prev_symbol}".encode()) == prev_obj

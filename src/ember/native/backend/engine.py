@@ -58,6 +58,8 @@ def _initialized() -> Any:
     # and asm printer still need explicit set-up for codegen.
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
+    # The asm parser: an AOT extension's CPU check is inline assembly (CPUID).
+    llvm.initialize_native_asmparser()
     return llvm
 
 
@@ -77,14 +79,17 @@ def host() -> Host:
 
 
 @functools.cache
-def target_machine() -> Any:
-    """The process's one target machine: host CPU name and features, O3, PIC (so the
-    same object code works in the JIT and in a shared object)."""
+def target_machine(cpu: str | None = None, features: str = "") -> Any:
+    """A target machine: O3, PIC (so the same object code works in the JIT and in a
+    shared object); this machine's CPU name and features unless ``cpu`` names another
+    (an ahead-of-time build's baseline, ``"x86-64-v2"``). One per CPU per process."""
     llvm = _initialized()
     h = host()
     target = llvm.Target.from_triple(h.triple)
+    if cpu is None:
+        cpu, features = h.cpu, h.features
     return target.create_target_machine(
-        cpu=h.cpu, features=h.features, opt=3, reloc="pic", codemodel="default"
+        cpu=cpu, features=features, opt=3, reloc="pic", codemodel="default"
     )
 
 
@@ -113,19 +118,21 @@ def parse(llvm_ir: str, name: str) -> Any:
     return mod
 
 
-def optimize(llvm_ir: str, name: str) -> Any:
-    """Parse, verify and run LLVM's O3 pipeline for the host CPU; returns the module."""
+def optimize(llvm_ir: str, name: str, cpu: str | None = None, features: str = "") -> Any:
+    """Parse, verify and run LLVM's O3 pipeline for the host CPU (or ``cpu``: the
+    vectorisers' cost model is the target's); returns the module."""
     llvm = _initialized()
     mod = parse(llvm_ir, name)
     # A fresh PassBuilder per module: they hold per-run analysis state.
-    pb = llvm.create_pass_builder(target_machine(), _pipeline_options())
+    pb = llvm.create_pass_builder(target_machine(cpu, features), _pipeline_options())
     pb.getModulePassManager().run(mod, pb)
     return mod
 
 
-def emit_object(module: Any) -> bytes:
-    """Native object-file bytes (position independent) of an optimised module."""
-    return bytes(target_machine().emit_object(module))
+def emit_object(module: Any, cpu: str | None = None, features: str = "") -> bytes:
+    """Native object-file bytes (position independent) of an optimised module, for the
+    host CPU or ``cpu`` (as it was optimised for)."""
+    return bytes(target_machine(cpu, features).emit_object(module))
 
 
 def emit_assembly(module: Any) -> str:
