@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
         namespace = load_function(f"{source}:__dict__")
         out_dir = Path(args.output) if args.output else source.resolve().parent
         path, built = build_extension(source.stem, source.resolve(), namespace, out_dir,
-                                      given, cpu=args.cpu)
+                                      given, cpu=args.cpu, signature_texts=args.signature)
     except ModuleRunError as exc:
         sys.stderr.write(f"ember aot: {exc}\n")
         return 1

@@ -39,6 +39,10 @@ __init__.py is a package and is walked. Below a PATH that is (or lies inside) a
 virtual environment, site-packages or a Python's lib/python3.X, nothing is skipped.
 --no-default-excludes walks everything.
 
+--native also rebuilds each ahead-of-time extension (ember aot) under the PATHs that
+'ember status' calls stale, in its folder, with the --cpu and --signature it was built
+with (recorded in it).
+
 exit status: 0 when every file compiled or was fresh, 1 when any failed.
 """
 
@@ -75,8 +79,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "site-packages: a virtual environment's when ember is installed in one), "
         "with any PATHs given",
     )
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="also rebuild the stale ahead-of-time extensions (ember aot) under the PATHs, "
+        "as they were built (same folder, --cpu and --signature)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+
+def rebuild_native(paths: list[Path], default_excludes: bool, show: bool) -> bool:
+    """``--native``: rebuild the stale AOT extensions under ``paths``, one line each;
+    False when one failed (its errors follow its line)."""
+    from ember.native.aot.scan import rebuild, scan
+
+    ok = True
+    for record, code, errors in rebuild(scan(paths, default_excludes)):
+        if code == 0:
+            if show:
+                print(f"rebuilt {record.file_label}: {record.reason}")
+        else:
+            ok = False
+            print(f"ember build: rebuilding {record.path} failed:\n{errors}", file=sys.stderr)
+    return ok
 
 
 def main(args: argparse.Namespace) -> int:
@@ -102,9 +128,13 @@ def main(args: argparse.Namespace) -> int:
     )
     if progress is not None:
         progress.clear()
+    native_ok = True
+    if args.native:
+        native_ok = rebuild_native(paths or [Path(".")], args.default_excludes,
+                                   show and not args.json)
     if args.json:
         print_json(report.to_json())
-        return 0 if report.ok else 1
+        return 0 if report.ok and native_ok else 1
     err = sys.stderr
     if show and prefix_note:
         print(prefix_note, file=err)
@@ -118,7 +148,7 @@ def main(args: argparse.Namespace) -> int:
         if (skipped := skipped_note(report)) is not None:
             print(skipped, file=err)
         print(report.summary())
-    return 0 if report.ok else 1
+    return 0 if report.ok and native_ok else 1
 
 
 def site_packages() -> list[Path]:

@@ -36,7 +36,13 @@ states (the importer's verdict on each cache):
   orphan       a cache file whose source is gone: never loaded (remove with
                'ember clean --orphans')
 
-exit status (a CI gate): 1 when any cache is missing, stale, foreign or corrupt, or a
+ahead-of-time extensions (built by 'ember aot') are listed in a section of their own:
+fresh when every source they were compiled from is unchanged (size and mtime, else
+sha256), stale when one changed (the reason names it), when another ember built them,
+or when a module whose @jit code they hold changed; 'ember build --native' rebuilds
+the stale ones. orphan: the source is gone (nothing to rebuild from).
+
+exit status (a CI gate): 1 when any cache or extension is missing, stale, foreign or corrupt, or a
 PATH is bad; same-second, unchecked and orphan are warnings, shown in the table, that
 fail only with --strict; else 0.
 
@@ -86,6 +92,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from ember.native.aot.scan import status_section as aot_status_section
     from ember.native.cache.scan import status_section as native_status_section
     from ember.pyc.status import status
 
@@ -105,6 +112,9 @@ def main(args: argparse.Namespace) -> int:
     )
     if native.records:
         report = replace(report, sections=(*report.sections, native))
+    aot = aot_status_section(args.paths or [Path(".")], default_excludes=args.default_excludes)
+    if aot.records:
+        report = replace(report, sections=(*report.sections, aot))
     if args.json:
         print_json(report.to_json())
         return 0 if report.ok else 1
@@ -135,7 +145,7 @@ def render_section(section: object, *, only_problems: bool = False) -> str:
         if only_problems and r.state == "fresh":
             continue
         shown = r.cache if r.state == "orphan" or r.source is None else r.source
-        label = str(shown)
+        label = getattr(r, "file_label", None) or str(shown)
         opt = _opt_level(r.cache.name)
         if opt and r.state != "orphan":
             label += f" [opt-{opt}]"
@@ -150,7 +160,8 @@ def render_section(section: object, *, only_problems: bool = False) -> str:
         counts[r.state] = counts.get(r.state, 0) + 1
     if records:
         parts = ", ".join(f"{n} {state}" for state, n in counts.items())
-        out.append(f"{len(records)} cache{'s' if len(records) != 1 else ''}: {parts}\n")
+        noun = getattr(section, "noun", "cache")
+        out.append(f"{len(records)} {noun}{'s' if len(records) != 1 else ''}: {parts}\n")
     else:
         out.append("no Python sources found\n")
     return "".join(out)

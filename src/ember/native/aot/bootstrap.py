@@ -62,9 +62,9 @@ def _stale(path, built):
     if mode == "error":
         raise ImportError(message, name=_module.__name__, path=path)
     import warnings
-    # stacklevel: this function, the bootstrap, then (importlib's frames skipped) the
+    # stacklevel: this function, _bind, the bootstrap, then (importlib's frames skipped) the
     # import statement that loaded the extension.
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 def _bind():
     path, built = _source_path()

@@ -75,11 +75,13 @@ def build_extension(
     out_dir: Path,
     given: Mapping[str, Sequence[tuple[Type, ...]]] | None = None,
     cpu: str = "portable",
+    signature_texts: Sequence[str] = (),
 ) -> tuple[Path, list[tuple[str, list[tuple[Type, ...]]]]]:
     """Compile ``namespace``'s jitted functions (the module ``source`` ran into it) into
     ``out_dir`` for ``cpu`` (``portable``: x86-64-v2 with v3/v4 versions chosen at
     import; ``host``; or an LLVM CPU name); returns the extension's path and what it
-    holds (name, signatures)."""
+    holds (name, signatures). ``signature_texts`` are ``given`` as the user wrote them
+    (``NAME:TYPES``), recorded so that ``ember build --native`` can build it again."""
     from ember.native.aot.targets import plan_for
     from ember.native.backend import engine
 
@@ -109,7 +111,7 @@ def build_extension(
                       tuple(f"({', '.join(map(str, s))})" for s in sigs)))
         built.append((fname, sigs))
     path = extension_path(out_dir, name)
-    meta = _metadata(name, Path(source), depends, path.parent, plan, given or {}, built)
+    meta = _metadata(name, Path(source), depends, path.parent, plan, signature_texts, built)
     first = meta["sources"][0]
     check = (Path(source).name, first["size"], first["mtime_ns"], first["sha256"])
     text = Path(source).read_text(encoding="utf-8")
@@ -132,7 +134,7 @@ def build_extension(
 
 
 def _metadata(name: str, source: Path, depends: set[str], out_dir: Path, plan: Any,
-              given: Mapping[str, Sequence[tuple[Type, ...]]],
+              signature_texts: Sequence[str],
               built: list[tuple[str, list[tuple[Type, ...]]]]) -> dict[str, Any]:
     """What the extension records (:mod:`~ember.native.aot.meta`): its sources first,
     and what `ember build --native` needs to build it again the same way."""
@@ -143,8 +145,7 @@ def _metadata(name: str, source: Path, depends: set[str], out_dir: Path, plan: A
     return {
         "format": FORMAT, **environment(), "module": name, "cpu": plan.option,
         "levels": [cpu for cpu, _ in plan.levels],
-        "signatures": [f"{f}:{','.join(map(str, sig))}" for f, sigs in given.items()
-                       for sig in sigs],
+        "signatures": list(signature_texts),
         "functions": {f: [f"({', '.join(map(str, s))})" for s in sigs] for f, sigs in built},
         "sources": [file_record(p, out_dir) for p in (own, *others)],
     }  # fmt: skip
