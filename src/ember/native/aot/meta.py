@@ -87,11 +87,14 @@ def read_metadata(path: str | Path) -> dict[str, Any] | None:
 
 
 def locate(record: Mapping[str, Any], extension: str | Path) -> str | None:
-    """Where a recorded source is now: beside the extension as recorded (the tree may
-    have moved), else at its absolute path; None when neither exists."""
-    here = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(extension)),
-                                         record["rel"]))
-    for candidate in (here, record["path"]):
+    """Where a recorded source is now: where it was relative to the extension (the tree
+    may have moved), else beside it under its own name (an installed wheel: built in a
+    temporary folder, installed next to its package's sources), else at its absolute
+    path; None when none exists."""
+    folder = os.path.dirname(os.path.abspath(extension))
+    here = os.path.normpath(os.path.join(folder, record["rel"]))
+    beside = os.path.join(folder, os.path.basename(record["path"]))
+    for candidate in (here, beside, record["path"]):
         if os.path.isfile(candidate):
             return candidate
     return None
