@@ -27,9 +27,27 @@ signatures come from --signature NAME:TYPES (as `ember explain --types` writes t
 repeat for several), else from the function's annotations (def f(x: float, n: int)).
 
 The module is imported to find its @jit functions (its top-level code runs, not as
-__main__). Code is built for this machine's CPU and links with the system C compiler
-(cc, gcc or clang; $CC first). Functions that call NumPy's SVML math or its BLAS are
-refused for now (use the JIT for them).
+__main__). Functions that call NumPy's SVML math or its BLAS are refused for now (use
+the JIT for them).
+
+cpu (--cpu): portable by default: every function for the platform's baseline
+(x86-64-v2: SSE4.2, POPCNT; aarch64: armv8-a), and the looping ones also for x86-64-v3
+(AVX2, FMA) and x86-64-v4 (AVX-512), the best version chosen at import by a CPUID check
+compiled into the extension (EMBER_AOT_CPU=x86-64-v2 or x86-64-v3 caps it). --cpu host
+builds for this machine only (may not run on older CPUs of the same architecture).
+
+staleness: the extension records the sha256 of its source and of every module whose
+@jit code it holds. 'ember status' lists it stale when one changed; 'ember build
+--native' rebuilds it. Importing it when the source beside it differs warns once;
+EMBER_AOT_STALE=ignore silences that, EMBER_AOT_STALE=error fails the import.
+
+linker: the system C compiler (cc, gcc or clang; $CC first), else Zig's from the
+ziglang wheel (pip install ziglang; its first link takes about a minute, then is
+cached). On this machine: {linker}.
+
+to ship it: a project whose pyproject.toml says build-backend = "ember.build_backend"
+and [tool.ember] aot = ["pkg.kernels"] gets the extension into its wheel from
+'pip install .' or 'python -m build' (README, "Shipping compiled modules").
 
 exit status: 0 built, 1 a function or the module could not be compiled (nothing is
 written), 2 usage error.
@@ -41,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Compile a module's @jit functions ahead of time into an extension module that "
         "imports and runs without ember or llvmlite."
     )
-    parser.epilog = EPILOG
+    parser.epilog = EPILOG.format(linker=_linker_found())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("module", metavar="MODULE.py", help="the source module")
     parser.add_argument("-o", "--output", metavar="DIR",
@@ -52,6 +70,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="portable (default: the platform's baseline, x86-64-v2, with "
                         "x86-64-v3/v4 versions chosen at import), host (this machine "
                         "only), or an LLVM CPU name (x86-64-v3, znver4, ...)")
+
+
+def _linker_found() -> str:
+    from ember.native.backend.engine import find_cc, zig_cc
+
+    cc = find_cc()
+    if cc is not None:
+        return cc
+    return "python -m ziglang cc" if zig_cc() else "none (install gcc, or pip install ziglang)"
 
 
 def main(args: argparse.Namespace) -> int:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ember.native.backend.engine import find_cc
+from ember.native.backend.engine import linker
 
-pytestmark = pytest.mark.skipif(find_cc() is None, reason="no C compiler to link with")
+pytestmark = pytest.mark.skipif(linker(fallback=True) is None, reason="no linker (no cc, no ziglang)")
 
 KERNELS = textwrap.dedent('''\
     """Sample kernels."""

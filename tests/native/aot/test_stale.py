@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from ember.native.aot.meta import FORMAT, read_metadata
-from ember.native.backend.engine import find_cc
+from ember.native.backend.engine import linker
 
-pytestmark = pytest.mark.skipif(find_cc() is None, reason="no C compiler to link with")
+pytestmark = pytest.mark.skipif(linker(fallback=True) is None, reason="no linker (no cc, no ziglang)")
 
 SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 

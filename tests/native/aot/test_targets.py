@@ -18,7 +18,7 @@ import pytest
 from ember.native.aot.targets import plan_for
 from ember.native.backend import engine
 
-pytestmark = pytest.mark.skipif(engine.find_cc() is None, reason="no C compiler to link with")
+pytestmark = pytest.mark.skipif(engine.linker(fallback=True) is None, reason="no linker (no cc, no ziglang)")
 X86 = engine.host().triple.startswith("x86_64")
 
 KERNEL = textwrap.dedent('''\

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 
 from ember.native.aot.wheel import wheel_tag
-from ember.native.backend.engine import find_cc
+from ember.native.backend.engine import linker
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "aot_package"
 
 pytestmark = [
-    pytest.mark.skipif(find_cc() is None, reason="no C compiler to link with"),
+    pytest.mark.skipif(linker(fallback=True) is None, reason="no linker (no cc, no ziglang)"),
     pytest.mark.skipif(shutil.which("pip", path=str(Path(sys.executable).parent)) is None,
                        reason="no pip in this environment"),
 ]

@@ -124,7 +124,7 @@ def build_extension(
     init = init_module(name, units, bootstrap_code(tuple(table), check), payload,
                        cpu=label, meta=encode(meta))
     objects.append(engine.emit_object(engine.optimize(str(init), f"ember_aot_{name}")))
-    path = engine.link_shared(objects, path)
+    path = engine.link_shared(objects, path, fallback=True)
     # The linker leaves the mode of the temporary file (private); an extension is
     # installed like any other file: readable by all, as the umask allows.
     umask = os.umask(0)

@@ -263,18 +263,44 @@ def find_cc() -> str | None:
     return None
 
 
-def link_shared(objects: Sequence[bytes | Path], path: Path) -> Path:
-    """Link object files (bytes or paths) into the shared object ``path``.
+def zig_cc() -> list[str] | None:
+    """``python -m ziglang cc`` when the ``ziglang`` wheel is installed (Zig's clang
+    driver and lld, from the package index: a linker for a machine with only Python and
+    pip), else None. Its first link builds Zig's libc stubs (about a minute, cached in
+    ~/.cache/zig); later links take a fraction of a second."""
+    import importlib.util
+
+    if importlib.util.find_spec("ziglang") is None:
+        return None
+    import sys
+
+    return [sys.executable, "-m", "ziglang", "cc"]
+
+
+def linker(fallback: bool = False) -> list[str] | None:
+    """The command that links shared objects: the system C compiler (:func:`find_cc`),
+    else, with ``fallback``, Zig's (:func:`zig_cc`); None when there is none."""
+    cc = find_cc()
+    if cc is not None:
+        return [cc]
+    return zig_cc() if fallback else None
+
+
+def link_shared(objects: Sequence[bytes | Path], path: Path, fallback: bool = False) -> Path:
+    """Link object files (bytes or paths) into the shared object ``path``, with the
+    system C compiler or (``fallback``: an ahead-of-time build, which may wait for Zig's
+    first link) the ``ziglang`` wheel's.
 
     The C API symbols stay undefined: the interpreter that loads the library provides
     them (as for any CPython extension). The write is atomic: linked to a temporary
     name in the same directory, then renamed over ``path``.
     """
-    cc = find_cc()
-    if cc is None:
+    command = linker(fallback)
+    if command is None:
         raise EngineError(
-            "no C compiler/linker found (tried $CC, cc, gcc, clang): linking a shared "
-            "object needs one; install gcc or clang, or set CC"
+            "no C compiler/linker found (tried $CC, cc, gcc, clang"
+            + (", python -m ziglang" if fallback else "") + "): linking a shared object "
+            "needs one; install gcc or clang, set CC, or pip install ziglang"
         )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -289,9 +315,10 @@ def link_shared(objects: Sequence[bytes | Path], path: Path) -> Path:
                 inputs.append(str(obj))
         fd, tmp_out = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
-        cmd = [cc, "-shared", "-o", tmp_out, *inputs, *_numpy_link_inputs(objects), *_blas_link_inputs(objects)]
+        cmd = [*command, "-shared", "-o", tmp_out, *inputs, *_numpy_link_inputs(objects),
+               *_blas_link_inputs(objects)]
         if _host_is_macos():
-            cmd[2:2] = ["-undefined", "dynamic_lookup"]
+            cmd[len(command) + 1:len(command) + 1] = ["-undefined", "dynamic_lookup"]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
