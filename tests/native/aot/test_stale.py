@@ -148,3 +148,12 @@ def test_tracebacks_name_the_source_beside_it(tmp_path: Path) -> None:
                 cwd=tmp_path)
     assert f'File "{tmp_path / "m.py"}", line 4, in boom' in proc.stderr
     assert "raise ValueError('x')" in proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_named_like_an_extension_is_not_opened_for_reading(tmp_path: Path) -> None:
+    # A blocking open would wait for a writer forever (ember status hung on one).
+    fifo = tmp_path / "kernels.cpython-311-x86_64-linux-gnu.so"
+    os.mkfifo(fifo)
+    assert read_metadata(fifo) is None
+    assert read_metadata(tmp_path / "absent.so") is None

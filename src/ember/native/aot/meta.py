@@ -76,12 +76,19 @@ def read_metadata(path: str | Path) -> dict[str, Any] | None:
     """The metadata of the extension at ``path``, or None when it is not one of ember's
     (or cannot be read)."""
     import mmap
+    import stat
 
     try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            if mm.find(MARKER) < 0:
+        # Non-blocking, then regular files only: a FIFO named x.so (in a cache folder,
+        # say) would block a plain open until a writer came.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
-            return decode(mm[:])
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                if mm.find(MARKER) < 0:
+                    return None
+                return decode(mm[:])
     except (OSError, ValueError):  # unreadable, or empty (mmap refuses length 0)
         return None
 
