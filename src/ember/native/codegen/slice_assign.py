@@ -6,8 +6,8 @@ An array value whose bytes overlap the target's (``b[1:] = b[:-1]``) is copied i
 temporary first, so the result is as if the right-hand side were evaluated whole; the
 overlap test is two compares of byte ranges, run every time, the copy only then.
 A float → int cast of a value out of the target's range (or NaN) is undefined in C and
-NumPy warns; here it gives what x86-64's ``cvttsd2si`` gives (INT64_MIN, then
-truncated), and never traps.
+NumPy warns; here it is astype's cast (codegen/casts.py: what NumPy's loops give on
+x86-64), and never traps.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING
 import llvmlite.ir as ir
 
 from ember.native.boundary.capi import format_error_helper, py_decref
-from ember.native.boundary.llvm import F64, I1, I64, PTR, storage_type
+from ember.native.boundary.llvm import I1, I64, PTR, storage_type
 from ember.native.codegen import array_ops as new
-from ember.native.codegen import ufunc_complex
 from ember.native.codegen.array_access import (
     convert_for_store,
     data_of,
@@ -31,8 +30,9 @@ from ember.native.codegen.array_access import (
     unlikely,
 )
 from ember.native.codegen.arrays import is_borrowed, with_element
+from ember.native.codegen.casts import cast_element
 from ember.native.ir import views as V
-from ember.native.types import Array, DType
+from ember.native.types import Array
 
 if TYPE_CHECKING:
     from ember.native.codegen.arrays import ArrayState
@@ -41,40 +41,6 @@ if TYPE_CHECKING:
 
 def _c(v: int) -> ir.Constant:
     return ir.Constant(I64, v)
-
-
-def cast_storage(b: ir.IRBuilder, x: ir.Value, src: DType, dst: DType) -> ir.Value:
-    """A storage value of ``src`` → the storage value of ``dst`` with NumPy's unsafe
-    cast (the C conversion)."""
-    if src == dst:
-        return x
-    if "c" in (src.kind, dst.kind):
-        return ufunc_complex.cast(b, x, src, dst, cast_storage)  # codegen/ufunc_complex.py
-    out = storage_type(dst)
-    if dst.kind == "b":
-        if src.kind == "f":
-            return b.zext(b.fcmp_unordered("!=", x, ir.Constant(x.type, 0.0)), out)
-        return b.zext(b.icmp_unsigned("!=", x, ir.Constant(x.type, 0)), out)
-    if src.kind == "f":
-        if dst.kind == "f":
-            return b.fpext(x, out) if dst.itemsize > src.itemsize else b.fptrunc(x, out)
-        wide = x if src.itemsize == 8 else b.fpext(x, F64)
-        in_range = b.and_(b.fcmp_ordered(">=", wide, ir.Constant(F64, -(2.0**63))),
-                          b.fcmp_ordered("<", wide, ir.Constant(F64, 2.0**63)))
-        as_int = b.select(in_range, b.fptosi(wide, I64), _c(-(2**63)))
-        if dst.kind == "u" and dst.itemsize == 8:
-            big = b.and_(b.fcmp_ordered(">=", wide, ir.Constant(F64, 2.0**63)),
-                         b.fcmp_ordered("<", wide, ir.Constant(F64, 2.0**64)))
-            as_int = b.select(big, b.fptoui(wide, I64), as_int)
-        return as_int if dst.itemsize == 8 else b.trunc(as_int, out)
-    signed = src.kind == "i"
-    if dst.kind == "f":
-        return b.sitofp(x, out) if signed else b.uitofp(x, out)
-    if dst.itemsize == src.itemsize:
-        return x
-    if dst.itemsize < src.itemsize:
-        return b.trunc(x, out)
-    return b.sext(x, out) if signed else b.zext(x, out)
 
 
 def _shape_text(n: int) -> str:
@@ -169,7 +135,7 @@ def _assign_array(ctx: ArrayState, dst: ir.Value, dt: Array, src: ir.Value, st: 
         for i, s in zip(indices, strides, strict=True):
             offset = b.add(offset, b.mul(i, s))
         x = b.load(b.gep(data, [offset], source_etype=ir.IntType(8)), typ=src_elem, align=1)
-        b.store(cast_storage(b, x, st.dtype, dt.dtype), unchecked_pointer(b, dst, dt, indices),
+        b.store(cast_element(b, x, st.dtype, dt.dtype), unchecked_pointer(b, dst, dt, indices),
                 align=1)
     py_decref(b, tmp_owner)
 

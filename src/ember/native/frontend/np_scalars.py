@@ -66,6 +66,7 @@ def element_type(dtype: DType) -> Type:
     """The type an element of ``dtype`` is read as: a NumPy scalar of its dtype where
     Python's number would compute differently, else the compute type.
 
+    >>> import numpy  # (without it, arrays are plain buffers of Python numbers)
     >>> element_type(DType("float32")), element_type(DType("float64"))
     (np.float32, float64)
     """

@@ -2,7 +2,7 @@
 for Numba decorates unchanged (``import ember as numba``).
 
     >>> options_from({"nopython": True, "nogil": True, "cache": True})
-    Options(fastmath=False, boundscheck=True, fallback=False, cache=True, nogil=True, any_layout=False)
+    Options(fastmath=False, boundscheck=True, fallback=False, cache=True, nogil=True, parallel=False, any_layout=False)
 
 Each keyword is one of three kinds:
 
