@@ -229,7 +229,9 @@ def remove(records: Iterable[NativeRecord | str], *, dry_run: bool = False) -> t
 # (".ember-probe-<pid>"), a private load copy of older versions (".ember-load-*.so").
 _LEFTOVER = re.compile(
     r"(?:.+\.ember-.+\.(?:so|o)\.(?P<pid>\d+)-\d+\.tmp"
-    r"|\.ember-probe-(?P<probe>\d+)|\.ember-load-\w+\.so)"
+    r"|\.ember-probe-(?P<probe>\d+)(?:-\d+)?|\.ember-load-\w+\.so"
+    # cache/lock.py's lock files, left only by a killed holder (a live one removes its own)
+    r"|\..+\.ember-.+\.lock)"
 )
 # A leftover whose writer's pid may be alive (or is another host's) must be this old:
 # a live writer takes milliseconds; an hour-old temporary is nobody's.

@@ -27,6 +27,7 @@ descriptors, so what was checked is what is read (docs/security.md).
 
 from __future__ import annotations
 
+import _thread
 import errno
 import os
 import stat
@@ -471,7 +472,10 @@ def writable_location(source_path: str, entry_name: str | None = None) -> Locati
                 make_private_dirs(loc.folder)
             elif not os.path.isdir(loc.folder):
                 # Like CPython's __pycache__, but user-only: it may hold native code.
-                os.mkdir(loc.folder, 0o700)
+                try:
+                    os.mkdir(loc.folder, 0o700)
+                except FileExistsError:
+                    pass  # another process made it just now (N workers miss at once)
             fd, problem = open_folder(loc.trust_root, loc.folder)
             os.close(fd)
             if problem is not None:
@@ -481,7 +485,9 @@ def writable_location(source_path: str, entry_name: str | None = None) -> Locati
                 continue
             if not os.access(loc.folder, os.W_OK):
                 continue
-            probe = os.path.join(loc.folder, f".ember-probe-{os.getpid()}")
+            # Per thread too: a store in the background and a miss in the caller probe
+            # at once, and one's unlink must not remove the other's probe.
+            probe = os.path.join(loc.folder, f".ember-probe-{os.getpid()}-{_thread.get_ident()}")
             # os.access says yes to root on a read-only mount; a real write answers.
             with open(probe, "wb"):
                 pass
