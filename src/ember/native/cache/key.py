@@ -415,19 +415,34 @@ def bindings(func: Any) -> dict[str, str]:
     return out
 
 
-def find_live_function(module: str, qualname: str) -> Any | None:
+def find_live_function(module: str, qualname: str, root: Any = None) -> Any | None:
     """The Python function ``module.qualname`` of the running program (unwrapping a
     ``@jit`` object to its ``py_func``), found by attribute lookup only; None if the
-    module is not imported or the path does not lead to a function (``<locals>``)."""
+    module is not imported or the path does not lead to a function (``<locals>``).
+
+    ``root``, the unit's root function: a callee of its module is looked up in its
+    globals first, the namespace its code really reads. That is the module's own dict
+    for an imported function, and the one a function pickled by value was rebuilt in
+    (runtime/pickling.py), where ``sys.modules["__main__"]`` is another program."""
+    if root is not None and module == (getattr(root, "__module__", None) or "__main__"):
+        found = function_in(getattr(root, "__globals__", {}), qualname)
+        if found is not None:
+            return found
     obj: Any = sys.modules.get(module)
     if obj is None:
         return None
-    for part in qualname.split("."):
-        if part == "<locals>":
+    return function_in(vars(obj), qualname)
+
+
+def function_in(namespace: dict[str, Any], qualname: str) -> Any | None:
+    """The function ``qualname`` names in ``namespace`` (a module's globals), unwrapping a
+    ``@jit`` object; None if the path does not lead to one."""
+    head, *rest = qualname.split(".")
+    obj: Any = namespace.get(head)
+    for part in rest:
+        if obj is None or part == "<locals>":
             return None
         obj = getattr(obj, part, None)
-        if obj is None:
-            return None
     if getattr(obj, "__ember_jit__", False) is True:
         obj = getattr(obj, "py_func", None)
     return obj if hasattr(obj, "__code__") else None

@@ -218,7 +218,7 @@ def _validate(
         func = (
             py_func
             if (src["module"], src["qualname"]) == (root["module"], root["qualname"])
-            else K.find_live_function(src["module"], src["qualname"])
+            else K.find_live_function(src["module"], src["qualname"], py_func)
         )
         live[(src["module"], src["qualname"])] = func
         try:
@@ -247,7 +247,7 @@ def _validate(
     for fn in meta.get("bindings", ()):
         func = live.get((fn["module"], fn["qualname"]))
         if func is None:
-            func = K.find_live_function(fn["module"], fn["qualname"])
+            func = K.find_live_function(fn["module"], fn["qualname"], py_func)
         if func is None:
             raise S.EntryError("stale", f"{fn['module']}.{fn['qualname']} is not found now")
         now_b = K.bindings(func) if fn.get("cells") else None
@@ -261,7 +261,7 @@ def _validate(
                     "stale", f"global {name} of {fn['qualname']} changed ({old} -> {new})"
                 )
     for module, qualname, captured in meta.get("captured", ()):
-        func = live.get((module, qualname)) or K.find_live_function(module, qualname)
+        func = live.get((module, qualname)) or K.find_live_function(module, qualname, py_func)
         for name, old in captured:
             new = K.current_repr(func, name) if func is not None else None
             if new != old:
@@ -384,6 +384,40 @@ def _refresh(
         S.debug(f"refreshed the recorded source stats of {entry}")
     except OSError:
         pass  # a read-only folder: the next process re-hashes again, still correct
+
+
+# ------------------------------------------------------------------ lock
+
+
+def lock_entry(py_func: Any, arg_types: tuple[Any, ...], options: Any) -> Any:
+    """After a miss: hold the cross-process lock of the entry :func:`store` will write
+    (an :class:`~ember.native.cache.lock.EntryLock`), so that processes missing it at
+    once compile it once; None when there is nothing to lock (cache off, no source
+    file, no writable folder). When ``waited`` is set, another process held it: call
+    :func:`lookup` again before compiling. Never raises for a cache problem."""
+    if not enabled(options):
+        return None
+    path, root, label = _identify(py_func, arg_types, options)
+    if path is None:
+        return None
+    from ember.native.cache import lock as L  # only on a miss: never on the warm path
+
+    name = K.entry_name(path, root["module"], root["qualname"], root["signature"], root["options"])
+    try:
+        loc = S.writable_location(path)
+        if loc is None:
+            return None
+        lock_path = os.path.join(loc.folder, f".{name}.lock")
+        held = L.acquire(lock_path, L.timeout_from_env())
+    except OSError as exc:
+        S.debug(f"no lock for {label}: {exc}")
+        return None
+    if held.taken_over:
+        S.debug(f"lock taken over {label}: {held.holder or 'another process'} held "
+                f"{lock_path} past EMBER_CACHE_LOCK_TIMEOUT; compiling here too")
+    elif held.waited:
+        S.debug(f"waited {label}: another process was compiling it")
+    return held
 
 
 # ------------------------------------------------------------------ store
@@ -530,7 +564,7 @@ def _describe_sources(
         if enclosing and (tf.module, enclosing) in in_unit:
             continue  # an inner def or lambda: its enclosing function's text and bindings
         is_root = (tf.module, tf.qualname) == (root["module"], root["qualname"])
-        func = py_func if is_root else K.find_live_function(tf.module, tf.qualname)
+        func = py_func if is_root else K.find_live_function(tf.module, tf.qualname, py_func)
         if func is None:
             return f"the callee {tf.module}.{tf.qualname} cannot be found by name"
         code = func.__code__

@@ -81,8 +81,14 @@ class Dispatcher:
 
     Attributes: ``__name__``, ``__qualname__``, ``__doc__``, ``__module__``,
     ``__wrapped__``, ``py_func``, ``options``, ``signatures``,
-    ``declared_signatures`` (None unless given to ``@jit``); methods
-    ``inspect_types()``, ``inspect_llvm()``, ``inspect_asm()``.
+    ``declared_signatures`` (None unless given to ``@jit``), ``stats`` (how this
+    process got each specialization: ``compiled``, ``loaded`` from the native cache,
+    ``waited`` for another process compiling it); methods ``inspect_types()``,
+    ``inspect_llvm()``, ``inspect_asm()``.
+
+    It pickles (``multiprocessing``, ``concurrent.futures``, Dask, Ray): by reference
+    when ``module.qualname`` is this object, else by value (runtime/pickling.py); the
+    receiving process loads its code from the native cache when it can.
     """
 
     __ember_jit__ = True
@@ -106,6 +112,9 @@ class Dispatcher:
         self._numpy_calls: set[int] = set()  # threads calling an entry with NumPy scalars
         # Argument types of @jit("sig", ...): only these compile (runtime/signatures.py).
         self.declared_signatures: list[tuple[Type, ...]] | None = None
+        # Counted per specialization, so that N workers sharing a cache can be shown to
+        # compile once (the same events are EMBER_DEBUG=cache lines on stderr).
+        self.stats = {"compiled": 0, "loaded": 0, "waited": 0}
 
     # The class attribute __call__ starts as this Python method; after the first compile
     # it is the newest entry builtin (set on the per-function subclass).
@@ -114,6 +123,18 @@ class Dispatcher:
 
     def __repr__(self) -> str:
         return f"<ember.jit function {self.__qualname__}>"
+
+    def __reduce__(self) -> Any:
+        """Pickle by reference (``module.qualname``) or by value: runtime/pickling.py."""
+        from ember.native.runtime import pickling  # only when pickled
+
+        return pickling.reduce_dispatcher(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """The rest of a dispatcher pickled by value (its globals, defaults, cells)."""
+        from ember.native.runtime import pickling  # only when unpickled
+
+        pickling.apply_state(self, state)
 
     @property
     def signatures(self) -> list[tuple[Type, ...]]:
@@ -307,24 +328,50 @@ class Dispatcher:
             return spec
 
     def _load_or_compile(self, arg_types: tuple[Type, ...]) -> _Specialization:
-        cache = None
+        cache = lock = None
         if self.options.cache:
             from ember.native.cache import lookup as cache_mod
 
             cache = cache_mod
-            hit = cache.lookup(self.py_func, arg_types, self.options)
-            if hit is not None:
-                spec = self._from_hit(arg_types, hit)
+            spec = self._cache_hit(arg_types)
+            if spec is not None:
+                return spec
+            # A miss: hold the entry's cross-process lock, so that N workers missing
+            # it at once compile it once (cache/lock.py); a waiter looks it up again.
+            lock = cache.lock_entry(self.py_func, arg_types, self.options)
+            if lock is not None and lock.waited:
+                self.stats["waited"] += 1
+                spec = self._cache_hit(arg_types)
                 if spec is not None:
+                    lock.release()
                     return spec
         from ember.native.runtime import compiler
 
-        c = compiler.compile_unit(self.py_func, arg_types, self.options)
+        try:
+            c = compiler.compile_unit(self.py_func, arg_types, self.options)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        self.stats["compiled"] += 1
+        from ember.native.cache.store import debug  # after a compile: cheap by then
+
+        debug(f"compile {self.__qualname__}{signature_text(arg_types)} "
+              f"({c.seconds.get('total', 0.0):.3f} s)")
         if cache is not None:
-            _store_in_background(cache.store, self.py_func, arg_types, self.options, c.unit,
-                                 c.object_code)
+            _store(cache.store, lock, self.py_func, arg_types, self.options, c.unit,
+                   c.object_code)
         return _Specialization(arg_types, c.entry, c.set_next, c, c.library,
                                str(c.unit.root.return_type))
+
+    def _cache_hit(self, arg_types: tuple[Type, ...]) -> _Specialization | None:
+        from ember.native.cache import lookup as cache
+
+        hit = cache.lookup(self.py_func, arg_types, self.options)
+        spec = None if hit is None else self._from_hit(arg_types, hit)
+        if spec is not None:
+            self.stats["loaded"] += 1
+        return spec
 
     def _from_hit(self, arg_types: tuple[Type, ...], hit: Any) -> _Specialization | None:
         """The specialization in a cache hit; None (the entry refused, to be rebuilt)
@@ -388,6 +435,33 @@ class Dispatcher:
 
 
 _pending: list[threading.Thread] = []
+
+
+def _store(store: Callable[..., Any], lock: Any, *args: Any) -> None:
+    """Write a cache entry, then release its lock (held since the miss: processes
+    waiting on it find the entry). In the background where the process outlives it;
+    here and now in a multiprocessing child, which is ended without atexit hooks
+    (``os._exit`` after fork, a pool's terminate()) and would lose the entry."""
+    if _in_child_process():
+        _store_and_release(store, lock, args)
+    else:
+        _store_in_background(_store_and_release, store, lock, args)
+
+
+def _store_and_release(store: Callable[..., Any], lock: Any, args: tuple[Any, ...]) -> None:
+    try:
+        store(*args)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _in_child_process() -> bool:
+    # Looked up, not imported: a process that never imported multiprocessing is none.
+    import sys
+
+    process = sys.modules.get("multiprocessing.process")
+    return process is not None and process.parent_process() is not None
 
 
 def _store_in_background(store: Callable[..., Any], *args: Any) -> None:
@@ -526,8 +600,7 @@ def _make(func: Any, options: Options, signatures: Any = None) -> Dispatcher:
         func = func.py_func  # @jit on a dispatcher: rewrap the plain function
     if not isinstance(func, _FUNCTION):
         raise TypeError(f"@jit needs a plain Python function, not {type(func).__name__}")
-    cls = type(func.__name__, (Dispatcher,), {"__module__": func.__module__})
-    d = cls(func, options)
+    d = new_dispatcher(func, options)
     if signatures is not None:  # declared: compiled now, and nothing else later
         from ember.native.runtime.signatures import compile_declared
 
@@ -547,6 +620,13 @@ def _make(func: Any, options: Options, signatures: Any = None) -> Dispatcher:
     return d
 
 
+def new_dispatcher(func: Callable[..., Any], options: Options) -> Dispatcher:
+    """The dispatcher of ``func`` (an instance of its own subclass, whose ``__call__``
+    compiles install entries on), with nothing compiled yet."""
+    cls = type(func.__name__, (Dispatcher,), {"__module__": func.__module__})
+    return cls(func, options)
+
+
 def _is_undefined_name(exc: BaseException) -> bool:
     """``exc`` is inference's "name is not defined" (the class, never the message)."""
     from ember.native.frontend.expressions import UndefinedNameError  # loaded: inference raised it
@@ -554,5 +634,5 @@ def _is_undefined_name(exc: BaseException) -> bool:
     return isinstance(exc, UndefinedNameError)
 
 
-__all__ = ["Dispatcher", "EmberFallbackWarning", "annotated_types", "jit", "njit",
-           "signature_text"]
+__all__ = ["Dispatcher", "EmberFallbackWarning", "annotated_types", "jit", "new_dispatcher",
+           "njit", "signature_text"]
