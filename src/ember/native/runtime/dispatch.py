@@ -435,6 +435,7 @@ class Dispatcher:
 
 
 _pending: list[threading.Thread] = []
+_registered: list[bool] = []  # the exit and fork hooks, once per process
 
 
 def _store(store: Callable[..., Any], lock: Any, *args: Any) -> None:
@@ -467,9 +468,11 @@ def _in_child_process() -> bool:
 def _store_in_background(store: Callable[..., Any], *args: Any) -> None:
     """Write a cache entry without making the caller wait for the system linker (tens
     of ms); entries still being written are finished at interpreter exit."""
+    import os
     import threading  # only after a compile: not on the warm path
 
-    if not _pending:
+    if not _registered:
+        _registered.append(True)
         import atexit
         import weakref
 
@@ -478,15 +481,25 @@ def _store_in_background(store: Callable[..., Any], *args: Any) -> None:
         # use: force that now, so the stores are joined BEFORE their folders vanish.
         weakref.finalize(_finish_stores, int)
         atexit.register(_finish_stores)
+        # A fork (a multiprocessing pool) waits for the stores in flight: a child would
+        # inherit the linker's pipes, keeping the store's subprocess call waiting for
+        # their end until the child exits, and with it the entry's lock, which the
+        # child itself may be waiting on.
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=_finish_stores)
     t = threading.Thread(target=store, args=args, name="ember-cache-store", daemon=True)
     _pending.append(t)
     t.start()
 
 
 def _finish_stores() -> None:
+    import threading  # loaded: a store started it
+
+    me = threading.current_thread()
     for t in _pending:
-        t.join(timeout=30)
-    _pending.clear()
+        if t is not me:  # a fork inside a store (its linker) must not join itself
+            t.join(timeout=30)
+    _pending[:] = [t for t in _pending if t.is_alive()]
 
 
 def _suggestion(value: Any) -> str:
