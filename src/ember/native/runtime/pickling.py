@@ -45,13 +45,13 @@ import weakref
 from _thread import allocate_lock
 
 from ember.native.options import Options
-from ember.native.runtime.dispatch import Dispatcher, new_dispatcher
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ast
     from typing import Any
 
+    from ember.native.runtime.dispatch import Dispatcher
     from ember.native.types import Type
 
 # Names of a program's main module: functions there are never importable elsewhere
@@ -232,7 +232,7 @@ def _globals(func: Any) -> tuple[dict[str, Any], dict[str, str]]:
         value = namespace[name]
         if type(value) is type(sys):
             modules[name] = value.__name__
-        elif isinstance(value, Dispatcher) or _pickles(value):
+        elif _is_dispatcher(value) or _pickles(value):
             values[name] = value
     return values, modules
 
@@ -252,6 +252,18 @@ def _pickles(value: Any) -> bool:
 # ------------------------------------------------------------------ the receiver's side
 
 
+def new_dispatcher(func: Any, options: Options) -> Dispatcher:
+    """dispatch.new_dispatcher, looked up when a dispatcher is rebuilt: dispatch imports
+    this module (Dispatcher.__reduce__), so importing it back here would be a cycle."""
+    import importlib
+
+    return importlib.import_module("ember.native.runtime.dispatch").new_dispatcher(func, options)
+
+
+def _is_dispatcher(value: Any) -> bool:
+    return getattr(value, "__ember_jit__", False) is True and hasattr(value, "py_func")
+
+
 def _known(token: str) -> Dispatcher | None:
     with _LOCK:
         return _SENT.get(token) or _RECEIVED.get(token)
@@ -268,7 +280,7 @@ def _from_function(token: str, module: str, qualname: str, options: Options,
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
-    func = obj.py_func if isinstance(obj, Dispatcher) else obj
+    func = obj.py_func if _is_dispatcher(obj) else obj
     d = new_dispatcher(func, options)
     d.declared_signatures = declared
     with _LOCK:
