@@ -4,9 +4,14 @@ processes miss it at once.
 A lock file → held by one process at a time → released (and removed) once the entry
 is published::
 
-    >>> lock = acquire("/tmp/cache/.k.f.0123.ember-cpython-311.lock", timeout=60)  # doctest: +SKIP
-    >>> lock.waited  # True: another process held it, so look the entry up again  # doctest: +SKIP
-    >>> lock.release()  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> lock = acquire(os.path.join(folder, ".k.f.0123.ember-cpython-311.lock"), timeout=60)
+    >>> lock.waited  # no other process held it (True: look the entry up again)
+    False
+    >>> lock.release()
+    >>> os.listdir(folder)  # the lock file goes with the lock
+    []
 
 N workers calling a function that is not compiled yet all miss the cache together; the
 first takes the entry's lock and compiles, the others wait, then find the entry it

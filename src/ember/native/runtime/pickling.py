@@ -2,8 +2,8 @@
 rebuilt) dispatcher in another process, which loads its code from the native cache.
 
     >>> import pickle
-    >>> from ember.examples.native import kernels   # doctest: +SKIP
-    >>> pickle.loads(pickle.dumps(kernels.dot)) is kernels.dot   # by reference  # doctest: +SKIP
+    >>> from kernels import dot  # a module of yours with a @jit dot  # doctest: +SKIP
+    >>> pickle.loads(pickle.dumps(dot)) is dot  # by reference  # doctest: +SKIP
     True
 
 Three ways, chosen per object (:func:`reduce_dispatcher`), as cloudpickle chooses for
