@@ -81,9 +81,18 @@ def overflows(case):  # noqa: ANN001, ANN201
 @examples(90)
 @given(st.sampled_from(CASES), signature(), st.data())
 def test_reductions(case, sig, data) -> None:  # noqa: ANN001
+    if sig[0] == "bool" and case[0] == "prod" and "int8" in case[2]:
+        return  # test_bool_prod_into_int8_compiles' strict xfail: a known bug
     for spec in data.draw(batch(sig, n=4, forced=edge_shapes(sig[1]))):
         agree(KERNELS[case], spec, refused=refused(case), overflows=overflows(case))
 
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a.prod(dtype=np.int8) of a bool array is an internal compile error (an i64 product "
+    "stored into the i8 accumulator): to fix in codegen's reductions"))
+def test_bool_prod_into_int8_compiles() -> None:
+    agree(KERNELS[("prod", "method", "dtype=np.int8")], Spec("bool", (0,), "C", ()))
 
 
 @pytest.mark.parametrize("case", [("sum", "method", "axis=-1, dtype=np.uint32"),
