@@ -33,10 +33,12 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 import _harness as H  # noqa: E402
 
+# The same arrays (dtypes, layouts, 0-size axes) as the plain reductions' tests.
+from test_reductions_axis import _unsigned_zero, arrays  # noqa: E402
+
 OPS = ("var", "std", "nanvar", "nanstd", "nanmean", "nanprod", "ptp", "median",
        "nanmedian", "average")
 DTYPES = ("float64", "float32", "int32", "int64", "uint8", "bool", "int8")
-FLOATS = [0.0, -0.0, 1.5, -2.25, 3.0, 1e-3, 1e8, -7.0, math.nan, math.inf, -math.inf, 0.1]
 #: NumPy's own warnings of these functions (what ember issues too).
 PRIMARY = {"Mean of empty slice", "Degrees of freedom <= 0 for slice",
            "Degrees of freedom <= 0 for slice.", "All-NaN slice encountered"}
@@ -80,39 +82,6 @@ def _function(op: str, ndim: int, how: str) -> Any:
     return _FUNCTIONS[key]
 
 
-@st.composite
-def arrays(draw: st.DrawFn, ndim: int, dtype: str) -> np.ndarray:
-    """An array of ``ndim`` dims in one of the layouts NumPy hands over."""
-    shape = tuple(draw(st.integers(0 if i == 0 else 1, 5)) for i in range(ndim))
-    if draw(st.booleans()) and ndim > 1:
-        shape = tuple(draw(st.integers(0, 4)) for _ in range(ndim))  # any axis may be 0
-    big = tuple(2 * s + 1 for s in shape)
-    n = math.prod(big)
-    if dtype.startswith("float"):
-        values = draw(st.lists(st.one_of(st.sampled_from(FLOATS), st.floats(-1e6, 1e6)),
-                               min_size=n, max_size=n))
-    elif dtype == "bool":
-        values = draw(st.lists(st.booleans(), min_size=n, max_size=n))
-    else:
-        info = np.iinfo(dtype)
-        edge = st.sampled_from([0, 1, int(info.min), int(info.max), 2, 3])
-        values = draw(st.lists(st.one_of(edge, st.integers(int(info.min), int(info.max)),
-                                         st.integers(0, 9)), min_size=n, max_size=n))
-    base = np.array(values, dtype=dtype).reshape(big)
-    layout = draw(st.sampled_from(["C", "F", "strided", "negative", "transposed"]))
-    plain = tuple(slice(0, s) for s in shape)
-    if layout == "C":
-        return np.ascontiguousarray(base[plain])
-    if layout == "F":
-        return np.asfortranarray(base[plain])
-    if layout == "strided":
-        return base[tuple(slice(0, 2 * s, 2) for s in shape)]
-    if layout == "negative":
-        return base[tuple(slice(2 * s - 1 if s else 0, None, -2) if s else slice(0, 0)
-                          for s in shape)]
-    return np.ascontiguousarray(base[plain].transpose()).transpose()
-
-
 def _run(fn: Any, args: tuple[Any, ...]) -> tuple[Any, type | None, set[str]]:
     """(result, exception type, the set of RuntimeWarning texts) of ``fn(*args)``."""
     with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as seen:
@@ -131,15 +100,6 @@ def _item(op: str, a: np.ndarray, v: Any) -> tuple[Any, bool]:
     if op in ("nanprod", "prod") and a.dtype.kind != "f":
         exact = math.prod(int(x) for x in a.ravel())
     return exact, not H.INT64_MIN <= exact <= H.INT64_MAX
-
-
-def _unsigned_zero(v: Any) -> Any:
-    """``v`` with -0.0 read as 0.0 (adding 0.0 does just that)."""
-    if isinstance(v, float):
-        return v + 0.0
-    if isinstance(v, np.ndarray) and v.dtype.kind == "f":
-        return v + v.dtype.type(0.0)
-    return v
 
 
 def _compare(jf: Any, op: str, a: np.ndarray, specs: list[str]) -> None:
